@@ -1,0 +1,321 @@
+// The child between clone and execve. Only raw system calls and stack
+// buffers: the parent may have other threads, and glibc's wrappers for
+// set*id, malloc and stdio are not safe here.
+#define _GNU_SOURCE
+#include "cshims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct kernel_sigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+
+static void fail(int fd, int stage, int err, int index) {
+    struct moat_child_error report = { stage, err, index };
+    syscall(SYS_write, fd, &report, sizeof report);
+    syscall(SYS_exit_group, stage == MOAT_STAGE_EXEC ? (err == ENOENT ? 127 : 126) : 125);
+    __builtin_unreachable();
+}
+
+static size_t length(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+
+// "/proc/self/fd/<fd>": the mount target for an fd opened inside the root.
+static void fd_path(int fd, char out[32]) {
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+    memcpy(out, prefix, sizeof prefix - 1);
+    do { digits[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0);
+    size_t at = sizeof prefix - 1;
+    while (n > 0) out[at++] = digits[--n];
+    out[at] = 0;
+}
+
+static int open_resolved(int rootfd, const char *path, int flags) {
+    struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+    long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+// Opens path (O_PATH) inside the root, creating missing directories on the
+// way and the last component as a file when make_file. Symlinks resolve
+// inside the root, so a rootfs cannot point a mount outside itself.
+static int open_in_root(int rootfd, const char *path, int make_file) {
+    int fd = open_resolved(rootfd, path, O_PATH);
+    if (fd != -ENOENT) return fd;
+    char prefix[4096];
+    size_t n = length(path);
+    if (n >= sizeof prefix) return -ENAMETOOLONG;
+    memcpy(prefix, path, n + 1);
+    for (size_t end = 1; end <= n; end++) {
+        if (end < n && prefix[end] != '/') continue;
+        if (prefix[end - 1] == '/') continue;
+        char saved = prefix[end];
+        prefix[end] = 0;
+        int probe = open_resolved(rootfd, prefix, O_PATH);
+        if (probe >= 0) {
+            syscall(SYS_close, probe);
+        } else if (probe == -ENOENT) {
+            size_t slash = end;
+            while (slash > 0 && prefix[slash - 1] != '/') slash--;
+            int parent;
+            if (slash <= 1) {
+                parent = rootfd;
+            } else {
+                prefix[slash - 1] = 0;
+                parent = open_resolved(rootfd, prefix, O_PATH | O_DIRECTORY);
+                prefix[slash - 1] = '/';
+                if (parent < 0) return parent;
+            }
+            long made;
+            if (end == n && make_file) {
+                made = syscall(SYS_openat, parent, prefix + slash, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (made >= 0) syscall(SYS_close, made);
+            } else {
+                made = syscall(SYS_mkdirat, parent, prefix + slash, 0755);
+            }
+            int err = errno;
+            if (parent != rootfd) syscall(SYS_close, parent);
+            if (made < 0 && err != EEXIST) return -err;
+        } else {
+            return probe;
+        }
+        prefix[end] = saved;
+    }
+    return open_resolved(rootfd, path, O_PATH);
+}
+
+static int is_directory(const char *host_path) {
+    struct stat st;
+    if (syscall(SYS_newfstatat, AT_FDCWD, host_path, &st, 0) < 0) return 1;
+    return S_ISDIR(st.st_mode);
+}
+
+static long mount_at(int rootfd, const char *target, const char *source, const char *fstype,
+                     unsigned long flags, const void *data, int make_file) {
+    int fd = open_in_root(rootfd, target, make_file);
+    if (fd < 0) { errno = -fd; return -1; }
+    char where[32];
+    fd_path(fd, where);
+    long rc = syscall(SYS_mount, source, where, fstype, flags, data);
+    int err = errno;
+    syscall(SYS_close, fd);
+    errno = err;
+    return rc;
+}
+
+// A bind remount must name the new top mount, so the target is opened again.
+static long remount_at(int rootfd, const char *target, unsigned long flags) {
+    int fd = open_resolved(rootfd, target, O_PATH);
+    if (fd < 0) { errno = -fd; return -1; }
+    char where[32];
+    fd_path(fd, where);
+    long rc = syscall(SYS_mount, NULL, where, NULL, MS_BIND | MS_REMOUNT | flags, NULL);
+    int err = errno;
+    syscall(SYS_close, fd);
+    errno = err;
+    return rc;
+}
+
+static void set_up_mounts(const struct moat_spawn_config *c, int rootfd, int errfd) {
+    for (int i = 0; i < c->nmounts; i++) {
+        const struct moat_mount *m = &c->mounts[i];
+        if (m->kind == MOAT_MOUNT_BIND) {
+            int file = !is_directory(m->source);
+            if (mount_at(rootfd, m->target, m->source, NULL, MS_BIND | (m->flags & MS_REC), NULL, file) < 0)
+                fail(errfd, MOAT_STAGE_MOUNT, errno, i);
+            if (m->remount && remount_at(rootfd, m->target, m->remount) < 0)
+                fail(errfd, MOAT_STAGE_MOUNT, errno, i);
+        } else {
+            if (mount_at(rootfd, m->target, m->source, m->fstype, m->flags, m->data, 0) < 0)
+                fail(errfd, MOAT_STAGE_MOUNT, errno, i);
+        }
+    }
+}
+
+static void set_up_devices(int rootfd, int errfd) {
+    static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+    for (int i = 0; i < 6; i++) {
+        char host[32] = "/dev/", inside[32] = "/dev/";
+        memcpy(host + 5, nodes[i], length(nodes[i]) + 1);
+        memcpy(inside + 5, nodes[i], length(nodes[i]) + 1);
+        if (mount_at(rootfd, inside, host, NULL, MS_BIND, NULL, 1) < 0)
+            fail(errfd, MOAT_STAGE_DEVICES, errno, i);
+    }
+    int dev = open_resolved(rootfd, "/dev", O_PATH | O_DIRECTORY);
+    if (dev < 0) fail(errfd, MOAT_STAGE_DEVICES, -dev, -1);
+    static const char *const links[][2] = {
+        { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
+        { "/proc/self/fd/2", "stderr" }, { "pts/ptmx", "ptmx" },
+    };
+    for (int i = 0; i < 5; i++)
+        if (syscall(SYS_symlinkat, links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
+            fail(errfd, MOAT_STAGE_DEVICES, errno, 6 + i);
+    syscall(SYS_close, dev);
+}
+
+static void mask_paths(const struct moat_spawn_config *c, int rootfd, int errfd) {
+    for (int i = 0; i < c->nmasked; i++) {
+        int fd = open_resolved(rootfd, c->masked_paths[i], O_PATH);
+        if (fd == -ENOENT) continue;
+        if (fd < 0) fail(errfd, MOAT_STAGE_MASK, -fd, i);
+        struct stat st;
+        char where[32];
+        fd_path(fd, where);
+        long rc = syscall(SYS_fstat, fd, &st);
+        if (rc == 0 && S_ISDIR(st.st_mode))
+            rc = syscall(SYS_mount, "tmpfs", where, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+        else if (rc == 0)
+            rc = syscall(SYS_mount, "/dev/null", where, NULL, MS_BIND, NULL);
+        if (rc < 0) fail(errfd, MOAT_STAGE_MASK, errno, i);
+        syscall(SYS_close, fd);
+    }
+    for (int i = 0; i < c->nreadonly; i++) {
+        int fd = open_resolved(rootfd, c->readonly_paths[i], O_PATH);
+        if (fd == -ENOENT) continue;
+        if (fd < 0) fail(errfd, MOAT_STAGE_MASK, -fd, c->nmasked + i);
+        char where[32];
+        fd_path(fd, where);
+        if (syscall(SYS_mount, where, where, NULL, MS_BIND | MS_REC, NULL) < 0)
+            fail(errfd, MOAT_STAGE_MASK, errno, c->nmasked + i);
+        syscall(SYS_close, fd);
+        if (remount_at(rootfd, c->readonly_paths[i], MS_RDONLY | MS_NOSUID | MS_NODEV) < 0)
+            fail(errfd, MOAT_STAGE_MASK, errno, c->nmasked + i);
+    }
+}
+
+static void enter_root(const struct moat_spawn_config *c, int errfd) {
+    if (syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    if (syscall(SYS_mount, c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    long rootfd = syscall(SYS_openat, AT_FDCWD, c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    set_up_mounts(c, (int)rootfd, errfd);
+    if (c->default_devices) set_up_devices((int)rootfd, errfd);
+    mask_paths(c, (int)rootfd, errfd);
+    if (syscall(SYS_fchdir, rootfd) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    syscall(SYS_close, rootfd);
+    // pivot_root(".", ".") stacks the old root under the new one; detaching
+    // "." then drops every host mount from this namespace.
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    if (syscall(SYS_umount2, ".", MNT_DETACH) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    if (syscall(SYS_chdir, "/") < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    if (c->readonly_root &&
+        syscall(SYS_mount, NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+        fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+}
+
+static void reset_signals(void) {
+    uint64_t empty = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, sizeof empty);
+    struct kernel_sigaction dfl = { 0 };
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
+    }
+}
+
+static void set_identity(const struct moat_spawn_config *c, int errfd) {
+    for (int cap = 0; cap <= c->cap_last; cap++)
+        if (!(c->cap_bounding & (1ULL << cap)) && syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+            fail(errfd, MOAT_STAGE_CAPS, errno, cap);
+    if (syscall(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(errfd, MOAT_STAGE_CAPS, errno, -1);
+    if (syscall(SYS_setgroups, c->ngroups, c->groups) < 0) fail(errfd, MOAT_STAGE_USER, errno, -1);
+    if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0) fail(errfd, MOAT_STAGE_USER, errno, -1);
+    if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0) fail(errfd, MOAT_STAGE_USER, errno, -1);
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2] = {
+        { (uint32_t)c->cap_effective, (uint32_t)c->cap_permitted, (uint32_t)c->cap_inheritable },
+        { (uint32_t)(c->cap_effective >> 32), (uint32_t)(c->cap_permitted >> 32), (uint32_t)(c->cap_inheritable >> 32) },
+    };
+    if (syscall(SYS_capset, &header, data) < 0) fail(errfd, MOAT_STAGE_CAPS, errno, -1);
+    for (int cap = 0; cap <= c->cap_last; cap++)
+        if ((c->cap_ambient & (1ULL << cap)) &&
+            syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            fail(errfd, MOAT_STAGE_CAPS, errno, cap);
+    syscall(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
+}
+
+static void child(const struct moat_spawn_config *c, int errfd, int releasefd) {
+    // If the supervisor dies before it has seized us, do not live on.
+    syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    reset_signals();
+    char byte;
+    if (syscall(SYS_read, releasefd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_SYNC, errno, -1);
+    syscall(SYS_close, releasefd);
+
+    enter_root(c, errfd);
+    if (c->hostname && syscall(SYS_sethostname, c->hostname, length(c->hostname)) < 0)
+        fail(errfd, MOAT_STAGE_HOSTNAME, errno, -1);
+    for (int i = 0; i < c->nrlimits; i++) {
+        struct { uint64_t cur, max; } limit = { c->rlimits[i].soft, c->rlimits[i].hard };
+        if (syscall(SYS_prlimit64, 0, c->rlimits[i].resource, &limit, NULL) < 0)
+            fail(errfd, MOAT_STAGE_RLIMIT, errno, i);
+    }
+    set_identity(c, errfd);
+    if (c->umask_value >= 0) syscall(SYS_umask, c->umask_value);
+    if (syscall(SYS_chdir, c->cwd) < 0) fail(errfd, MOAT_STAGE_CWD, errno, -1);
+
+    // Only stdio and the error pipe (close-on-exec) survive into the workload.
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
+    struct sock_fprog program = { (unsigned short)c->filter_len, (struct sock_filter *)c->filter };
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0)
+        fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
+
+    int err = ENOENT, index = 0;
+    for (int i = 0; i < c->nexec_paths; i++) {
+        syscall(SYS_execve, c->exec_paths[i], c->argv, c->envp);
+        // Like a shell: keep looking past ENOENT, remember the first other error.
+        if (errno != ENOENT && err == ENOENT) { err = errno; index = i; }
+    }
+    fail(errfd, MOAT_STAGE_EXEC, err, index);
+}
+
+int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out) {
+    int errpipe[2], releasepipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) < 0) return -errno;
+    if (pipe2(releasepipe, O_CLOEXEC) < 0) {
+        int err = errno;
+        close(errpipe[0]); close(errpipe[1]);
+        return -err;
+    }
+    long pid = syscall(SYS_clone, config->clone_flags | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+        syscall(SYS_close, errpipe[0]);
+        syscall(SYS_close, releasepipe[1]);
+        child(config, errpipe[1], releasepipe[0]);
+    }
+    int err = errno;
+    close(errpipe[1]);
+    close(releasepipe[0]);
+    if (pid < 0) {
+        close(errpipe[0]); close(releasepipe[1]);
+        return -err;
+    }
+    out->pid = (pid_t)pid;
+    out->error_fd = errpipe[0];
+    out->release_fd = releasepipe[1];
+    return 0;
+}

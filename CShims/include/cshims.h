@@ -1,0 +1,155 @@
+// C the Swift side cannot express. Everything between fork and execve lives
+// here and is async-signal-safe; the rest are thin wrappers over variadic or
+// macro-only kernel interfaces.
+#ifndef MOAT_CSHIMS_H
+#define MOAT_CSHIMS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/sysinfo.h>
+
+// ---------------------------------------------------------------- the child
+
+enum moat_mount_kind {
+    MOAT_MOUNT_FS = 0,       // mount(source, target, fstype, flags, data)
+    MOAT_MOUNT_BIND = 1,     // bind source (a host path) onto target
+};
+
+struct moat_mount {
+    int kind;
+    const char *source;      // host path for binds, name for fs mounts
+    const char *target;      // absolute path inside the rootfs
+    const char *fstype;
+    unsigned long flags;     // MS_* for the mount itself
+    unsigned long remount;   // MS_RDONLY|MS_NOSUID|... applied by a bind remount
+    const char *data;
+};
+
+struct moat_rlimit {
+    int resource;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+struct moat_spawn_config {
+    const char *rootfs;               // absolute host path of the new root
+    int readonly_root;
+    unsigned long clone_flags;        // CLONE_NEW* for the child
+    const struct moat_mount *mounts;
+    int nmounts;
+    int default_devices;              // bind null, zero, full, random, urandom, tty into /dev
+    const char *const *masked_paths;
+    int nmasked;
+    const char *const *readonly_paths;
+    int nreadonly;
+    const char *hostname;             // NULL: leave
+    const char *cwd;
+    const char *const *exec_paths;    // candidates inside the new root, tried in order
+    int nexec_paths;
+    char *const *argv;
+    char *const *envp;
+    uint32_t uid;
+    uint32_t gid;
+    const uint32_t *groups;
+    int ngroups;
+    int umask_value;                  // -1: leave
+    const struct moat_rlimit *rlimits;
+    int nrlimits;
+    uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+    int cap_last;                     // /proc/sys/kernel/cap_last_cap
+    const void *filter;               // struct sock_filter[]
+    size_t filter_len;                // number of instructions
+};
+
+// What the child reports through the close-on-exec pipe when set-up fails.
+enum moat_child_stage {
+    MOAT_STAGE_SYNC = 1, MOAT_STAGE_MOUNT, MOAT_STAGE_DEVICES, MOAT_STAGE_MASK,
+    MOAT_STAGE_PIVOT, MOAT_STAGE_HOSTNAME, MOAT_STAGE_RLIMIT, MOAT_STAGE_CAPS,
+    MOAT_STAGE_USER, MOAT_STAGE_CWD, MOAT_STAGE_SECCOMP, MOAT_STAGE_EXEC,
+};
+
+struct moat_child_error {
+    int32_t stage;
+    int32_t err;
+    int32_t index;                    // which mount / rlimit / path, or -1
+};
+
+struct moat_spawned {
+    pid_t pid;
+    int error_fd;    // read end: EOF means exec happened
+    int release_fd;  // write end: one byte lets the child load its filter and exec
+};
+
+// Clones the child into new namespaces. It waits on release_fd before it
+// loads the filter, so the parent can PTRACE_SEIZE it first.
+// Returns 0 or -errno.
+int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out);
+
+// ---------------------------------------------------------------- ptrace
+
+long moat_ptrace_seize(pid_t pid, unsigned long options);
+long moat_ptrace_cont(pid_t pid, int signal);
+long moat_ptrace_listen(pid_t pid);
+long moat_ptrace_interrupt(pid_t pid);
+long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg);
+long moat_ptrace_getsiginfo_ok(pid_t pid);
+unsigned long moat_trace_options(void);
+
+// Syscall arguments at a seccomp stop: nr and six args, one request.
+struct moat_syscall_args {
+    uint32_t arch;
+    int32_t nr;
+    uint64_t instruction_pointer;
+    uint64_t stack_pointer;
+    uint64_t args[6];
+};
+long moat_get_syscall_args(pid_t pid, struct moat_syscall_args *out);
+
+// Skip the trapped syscall and make it return value (two POKEUSERs).
+long moat_complete_syscall(pid_t pid, long value);
+// Change argument index (0..5) before the host runs the call.
+long moat_set_syscall_arg(pid_t pid, int index, uint64_t value);
+long moat_get_stack_pointer(pid_t pid, uint64_t *out);
+
+// wait(2) status macros.
+int moat_wifexited(int status);
+int moat_wexitstatus(int status);
+int moat_wifsignaled(int status);
+int moat_wtermsig(int status);
+int moat_wifstopped(int status);
+int moat_wstopsig(int status);
+int moat_wcoredump(int status);
+pid_t moat_wait_all(int *status);  // waitpid(-1, status, __WALL), EINTR retried
+
+// ---------------------------------------------------------------- memory
+
+ssize_t moat_read_memory(pid_t pid, uint64_t address, void *buffer, size_t length);
+ssize_t moat_write_memory(pid_t pid, uint64_t address, const void *buffer, size_t length);
+
+// ---------------------------------------------------------------- seccomp
+
+void *moat_seccomp_new(uint32_t default_errno);
+int moat_seccomp_add_trace(void *ctx, int nr, uint16_t data);
+int moat_seccomp_add_allow(void *ctx, int nr);
+int moat_seccomp_add_errno(void *ctx, int nr, uint16_t err);
+// Allow when (arg & mask) == 0; otherwise errno for each bit of mask.
+int moat_seccomp_add_masked(void *ctx, int nr, int arg, uint64_t mask, uint16_t err);
+// Exports the BPF program into a malloc'd buffer; returns the instruction count or -errno.
+long moat_seccomp_export(void *ctx, void **program);
+void moat_seccomp_release(void *ctx);
+int moat_syscall_number(const char *name);       // -1 when libseccomp does not know it
+char *moat_syscall_name(int nr);                  // malloc'd, NULL when unknown
+
+// Decodes one BPF program against (arch, nr): returns the SECCOMP_RET_* value.
+// Used by tests to prove the filter and the table agree.
+uint32_t moat_bpf_evaluate(const void *program, size_t count, uint32_t arch, int nr, const uint64_t *args);
+
+// ---------------------------------------------------------------- signals
+
+// Installs handlers that forward these signals to pid (kill(2) is async-signal-safe).
+void moat_forward_signals(pid_t pid);
+int moat_sysinfo(struct sysinfo *info);
+long moat_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f);
+
+#endif

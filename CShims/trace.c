@@ -1,0 +1,119 @@
+// ptrace, wait status, tracee memory and signal forwarding: the variadic and
+// macro-only interfaces, one line each.
+#define _GNU_SOURCE
+#include "cshims.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+long moat_ptrace_seize(pid_t pid, unsigned long options) {
+    return ptrace(PTRACE_SEIZE, pid, 0, options);
+}
+long moat_ptrace_cont(pid_t pid, int signal) { return ptrace(PTRACE_CONT, pid, 0, (long)signal); }
+long moat_ptrace_listen(pid_t pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0); }
+long moat_ptrace_interrupt(pid_t pid) { return ptrace(PTRACE_INTERRUPT, pid, 0, 0); }
+long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg) {
+    return ptrace(PTRACE_GETEVENTMSG, pid, 0, msg);
+}
+long moat_ptrace_getsiginfo_ok(pid_t pid) {
+    siginfo_t info;
+    return ptrace(PTRACE_GETSIGINFO, pid, 0, &info);
+}
+
+unsigned long moat_trace_options(void) {
+    return PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+           PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+}
+
+long moat_get_syscall_args(pid_t pid, struct moat_syscall_args *out) {
+    struct __ptrace_syscall_info info;
+    long n = ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info);
+    if (n < 0) return -errno;
+    if (info.op != PTRACE_SYSCALL_INFO_SECCOMP) return -EINVAL;
+    out->arch = info.arch;
+    out->nr = (int32_t)info.seccomp.nr;
+    out->instruction_pointer = info.instruction_pointer;
+    out->stack_pointer = info.stack_pointer;
+    for (int i = 0; i < 6; i++) out->args[i] = info.seccomp.args[i];
+    return 0;
+}
+
+#define REG(name) offsetof(struct user_regs_struct, name)
+
+long moat_complete_syscall(pid_t pid, long value) {
+    // orig_rax = -1 makes the kernel skip the call; rax is what it returns.
+    if (ptrace(PTRACE_POKEUSER, pid, REG(orig_rax), -1L) < 0) return -errno;
+    if (ptrace(PTRACE_POKEUSER, pid, REG(rax), value) < 0) return -errno;
+    return 0;
+}
+
+long moat_set_syscall_arg(pid_t pid, int index, uint64_t value) {
+    static const size_t offsets[6] = { REG(rdi), REG(rsi), REG(rdx), REG(r10), REG(r8), REG(r9) };
+    if (index < 0 || index > 5) return -EINVAL;
+    if (ptrace(PTRACE_POKEUSER, pid, offsets[index], value) < 0) return -errno;
+    return 0;
+}
+
+long moat_get_stack_pointer(pid_t pid, uint64_t *out) {
+    errno = 0;
+    long value = ptrace(PTRACE_PEEKUSER, pid, REG(rsp), 0);
+    if (errno) return -errno;
+    *out = (uint64_t)value;
+    return 0;
+}
+
+int moat_wifexited(int s) { return WIFEXITED(s); }
+int moat_wexitstatus(int s) { return WEXITSTATUS(s); }
+int moat_wifsignaled(int s) { return WIFSIGNALED(s); }
+int moat_wtermsig(int s) { return WTERMSIG(s); }
+int moat_wifstopped(int s) { return WIFSTOPPED(s); }
+int moat_wstopsig(int s) { return WSTOPSIG(s); }
+int moat_wcoredump(int s) { return WCOREDUMP(s); }
+
+pid_t moat_wait_all(int *status) {
+    pid_t pid;
+    do pid = waitpid(-1, status, __WALL); while (pid < 0 && errno == EINTR);
+    return pid;
+}
+
+ssize_t moat_read_memory(pid_t pid, uint64_t address, void *buffer, size_t length) {
+    struct iovec local = { buffer, length }, remote = { (void *)address, length };
+    return process_vm_readv(pid, &local, 1, &remote, 1, 0);
+}
+
+ssize_t moat_write_memory(pid_t pid, uint64_t address, const void *buffer, size_t length) {
+    struct iovec local = { (void *)buffer, length }, remote = { (void *)address, length };
+    return process_vm_writev(pid, &local, 1, &remote, 1, 0);
+}
+
+static volatile pid_t forward_to;
+
+static void forward(int sig) {
+    int saved = errno;
+    if (forward_to > 0) kill(forward_to, sig);
+    errno = saved;
+}
+
+void moat_forward_signals(pid_t pid) {
+    static const int signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+    forward_to = pid;
+    struct sigaction action = { 0 };
+    action.sa_handler = forward;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaction(signals[i], &action, NULL);
+}
+
+long moat_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f) {
+    long rc = syscall(nr, a, b, c, d, e, f);
+    return rc < 0 ? -errno : rc;
+}
+
+int moat_sysinfo(struct sysinfo *info) { return sysinfo(info); }

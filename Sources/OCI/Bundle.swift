@@ -1,0 +1,149 @@
+import Glibc
+import Platform
+import Sentry
+
+/// An OCI bundle on disk: a directory with config.json and a root filesystem.
+public struct Bundle {
+    public let directory: String
+    public let spec: Spec
+    /// The rootfs as an absolute, symlink-free host path.
+    public let rootfs: String
+
+    /// Annotation that fixes the sandbox's REALTIME clock at start:
+    /// RFC 3339 UTC ("2000-01-01T00:00:00Z") or seconds since the epoch.
+    public static let realtimeStartAnnotation = "dev.moat.time.realtime-start"
+
+    public init(directory: String) throws(ConfigError) {
+        guard let absolute = realPath(directory) else {
+            throw ConfigError("bundle \(directory): \(Errno.current)")
+        }
+        let configPath = absolute + "/config.json"
+        guard let bytes = readFile(configPath) else {
+            throw ConfigError("\(configPath): \(Errno.current)")
+        }
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch { throw ConfigError("\(configPath): malformed JSON: \(error)") }
+        try self.init(directory: absolute, spec: try Spec.decode(json))
+    }
+
+    public init(directory: String, spec: Spec) throws(ConfigError) {
+        self.directory = directory
+        self.spec = spec
+        let root = spec.rootPath.hasPrefix("/") ? spec.rootPath : directory + "/" + spec.rootPath
+        var st = stat()
+        guard let resolved = realPath(root), stat(resolved, &st) == 0 else {
+            throw ConfigError("root.path: \(root): \(Errno.current)")
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else { throw ConfigError("root.path: \(root): not a directory") }
+        rootfs = resolved
+    }
+
+    /// What the sentry needs to run this bundle's process.
+    public func sandbox() throws(ConfigError) -> SandboxSpec {
+        let process = spec.process
+        var child = ChildSpec(rootfs: rootfs)
+        child.readonlyRoot = spec.rootReadonly
+        child.cloneFlags = Linux.cloneNewNS | Linux.cloneNewPID | Linux.cloneNewIPC | Linux.cloneNewUTS
+        for ns in spec.namespaces {
+            if ns.type == "network" { child.cloneFlags |= Linux.cloneNewNet }
+            if ns.type == "cgroup" { child.cloneFlags |= Linux.cloneNewCgroup }
+        }
+        for (index, mount) in spec.mounts.enumerated() {
+            child.mounts.append(try MountOptions.childMount(mount, index: index, bundle: directory))
+        }
+        child.defaultDevices = spec.mounts.contains { $0.destination == "/dev" && $0.type == "tmpfs" }
+        child.maskedPaths = spec.maskedPaths
+        child.readonlyPaths = spec.readonlyPaths
+        child.hostname = spec.hostname
+        child.cwd = process.cwd
+        child.argv = process.args
+        child.env = process.env
+        child.executableCandidates = Bundle.executableCandidates(process.args[0], env: process.env)
+        child.uid = process.user.uid
+        child.gid = process.user.gid
+        child.groups = process.user.additionalGids
+        child.umask = process.user.umask.map { Int32($0) }
+        child.rlimits = process.rlimits.map { ResourceLimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
+        let caps = process.capabilities
+        child.capabilities.bounding = Bundle.mask(caps.bounding)
+        child.capabilities.effective = Bundle.mask(caps.effective)
+        child.capabilities.permitted = Bundle.mask(caps.permitted)
+        child.capabilities.inheritable = Bundle.mask(caps.inheritable)
+        child.capabilities.ambient = Bundle.mask(caps.ambient)
+
+        var sandbox = SandboxSpec(child: child, hostname: spec.hostname ?? "moat")
+        if spec.hostname == nil { sandbox.child.hostname = "moat" }
+        if let domain = spec.domainname { sandbox.domainname = domain }
+        sandbox.clockOffsets.monotonic = spec.monotonicOffset
+        sandbox.clockOffsets.boottime = spec.boottimeOffset
+        if let start = spec.annotation(Bundle.realtimeStartAnnotation) {
+            guard let seconds = Timestamp.parse(start) else {
+                throw ConfigError("annotations.\(Bundle.realtimeStartAnnotation): \(start) is neither RFC 3339 UTC nor seconds since the epoch")
+            }
+            sandbox.clockOffsets.realtimeStart = seconds * 1_000_000_000
+        }
+        return sandbox
+    }
+
+    static func mask(_ names: [String]) -> UInt64 {
+        names.reduce(0) { bits, name in
+            guard let bit = Spec.capabilityNames.firstIndex(of: name) else { return bits }
+            return bits | (1 << UInt64(bit))
+        }
+    }
+
+    /// Like a shell: a name with a slash is used as is, others are looked up in PATH.
+    static func executableCandidates(_ program: String, env: [String]) -> [String] {
+        if program.contains("/") { return [program] }
+        let path = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        return path.split(separator: ":", omittingEmptySubsequences: false).map { dir in
+            (dir.isEmpty ? "." : String(dir)) + "/" + program
+        }
+    }
+}
+
+func realPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+/// The whole of a file, or nil with errno set.
+func readFile(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var result: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n < 0 { return nil }
+        if n == 0 { return result }
+        result += buffer[..<n]
+    }
+}
+
+/// RFC 3339 UTC timestamps and plain epoch seconds.
+public enum Timestamp {
+    public static func parse(_ text: String) -> Int64? {
+        if let seconds = Int64(text) { return seconds }
+        let bytes = Array(text.utf8)
+        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
+              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              bytes[19] == UInt8(ascii: "Z") || bytes[19] == UInt8(ascii: "z") else { return nil }
+        func number(_ range: Range<Int>) -> Int64? { Int64(String(decoding: bytes[range], as: UTF8.self)) }
+        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10),
+              let hh = number(11..<13), let mm = number(14..<16), let ss = number(17..<19),
+              (1...12).contains(m), (1...31).contains(d), hh < 24, mm < 60, ss < 61 else { return nil }
+        // Days from civil (Howard Hinnant's algorithm).
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return days * 86400 + hh * 3600 + mm * 60 + ss
+    }
+}

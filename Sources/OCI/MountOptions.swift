@@ -1,0 +1,49 @@
+import Platform
+
+/// config.json mount options turned into mount(2) flags and data.
+enum MountOptions {
+    static let rdonly: UInt = 1, nosuid: UInt = 2, nodev: UInt = 4, noexec: UInt = 8
+    static let bind: UInt = 4096, rec: UInt = 16384
+
+    static let setting: [String: UInt] = [
+        "ro": rdonly, "nosuid": nosuid, "nodev": nodev, "noexec": noexec, "sync": 16, "dirsync": 128,
+        "noatime": 1024, "nodiratime": 2048, "relatime": 1 << 21, "strictatime": 1 << 24, "lazytime": 1 << 25,
+        "mand": 64,
+    ]
+    static let clearing: [String: UInt] = [
+        "rw": rdonly, "suid": nosuid, "dev": nodev, "exec": noexec, "async": 16, "atime": 1024,
+        "diratime": 2048, "norelatime": 1 << 21, "nostrictatime": 1 << 24, "nolazytime": 1 << 25,
+        "nomand": 64,
+    ]
+    /// Propagation is always private inside the sandbox; these change nothing.
+    static let propagation: Set<String> = ["private", "rprivate", "slave", "rslave"]
+
+    static func childMount(_ mount: Spec.Mount, index: Int, bundle: String) throws(ConfigError) -> ChildMount {
+        var flags: UInt = 0
+        var data: [String] = []
+        for option in mount.options {
+            if let bit = setting[option] { flags |= bit }
+            else if let bit = clearing[option] { flags &= ~bit }
+            else if option == "bind" { continue }
+            else if option == "rbind" { flags |= rec }
+            else if propagation.contains(option) { continue }
+            else if option.contains("=") || ["newinstance", "nr_inodes", "noacl"].contains(option) { data.append(option) }
+            else if ["shared", "rshared", "unbindable", "runbindable"].contains(option) {
+                throw ConfigError("mounts[\(index)].options: \(option) propagation is not supported (the sandbox's mounts are private)")
+            } else {
+                throw ConfigError("mounts[\(index)].options: unknown option \(option)")
+            }
+        }
+        if mount.type == "bind" {
+            let source = mount.source.hasPrefix("/") ? mount.source : bundle + "/" + mount.source
+            guard let resolved = realPath(source) else {
+                throw ConfigError("mounts[\(index)].source: \(source): \(Errno.current)")
+            }
+            let remount = flags & (rdonly | nosuid | nodev | noexec)
+            return ChildMount(kind: .bind, source: resolved, target: mount.destination,
+                              flags: flags & rec, remountFlags: remount)
+        }
+        return ChildMount(kind: .filesystem, source: mount.source, target: mount.destination,
+                          fstype: mount.type, flags: flags, data: data.joined(separator: ","))
+    }
+}

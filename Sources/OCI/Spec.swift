@@ -1,0 +1,242 @@
+/// The parts of an OCI runtime-spec config.json that Moat honours. Decoding
+/// refuses anything else it would otherwise have to ignore.
+public struct Spec: Equatable, Sendable {
+    public struct User: Equatable, Sendable {
+        public var uid: UInt32 = 0
+        public var gid: UInt32 = 0
+        public var additionalGids: [UInt32] = []
+        public var umask: UInt32?
+    }
+
+    public struct Rlimit: Equatable, Sendable {
+        public var type: String
+        public var resource: Int32
+        public var soft: UInt64
+        public var hard: UInt64
+    }
+
+    public struct Capabilities: Equatable, Sendable {
+        public var bounding: [String] = []
+        public var effective: [String] = []
+        public var permitted: [String] = []
+        public var inheritable: [String] = []
+        public var ambient: [String] = []
+    }
+
+    public struct Process: Equatable, Sendable {
+        public var args: [String] = []
+        public var env: [String] = []
+        public var cwd = "/"
+        public var user = User()
+        public var capabilities = Capabilities()
+        public var rlimits: [Rlimit] = []
+        public var noNewPrivileges = true
+    }
+
+    public struct Mount: Equatable, Sendable {
+        public var destination: String
+        public var type: String
+        public var source: String
+        public var options: [String]
+    }
+
+    public struct Namespace: Equatable, Sendable {
+        public var type: String
+    }
+
+    public var ociVersion: String
+    public var process: Process
+    public var rootPath: String
+    public var rootReadonly: Bool
+    public var hostname: String?
+    public var domainname: String?
+    public var mounts: [Mount]
+    public var namespaces: [Namespace]
+    public var maskedPaths: [String]
+    public var readonlyPaths: [String]
+    public var monotonicOffset: Int64
+    public var boottimeOffset: Int64
+    public var annotations: [(String, String)]
+
+    public static func == (a: Spec, b: Spec) -> Bool {
+        a.ociVersion == b.ociVersion && a.process == b.process && a.rootPath == b.rootPath
+            && a.rootReadonly == b.rootReadonly && a.hostname == b.hostname && a.mounts == b.mounts
+            && a.namespaces == b.namespaces && a.maskedPaths == b.maskedPaths
+            && a.readonlyPaths == b.readonlyPaths && a.annotations.map(\.0) == b.annotations.map(\.0)
+            && a.annotations.map(\.1) == b.annotations.map(\.1)
+    }
+
+    public func annotation(_ key: String) -> String? { annotations.last { $0.0 == key }?.1 }
+
+    static let rlimitNumbers: [String: Int32] = [
+        "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
+        "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
+        "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
+        "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+    ]
+
+    public static let capabilityNames = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+        "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+        "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+        "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
+        "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+        "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    ]
+
+    static let supportedNamespaces: Set<String> = ["pid", "mount", "ipc", "uts", "network", "cgroup"]
+    static let mountTypes: Set<String> = ["bind", "proc", "tmpfs", "sysfs", "devpts", "mqueue"]
+
+    /// Decodes and validates config.json.
+    public static func decode(_ json: JSON) throws(ConfigError) -> Spec {
+        let root = Field(path: "", value: json)
+        guard case .object? = root.value else { throw ConfigError("config.json: must be a JSON object") }
+        try root.only(["ociVersion", "process", "root", "hostname", "domainname", "mounts", "linux",
+                       "annotations", "hooks"])
+        if root["hooks"].isNonEmpty { throw root["hooks"].error("hooks are not supported yet") }
+        let version = try root["ociVersion"].string()
+        guard version.hasPrefix("1.") else { throw root["ociVersion"].error("\(version) is not a 1.x runtime-spec version") }
+
+        let process = try decodeProcess(root["process"])
+        let rootField = root["root"]
+        try rootField.only(["path", "readonly"])
+        let rootPath = try rootField["path"].string()
+        if rootPath.isEmpty { throw rootField["path"].error("must not be empty") }
+
+        var mounts: [Mount] = []
+        for item in try root["mounts"].items() {
+            try item.only(["destination", "type", "source", "options"])
+            let destination = try item["destination"].string()
+            guard destination.hasPrefix("/") else { throw item["destination"].error("must be an absolute path") }
+            let options = try item["options"].strings()
+            var type = try item["type"].optionalString() ?? ""
+            if options.contains("bind") || options.contains("rbind") { type = "bind" }
+            guard mountTypes.contains(type) else {
+                throw item["type"].error(type.isEmpty ? "is required (or a bind option)" : "\(type) mounts are not supported yet")
+            }
+            let source = try item["source"].optionalString() ?? type
+            if type == "bind" && source.isEmpty { throw item["source"].error("is required for a bind mount") }
+            mounts.append(Mount(destination: destination, type: type, source: source, options: options))
+        }
+
+        let linux = root["linux"]
+        try linux.only(["namespaces", "maskedPaths", "readonlyPaths", "timeOffsets", "resources",
+                        "cgroupsPath", "rootfsPropagation", "uidMappings", "gidMappings", "sysctl",
+                        "seccomp", "devices"])
+        for key in ["uidMappings", "gidMappings", "sysctl", "seccomp", "devices"] where linux[key].isNonEmpty {
+            throw linux[key].error("is not supported yet")
+        }
+        if let propagation = try linux["rootfsPropagation"].optionalString(),
+           !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
+            throw linux["rootfsPropagation"].error("\(propagation) is not supported (the sandbox's mounts are private)")
+        }
+        try checkResources(linux["resources"])
+        var namespaces: [Namespace] = []
+        for item in try linux["namespaces"].items() {
+            try item.only(["type", "path"])
+            let type = try item["type"].string()
+            if item["path"].isNonEmpty { throw item["path"].error("joining an existing namespace is not supported") }
+            guard supportedNamespaces.contains(type) else {
+                throw item["type"].error("\(type) namespaces are not supported yet")
+            }
+            namespaces.append(Namespace(type: type))
+        }
+        let offsets = linux["timeOffsets"]
+        try offsets.only(["monotonic", "boottime"])
+
+        var annotations: [(String, String)] = []
+        for key in try root["annotations"].keys() {
+            annotations.append((key, try root["annotations"][key].string()))
+        }
+
+        return Spec(
+            ociVersion: version, process: process, rootPath: rootPath,
+            rootReadonly: try rootField["readonly"].bool(default: false),
+            hostname: try root["hostname"].optionalString(), domainname: try root["domainname"].optionalString(),
+            mounts: mounts, namespaces: namespaces,
+            maskedPaths: try linux["maskedPaths"].strings(), readonlyPaths: try linux["readonlyPaths"].strings(),
+            monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
+            annotations: annotations)
+    }
+
+    static func decodeProcess(_ field: Field) throws(ConfigError) -> Process {
+        guard field.isPresent else { throw field.error("is required") }
+        try field.only(["terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
+                        "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"])
+        if try field["terminal"].bool(default: false) {
+            throw field["terminal"].error("terminals are not supported yet (set it to false)")
+        }
+        for key in ["apparmorProfile", "selinuxLabel"] where field[key].isNonEmpty {
+            throw field[key].error("is not supported (Moat does not use LSMs)")
+        }
+        if field["oomScoreAdj"].isPresent { throw field["oomScoreAdj"].error("is not supported yet") }
+        var process = Process()
+        process.args = try field["args"].strings()
+        if process.args.isEmpty { throw field["args"].error("must name a program") }
+        process.env = try field["env"].strings()
+        process.cwd = try field["cwd"].optionalString() ?? "/"
+        guard process.cwd.hasPrefix("/") else { throw field["cwd"].error("must be an absolute path") }
+        process.noNewPrivileges = try field["noNewPrivileges"].bool(default: true)
+
+        let user = field["user"]
+        try user.only(["uid", "gid", "additionalGids", "umask"])
+        if user.isPresent {
+            process.user.uid = try user["uid"].unsigned(UInt32.self)
+            process.user.gid = try user["gid"].unsigned(UInt32.self)
+            for gid in try user["additionalGids"].items() { process.user.additionalGids.append(try gid.unsigned(UInt32.self)) }
+            if user["umask"].isPresent {
+                let mask = try user["umask"].unsigned(UInt32.self)
+                guard mask <= 0o777 else { throw user["umask"].error("must be at most 0777") }
+                process.user.umask = mask
+            }
+        }
+
+        let caps = field["capabilities"]
+        try caps.only(["bounding", "effective", "permitted", "inheritable", "ambient"])
+        func names(_ key: String) throws(ConfigError) -> [String] {
+            let list = try caps[key].strings()
+            for (i, name) in list.enumerated() where !capabilityNames.contains(name) {
+                throw Field(path: "\(caps[key].path)[\(i)]", value: nil).error("unknown capability \(name)")
+            }
+            return list
+        }
+        process.capabilities = Capabilities(
+            bounding: try names("bounding"), effective: try names("effective"), permitted: try names("permitted"),
+            inheritable: try names("inheritable"), ambient: try names("ambient"))
+
+        for item in try field["rlimits"].items() {
+            try item.only(["type", "soft", "hard"])
+            let type = try item["type"].string()
+            guard let resource = rlimitNumbers[type] else { throw item["type"].error("unknown rlimit \(type)") }
+            let soft = try item["soft"].unsigned(UInt64.self), hard = try item["hard"].unsigned(UInt64.self)
+            guard soft <= hard else { throw item["soft"].error("is above the hard limit") }
+            process.rlimits.append(Rlimit(type: type, resource: resource, soft: soft, hard: hard))
+        }
+        return process
+    }
+
+    /// Only a deny-all device rule (runc's default) is accepted until cgroups land.
+    static func checkResources(_ field: Field) throws(ConfigError) {
+        for key in try field.keys() {
+            let value = field[key]
+            guard key == "devices" else {
+                if value.isNonEmpty { throw value.error("resource limits are not supported yet") }
+                continue
+            }
+            for rule in try value.items() where try rule["allow"].bool(default: false) {
+                throw rule["allow"].error("device access rules are not supported yet (only deny-all)")
+            }
+        }
+    }
+
+    static func timeOffset(_ field: Field) throws(ConfigError) -> Int64 {
+        guard field.isPresent else { return 0 }
+        try field.only(["secs", "nanosecs"])
+        let seconds = field["secs"].isPresent ? try field["secs"].signed() : 0
+        let nanos = field["nanosecs"].isPresent ? try field["nanosecs"].signed() : 0
+        guard (0..<1_000_000_000).contains(nanos) else { throw field["nanosecs"].error("must be below 1000000000") }
+        return seconds * 1_000_000_000 + nanos
+    }
+}

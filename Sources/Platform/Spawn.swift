@@ -1,0 +1,206 @@
+import CShims
+import Glibc
+
+/// One mount(2) the child makes inside its new root before pivot_root.
+public struct ChildMount: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case bind, filesystem }
+    public var kind: Kind
+    public var source: String
+    public var target: String        // absolute, inside the new root
+    public var fstype: String
+    public var flags: UInt
+    public var remountFlags: UInt    // applied by a bind remount (MS_RDONLY ...)
+    public var data: String
+
+    public init(kind: Kind, source: String, target: String, fstype: String = "",
+                flags: UInt = 0, remountFlags: UInt = 0, data: String = "") {
+        self.kind = kind; self.source = source; self.target = target
+        self.fstype = fstype; self.flags = flags; self.remountFlags = remountFlags; self.data = data
+    }
+}
+
+public struct ResourceLimit: Sendable, Equatable {
+    public var resource: Int32
+    public var soft: UInt64
+    public var hard: UInt64
+    public init(resource: Int32, soft: UInt64, hard: UInt64) {
+        self.resource = resource; self.soft = soft; self.hard = hard
+    }
+}
+
+public struct CapabilitySets: Sendable, Equatable {
+    public var bounding: UInt64 = 0
+    public var effective: UInt64 = 0
+    public var permitted: UInt64 = 0
+    public var inheritable: UInt64 = 0
+    public var ambient: UInt64 = 0
+    public init() {}
+}
+
+/// Everything the child does between clone and execve, decided before the clone.
+public struct ChildSpec: Sendable {
+    public var rootfs: String
+    public var readonlyRoot = false
+    public var cloneFlags: UInt = 0
+    public var mounts: [ChildMount] = []
+    public var defaultDevices = false
+    public var maskedPaths: [String] = []
+    public var readonlyPaths: [String] = []
+    public var hostname: String?
+    public var cwd = "/"
+    /// Paths inside the new root to execve, in order (PATH search done by the caller).
+    public var executableCandidates: [String] = []
+    public var argv: [String] = []
+    public var env: [String] = []
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public var groups: [UInt32] = []
+    public var umask: Int32?
+    public var rlimits: [ResourceLimit] = []
+    public var capabilities = CapabilitySets()
+    /// Loaded last, right before execve.
+    public var filter = SeccompProgram(instructions: [])
+
+    public init(rootfs: String) {
+        self.rootfs = rootfs
+    }
+}
+
+/// Why the child failed before execve, as it reported through the error pipe.
+public struct ChildFailure: Sendable, Equatable {
+    public enum Stage: Int32, Sendable {
+        case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec
+    }
+    public var stage: Stage
+    public var errno: Errno
+    public var index: Int
+}
+
+/// A cloned child waiting for `release()` to load its filter and exec.
+public struct SpawnedChild: Sendable {
+    public let pid: HostTid
+    let errorFD: Int32
+    let releaseFD: Int32
+
+    /// Lets the child go on: call after the tracer has seized it.
+    public func release() {
+        var byte: UInt8 = 1
+        _ = write(releaseFD, &byte, 1)
+        close(releaseFD)
+    }
+
+    /// After the child exited without exec: what it reported, if anything.
+    public func failure() -> ChildFailure? {
+        var report = moat_child_error()
+        let got = read(errorFD, &report, MemoryLayout<moat_child_error>.size)
+        guard got == MemoryLayout<moat_child_error>.size,
+              let stage = ChildFailure.Stage(rawValue: report.stage) else { return nil }
+        return ChildFailure(stage: stage, errno: Errno(report.err), index: Int(report.index))
+    }
+
+    public func closeErrorPipe() { close(errorFD) }
+}
+
+/// Keeps C copies of strings alive for the duration of one spawn.
+private final class CStrings {
+    private var owned: [UnsafeMutablePointer<CChar>] = []
+    func copy(_ s: String) -> UnsafeMutablePointer<CChar> {
+        let p = strdup(s)!
+        owned.append(p)
+        return p
+    }
+    func array(_ list: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        let p = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: list.count + 1)
+        for (i, s) in list.enumerated() { p[i] = copy(s) }
+        p[list.count] = nil
+        arrays.append(UnsafeMutableRawPointer(p))
+        return p
+    }
+    private var arrays: [UnsafeMutableRawPointer] = []
+    deinit {
+        owned.forEach { free($0) }
+        arrays.forEach { $0.deallocate() }
+    }
+}
+
+public enum Spawner {
+    public static var lastCapability: Int32 {
+        let fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 40 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let n = read(fd, &buffer, 16)
+        guard n > 0 else { return 40 }
+        let text = String(decoding: buffer[..<n], as: UTF8.self).filter { $0.isNumber }
+        return Int32(text) ?? 40
+    }
+
+    /// Clones the child into its namespaces; it waits for `release()`.
+    public static func spawn(_ spec: ChildSpec) throws(Errno) -> SpawnedChild {
+        let strings = CStrings()
+        let mounts = spec.mounts.map { m in
+            moat_mount(kind: m.kind == .bind ? Int32(MOAT_MOUNT_BIND.rawValue) : Int32(MOAT_MOUNT_FS.rawValue),
+                       source: strings.copy(m.source), target: strings.copy(m.target),
+                       fstype: m.fstype.isEmpty ? nil : strings.copy(m.fstype),
+                       flags: m.flags, remount: m.remountFlags,
+                       data: m.data.isEmpty ? nil : UnsafeRawPointer(strings.copy(m.data)).assumingMemoryBound(to: CChar.self))
+        }
+        let limits = spec.rlimits.map { moat_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
+        let masked = strings.array(spec.maskedPaths)
+        let readonly = strings.array(spec.readonlyPaths)
+        let candidates = strings.array(spec.executableCandidates)
+        let argv = strings.array(spec.argv)
+        let env = strings.array(spec.env)
+        let capLast = lastCapability
+        var spawned = moat_spawned()
+        let rc: Int32 = mounts.withUnsafeBufferPointer { mountBuffer in
+            limits.withUnsafeBufferPointer { limitBuffer in
+                spec.groups.withUnsafeBufferPointer { groupBuffer in
+                    spec.filter.instructions.withUnsafeBytes { program in
+                        var config = moat_spawn_config()
+                        config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
+                        config.readonly_root = spec.readonlyRoot ? 1 : 0
+                        config.clone_flags = spec.cloneFlags
+                        config.mounts = mountBuffer.baseAddress
+                        config.nmounts = Int32(mountBuffer.count)
+                        config.default_devices = spec.defaultDevices ? 1 : 0
+                        config.masked_paths = UnsafeRawPointer(masked).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                        config.nmasked = Int32(spec.maskedPaths.count)
+                        config.readonly_paths = UnsafeRawPointer(readonly).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                        config.nreadonly = Int32(spec.readonlyPaths.count)
+                        config.hostname = spec.hostname.map { UnsafePointer(strings.copy($0)) }
+                        config.cwd = UnsafePointer(strings.copy(spec.cwd))
+                        config.exec_paths = UnsafeRawPointer(candidates).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                        config.nexec_paths = Int32(spec.executableCandidates.count)
+                        config.argv = UnsafePointer(argv)
+                        config.envp = UnsafePointer(env)
+                        config.uid = spec.uid
+                        config.gid = spec.gid
+                        config.groups = groupBuffer.baseAddress
+                        config.ngroups = Int32(groupBuffer.count)
+                        config.umask_value = spec.umask ?? -1
+                        config.rlimits = limitBuffer.baseAddress
+                        config.nrlimits = Int32(limitBuffer.count)
+                        config.cap_bounding = spec.capabilities.bounding
+                        config.cap_effective = spec.capabilities.effective
+                        config.cap_permitted = spec.capabilities.permitted
+                        config.cap_inheritable = spec.capabilities.inheritable
+                        config.cap_ambient = spec.capabilities.ambient
+                        config.cap_last = capLast
+                        config.filter = program.baseAddress
+                        config.filter_len = spec.filter.instructions.count
+                        return moat_spawn(&config, &spawned)
+                    }
+                }
+            }
+        }
+        if rc < 0 { throw Errno(-rc) }
+        return SpawnedChild(pid: spawned.pid, errorFD: spawned.error_fd, releaseFD: spawned.release_fd)
+    }
+}
+
+public enum SignalForwarding {
+    /// From now on SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1/2, SIGWINCH and
+    /// SIGCONT sent to the supervisor go to `pid` (the workload's init).
+    public static func forward(to pid: HostTid) { moat_forward_signals(pid) }
+}

@@ -1,0 +1,59 @@
+import CShims
+import Glibc
+
+/// Reads and writes a stopped tracee's memory with process_vm_readv/writev.
+/// Each call copies once; callers never read the same pointer twice.
+public struct TraceeMemory {
+    public let tid: HostTid
+    public init(_ tid: HostTid) { self.tid = tid }
+
+    /// Reads up to `count` bytes; fewer when the range runs into unmapped memory.
+    public func read(_ address: UInt64, count: Int) throws(Errno) -> [UInt8] {
+        if count == 0 { return [] }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { moat_read_memory(tid, address, $0.baseAddress, count) }
+        if got < 0 { throw Errno.fault }
+        bytes.removeLast(count - got)
+        return bytes
+    }
+
+    /// Reads one value of a trivial type (exactly its size, or EFAULT).
+    public func load<T: BitwiseCopyable>(_ type: T.Type, at address: UInt64) throws(Errno) -> T {
+        let bytes = try read(address, count: MemoryLayout<T>.size)
+        if bytes.count != MemoryLayout<T>.size { throw Errno.fault }
+        return bytes.withUnsafeBytes { $0.loadUnaligned(as: T.self) }
+    }
+
+    /// Writes one value of a trivial type, or EFAULT.
+    public func store<T: BitwiseCopyable>(_ value: T, at address: UInt64) throws(Errno) {
+        var copy = value
+        let size = MemoryLayout<T>.size
+        let wrote = withUnsafeBytes(of: &copy) { moat_write_memory(tid, address, $0.baseAddress, size) }
+        if wrote != size { throw Errno.fault }
+    }
+
+    public func write(_ bytes: [UInt8], at address: UInt64) throws(Errno) {
+        if bytes.isEmpty { return }
+        let wrote = bytes.withUnsafeBytes { moat_write_memory(tid, address, $0.baseAddress, bytes.count) }
+        if wrote != bytes.count { throw Errno.fault }
+    }
+
+    /// Reads a NUL-terminated string of at most `limit` bytes (ENAMETOOLONG past it).
+    public func string(at address: UInt64, limit: Int = 4096) throws(Errno) -> String {
+        var collected: [UInt8] = []
+        var cursor = address
+        while collected.count < limit {
+            // Stay inside one page per read so an unmapped next page does not fail the call.
+            let pageLeft = 4096 - Int(cursor & 4095)
+            let chunk = try read(cursor, count: min(pageLeft, limit - collected.count))
+            if chunk.isEmpty { throw Errno.fault }
+            if let end = chunk.firstIndex(of: 0) {
+                collected += chunk[..<end]
+                return String(decoding: collected, as: UTF8.self)
+            }
+            collected += chunk
+            cursor += UInt64(chunk.count)
+        }
+        throw Errno.nameTooLong
+    }
+}

@@ -1,0 +1,142 @@
+import CShims
+import Glibc
+
+/// A thread of the workload as the host kernel names it.
+public typealias HostTid = pid_t
+
+/// What the tracer saw at one wait.
+public enum Stop: Sendable {
+    /// A seccomp-trapped syscall entry; registers hold the call.
+    case syscall(HostTid, SyscallArgs)
+    /// fork, vfork or clone created `child`; the parent is stopped.
+    case newTask(parent: HostTid, child: HostTid)
+    /// execve succeeded in `tid`; `formerTid` is the thread that called it
+    /// (a non-leader's exec takes over the leader's tid).
+    case exec(HostTid, formerTid: HostTid)
+    /// Group-stop (SIGSTOP, SIGTSTP ...): the tracee must stay stopped.
+    case groupStop(HostTid, signal: Int32)
+    /// A signal is about to be delivered; resume with it to deliver it.
+    case signal(HostTid, signal: Int32)
+    /// Any other ptrace event stop (the first stop of a new task, PTRACE_INTERRUPT).
+    case eventStop(HostTid)
+    case exited(HostTid, code: Int32)
+    case killed(HostTid, signal: Int32)
+}
+
+/// The arguments of a trapped syscall, read once in one request.
+public struct SyscallArgs: Sendable {
+    public var number: Int32
+    public var arch: UInt32
+    public var stackPointer: UInt64
+    public var raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    public init(number: Int32, arch: UInt32 = 0xC000_003E, stackPointer: UInt64 = 0,
+                raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)) {
+        self.number = number
+        self.arch = arch
+        self.stackPointer = stackPointer
+        self.raw = raw
+    }
+
+    public subscript(index: Int) -> UInt64 {
+        switch index {
+        case 0: raw.0
+        case 1: raw.1
+        case 2: raw.2
+        case 3: raw.3
+        case 4: raw.4
+        default: raw.5
+        }
+    }
+
+    /// Argument `index` as a signed C int (pids, fds, clock ids).
+    public func int32(_ index: Int) -> Int32 { Int32(truncatingIfNeeded: self[index]) }
+}
+
+/// The ptrace + seccomp platform. Every method must be called from the one
+/// OS thread that spawned the workload: ptrace belongs to the tracing thread.
+public final class PtraceTracer {
+    public init() {}
+
+    /// Attaches to a freshly spawned child before it loads its filter.
+    public func seize(_ pid: HostTid) throws(Errno) {
+        if moat_ptrace_seize(pid, moat_trace_options()) < 0 { throw Errno.current }
+    }
+
+    /// Waits for the next stop or exit of any tracee; nil when none is left.
+    public func nextStop() -> Stop? {
+        while true {
+            var status: Int32 = 0
+            let tid = moat_wait_all(&status)
+            if tid < 0 { return nil }
+            if moat_wifexited(status) != 0 { return .exited(tid, code: moat_wexitstatus(status)) }
+            if moat_wifsignaled(status) != 0 { return .killed(tid, signal: moat_wtermsig(status)) }
+            guard moat_wifstopped(status) != 0 else { continue }
+            let signal = moat_wstopsig(status)
+            let event = (status >> 16) & 0xff
+            switch event {
+            case 0:
+                return .signal(tid, signal: signal)
+            case PTRACE_EVENT_SECCOMP_VALUE:
+                var args = moat_syscall_args()
+                // The thread can die (SIGKILL from a sibling) between stop and request.
+                guard moat_get_syscall_args(tid, &args) == 0 else { continue }
+                return .syscall(tid, SyscallArgs(
+                    number: args.nr, arch: args.arch, stackPointer: args.stack_pointer,
+                    raw: (args.args.0, args.args.1, args.args.2, args.args.3, args.args.4, args.args.5)))
+            case PTRACE_EVENT_FORK_VALUE, PTRACE_EVENT_VFORK_VALUE, PTRACE_EVENT_CLONE_VALUE:
+                var child: UInt = 0
+                if moat_ptrace_geteventmsg(tid, &child) < 0 { continue }
+                return .newTask(parent: tid, child: HostTid(truncatingIfNeeded: child))
+            case PTRACE_EVENT_EXEC_VALUE:
+                var former: UInt = 0
+                if moat_ptrace_geteventmsg(tid, &former) < 0 { former = UInt(tid) }
+                return .exec(tid, formerTid: HostTid(truncatingIfNeeded: former))
+            case PTRACE_EVENT_STOP_VALUE:
+                switch signal {
+                case SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: return .groupStop(tid, signal: signal)
+                default: return .eventStop(tid)
+                }
+            default:
+                return .eventStop(tid)
+            }
+        }
+    }
+
+    /// Resumes a stopped tracee, delivering `signal` if non-zero. A tracee
+    /// that died meanwhile is not an error: its exit arrives at the next wait.
+    public func resume(_ tid: HostTid, signal: Int32 = 0) {
+        _ = moat_ptrace_cont(tid, signal)
+    }
+
+    /// Leaves a tracee in group-stop while still reporting its next event.
+    public func listen(_ tid: HostTid) {
+        _ = moat_ptrace_listen(tid)
+    }
+
+    /// Skips the trapped call: the tracee sees `value` as its result.
+    public func complete(_ tid: HostTid, value: Int) {
+        _ = moat_complete_syscall(tid, value)
+    }
+
+    /// Replaces argument `index` of the trapped call before the host runs it.
+    public func setArgument(_ tid: HostTid, index: Int, to value: UInt64) throws(Errno) {
+        let rc = moat_set_syscall_arg(tid, Int32(index), value)
+        if rc < 0 { throw Errno(Int32(-rc)) }
+    }
+
+    public func stackPointer(_ tid: HostTid) throws(Errno) -> UInt64 {
+        var value: UInt64 = 0
+        let rc = moat_get_stack_pointer(tid, &value)
+        if rc < 0 { throw Errno(Int32(-rc)) }
+        return value
+    }
+}
+
+// ptrace event numbers (sys/ptrace.h enums import as structs).
+let PTRACE_EVENT_FORK_VALUE: Int32 = 1
+let PTRACE_EVENT_VFORK_VALUE: Int32 = 2
+let PTRACE_EVENT_CLONE_VALUE: Int32 = 3
+let PTRACE_EVENT_EXEC_VALUE: Int32 = 4
+let PTRACE_EVENT_SECCOMP_VALUE: Int32 = 7
+let PTRACE_EVENT_STOP_VALUE: Int32 = 128

@@ -1,0 +1,147 @@
+import CShims
+import Glibc
+import Platform
+
+/// What the sentry needs to run one sandbox.
+public struct SandboxSpec: Sendable {
+    public var child: ChildSpec
+    public var hostname: String
+    public var domainname = "(none)"
+    public var clockOffsets = Clocks.Offsets()
+
+    public init(child: ChildSpec, hostname: String) {
+        self.child = child
+        self.hostname = hostname
+    }
+}
+
+/// How the workload's init ended.
+public enum ExitStatus: Equatable, Sendable {
+    case exited(Int32)
+    case signaled(Int32)
+    /// The child failed before execve (bad cwd, missing executable ...).
+    case failedBeforeExec(ChildFailure)
+
+    /// The exit code a shell would report: 128+N for signal N.
+    public var code: Int32 {
+        switch self {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
+        case .failedBeforeExec(let failure):
+            failure.stage == .exec ? (failure.errno == .noSuchFile ? 127 : 126) : 125
+        }
+    }
+}
+
+/// The sentry: owns the process table, the clocks and the names, and serves
+/// every trapped syscall. It runs on the thread that calls `run`, which must
+/// stay the same OS thread for the whole run (ptrace belongs to it).
+public final class Kernel {
+    public let tracer = PtraceTracer()
+    public internal(set) var pids = PidTable()
+    public let clocks: Clocks
+    public internal(set) var hostname: String
+    public internal(set) var domainname: String
+    let table = SyscallTable.shared
+    var spec: SandboxSpec
+
+    /// Trapped calls seen, by number (the per-run report).
+    public private(set) var trapCounts = [Int](repeating: 0, count: Int(SyscallTable.maxNumber) + 1)
+    public private(set) var execCount = 0
+
+    public init(_ spec: SandboxSpec) {
+        self.spec = spec
+        self.hostname = spec.hostname
+        self.domainname = spec.domainname
+        self.clocks = Clocks(offsets: spec.clockOffsets)
+    }
+
+    /// Spawns the workload and serves it until its last task has gone.
+    /// `started` runs once the init exists (the CLI forwards signals to it).
+    public func run(started: (HostTid) -> Void = { _ in }) throws(Errno) -> ExitStatus {
+        spec.child.filter = try table.program()
+        let child = try Spawner.spawn(spec.child)
+        defer { child.closeErrorPipe() }
+        do {
+            try tracer.seize(child.pid)
+        } catch {
+            kill(child.pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(child.pid, &status, 0)
+            throw error
+        }
+        pids.add(hostTid: child.pid, vtid: 1, hostTgid: child.pid, vpid: 1)
+        started(child.pid)
+        child.release()
+
+        var initStatus: ExitStatus?
+        while let stop = tracer.nextStop() {
+            switch stop {
+            case .syscall(let tid, let args):
+                serve(tid, args)
+            case .newTask(let parent, let newTid):
+                if pids.task(host: newTid) == nil { register(newTid) }
+                tracer.resume(parent)
+            case .exec(let tid, let former):
+                execCount += 1
+                pids.execTookOver(tid: tid, former: former)
+                VDSO.hide(in: tid, tracer: tracer)
+                tracer.resume(tid)
+            case .groupStop(let tid, _):
+                tracer.listen(tid)
+            case .signal(let tid, let signal):
+                tracer.resume(tid, signal: signal)
+            case .eventStop(let tid):
+                if pids.task(host: tid) == nil { register(tid) }
+                tracer.resume(tid)
+            case .exited(let tid, let code):
+                if tid == child.pid { initStatus = .exited(code) }
+                exit(tid)
+            case .killed(let tid, let signal):
+                if tid == child.pid { initStatus = .signaled(signal) }
+                exit(tid)
+            }
+        }
+        if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
+        return initStatus ?? .signaled(SIGKILL)
+    }
+
+    /// Dispatches one trapped call through the table.
+    func serve(_ tid: HostTid, _ args: SyscallArgs) {
+        let nr = args.number
+        if nr >= 0 && nr <= SyscallTable.maxNumber { trapCounts[Int(nr)] += 1 }
+        // A workload's own nested filter may trap calls we let through: run them.
+        guard case .emulate(let handler)? = table.entry(nr)?.handling,
+              let task = pids.task(host: tid) ?? register(tid) else {
+            tracer.resume(tid)
+            return
+        }
+        do {
+            if case .value(let value) = try handler(self, task, args) {
+                tracer.complete(tid, value: value)
+            }
+        } catch {
+            tracer.complete(tid, value: -Int(error.rawValue))
+        }
+        tracer.resume(tid)
+    }
+
+    /// Learns a new task's ids from the host's /proc: its process and its
+    /// number in the sandbox's pid namespace.
+    @discardableResult
+    func register(_ tid: HostTid) -> Task? {
+        guard let status = HostProc.status(tid) else { return nil }
+        let vpid = status.tgid == tid ? status.nspid : (pids.group(host: status.tgid)?.vpid
+            ?? HostProc.status(status.tgid)?.nspid ?? status.nspid)
+        return pids.add(hostTid: tid, vtid: status.nspid, hostTgid: status.tgid, vpid: vpid)
+    }
+
+    func exit(_ tid: HostTid) {
+        pids.remove(hostTid: tid)
+        // Unreaped processes stay valid targets; once there are many, drop
+        // those the kernel no longer knows.
+        if pids.exitedCount > 4096 {
+            pids.forgetExited { access("/proc/\($0.hostTgid)", F_OK) != 0 }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Glibc
+import Platform
+
+/// Process and thread ids. The sandbox has its own pid namespace, so a
+/// sandbox pid and the kernel's number for it are the same; the sentry's part
+/// is to answer from its table and refuse any id that is not in it.
+enum Pids {
+    /// getpid implements Linux syscall getpid(2).
+    static func getpid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        .value(Int(t.group.vpid))
+    }
+
+    /// gettid implements Linux syscall gettid(2).
+    static func gettid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        .value(Int(t.vtid))
+    }
+
+    /// getppid implements Linux syscall getppid(2): 0 when the parent is outside (the init's).
+    static func getppid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        guard let status = HostProc.status(t.group.hostTgid) else { return .value(0) }
+        return .value(Int(k.pids.group(host: status.ppid)?.vpid ?? 0))
+    }
+
+    static func runOnHost(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        .runOnHost
+    }
+
+    /// Whether a positive pid names a process of the sandbox (exited but unreaped included).
+    static func known(_ k: Kernel, pid: Int32) -> Bool {
+        pid <= 0 || k.pids.group(vpid: pid) != nil
+    }
+
+    /// For calls whose argument `index` is a pid (0 or negative: self or a group).
+    static func checkedPid(_ index: Int) -> SyscallHandler {
+        { k, _, a throws(Errno) in
+            guard known(k, pid: a.int32(index)) else { throw .noSuchProcess }
+            return .runOnHost
+        }
+    }
+
+    static func checkedTid(_ index: Int) -> SyscallHandler {
+        { k, _, a throws(Errno) in
+            let tid = a.int32(index)
+            guard tid <= 0 || k.pids.task(vtid: tid) != nil || k.pids.group(vpid: tid) != nil else {
+                throw .noSuchProcess
+            }
+            return .runOnHost
+        }
+    }
+
+    /// wait4's pid: a pid outside the sandbox is no child of the caller.
+    static func checkedWait(_ index: Int) -> SyscallHandler {
+        { k, _, a throws(Errno) in
+            guard known(k, pid: a.int32(index)) else { throw .noChild }
+            return .runOnHost
+        }
+    }
+
+    /// waitid(idtype, id, ...): P_PID (1) names a pid.
+    static func checkedWaitid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        if a.int32(0) == 1 && !known(k, pid: a.int32(1)) { throw .noChild }
+        return .runOnHost
+    }
+
+    /// tgkill(tgid, tid, sig) and rt_tgsigqueueinfo(tgid, tid, ...).
+    static func checkedTgkill(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let tgid = a.int32(0), tid = a.int32(1)
+        guard tgid > 0, tid > 0 else { throw .invalid }
+        guard let task = k.pids.task(vtid: tid), task.group.vpid == tgid else { throw .noSuchProcess }
+        return .runOnHost
+    }
+
+    /// getpriority/setpriority(which, who) and ioprio_get/set(which, who):
+    /// which 1 is a single process in both families.
+    static func checkedPriority(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let which = a.int32(0), who = a.int32(1)
+        // ioprio_set is 251, ioprio_get 252.
+        let isProcess = a.number == 251 || a.number == 252 ? which == 1 : which == 0
+        if isProcess && !known(k, pid: who) { throw .noSuchProcess }
+        return .runOnHost
+    }
+}

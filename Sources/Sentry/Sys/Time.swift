@@ -1,0 +1,70 @@
+import CShims
+import Glibc
+import Platform
+
+/// Clocks served from the sentry's `Clocks`.
+enum Time {
+    static let timerAbstime: UInt64 = 1
+
+    /// clock_gettime implements Linux syscall clock_gettime(2).
+    static func clockGettime(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let id = a.int32(0)
+        // Negative ids and the CPU-time clocks count the caller's own CPU time.
+        guard Clocks.isVirtual(id) else { return .runOnHost }
+        try TraceeMemory(t.hostTid).store(Timespec(nanoseconds: k.clocks.now(id)), at: a[1])
+        return .value(0)
+    }
+
+    /// gettimeofday implements Linux syscall gettimeofday(2).
+    static func gettimeofday(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let memory = TraceeMemory(t.hostTid)
+        if a[0] != 0 { try memory.store(Timeval(nanoseconds: k.clocks.now(CLOCK_REALTIME)), at: a[0]) }
+        if a[1] != 0 { try memory.store((Int32(0), Int32(0)), at: a[1]) }  // struct timezone: UTC
+        return .value(0)
+    }
+
+    /// time implements Linux syscall time(2).
+    static func time(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let seconds = Timespec(nanoseconds: k.clocks.now(CLOCK_REALTIME)).seconds
+        if a[0] != 0 { try TraceeMemory(t.hostTid).store(seconds, at: a[0]) }
+        return .value(Int(seconds))
+    }
+
+    /// clock_nanosleep implements Linux syscall clock_nanosleep(2). An absolute
+    /// deadline on a sandbox clock is converted to the host clock and handed to
+    /// the host in scratch space below the caller's stack red zone.
+    static func clockNanosleep(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let id = a.int32(0)
+        guard a[1] & timerAbstime != 0, Clocks.isVirtual(id) else { return .runOnHost }
+        let memory = TraceeMemory(t.hostTid)
+        let deadline = try memory.load(Timespec.self, at: a[2])
+        guard deadline.nanoseconds >= 0, deadline.nanoseconds < 1_000_000_000 else { throw .invalid }
+        let host = Timespec(nanoseconds: k.clocks.hostTime(id, forVirtual: deadline.total))
+        let scratch = (a.stackPointer &- 128 &- 64) & ~15
+        try memory.store(host, at: scratch)
+        try k.tracer.setArgument(t.hostTid, index: 2, to: scratch)
+        return .runOnHost
+    }
+
+    /// times implements Linux syscall times(2): CPU times of the caller, and
+    /// clock ticks since the sandbox started.
+    static func times(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        if a[0] != 0 {
+            let cpu = HostProc.cpuTimes(t.group.hostTgid) ?? [0, 0, 0, 0]
+            try TraceeMemory(t.hostTid).store((cpu[0], cpu[1], cpu[2], cpu[3]), at: a[0])
+        }
+        let ticksPerSecond = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        return .value(Int(k.clocks.now(CLOCK_MONOTONIC) / (1_000_000_000 / ticksPerSecond)))
+    }
+
+    /// sysinfo implements Linux syscall sysinfo(2): the sandbox's uptime and
+    /// process count over the host's memory figures.
+    static func sysinfo(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        var info = CShims.sysinfo()
+        guard moat_sysinfo(&info) == 0 else { throw .current }
+        info.uptime = Int(k.clocks.now(CLOCK_BOOTTIME) / 1_000_000_000)
+        info.procs = UInt16(clamping: k.pids.processCount)
+        try TraceeMemory(t.hostTid).store(info, at: a[0])
+        return .value(0)
+    }
+}

@@ -1,0 +1,275 @@
+import Glibc
+import Platform
+
+/// What a handler decided.
+public enum SyscallOutcome: Equatable, Sendable {
+    /// The call is done; the tracee sees this value.
+    case value(Int)
+    /// The sentry checked the register arguments; the host runs the call as is.
+    /// Only for calls whose arguments are plain numbers or memory the sentry does
+    /// not base a decision on (the TOCTOU rule).
+    case runOnHost
+}
+
+public typealias SyscallHandler = @Sendable (Kernel, Task, SyscallArgs) throws(Errno) -> SyscallOutcome
+
+public enum SupportLevel: String, Sendable, CaseIterable {
+    case full, partial, unimplemented
+}
+
+public enum Handling: Sendable {
+    /// Served by the sentry (seccomp RET_TRACE).
+    case emulate(SyscallHandler)
+    /// Run by the host unchanged (seccomp RET_ALLOW): host attack surface.
+    case passthrough
+    /// Run by the host unless an argument has one of `mask`'s bits.
+    case passthroughUnless(argument: Int32, mask: UInt64, errno: Errno)
+    /// Refused (seccomp RET_ERRNO).
+    case deny(Errno)
+
+    public var kind: String {
+        switch self {
+        case .emulate: "emulated"
+        case .passthrough, .passthroughUnless: "passthrough"
+        case .deny: "denied"
+        }
+    }
+}
+
+public struct SyscallEntry: Sendable {
+    public let name: String
+    public let handling: Handling
+    public let level: SupportLevel
+    public let note: String
+}
+
+/// The one table: every x86_64 syscall number, how it is handled, how well.
+/// The seccomp program, the sentry's dispatch and `moat syscalls` all come from it.
+public struct SyscallTable: Sendable {
+    public static let shared = SyscallTable()
+
+    /// Highest number the report covers (the kernel's table ends near here).
+    public static let maxNumber: Int32 = 469
+
+    /// Declared entries by number; numbers without one are unimplemented (ENOSYS).
+    public let entries: [SyscallEntry?]
+    /// Names in the table that libseccomp could not resolve (a test keeps this empty).
+    public let unresolved: [String]
+
+    init() {
+        var entries = [SyscallEntry?](repeating: nil, count: Int(SyscallTable.maxNumber) + 1)
+        var unresolved: [String] = []
+        for entry in SyscallTable.declared {
+            guard let nr = SyscallTable.number(of: entry.name) else { unresolved.append(entry.name); continue }
+            entries[Int(nr)] = entry
+        }
+        self.entries = entries
+        self.unresolved = unresolved
+    }
+
+    public func entry(_ nr: Int32) -> SyscallEntry? {
+        nr >= 0 && nr <= SyscallTable.maxNumber ? entries[Int(nr)] : nil
+    }
+
+    /// The name of any number: libseccomp's, or the kernel's for calls newer than it.
+    public static func name(of nr: Int32) -> String? {
+        SyscallNames.name(of: nr) ?? newerThanLibseccomp[nr]
+    }
+
+    static func number(of name: String) -> Int32? {
+        SyscallNames.number(of: name) ?? newerThanLibseccomp.first { $0.value == name }?.key
+    }
+
+    /// Calls the installed libseccomp (2.5.4) does not name yet.
+    static let newerThanLibseccomp: [Int32: String] = [
+        457: "statmount", 458: "listmount", 459: "lsm_get_self_attr", 460: "lsm_set_self_attr",
+        461: "lsm_list_modules", 462: "mseal", 463: "setxattrat", 464: "getxattrat",
+        465: "listxattrat", 466: "removexattrat", 467: "open_tree_attr", 468: "file_getattr",
+        469: "file_setattr",
+    ]
+
+    /// The seccomp action for each declared number.
+    public func filterRules() -> [(number: Int32, action: FilterAction)] {
+        entries.enumerated().compactMap { nr, entry in
+            guard let entry else { return nil }
+            let action: FilterAction = switch entry.handling {
+            case .emulate: .trace
+            case .passthrough: .allow
+            case .passthroughUnless(let argument, let mask, let errno):
+                .allowUnlessBits(argument: argument, mask: mask, errno: errno.rawValue)
+            case .deny(let errno): .errno(errno.rawValue)
+            }
+            return (Int32(nr), action)
+        }
+    }
+
+    /// The program every workload runs under.
+    public func program() throws(Errno) -> SeccompProgram {
+        try SeccompProgram.build(defaultErrno: ENOSYS, rules: filterRules())
+    }
+}
+
+// MARK: - The declarations, by family
+
+extension SyscallTable {
+    static func host(_ names: [String], _ level: SupportLevel = .full, _ note: String) -> [SyscallEntry] {
+        names.map { SyscallEntry(name: $0, handling: .passthrough, level: level, note: note) }
+    }
+
+    static func emulate(_ name: String, _ handler: @escaping SyscallHandler, _ note: String,
+                        level: SupportLevel = .full) -> SyscallEntry {
+        SyscallEntry(name: name, handling: .emulate(handler), level: level, note: note)
+    }
+
+    static func deny(_ names: [String], _ errno: Int32, _ note: String) -> [SyscallEntry] {
+        names.map { SyscallEntry(name: $0, handling: .deny(Errno(errno)), level: .unimplemented, note: note) }
+    }
+
+    static let namespaceFlags = UInt64(Linux.allNamespaceFlags)
+
+    static let declared: [SyscallEntry] = [
+        // Files: until the sentry's VFS lands these run on the host, confined to
+        // the pivoted root of the sandbox's mount namespace.
+        host(["read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2",
+              "pwritev2", "lseek", "close", "dup", "dup2", "dup3", "fcntl", "flock", "fsync", "fdatasync",
+              "ftruncate", "fstat", "fstatfs", "fchmod", "fchown", "fadvise64", "readahead", "fallocate",
+              "sync_file_range", "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "close_range",
+              "ioctl", "getdents", "getdents64", "fgetxattr", "fsetxattr", "flistxattr", "fremovexattr",
+              "sync", "syncfs", "memfd_create", "pipe", "pipe2", "eventfd", "eventfd2", "inotify_init",
+              "inotify_init1", "inotify_rm_watch", "fchdir"],
+             .full, "on fds the workload holds"),
+        host(["open", "openat", "openat2", "creat", "stat", "lstat", "newfstatat", "statx", "statfs",
+              "access", "faccessat", "faccessat2", "readlink", "readlinkat", "chdir", "getcwd", "mkdir",
+              "mkdirat", "mknod", "mknodat", "unlink", "unlinkat", "rmdir", "rename", "renameat",
+              "renameat2", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmodat", "fchmodat2",
+              "chown", "lchown", "fchownat", "utime", "utimes", "utimensat", "futimesat", "truncate",
+              "getxattr", "lgetxattr", "setxattr", "lsetxattr", "listxattr", "llistxattr", "removexattr",
+              "lremovexattr", "inotify_add_watch", "execve", "execveat", "ustat"],
+             .partial, "path resolved by the host inside the pivoted root (the sentry's VFS is not built yet)"),
+
+        // Memory of the process itself.
+        host(["mmap", "mprotect", "munmap", "brk", "mremap", "msync", "mincore", "madvise", "mlock",
+              "mlock2", "munlock", "mlockall", "munlockall", "remap_file_pages", "pkey_mprotect",
+              "pkey_alloc", "pkey_free", "membarrier", "mbind", "set_mempolicy", "get_mempolicy",
+              "set_mempolicy_home_node"],
+             .full, "the caller's own address space"),
+
+        // Threads, signals and futexes of the caller.
+        host(["rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
+              "rt_sigsuspend", "sigaltstack", "pause", "signalfd", "signalfd4", "restart_syscall",
+              "futex", "futex_waitv", "set_robust_list", "get_robust_list", "set_tid_address",
+              "arch_prctl", "rseq", "exit", "exit_group", "sched_yield", "sched_get_priority_max",
+              "sched_get_priority_min", "getcpu", "getrandom", "getrusage", "getrlimit", "setrlimit",
+              "umask", "prctl", "personality", "capget", "capset", "pidfd_send_signal"],
+             .full, "affects only the caller"),
+        // The kernel's pids are the sandbox's: it runs in its own pid namespace.
+        host(["fork", "vfork"], .full, "results are pids of the sandbox's pid namespace"),
+        [SyscallEntry(name: "clone", handling: .passthroughUnless(argument: 0, mask: namespaceFlags, errno: .notPermitted),
+                      level: .full, note: "namespace flags refused with EPERM")],
+        [SyscallEntry(name: "seccomp", handling: .passthroughUnless(argument: 1, mask: 8, errno: .notPermitted),
+                      level: .partial, note: "nested filters allowed; a user-notification listener is refused (it could answer before the sentry)")],
+
+        // Credentials: the child runs with process.user's ids and capabilities.
+        host(["getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid", "setuid",
+              "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid",
+              "setgroups"],
+             .full, "the workload runs with the config's user and capabilities"),
+
+        // Time without deadlines on sentry clocks.
+        host(["nanosleep", "clock_getres", "getitimer", "setitimer", "alarm"], .full, "relative times"),
+        host(["timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
+              "timerfd_create", "timerfd_settime", "timerfd_gettime"],
+             .partial, "absolute deadlines are on host clocks, not the sandbox's"),
+
+        // Waiting on fds.
+        host(["poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
+              "epoll_wait", "epoll_pwait", "epoll_pwait2"],
+             .full, "on fds the workload holds"),
+
+        // Sockets and IPC live in the sandbox's network and IPC namespaces.
+        host(["socket", "socketpair", "connect", "accept", "accept4", "bind", "listen", "shutdown",
+              "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "getsockname",
+              "getpeername", "setsockopt", "getsockopt"],
+             .partial, "in the config's network namespace; AF_UNIX paths resolved by the host"),
+        host(["shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
+              "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
+              "mq_notify", "mq_getsetattr"],
+             .full, "in the sandbox's IPC namespace"),
+        host(["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents"],
+             .full, "AIO on fds the workload holds"),
+
+        // Pids, served by the sentry.
+        [
+            emulate("getpid", Pids.getpid, "the sandbox's pid (1 for the init)"),
+            emulate("gettid", Pids.gettid, "the sandbox's tid"),
+            emulate("getppid", Pids.getppid, "0 for the init"),
+            emulate("getpgid", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("getpgrp", Pids.runOnHost, "the sandbox's pid namespace"),
+            emulate("getsid", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("setsid", Pids.runOnHost, "the sandbox's pid namespace"),
+            emulate("setpgid", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("wait4", Pids.checkedWait(0), "pid checked against the sandbox; status from the kernel"),
+            emulate("waitid", Pids.checkedWaitid, "P_PID checked against the sandbox"),
+            emulate("kill", Pids.checkedPid(0), "a pid outside the sandbox is ESRCH"),
+            emulate("tkill", Pids.checkedTid(0), "a tid outside the sandbox is ESRCH"),
+            emulate("tgkill", Pids.checkedTgkill, "ids outside the sandbox are ESRCH"),
+            emulate("rt_sigqueueinfo", Pids.checkedPid(0), "a pid outside the sandbox is ESRCH"),
+            emulate("rt_tgsigqueueinfo", Pids.checkedTgkill, "ids outside the sandbox are ESRCH"),
+            emulate("prlimit64", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("pidfd_open", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("getpriority", Pids.checkedPriority, "PRIO_PROCESS pid checked against the sandbox"),
+            emulate("setpriority", Pids.checkedPriority, "PRIO_PROCESS pid checked against the sandbox"),
+            emulate("ioprio_get", Pids.checkedPriority, "IOPRIO_WHO_PROCESS pid checked against the sandbox"),
+            emulate("ioprio_set", Pids.checkedPriority, "IOPRIO_WHO_PROCESS pid checked against the sandbox"),
+            emulate("sched_setaffinity", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_getaffinity", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_setparam", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_getparam", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_setscheduler", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_getscheduler", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_rr_get_interval", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_setattr", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_getattr", Pids.checkedPid(0), "pid checked against the sandbox"),
+        ],
+
+        // Time, served by the sentry.
+        [
+            emulate("clock_gettime", Time.clockGettime, "MONOTONIC/BOOTTIME from sandbox start, REALTIME host + offset; CPU clocks from the host"),
+            emulate("gettimeofday", Time.gettimeofday, "REALTIME of the sandbox"),
+            emulate("time", Time.time, "REALTIME of the sandbox"),
+            emulate("clock_nanosleep", Time.clockNanosleep, "TIMER_ABSTIME deadlines shifted to host clocks"),
+            emulate("times", Time.times, "elapsed ticks since sandbox start"),
+            emulate("sysinfo", Time.sysinfo, "uptime and process count of the sandbox; memory figures are the host's", level: .partial),
+        ],
+
+        // Identity.
+        [
+            emulate("uname", Identity.uname, "the sandbox's hostname, a fixed release"),
+            emulate("sethostname", Identity.sethostname, "per sandbox; needs CAP_SYS_ADMIN in the config"),
+            emulate("setdomainname", Identity.setdomainname, "per sandbox; needs CAP_SYS_ADMIN in the config"),
+        ],
+
+        // Refused: privileged or reaching outside the sandbox.
+        deny(["mount", "umount2", "pivot_root", "chroot", "swapon", "swapoff", "reboot", "acct",
+              "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "kexec_load",
+              "kexec_file_load", "init_module", "finit_module", "delete_module", "iopl", "ioperm",
+              "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+              "process_madvise", "process_mrelease", "bpf", "perf_event_open", "keyctl", "add_key",
+              "request_key", "unshare", "setns", "userfaultfd", "open_by_handle_at", "quotactl",
+              "quotactl_fd", "syslog", "vhangup", "lookup_dcookie", "fanotify_init", "fanotify_mark",
+              "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+              "migrate_pages", "move_pages", "modify_ldt"],
+             EPERM, "privileged, or reaches outside the sandbox"),
+        deny(["name_to_handle_at"], EOPNOTSUPP, "file handles would name host inodes"),
+        deny(["io_uring_setup", "io_uring_enter", "io_uring_register"], ENOSYS,
+             "io_uring bypasses syscall interception; programs fall back to read/write"),
+        deny(["clone3"], ENOSYS, "its flags are in memory the filter cannot check; libc falls back to clone"),
+        deny(["uselib", "create_module", "get_kernel_syms", "query_module", "_sysctl", "nfsservctl",
+              "getpmsg", "putpmsg", "afs_syscall", "tuxcall", "security", "vserver", "epoll_ctl_old",
+              "epoll_wait_old", "sysfs", "set_thread_area", "get_thread_area"],
+             ENOSYS, "obsolete or never implemented on x86_64"),
+        deny(["memfd_secret", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+              "cachestat", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue"],
+             ENOSYS, "not implemented yet"),
+    ].flatMap { $0 }
+}
