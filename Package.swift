@@ -29,7 +29,7 @@ let package = Package(
         ),
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "IntegrationTests"),
+        .testTarget(name: "IntegrationTests", exclude: ["Probes"]),
     ],
     swiftLanguageModes: [.v6]
 )

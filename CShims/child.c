@@ -265,6 +265,9 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd) {
     if (syscall(SYS_read, releasefd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_SYNC, errno, -1);
     syscall(SYS_close, releasefd);
 
+    // A session of its own, as runc gives a container: the init is its own
+    // session and process-group leader (sid = pgid = 1 inside).
+    syscall(SYS_setsid);
     enter_root(c, errfd);
     if (c->hostname && syscall(SYS_sethostname, c->hostname, length(c->hostname)) < 0)
         fail(errfd, MOAT_STAGE_HOSTNAME, errno, -1);

@@ -108,7 +108,14 @@ void moat_forward_signals(pid_t pid) {
     action.sa_handler = forward;
     action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
-    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaction(signals[i], &action, NULL);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        sigaction(signals[i], &action, NULL);
+        sigaddset(&unblock, signals[i]);
+    }
+    // The supervisor may have inherited them blocked (test runners, shells).
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
 long moat_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f) {

@@ -50,16 +50,3 @@ struct Do: ParsableCommand {
         }
     }
 }
-
-extension JSON {
-    /// A copy with the value at `path` (object keys) replaced.
-    func replacing(path: [String], with value: JSON) -> JSON {
-        guard let key = path.first, case .object(var members) = self else { return path.isEmpty ? value : self }
-        if let index = members.lastIndex(where: { $0.0 == key }) {
-            members[index].1 = members[index].1.replacing(path: Array(path.dropFirst()), with: value)
-        } else {
-            members.append((key, JSON.object([]).replacing(path: Array(path.dropFirst()), with: value)))
-        }
-        return .object(members)
-    }
-}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// Calls that go around the syscall table are killed or refused, never run.
+@Suite struct EscapeTests {
+    let fixture = Fixture.shared
+
+    @Test(arguments: ["int80", "int80-thread", "x32"])
+    func foreignSyscallABIsKillTheProcess(mode: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["escape", mode])
+        #expect(result.status == 128 + SIGSYS, "killed by SIGSYS: \(result.status) \(result.stdout)")
+        #expect(result.lines == ["before"], "nothing after the call ran: \(result.lines)")
+    }
+
+    @Test func refusedCallsReturnErrnoAndTheWorkloadGoesOn() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["escape", "refused"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.contains("unknown=-1 Function not implemented"))
+        #expect(result.lines.contains("mount=-1 Operation not permitted"))
+        #expect(result.lines.contains("unshare=-1 Operation not permitted"))
+        #expect(result.lines.contains("clone_newuser=-1 Operation not permitted"))
+        #expect(result.lines.contains("ptrace=-1 Operation not permitted"))
+        #expect(result.lines.last == "still running")
+    }
+
+    @Test func theWorkloadSeesOnlyTheRootfs() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let marker = fixture.scratch("marker").appendingPathComponent("secret")
+        try "host secret".write(to: marker, atomically: true, encoding: .utf8)
+        let result = fixture.sandboxed(["sh", "-c", "cat \(marker.path) ../../..\(marker.path) 2>&1; ls /; cat /proc/1/root\(marker.path) 2>&1; echo done"])
+        #expect(!result.stdout.contains("host secret"))
+        #expect(result.lines.last == "done")
+    }
+
+    @Test func onlyStdioIsInherited() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["ls", "/proc/self/fd"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // 0, 1, 2 and the fd ls opened to read the directory.
+        #expect(result.lines.count <= 4, "fds: \(result.lines)")
+        #expect(result.lines.allSatisfy { ["0", "1", "2", "3"].contains($0) })
+    }
+
+    @Test func capabilitiesAreTheConfigs() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["sh", "-c", "grep -E 'Cap(Eff|Bnd)|NoNewPrivs' /proc/self/status; mknod /tmp/sda b 8 0; echo mknod=$?"])
+        // runc's default: AUDIT_WRITE, KILL, NET_BIND_SERVICE.
+        #expect(result.stdout.contains("CapEff:\t0000000020000420"))
+        #expect(result.stdout.contains("CapBnd:\t0000000020000420"))
+        #expect(result.stdout.contains("NoNewPrivs:\t1"))
+        #expect(result.lines.last == "mknod=1", "no CAP_MKNOD: \(result.stdout)")
+    }
+}
+
+@Suite struct IdentityTests {
+    let fixture = Fixture.shared
+
+    @Test func unameShowsTheConfigsHostname() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("uname", args: ["uname", "-n", "-r", "-s", "-m"]) { $0["hostname"] = "sandbox-7" }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "Linux sandbox-7 6.1.0-moat x86_64\n")
+        let named = fixture.run(try fixture.bundle("hostname", args: ["hostname"]) { $0["hostname"] = "box" })
+        #expect(named.stdout == "box\n")
+    }
+
+    @Test func sethostnameNeedsCapSysAdmin() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let refused = fixture.sandboxed(["sh", "-c", "hostname other; echo rc=$?; hostname"])
+        #expect(refused.lines.contains("rc=1"))
+        #expect(refused.lines.last == "moat")
+        let bundle = try fixture.bundle("sethostname", args: ["sh", "-c", "hostname other; uname -n"]) { config in
+            var process = config["process"] as! [String: Any]
+            let caps = ["CAP_SYS_ADMIN"]
+            process["capabilities"] = ["bounding": caps, "effective": caps, "permitted": caps]
+            config["process"] = process
+        }
+        let allowed = fixture.run(bundle)
+        #expect(allowed.stdout == "other\n", "\(allowed.stdout) \(allowed.stderr)")
+    }
+
+    @Test func processUserIsHonoured() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("user", args: ["sh", "-c", "id -u; id -g; id -G"]) { config in
+            var process = config["process"] as! [String: Any]
+            process["user"] = ["uid": 1000, "gid": 1001, "additionalGids": [1002]]
+            config["process"] = process
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["1000", "1001", "1001 1002"] || result.lines == ["1000", "1001", "1002 1001"], "\(result.lines)")
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+/// What every integration test shares: the built `moat`, a busybox rootfs
+/// with the C probes compiled into it (gcc -static), built once per run.
+final class Fixture: Sendable {
+    static let shared = Fixture()
+
+    let packageRoot: URL
+    let moat: String
+    let work: URL
+    let rootfs: String
+    let setupError: String?
+
+    private init() {
+        packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        moat = ProcessInfo.processInfo.environment["MOAT_BIN"]
+            ?? packageRoot.appendingPathComponent(".build/debug/moat").path
+        work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("moat-tests-\(getpid())")
+        rootfs = work.appendingPathComponent("bundle/rootfs").path
+        setupError = Fixture.prepare(packageRoot: packageRoot, moat: moat, work: work)
+    }
+
+    private static func prepare(packageRoot: URL, moat: String, work: URL) -> String? {
+        guard FileManager.default.isExecutableFile(atPath: moat) else {
+            return "\(moat) is not built (run swift build first, or set MOAT_BIN)"
+        }
+        try? FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let bundle = work.appendingPathComponent("bundle").path
+        let script = packageRoot.appendingPathComponent("scripts/make-busybox-bundle").path
+        let made = Command.run(script, [bundle, moat])
+        guard made.status == 0 else { return "make-busybox-bundle failed: \(made.stderr)" }
+        let probes = packageRoot.appendingPathComponent("Tests/IntegrationTests/Probes")
+        let sources = (try? FileManager.default.contentsOfDirectory(atPath: probes.path)) ?? []
+        for source in sources where source.hasSuffix(".c") {
+            let output = "\(bundle)/rootfs/bin/\(source.dropLast(2))"
+            let built = Command.run("/usr/bin/gcc", ["-static", "-O1", "-pthread", "-o", output,
+                                                     probes.appendingPathComponent(source).path])
+            guard built.status == 0 else { return "gcc \(source): \(built.stderr)" }
+        }
+        return nil
+    }
+
+    /// A fresh scratch directory for one test.
+    func scratch(_ name: String) -> URL {
+        let dir = work.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Writes a bundle whose config is `moat spec`'s default with `args`, over
+    /// the shared rootfs, changed by `edit`.
+    func bundle(_ name: String, args: [String], edit: (inout [String: Any]) -> Void = { _ in }) throws -> URL {
+        let dir = scratch(name)
+        let made = Command.run(moat, ["spec", "--bundle", dir.path])
+        #expect(made.status == 0, "moat spec: \(made.stderr)")
+        let configURL = dir.appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        var process = config["process"] as! [String: Any]
+        process["args"] = args
+        config["process"] = process
+        config["root"] = ["path": rootfs, "readonly": true]
+        edit(&config)
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: configURL)
+        return dir
+    }
+
+    /// `moat run` of a bundle, waiting for it to finish.
+    func run(_ bundle: URL, id: String? = nil, extra: [String] = [], timeout: Double = 60) -> Command.Result {
+        let state = bundle.appendingPathComponent("state").path
+        return Command.run(moat, ["run", "--root", state, "--bundle", bundle.path] + extra
+                           + [id ?? bundle.lastPathComponent], timeout: timeout)
+    }
+
+    /// `moat do` over the shared rootfs.
+    func sandboxed(_ args: [String], extra: [String] = []) -> Command.Result {
+        Command.run(moat, ["do", "--rootfs", rootfs] + extra + ["--"] + args)
+    }
+}
+
+/// A finished process: status and what it printed.
+enum Command {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+
+        /// The value of "key=value" in the output (first match, up to a space).
+        func value(_ key: String) -> String? {
+            for line in lines {
+                for part in line.split(separator: " ") where part.hasPrefix(key + "=") {
+                    return String(part.dropFirst(key.count + 1))
+                }
+            }
+            return nil
+        }
+    }
+
+    static func run(_ path: String, _ args: [String], timeout: Double = 120) -> Result {
+        start(path, args).finish(timeout: timeout)
+    }
+
+    final class Running: @unchecked Sendable {
+        let process: Process
+        let out: Pipe
+        let err: Pipe
+        init(process: Process, out: Pipe, err: Pipe) { self.process = process; self.out = out; self.err = err }
+
+        /// Waits for the process (killing it after `timeout` seconds) and collects its output.
+        func finish(timeout: Double = 60) -> Result {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return Result(status: process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus
+                                                                                : process.terminationStatus,
+                          stdout: String(decoding: stdout, as: UTF8.self),
+                          stderr: String(decoding: stderr, as: UTF8.self))
+        }
+    }
+
+    /// Starts a process in the background; `finish()` collects it.
+    static func start(_ path: String, _ args: [String]) -> Running {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = args
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try! process.run()
+        return Running(process: process, out: out, err: err)
+    }
+}
+
+/// Waits until `condition` holds or `seconds` pass.
+func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}

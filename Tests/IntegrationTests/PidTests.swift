@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@Suite struct PidTests {
+    let fixture = Fixture.shared
+
+    @Test func initIsPidOneAndChildrenAreNumberedInsideTheSandbox() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["pids"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.contains("pid=1 ppid=0 tid=1"))
+        #expect(result.lines.contains("child pid=2 ppid=1"))
+        #expect(result.lines.contains("fork=2 wait=2 exit=7"))
+        #expect(result.lines.contains("kill=0 signaled=1 sig=15"))
+        #expect(result.lines.contains("kill_missing=-1 errno=ESRCH"))
+        #expect(result.lines.contains("wait_missing=-1 errno=ECHILD"))
+        #expect(result.lines.contains("pgid=1 sid=1"))
+        let threads = result.lines.filter { $0.hasPrefix("thread ") }
+        #expect(threads.count == 2)
+        #expect(threads.allSatisfy { $0.hasPrefix("thread pid=1 ") })
+        let tids = Set(threads.compactMap { $0.split(separator: "=").last.map(String.init) })
+        #expect(tids.count == 2, "threads must have distinct tids: \(threads)")
+        #expect(!tids.contains("1"))
+    }
+
+    @Test func shellSeesItsOwnPidNamespace() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["sh", "-c", "echo $$; sh -c 'echo $PPID'; ps -o pid,comm | wc -l"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.first == "1")
+        #expect(result.lines.dropFirst().first == "1")
+        // ps sees sh, ps and wc (plus its header): nothing of the host.
+        #expect(Int(result.lines.last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 99 <= 5)
+    }
+}

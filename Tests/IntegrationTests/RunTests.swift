@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+@Suite struct RunTests {
+    let fixture = Fixture.shared
+
+    @Test func busyboxRunsFromABundle() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.run(try fixture.bundle("hello", args: ["sh", "-c", "echo hello; cat /etc/passwd | head -1; echo $HOME$PATH"]))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.first == "hello")
+        #expect(result.lines.dropFirst().first == "root:x:0:0:root:/root:/bin/sh")
+    }
+
+    @Test func readonlyRootAndWritableTmp() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["sh", "-c", "touch /x 2>/dev/null; echo root=$?; touch /tmp/x; echo tmp=$?"])
+        #expect(result.lines == ["root=1", "tmp=0"], "\(result.lines) \(result.stderr)")
+    }
+
+    @Test func signalsToTheSupervisorReachTheWorkload() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("forward", args: ["sh", "-c", "trap 'echo got TERM; exit 4' TERM; echo ready; while true; do sleep 0.05; done"])
+        let state = bundle.appendingPathComponent("state")
+        let running = Command.start(fixture.moat, ["run", "--root", state.path, "--bundle", bundle.path, "fwd"])
+        #expect(eventually { FileManager.default.fileExists(atPath: state.appendingPathComponent("fwd/state.json").path) })
+        usleep(300_000)
+        kill(running.process.processIdentifier, SIGTERM)
+        let result = running.finish()
+        #expect(result.status == 4, "\(result.status) \(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("got TERM"))
+    }
+
+    @Test func manyProcessesAndThreads() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let script = "for i in 1 2 3 4 5 6 7 8 9 10; do (echo $i | cat | wc -c > /dev/null) & done; wait; echo all done"
+        let result = fixture.sandboxed(["sh", "-c", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.last == "all done")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@Suite struct TimeTests {
+    let fixture = Fixture.shared
+
+    @Test func clocksAreTheSandboxesAndTheVDSOIsGone() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let reportPath = fixture.scratch("clock").appendingPathComponent("report.json").path
+        let result = fixture.sandboxed(["clock"], extra: ["--syscall-report", reportPath])
+        #expect(result.status == 0, "\(result.stderr)")
+        let monotonic = Int64(result.value("monotonic_ns") ?? "") ?? -1
+        #expect(monotonic >= 0 && monotonic < 1_000_000_000, "monotonic starts near zero: \(monotonic)")
+        var hostMono = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &hostMono)
+        #expect(hostMono.tv_sec > 5, "the host's monotonic clock is large")
+        let boottime = Int64(result.value("boottime_ns") ?? "") ?? -1
+        #expect(boottime >= 0 && boottime < 1_000_000_000)
+        let realtime = Int64(result.value("realtime_s") ?? "") ?? 0
+        #expect(abs(realtime - Int64(time(nil))) <= 2)
+        #expect(result.value("gettimeofday_s") == result.value("realtime_s") || abs((Int64(result.value("gettimeofday_s") ?? "") ?? 0) - realtime) <= 1)
+        #expect(abs((Int64(result.value("time_s") ?? "") ?? 0) - realtime) <= 1)
+        #expect(result.value("vdso") == "0")
+        #expect(result.value("abstime_sleep") == "0")
+        let slept = Int(result.value("slept_ms") ?? "") ?? -1
+        #expect(slept >= 45 && slept < 1000, "an absolute sleep on the sandbox clock lasts ~50 ms: \(slept)")
+        #expect(result.value("sysinfo_uptime").flatMap { Int($0) } ?? 99 <= 1)
+
+        // The sentry saw every clock read: none went through a vDSO.
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as! [String: Any]
+        let trapped = report["trapped"] as! [[String: Any]]
+        let clockReads = trapped.first { $0["name"] as? String == "clock_gettime" }?["count"] as? Int ?? 0
+        #expect(clockReads >= 104, "clock_gettime calls seen by the sentry: \(clockReads)")
+    }
+
+    @Test func fixedRealtimeStartFromAnnotation() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("fixed-time", args: ["clock"]) { config in
+            config["annotations"] = ["dev.moat.time.realtime-start": "2000-01-01T00:00:00Z"]
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        let realtime = Int64(result.value("realtime_s") ?? "") ?? 0
+        #expect(realtime >= 946_684_800 && realtime <= 946_684_802, "realtime: \(realtime)")
+        #expect(abs((Int64(result.value("time_s") ?? "") ?? 0) - realtime) <= 1)
+        let date = fixture.run(try fixture.bundle("fixed-date", args: ["date", "-u", "+%Y-%m-%d"]) { config in
+            config["annotations"] = ["dev.moat.time.realtime-start": "946684800"]
+        })
+        #expect(date.stdout == "2000-01-01\n", "\(date.stdout) \(date.stderr)")
+    }
+
+    @Test func monotonicOffsetFromTimeOffsets() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("offsets", args: ["clock"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["timeOffsets"] = ["monotonic": ["secs": 1000, "nanosecs": 0]]
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        let monotonic = Int64(result.value("monotonic_ns") ?? "") ?? -1
+        #expect(monotonic >= 1_000_000_000_000 && monotonic < 1_001_000_000_000, "monotonic: \(monotonic)")
+    }
+}

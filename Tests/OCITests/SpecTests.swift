@@ -1,0 +1,92 @@
+import Testing
+@testable import OCI
+
+@Suite struct JSONTests {
+    @Test func parsesAndRendersRoundTrip() throws {
+        let text = #"{"a": [1, 2.5, -3e2, true, false, null], "b": {"c": "x\"y\\z\n\u00e9\ud83d\ude00"}, "big": 18446744073709551615}"#
+        let value = try JSON.parse(text)
+        #expect(value["a"] == .array([.number("1"), .number("2.5"), .number("-3e2"), .bool(true), .bool(false), .null]))
+        #expect(value["b"]?["c"] == .string("x\"y\\z\né😀"))
+        #expect(value["big"] == .number("18446744073709551615"))
+        #expect(try JSON.parse(value.rendered()) == value)
+        #expect(try JSON.parse(value.rendered(pretty: false)) == value)
+    }
+
+    @Test(arguments: ["", "{", "{\"a\" 1}", "[1,]", "tru", "\"abc", "{} x", "[01x]"])
+    func rejectsMalformedInput(text: String) {
+        #expect(throws: JSONError.self) { try JSON.parse(text) }
+    }
+}
+
+@Suite struct SpecTests {
+    func spec(_ edit: (inout JSON) -> Void = { _ in }) throws(ConfigError) -> Spec {
+        var json = DefaultSpec.json()
+        edit(&json)
+        return try Spec.decode(json)
+    }
+
+    func message(_ edit: (inout JSON) -> Void) -> String? {
+        do { _ = try spec(edit); return nil } catch { return error.message }
+    }
+
+    @Test func defaultSpecIsValid() throws {
+        let s = try spec()
+        #expect(s.process.args == ["sh"])
+        #expect(s.rootReadonly)
+        #expect(s.mounts.count == 7)
+        #expect(s.process.rlimits == [Spec.Rlimit(type: "RLIMIT_NOFILE", resource: 7, soft: 1024, hard: 1024)])
+        #expect(Bundle.mask(s.process.capabilities.bounding) == 0x2000_0420)
+    }
+
+    @Test func errorsNameTheField() {
+        #expect(message { $0 = $0.replacing(path: ["process", "cwd"], with: .string("tmp")) } == "process.cwd: must be an absolute path")
+        #expect(message { $0 = $0.replacing(path: ["root"], with: .object([])) } == "root.path: is required")
+        #expect(message { $0 = $0.replacing(path: ["process", "args"], with: .array([])) } == "process.args: must name a program")
+        #expect(message { $0 = $0.replacing(path: ["process", "terminal"], with: .bool(true)) }?.hasPrefix("process.terminal:") == true)
+        #expect(message { $0 = $0.replacing(path: ["process", "rlimits"], with: .array([.object([("type", .string("RLIMIT_X")), ("soft", .int(1)), ("hard", .int(1))])])) } == "process.rlimits[0].type: unknown rlimit RLIMIT_X")
+        #expect(message { $0 = $0.replacing(path: ["process", "user", "uid"], with: .number("-1")) }?.hasPrefix("process.user.uid:") == true)
+        #expect(message { $0 = $0.replacing(path: ["surprise"], with: .bool(true)) } == "surprise: is not supported by Moat")
+        #expect(message { $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("user"))])])) } == "linux.namespaces[0].type: user namespaces are not supported yet")
+        #expect(message { $0 = $0.replacing(path: ["ociVersion"], with: .string("0.9")) }?.hasPrefix("ociVersion:") == true)
+        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("memory", .object([("limit", .int(1))]))])) } == "linux.resources.memory: resource limits are not supported yet")
+        #expect(message { $0 = $0.replacing(path: ["process", "capabilities", "bounding"], with: .array([.string("CAP_NOPE")])) } == "process.capabilities.bounding[0]: unknown capability CAP_NOPE")
+    }
+
+    @Test func mountOptionsBecomeFlags() throws {
+        let proc = Spec.Mount(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"])
+        let m = try MountOptions.childMount(proc, index: 0, bundle: "/")
+        #expect(m.flags == 2 | 8 | 4)
+        let tmpfs = Spec.Mount(destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["ro", "rw", "mode=1777", "size=1m"])
+        let t = try MountOptions.childMount(tmpfs, index: 1, bundle: "/")
+        #expect(t.flags == 0)
+        #expect(t.data == "mode=1777,size=1m")
+        let bind = Spec.Mount(destination: "/data", type: "bind", source: "/tmp", options: ["rbind", "ro", "nosuid"])
+        let b = try MountOptions.childMount(bind, index: 2, bundle: "/")
+        #expect(b.kind == .bind && b.flags == MountOptions.rec && b.remountFlags == 1 | 2)
+        #expect(throws: ConfigError.self) {
+            try MountOptions.childMount(Spec.Mount(destination: "/x", type: "tmpfs", source: "t", options: ["bogus"]), index: 3, bundle: "/")
+        }
+    }
+
+    @Test func timestamps() {
+        #expect(Timestamp.parse("2000-01-01T00:00:00Z") == 946_684_800)
+        #expect(Timestamp.parse("1970-01-01T00:00:00Z") == 0)
+        #expect(Timestamp.parse("2024-02-29T12:34:56Z") == 1_709_210_096)
+        #expect(Timestamp.parse("123") == 123)
+        #expect(Timestamp.parse("2000-13-01T00:00:00Z") == nil)
+        #expect(Timestamp.parse("yesterday") == nil)
+    }
+
+    @Test func pathSearchLikeAShell() {
+        #expect(Bundle.executableCandidates("/bin/sh", env: []) == ["/bin/sh"])
+        #expect(Bundle.executableCandidates("sh", env: ["PATH=/a:/b"]) == ["/a/sh", "/b/sh"])
+        #expect(Bundle.executableCandidates("sh", env: []).first == "/usr/local/sbin/sh")
+    }
+
+    @Test func containerIds() {
+        #expect(throws: Never.self) { try ContainerState.validate(id: "web-1.a_b") }
+        for bad in ["", ".hidden", "a/b", "a b", "../x"] {
+            #expect(throws: ConfigError.self) { try ContainerState.validate(id: bad) }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Platform
+import Testing
+@testable import Sentry
+
+/// The table, the seccomp program built from it and the dispatch cannot disagree.
+@Suite struct SyscallTableTests {
+    let table = SyscallTable.shared
+
+    @Test func everyDeclaredNameIsAKernelSyscall() {
+        #expect(table.unresolved.isEmpty, "unknown names: \(table.unresolved)")
+        let names = SyscallTable.declared.map(\.name)
+        #expect(Set(names).count == names.count, "a syscall is declared twice")
+    }
+
+    @Test func everyKnownNumberHasAName() {
+        for nr in Int32(0)...334 { #expect(SyscallTable.name(of: nr) != nil, "nr \(nr)") }
+        for nr in Int32(424)...SyscallTable.maxNumber { #expect(SyscallTable.name(of: nr) != nil, "nr \(nr)") }
+    }
+
+    @Test func filterMatchesTheTableForEveryNumber() throws {
+        let program = try table.program()
+        for nr in Int32(0)...SyscallTable.maxNumber + 40 {
+            let result = program.evaluate(number: nr)
+            let action = result & SeccompReturn.actionMask, data = result & SeccompReturn.dataMask
+            switch table.entry(nr)?.handling {
+            case .emulate?:
+                #expect(action == SeccompReturn.trace && data == UInt32(nr), "\(nr) must trap with its number")
+            case .passthrough?, .passthroughUnless?:
+                #expect(action == SeccompReturn.allow, "\(nr) must be allowed")
+            case .deny(let errno)?:
+                #expect(action == SeccompReturn.errno && data == UInt32(errno.rawValue), "\(nr) must fail with \(errno)")
+            case nil:
+                #expect(action == SeccompReturn.errno && data == 38, "\(nr) not in the table must be ENOSYS")
+            }
+        }
+    }
+
+    @Test func otherArchitecturesAndX32KillTheProcess() throws {
+        let program = try table.program()
+        #expect(program.evaluate(arch: SeccompProgram.auditArchI386, number: 20) == SeccompReturn.killProcess)
+        #expect(program.evaluate(number: 0x4000_0000 | 39) == SeccompReturn.killProcess)
+        #expect(program.evaluate(number: 0x4000_0000 | 1) == SeccompReturn.killProcess)
+        // nr -1 is a tracer's "skip": it must pass.
+        #expect(program.evaluate(number: -1) & SeccompReturn.actionMask != SeccompReturn.killProcess)
+    }
+
+    @Test func cloneWithNamespaceFlagsIsRefused() throws {
+        let program = try table.program()
+        let clone = try #require(SyscallNames.number(of: "clone"))
+        let plainFork: UInt64 = 17  // SIGCHLD
+        let thread: UInt64 = 0x3D0F00  // glibc's pthread_create flags
+        #expect(program.evaluate(number: clone, args: [plainFork]) == SeccompReturn.allow)
+        #expect(program.evaluate(number: clone, args: [thread]) == SeccompReturn.allow)
+        for flag in [Linux.cloneNewUser, Linux.cloneNewPID, Linux.cloneNewNS, Linux.cloneNewNet, Linux.cloneNewTime] {
+            #expect(program.evaluate(number: clone, args: [plainFork | UInt64(flag)]) == SeccompReturn.errno | 1)
+        }
+    }
+
+    @Test func privilegedCallsAreDenied() {
+        for name in ["mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv", "bpf",
+                     "perf_event_open", "kexec_load", "init_module", "finit_module", "delete_module",
+                     "keyctl", "add_key", "request_key", "unshare", "setns", "reboot", "swapon",
+                     "acct", "settimeofday", "clock_settime", "adjtimex", "userfaultfd", "io_uring_setup",
+                     "open_by_handle_at"] {
+            let nr = SyscallNames.number(of: name)!
+            guard case .deny(let errno)? = table.entry(nr)?.handling else {
+                Issue.record("\(name) must be denied")
+                continue
+            }
+            #expect(errno == .notPermitted || errno == .notImplemented, "\(name)")
+        }
+    }
+
+    @Test func pidsAndTimeAreServedBySentry() {
+        for name in ["getpid", "getppid", "gettid", "kill", "tgkill", "wait4", "clock_gettime",
+                     "gettimeofday", "time", "clock_nanosleep", "uname", "sethostname"] {
+            guard case .emulate? = table.entry(SyscallNames.number(of: name)!)?.handling else {
+                Issue.record("\(name) must be emulated")
+                continue
+            }
+        }
+    }
+}
