@@ -120,6 +120,7 @@ int moat_wtermsig(int status);
 int moat_wifstopped(int status);
 int moat_wstopsig(int status);
 int moat_wcoredump(int status);
+void moat_set_spin(long ns);
 pid_t moat_wait_all(int *status);  // waitpid(-1, status, __WALL), EINTR retried
 
 // ---------------------------------------------------------------- memory

@@ -56,7 +56,9 @@ public struct SyscallArgs: Sendable {
 /// The ptrace + seccomp platform. Every method must be called from the one
 /// OS thread that spawned the workload: ptrace belongs to the tracing thread.
 public final class PtraceTracer {
-    public init() {}
+    public init() {
+        if let text = getenv("MOAT_SPIN_NS"), let ns = Int(String(cString: text)) { moat_set_spin(ns) }
+    }
 
     /// Attaches to a freshly spawned child before it loads its filter.
     public func seize(_ pid: HostTid) throws(Errno) {
