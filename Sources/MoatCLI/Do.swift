@@ -20,6 +20,9 @@ struct Do: ParsableCommand {
     @Option(help: "none (own namespace, loopback only) or host.")
     var network: String = "none"
 
+    @Option(help: "State directory (holds the cached seccomp program).")
+    var root: String = "/run/moat"
+
     @Option(help: "Working directory inside the sandbox.")
     var cwd: String = "/"
 
@@ -41,11 +44,13 @@ struct Do: ParsableCommand {
                 let kept: [JSON] = ["pid", "ipc", "uts", "mount"].map { .object([("type", .string($0))]) }
                 json = json.replacing(path: ["linux", "namespaces"], with: .array(kept))
             }
-            let sandbox: SandboxSpec
+            var sandbox: SandboxSpec
             do {
                 let bundle = try Bundle(directory: "/", spec: try Spec.decode(json))
                 sandbox = try bundle.sandbox()
+                try ContainerState.makeDirectories(root)
             } catch { throw Failure("\(error)") }
+            sandbox.filterCacheDirectory = root
             return try runSandbox(sandbox, program: args[0], report: syscallReport)
         }
     }

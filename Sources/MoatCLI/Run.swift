@@ -23,9 +23,10 @@ struct Run: ParsableCommand {
     func run() throws {
         exitOnFailure {
             let bundle = try loadBundle(bundle)
-            let sandbox = try bundle.sandbox()
+            var sandbox = try bundle.sandbox()
             let state = try ContainerState.claim(root: root, id: id, bundle: bundle.directory)
             defer { state.remove() }
+            sandbox.filterCacheDirectory = root
             return try runSandbox(sandbox, program: bundle.spec.process.args[0], report: syscallReport) { pid in
                 state.running(pid: pid)
             }

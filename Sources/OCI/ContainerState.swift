@@ -65,7 +65,7 @@ public final class ContainerState {
         rename(temporary, directory + "/state.json")
     }
 
-    static func makeDirectories(_ path: String) throws(ConfigError) {
+    public static func makeDirectories(_ path: String) throws(ConfigError) {
         var prefix = ""
         for part in path.split(separator: "/") {
             prefix += "/" + part

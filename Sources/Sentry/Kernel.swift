@@ -8,6 +8,8 @@ public struct SandboxSpec: Sendable {
     public var hostname: String
     public var domainname = "(none)"
     public var clockOffsets = Clocks.Offsets()
+    /// Where the built seccomp program may be cached between runs (the state root).
+    public var filterCacheDirectory: String?
 
     public init(child: ChildSpec, hostname: String) {
         self.child = child
@@ -59,7 +61,7 @@ public final class Kernel {
     /// Spawns the workload and serves it until its last task has gone.
     /// `started` runs once the init exists (the CLI forwards signals to it).
     public func run(started: (HostTid) -> Void = { _ in }) throws(Errno) -> ExitStatus {
-        spec.child.filter = try table.program()
+        spec.child.filter = try table.program(cacheDirectory: spec.filterCacheDirectory)
         let child = try Spawner.spawn(spec.child)
         defer { child.closeErrorPipe() }
         do {

@@ -103,9 +103,9 @@ public struct SyscallTable: Sendable {
         }
     }
 
-    /// The program every workload runs under.
-    public func program() throws(Errno) -> SeccompProgram {
-        try SeccompProgram.build(defaultErrno: ENOSYS, rules: filterRules())
+    /// The program every workload runs under, cached in `directory` if given.
+    public func program(cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
+        try SeccompProgram.cached(defaultErrno: ENOSYS, rules: filterRules(), directory: cacheDirectory)
     }
 }
 

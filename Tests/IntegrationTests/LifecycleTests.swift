@@ -63,6 +63,7 @@ import Testing
         check(fixture.run(cwdMissing), mentions: "/no/such/dir")
         // Nothing half-made is left behind.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: cwdMissing.appendingPathComponent("state").path)
+            .filter { !$0.hasSuffix(".bpf") }  // the cached seccomp program is meant to stay
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 

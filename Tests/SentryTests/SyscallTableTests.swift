@@ -1,3 +1,4 @@
+import Glibc
 import Platform
 import Testing
 @testable import Sentry
@@ -79,5 +80,48 @@ import Testing
                 continue
             }
         }
+    }
+}
+
+@Suite struct FilterCacheTests {
+    @Test func aCachedProgramIsUsedOnlyIfItImplementsTheTable() throws {
+        let directory = "/tmp/moat-filter-cache-\(getpid())"
+        mkdir(directory, 0o700)
+        defer { _ = try? FileManager.removeTree(directory) }
+        let table = SyscallTable.shared
+        let built = try table.program(cacheDirectory: directory)
+        #expect(built.implements(table.filterRules(), defaultErrno: 38))
+        let cached = try table.program(cacheDirectory: directory)
+        #expect(cached.instructions == built.instructions)
+
+        // A program for other rules does not pass as this table's.
+        let other = try SeccompProgram.build(defaultErrno: 38, rules: [(39, .allow)])
+        #expect(!other.implements(table.filterRules(), defaultErrno: 38))
+        // A tampered cache file is rebuilt, not trusted.
+        let files = try FileManager.list(directory).filter { $0.hasSuffix(".bpf") }
+        #expect(files.count == 1)
+        let path = directory + "/" + files[0]
+        let fd = open(path, O_WRONLY | O_TRUNC)
+        _ = other.instructions.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        #expect(try table.program(cacheDirectory: directory).instructions == built.instructions)
+    }
+}
+
+/// Tiny directory helpers without Foundation.
+enum FileManager {
+    static func list(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+    static func removeTree(_ path: String) throws {
+        for name in try list(path) { unlink(path + "/" + name) }
+        rmdir(path)
     }
 }
