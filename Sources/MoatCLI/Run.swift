@@ -21,7 +21,51 @@ struct Run: ParsableCommand {
     var id: String
 
     func run() throws {
-        exitOnFailure {
+        FastRun(bundle: bundle, root: root, syscallReport: syscallReport, id: id).execute()
+    }
+}
+
+/// `moat run`'s work, and a parser for its common argument forms that does
+/// not need ArgumentParser (see Main). Unknown forms return nil so that
+/// ArgumentParser parses them, and reports errors and --help, as always.
+struct FastRun {
+    var bundle = "."
+    var root = "/run/moat"
+    var syscallReport: String?
+    var id = ""
+
+    init(bundle: String, root: String, syscallReport: String?, id: String) {
+        self.bundle = bundle
+        self.root = root
+        self.syscallReport = syscallReport
+        self.id = id
+    }
+
+    init?(_ argv: [String]) {
+        guard argv.count >= 3, argv[1] == "run" else { return nil }
+        var rest = argv[2...]
+        var positional: [String] = []
+        while let token = rest.popFirst() {
+            var name = token, value: String?
+            if token.hasPrefix("--"), let equals = token.firstIndex(of: "=") {
+                name = String(token[..<equals])
+                value = String(token[token.index(after: equals)...])
+            }
+            switch name {
+            case "--bundle", "-b", "--root", "--syscall-report":
+                guard let v = value ?? rest.popFirst() else { return nil }
+                if name == "--root" { root = v } else if name == "--syscall-report" { syscallReport = v } else { bundle = v }
+            default:
+                guard !token.hasPrefix("-") else { return nil }
+                positional.append(token)
+            }
+        }
+        guard positional.count == 1 else { return nil }
+        id = positional[0]
+    }
+
+    func execute() -> Never {
+        Run.exitOnFailure {
             let bundle = try loadBundle(bundle)
             var sandbox = try bundle.sandbox()
             let state = try ContainerState.claim(root: root, id: id, bundle: bundle.directory)

@@ -39,3 +39,31 @@ import Testing
         #expect(result.lines.last == "all done")
     }
 }
+
+/// `moat run`'s fast argument path and ArgumentParser accept the same forms.
+@Suite struct RunArgumentTests {
+    let fixture = Fixture.shared
+
+    @Test(arguments: [["--bundle", "B", "--root", "R"], ["--bundle=B", "--root=R"], ["-b", "B", "--root", "R"],
+                      ["--root", "R", "-b", "B"]])
+    func equivalentSpellingsRun(_ form: [String]) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("spelling", args: ["echo", "ran"])
+        let args = form.map { $0.replacingOccurrences(of: "B", with: bundle.path)
+            .replacingOccurrences(of: "R", with: bundle.appendingPathComponent("state").path) }
+        let result = Command.run(fixture.moat, ["run"] + args + ["id1"])
+        #expect(result.status == 0 && result.stdout == "ran\n", "\(form): \(result.stderr)")
+    }
+
+    @Test func otherFormsGoToArgumentParser() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let help = Command.run(fixture.moat, ["run", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: moat run"))
+        let unknown = Command.run(fixture.moat, ["run", "--bogus", "x"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("--bogus"))
+        let twoIds = Command.run(fixture.moat, ["run", "a", "b"])
+        #expect(twoIds.status != 0)
+    }
+}
