@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import OCI
 import Sentry
 
@@ -46,7 +47,8 @@ struct Do: ParsableCommand {
             }
             var sandbox: SandboxSpec
             do {
-                let bundle = try Bundle(directory: "/", spec: try Spec.decode(json))
+                // A relative --rootfs is relative to where moat was started.
+                let bundle = try Bundle(directory: currentDirectory(), spec: try Spec.decode(json))
                 sandbox = try bundle.sandbox()
                 try ContainerState.makeDirectories(root)
             } catch { throw Failure("\(error)") }
@@ -54,4 +56,10 @@ struct Do: ParsableCommand {
             return try runSandbox(sandbox, program: args[0], report: syscallReport)
         }
     }
+}
+
+func currentDirectory() -> String {
+    guard let cwd = getcwd(nil, 0) else { return "/" }
+    defer { free(cwd) }
+    return String(cString: cwd)
 }

@@ -23,6 +23,13 @@ import Testing
         #expect(!tids.contains("1"))
     }
 
+    @Test func execFromASecondaryThreadKeepsThePidAndTheSentry() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["exec_thread"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["before exec pid=1", "after exec pid=1", "still served pid=1"], "\(result.lines)")
+    }
+
     @Test func shellSeesItsOwnPidNamespace() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["sh", "-c", "echo $$; sh -c 'echo $PPID'; ps -o pid,comm | wc -l"])

@@ -49,6 +49,20 @@ import Testing
         #expect(date.stdout == "2000-01-01\n", "\(date.stdout) \(date.stderr)")
     }
 
+    @Test func vsyscallPageTimeIsTheSandboxes() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("vsyscall", args: ["vsyscall"]) { config in
+            config["annotations"] = ["dev.moat.time.realtime-start": "946684800"]
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        let seconds = Int(result.value("sec") ?? "") ?? 0
+        #expect(result.value("vsyscall_gettimeofday") == "0")
+        #expect(seconds >= 946_684_800 && seconds <= 946_684_802, "vsyscall gettimeofday: \(seconds)")
+        let time = Int(result.value("vsyscall_time") ?? "") ?? 0
+        #expect(time >= 946_684_800 && time <= 946_684_802, "vsyscall time: \(time)")
+    }
+
     @Test func monotonicOffsetFromTimeOffsets() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("offsets", args: ["clock"]) { config in

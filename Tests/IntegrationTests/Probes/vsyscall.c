@@ -1,0 +1,13 @@
+// The legacy vsyscall page: its time calls must give the sandbox's clock too.
+#include <stdio.h>
+#include <sys/time.h>
+#include <time.h>
+typedef long (*gettimeofday_fn)(struct timeval *, void *);
+typedef long (*time_fn)(long *);
+int main(void) {
+    struct timeval tv = { 0 };
+    long rc = ((gettimeofday_fn)0xffffffffff600000UL)(&tv, NULL);
+    long t = ((time_fn)0xffffffffff600400UL)(NULL);
+    printf("vsyscall_gettimeofday=%ld sec=%ld\nvsyscall_time=%ld\n", rc, (long)tv.tv_sec, t);
+    return 0;
+}
