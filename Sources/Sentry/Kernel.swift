@@ -44,7 +44,7 @@ public final class Kernel {
     public let clocks: Clocks
     public internal(set) var hostname: String
     public internal(set) var domainname: String
-    let table = SyscallTable.shared
+    let table: SyscallTable = .shared
     var spec: SandboxSpec
 
     /// Trapped calls seen, by number (the per-run report).
@@ -113,8 +113,7 @@ public final class Kernel {
         let nr = args.number
         if nr >= 0 && nr <= SyscallTable.maxNumber { trapCounts[Int(nr)] += 1 }
         // A workload's own nested filter may trap calls we let through: run them.
-        guard case .emulate(let handler)? = table.entry(nr)?.handling,
-              let task = pids.task(host: tid) ?? register(tid) else {
+        guard let handler = table.handler(nr), let task = pids.task(host: tid) ?? register(tid) else {
             tracer.resume(tid)
             return
         }

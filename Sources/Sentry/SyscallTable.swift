@@ -53,6 +53,8 @@ public struct SyscallTable: Sendable {
 
     /// Declared entries by number; numbers without one are unimplemented (ENOSYS).
     public let entries: [SyscallEntry?]
+    /// The emulated entries' handlers by number: the dispatch's only lookup.
+    let handlers: [SyscallHandler?]
     /// Names in the table that libseccomp could not resolve (a test keeps this empty).
     public let unresolved: [String]
 
@@ -64,7 +66,15 @@ public struct SyscallTable: Sendable {
             entries[Int(nr)] = entry
         }
         self.entries = entries
+        self.handlers = entries.map { entry in
+            if case .emulate(let handler)? = entry?.handling { return handler }
+            return nil
+        }
         self.unresolved = unresolved
+    }
+
+    func handler(_ nr: Int32) -> SyscallHandler? {
+        nr >= 0 && nr <= SyscallTable.maxNumber ? handlers[Int(nr)] : nil
     }
 
     public func entry(_ nr: Int32) -> SyscallEntry? {
