@@ -62,11 +62,11 @@ public struct SeccompProgram: Sendable {
     /// Whether the program gives every number exactly its rule's action (and
     /// the default errno to the rest), and kills foreign arches and x32.
     public func implements(_ rules: [(number: Int32, action: FilterAction)], defaultErrno: Int32) -> Bool {
-        var expected: [Int32: FilterAction] = [:]
-        for rule in rules { expected[rule.number] = rule.action }
         let highest = (rules.map(\.number).max() ?? 0) + 64
+        var expected = [FilterAction](repeating: .errno(defaultErrno), count: Int(highest) + 1)
+        for rule in rules where rule.number >= 0 { expected[Int(rule.number)] = rule.action }
         for nr in Int32(0)...highest {
-            let action = expected[nr] ?? .errno(defaultErrno)
+            let action = expected[Int(nr)]
             switch action {
             case .trace:
                 guard evaluate(number: nr) == SeccompReturn.trace | UInt32(nr) else { return false }
@@ -130,10 +130,14 @@ public struct SeccompProgram: Sendable {
 
     /// Runs the program on (arch, nr, args) and returns the SECCOMP_RET_* value.
     public func evaluate(arch: UInt32 = auditArchX86_64, number: Int32, args: [UInt64] = []) -> UInt32 {
-        var six = args + [UInt64](repeating: 0, count: max(0, 6 - args.count))
+        var six: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &six) { raw in
+            for (i, value) in args.prefix(6).enumerated() { raw.storeBytes(of: value, toByteOffset: i * 8, as: UInt64.self) }
+        }
         return instructions.withUnsafeBytes { program in
-            six.withUnsafeMutableBufferPointer {
-                moat_bpf_evaluate(program.baseAddress, instructions.count, arch, number, $0.baseAddress)
+            withUnsafeBytes(of: &six) {
+                moat_bpf_evaluate(program.baseAddress, instructions.count, arch, number,
+                                  $0.baseAddress!.assumingMemoryBound(to: UInt64.self))
             }
         }
     }
