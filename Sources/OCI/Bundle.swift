@@ -18,7 +18,7 @@ public struct Bundle {
             throw ConfigError("bundle \(directory): \(Errno.current)")
         }
         let configPath = absolute + "/config.json"
-        guard let bytes = readFile(configPath) else {
+        guard let bytes = HostFile.read(configPath) else {
             throw ConfigError("\(configPath): \(Errno.current)")
         }
         let json: JSON
@@ -107,21 +107,6 @@ func realPath(_ path: String) -> String? {
     guard let resolved = realpath(path, nil) else { return nil }
     defer { free(resolved) }
     return String(cString: resolved)
-}
-
-/// The whole of a file, or nil with errno set.
-func readFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var result: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fd, &buffer, buffer.count)
-        if n < 0 { return nil }
-        if n == 0 { return result }
-        result += buffer[..<n]
-    }
 }
 
 /// RFC 3339 UTC timestamps and plain epoch seconds.

@@ -3,21 +3,6 @@ import Platform
 
 /// Reads the host's /proc entries for tracees (the supervisor's view, host pids).
 enum HostProc {
-    /// The whole of a small file, or nil.
-    static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = Glibc.read(fd, &buffer, buffer.count)
-            if n <= 0 { break }
-            result += buffer[..<n]
-        }
-        return result
-    }
-
     /// Fields of /proc/<tid>/status that the sentry needs.
     struct Status {
         var tgid: HostTid = 0
@@ -27,7 +12,7 @@ enum HostProc {
     }
 
     static func status(_ tid: HostTid) -> Status? {
-        guard let bytes = read("/proc/\(tid)/status") else { return nil }
+        guard let bytes = HostFile.read("/proc/\(tid)/status") else { return nil }
         var status = Status()
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
@@ -48,7 +33,7 @@ enum HostProc {
 
     /// utime, stime, cutime, cstime (clock ticks) from /proc/<pid>/stat.
     static func cpuTimes(_ pid: HostTid) -> [Int64]? {
-        guard let bytes = read("/proc/\(pid)/stat"),
+        guard let bytes = HostFile.read("/proc/\(pid)/stat"),
               let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         // Fields after "(comm)": state is field 3; utime..cstime are 14...17.
         let fields = bytes[(close + 2)...].split(separator: UInt8(ascii: " "))

@@ -72,11 +72,9 @@ import Testing
         let refused = fixture.sandboxed(["sh", "-c", "hostname other; echo rc=$?; hostname"])
         #expect(refused.lines.contains("rc=1"))
         #expect(refused.lines.last == "moat")
-        let bundle = try fixture.bundle("sethostname", args: ["sh", "-c", "hostname other; uname -n"]) { config in
-            var process = config["process"] as! [String: Any]
+        let bundle = try fixture.bundle("sethostname", args: ["sh", "-c", "hostname other; uname -n"]) {
             let caps = ["CAP_SYS_ADMIN"]
-            process["capabilities"] = ["bounding": caps, "effective": caps, "permitted": caps]
-            config["process"] = process
+            $0.setProcess("capabilities", ["bounding": caps, "effective": caps, "permitted": caps])
         }
         let allowed = fixture.run(bundle)
         #expect(allowed.stdout == "other\n", "\(allowed.stdout) \(allowed.stderr)")
@@ -84,10 +82,8 @@ import Testing
 
     @Test func processUserIsHonoured() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("user", args: ["sh", "-c", "id -u; id -g; id -G"]) { config in
-            var process = config["process"] as! [String: Any]
-            process["user"] = ["uid": 1000, "gid": 1001, "additionalGids": [1002]]
-            config["process"] = process
+        let bundle = try fixture.bundle("user", args: ["sh", "-c", "id -u; id -g; id -G"]) {
+            $0.setProcess("user", ["uid": 1000, "gid": 1001, "additionalGids": [1002]])
         }
         let result = fixture.run(bundle)
         #expect(result.status == 0, "\(result.stderr)")

@@ -79,6 +79,15 @@ final class Fixture: Sendable {
     }
 }
 
+extension Dictionary where Key == String, Value == Any {
+    /// Sets config.json's process.<key>.
+    mutating func setProcess(_ key: String, _ value: Any) {
+        var process = self["process"] as! [String: Any]
+        process[key] = value
+        self["process"] = process
+    }
+}
+
 /// A finished process: status and what it printed.
 enum Command {
     struct Result {

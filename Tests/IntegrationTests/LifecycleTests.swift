@@ -41,25 +41,15 @@ import Testing
         let noRoot = try fixture.bundle("no-root", args: ["true"]) { $0["root"] = ["readonly": true] }
         check(fixture.run(noRoot), mentions: "root.path")
 
-        let relative = try fixture.bundle("relative-cwd", args: ["true"]) { config in
-            var process = config["process"] as! [String: Any]
-            process["cwd"] = "tmp"
-            config["process"] = process
-        }
+        let relative = try fixture.bundle("relative-cwd", args: ["true"]) { $0.setProcess("cwd", "tmp") }
         check(fixture.run(relative), mentions: "process.cwd")
 
-        let rlimit = try fixture.bundle("rlimit", args: ["true"]) { config in
-            var process = config["process"] as! [String: Any]
-            process["rlimits"] = [["type": "RLIMIT_BOGUS", "soft": 1, "hard": 1]]
-            config["process"] = process
+        let rlimit = try fixture.bundle("rlimit", args: ["true"]) {
+            $0.setProcess("rlimits", [["type": "RLIMIT_BOGUS", "soft": 1, "hard": 1]])
         }
         check(fixture.run(rlimit), mentions: "RLIMIT_BOGUS")
 
-        let cwdMissing = try fixture.bundle("cwd-missing", args: ["true"]) { config in
-            var process = config["process"] as! [String: Any]
-            process["cwd"] = "/no/such/dir"
-            config["process"] = process
-        }
+        let cwdMissing = try fixture.bundle("cwd-missing", args: ["true"]) { $0.setProcess("cwd", "/no/such/dir") }
         check(fixture.run(cwdMissing), mentions: "/no/such/dir")
         // Nothing half-made is left behind.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: cwdMissing.appendingPathComponent("state").path)
