@@ -18,13 +18,8 @@ long moat_ptrace_seize(pid_t pid, unsigned long options) {
 }
 long moat_ptrace_cont(pid_t pid, int signal) { return ptrace(PTRACE_CONT, pid, 0, (long)signal); }
 long moat_ptrace_listen(pid_t pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0); }
-long moat_ptrace_interrupt(pid_t pid) { return ptrace(PTRACE_INTERRUPT, pid, 0, 0); }
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg) {
     return ptrace(PTRACE_GETEVENTMSG, pid, 0, msg);
-}
-long moat_ptrace_getsiginfo_ok(pid_t pid) {
-    siginfo_t info;
-    return ptrace(PTRACE_GETSIGINFO, pid, 0, &info);
 }
 
 unsigned long moat_trace_options(void) {
@@ -129,11 +124,6 @@ void moat_forward_signals(pid_t pid) {
     }
     // The supervisor may have inherited them blocked (test runners, shells).
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
-}
-
-long moat_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f) {
-    long rc = syscall(nr, a, b, c, d, e, f);
-    return rc < 0 ? -errno : rc;
 }
 
 int moat_sysinfo(struct sysinfo *info) { return sysinfo(info); }

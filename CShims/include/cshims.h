@@ -91,9 +91,7 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
 long moat_ptrace_seize(pid_t pid, unsigned long options);
 long moat_ptrace_cont(pid_t pid, int signal);
 long moat_ptrace_listen(pid_t pid);
-long moat_ptrace_interrupt(pid_t pid);
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg);
-long moat_ptrace_getsiginfo_ok(pid_t pid);
 unsigned long moat_trace_options(void);
 
 // Syscall arguments at a seccomp stop: nr and six args, one request.
@@ -151,6 +149,5 @@ uint32_t moat_bpf_evaluate(const void *program, size_t count, uint32_t arch, int
 // Installs handlers that forward these signals to pid (kill(2) is async-signal-safe).
 void moat_forward_signals(pid_t pid);
 int moat_sysinfo(struct sysinfo *info);
-long moat_raw_syscall6(long nr, long a, long b, long c, long d, long e, long f);
 
 #endif

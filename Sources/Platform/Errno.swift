@@ -11,13 +11,10 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let notPermitted = Errno(EPERM)
     public static let noSuchFile = Errno(ENOENT)
     public static let noSuchProcess = Errno(ESRCH)
-    public static let interrupted = Errno(EINTR)
     public static let noChild = Errno(ECHILD)
     public static let fault = Errno(EFAULT)
     public static let invalid = Errno(EINVAL)
     public static let notImplemented = Errno(ENOSYS)
-    public static let nameTooLong = Errno(ENAMETOOLONG)
-    public static let accessDenied = Errno(EACCES)
 
     public var description: String {
         guard let text = strerror(rawValue) else { return "errno \(rawValue)" }

@@ -37,23 +37,4 @@ public struct TraceeMemory {
         let wrote = bytes.withUnsafeBytes { moat_write_memory(tid, address, $0.baseAddress, bytes.count) }
         if wrote != bytes.count { throw Errno.fault }
     }
-
-    /// Reads a NUL-terminated string of at most `limit` bytes (ENAMETOOLONG past it).
-    public func string(at address: UInt64, limit: Int = 4096) throws(Errno) -> String {
-        var collected: [UInt8] = []
-        var cursor = address
-        while collected.count < limit {
-            // Stay inside one page per read so an unmapped next page does not fail the call.
-            let pageLeft = 4096 - Int(cursor & 4095)
-            let chunk = try read(cursor, count: min(pageLeft, limit - collected.count))
-            if chunk.isEmpty { throw Errno.fault }
-            if let end = chunk.firstIndex(of: 0) {
-                collected += chunk[..<end]
-                return String(decoding: collected, as: UTF8.self)
-            }
-            collected += chunk
-            cursor += UInt64(chunk.count)
-        }
-        throw Errno.nameTooLong
-    }
 }

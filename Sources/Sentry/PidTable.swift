@@ -40,7 +40,6 @@ public struct PidTable {
 
     public init() {}
 
-    public var liveTaskCount: Int { byHostTid.count }
     public var processCount: Int { groupsByVpid.values.reduce(0) { $0 + ($1.exited ? 0 : 1) } }
 
     public func task(host tid: HostTid) -> Task? { byHostTid[tid] }
