@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -257,7 +258,24 @@ static void set_identity(const struct moat_spawn_config *c, int errfd) {
     syscall(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
-static void child(const struct moat_spawn_config *c, int errfd, int releasefd) {
+// Hands the seccomp listener to the supervisor over the socket (SCM_RIGHTS).
+static void send_listener(int sock, int listener, int errfd) {
+    char byte = 0;
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec io = { &byte, 1 };
+    struct msghdr msg = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &listener, sizeof listener);
+    if (syscall(SYS_sendmsg, sock, &msg, 0) != 1) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
+    syscall(SYS_close, listener);
+    syscall(SYS_close, sock);
+}
+
+static void child(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock) {
     // If the supervisor dies before it has seized us, do not live on.
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     reset_signals();
@@ -284,8 +302,10 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd) {
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
     struct sock_fprog program = { (unsigned short)c->filter_len, (struct sock_filter *)c->filter };
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0)
-        fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
+    long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                            c->want_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &program);
+    if (listener < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
+    if (c->want_listener) send_listener(listener_sock, (int)listener, errfd);
 
     int err = ENOENT, index = 0;
     for (int i = 0; i < c->nexec_paths; i++) {
@@ -297,28 +317,37 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd) {
 }
 
 int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out) {
-    int errpipe[2], releasepipe[2];
+    int errpipe[2], releasepipe[2], sockets[2] = { -1, -1 };
     if (pipe2(errpipe, O_CLOEXEC) < 0) return -errno;
     if (pipe2(releasepipe, O_CLOEXEC) < 0) {
         int err = errno;
         close(errpipe[0]); close(errpipe[1]);
         return -err;
     }
+    if (config->want_listener && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0) {
+        int err = errno;
+        close(errpipe[0]); close(errpipe[1]); close(releasepipe[0]); close(releasepipe[1]);
+        return -err;
+    }
     long pid = syscall(SYS_clone, config->clone_flags | SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
         syscall(SYS_close, errpipe[0]);
         syscall(SYS_close, releasepipe[1]);
-        child(config, errpipe[1], releasepipe[0]);
+        if (sockets[0] >= 0) syscall(SYS_close, sockets[0]);
+        child(config, errpipe[1], releasepipe[0], sockets[1]);
     }
     int err = errno;
     close(errpipe[1]);
     close(releasepipe[0]);
+    if (sockets[1] >= 0) close(sockets[1]);
     if (pid < 0) {
         close(errpipe[0]); close(releasepipe[1]);
+        if (sockets[0] >= 0) close(sockets[0]);
         return -err;
     }
     out->pid = (pid_t)pid;
     out->error_fd = errpipe[0];
     out->release_fd = releasepipe[1];
+    out->listener_socket = sockets[0];
     return 0;
 }

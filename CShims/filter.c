@@ -31,6 +31,9 @@ void *moat_seccomp_new(uint32_t default_errno) {
 int moat_seccomp_add_trace(void *ctx, int nr, uint16_t data) {
     return seccomp_rule_add_array(ctx, SCMP_ACT_TRACE(data), nr, 0, NULL);
 }
+int moat_seccomp_add_notify(void *ctx, int nr) {
+    return seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, nr, 0, NULL);
+}
 int moat_seccomp_add_allow(void *ctx, int nr) {
     return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 0, NULL);
 }

@@ -72,25 +72,6 @@ int moat_wifstopped(int s) { return WIFSTOPPED(s); }
 int moat_wstopsig(int s) { return WSTOPSIG(s); }
 int moat_wcoredump(int s) { return WCOREDUMP(s); }
 
-#include <time.h>
-static long moat_spin_ns = 30000;
-void moat_set_spin(long ns) { moat_spin_ns = ns; }
-pid_t moat_wait_all(int *status) {
-    pid_t pid;
-    if (moat_spin_ns > 0) {
-        struct timespec start, now;
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        for (;;) {
-            pid = waitpid(-1, status, __WALL | WNOHANG);
-            if (pid != 0) { if (pid > 0 || errno != EINTR) return pid; }
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) > moat_spin_ns) break;
-        }
-    }
-    do pid = waitpid(-1, status, __WALL); while (pid < 0 && errno == EINTR);
-    return pid;
-}
-
 ssize_t moat_read_memory(pid_t pid, uint64_t address, void *buffer, size_t length) {
     struct iovec local = { buffer, length }, remote = { (void *)address, length };
     return process_vm_readv(pid, &local, 1, &remote, 1, 0);

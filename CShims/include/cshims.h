@@ -60,6 +60,7 @@ struct moat_spawn_config {
     int cap_last;                     // /proc/sys/kernel/cap_last_cap
     const void *filter;               // struct sock_filter[]
     size_t filter_len;                // number of instructions
+    int want_listener;                // load with NEW_LISTENER and send the fd back
 };
 
 // What the child reports through the close-on-exec pipe when set-up fails.
@@ -79,6 +80,7 @@ struct moat_spawned {
     pid_t pid;
     int error_fd;    // read end: EOF means exec happened
     int release_fd;  // write end: one byte lets the child load its filter and exec
+    int listener_socket; // with want_listener: the seccomp listener fd arrives here (SCM_RIGHTS)
 };
 
 // Clones the child into new namespaces. It waits on release_fd before it
@@ -118,8 +120,6 @@ int moat_wtermsig(int status);
 int moat_wifstopped(int status);
 int moat_wstopsig(int status);
 int moat_wcoredump(int status);
-void moat_set_spin(long ns);
-pid_t moat_wait_all(int *status);  // waitpid(-1, status, __WALL), EINTR retried
 
 // ---------------------------------------------------------------- memory
 
@@ -127,6 +127,27 @@ ssize_t moat_read_memory(pid_t pid, uint64_t address, void *buffer, size_t lengt
 ssize_t moat_write_memory(pid_t pid, uint64_t address, const void *buffer, size_t length);
 
 // ---------------------------------------------------------------- seccomp
+
+int moat_seccomp_add_notify(void *ctx, int nr);
+
+// User notification: one pending call, as the listener reports it.
+struct moat_notification {
+    uint64_t id;
+    uint32_t pid;       // host tid of the calling thread
+    int32_t nr;
+    uint32_t arch;
+    uint64_t args[6];
+};
+int moat_receive_listener(int socket);                        // the fd, or -errno
+int moat_listener_sync_wake_up(int listener);                 // 0 or -errno (Linux 6.6+)
+int moat_notification_receive(int listener, struct moat_notification *out);   // 0 or -errno
+int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t error, int run_on_host);
+// Waits until one of the fds is readable (or timeout_ms passes): bit i set for fds[i].
+int moat_poll_readable(const int *fds, int count, int timeout_ms);
+// A non-blocking signalfd for SIGCHLD, which is blocked for the calling thread.
+int moat_sigchld_fd(void);
+void moat_drain_fd(int fd);
+pid_t moat_wait_nohang(int *status);                          // 0: nothing ready, -1: errno
 
 void *moat_seccomp_new(uint32_t default_errno);
 int moat_seccomp_add_trace(void *ctx, int nr, uint16_t data);

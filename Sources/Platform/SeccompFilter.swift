@@ -5,6 +5,8 @@ import Glibc
 public enum FilterAction: Equatable, Sendable {
     /// Stop for the tracer; the data is the syscall number, so dispatch needs no register read.
     case trace
+    /// Seccomp user notification: answered through the listener fd without a ptrace stop.
+    case notify
     case allow
     case errno(Int32)
     /// Allow when `(arg & mask) == 0`, otherwise fail with the errno (clone's namespace flags).
@@ -29,6 +31,7 @@ public struct SeccompProgram: Sendable {
             let rc: Int32
             switch rule.action {
             case .trace: rc = moat_seccomp_add_trace(ctx, rule.number, UInt16(rule.number))
+            case .notify: rc = moat_seccomp_add_notify(ctx, rule.number)
             case .allow: rc = moat_seccomp_add_allow(ctx, rule.number)
             case .errno(let value) where value == defaultErrno:
                 continue  // libseccomp refuses a rule that repeats the default action
@@ -70,6 +73,8 @@ public struct SeccompProgram: Sendable {
             switch action {
             case .trace:
                 guard evaluate(number: nr) == SeccompReturn.trace | UInt32(nr) else { return false }
+            case .notify:
+                guard evaluate(number: nr) == SeccompReturn.userNotif else { return false }
             case .allow:
                 guard evaluate(number: nr) == SeccompReturn.allow else { return false }
             case .errno(let value):
@@ -99,6 +104,7 @@ public struct SeccompProgram: Sendable {
             switch rule.action {
             case .trace: mix(1)
             case .allow: mix(2)
+            case .notify: mix(5)
             case .errno(let e): mix(3); mix(UInt64(e))
             case .allowUnlessBits(let a, let m, let e): mix(4); mix(UInt64(a)); mix(m); mix(UInt64(e))
             }
@@ -149,6 +155,7 @@ public enum SeccompReturn {
     public static let killThread: UInt32 = 0
     public static let trap: UInt32 = 0x0003_0000
     public static let errno: UInt32 = 0x0005_0000
+    public static let userNotif: UInt32 = 0x7FC0_0000
     public static let trace: UInt32 = 0x7FF0_0000
     public static let allow: UInt32 = 0x7FFF_0000
     public static let actionMask: UInt32 = 0xFFFF_0000

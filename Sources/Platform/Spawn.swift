@@ -60,6 +60,8 @@ public struct ChildSpec: Sendable {
     public var capabilities = CapabilitySets()
     /// Loaded last, right before execve.
     public var filter = SeccompProgram(instructions: [])
+    /// Load the filter with a user-notification listener and hand it over.
+    public var wantListener = false
 
     public init(rootfs: String) {
         self.rootfs = rootfs
@@ -81,6 +83,8 @@ public struct SpawnedChild: Sendable {
     public let pid: HostTid
     let errorFD: Int32
     let releaseFD: Int32
+    /// With `wantListener`: where the child sends its seccomp listener.
+    public let listenerSocket: Int32?
 
     /// Lets the child go on: call after the tracer has seized it.
     public func release() {
@@ -189,13 +193,15 @@ public enum Spawner {
                         config.cap_last = capLast
                         config.filter = program.baseAddress
                         config.filter_len = spec.filter.instructions.count
+                        config.want_listener = spec.wantListener ? 1 : 0
                         return moat_spawn(&config, &spawned)
                     }
                 }
             }
         }
         if rc < 0 { throw Errno(-rc) }
-        return SpawnedChild(pid: spawned.pid, errorFD: spawned.error_fd, releaseFD: spawned.release_fd)
+        return SpawnedChild(pid: spawned.pid, errorFD: spawned.error_fd, releaseFD: spawned.release_fd,
+                            listenerSocket: spec.wantListener ? spawned.listener_socket : nil)
     }
 }
 

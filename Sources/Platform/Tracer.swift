@@ -56,8 +56,13 @@ public struct SyscallArgs: Sendable {
 /// The ptrace + seccomp platform. Every method must be called from the one
 /// OS thread that spawned the workload: ptrace belongs to the tracing thread.
 public final class PtraceTracer {
+    /// How long to poll for the next ptrace stop before sleeping (MOAT_SPIN_NS).
+    let spinNanoseconds: Int64
+
     public init() {
-        if let text = getenv("MOAT_SPIN_NS"), let ns = Int(String(cString: text)) { moat_set_spin(ns) }
+        var spin: Int64 = 30_000
+        if let text = getenv("MOAT_SPIN_NS"), let ns = Int64(String(cString: text)) { spin = ns }
+        spinNanoseconds = spin
     }
 
     /// Attaches to a freshly spawned child before it loads its filter.
@@ -65,43 +70,37 @@ public final class PtraceTracer {
         if moat_ptrace_seize(pid, moat_trace_options()) < 0 { throw Errno.current }
     }
 
-    /// Waits for the next stop or exit of any tracee; nil when none is left.
-    public func nextStop() -> Stop? {
-        while true {
-            var status: Int32 = 0
-            let tid = moat_wait_all(&status)
-            if tid < 0 { return nil }
-            if moat_wifexited(status) != 0 { return .exited(tid, code: moat_wexitstatus(status)) }
-            if moat_wifsignaled(status) != 0 { return .killed(tid, signal: moat_wtermsig(status)) }
-            guard moat_wifstopped(status) != 0 else { continue }
-            let signal = moat_wstopsig(status)
-            let event = (status >> 16) & 0xff
-            switch event {
-            case 0:
-                return .signal(tid, signal: signal)
-            case PTRACE_EVENT_SECCOMP_VALUE:
-                var args = moat_syscall_args()
-                // The thread can die (SIGKILL from a sibling) between stop and request.
-                guard moat_get_syscall_args(tid, &args) == 0 else { continue }
-                return .syscall(tid, SyscallArgs(
-                    number: args.nr, arch: args.arch, stackPointer: args.stack_pointer,
-                    raw: (args.args.0, args.args.1, args.args.2, args.args.3, args.args.4, args.args.5)))
-            case PTRACE_EVENT_FORK_VALUE, PTRACE_EVENT_VFORK_VALUE, PTRACE_EVENT_CLONE_VALUE:
-                var child: UInt = 0
-                if moat_ptrace_geteventmsg(tid, &child) < 0 { continue }
-                return .newTask(parent: tid, child: HostTid(truncatingIfNeeded: child))
-            case PTRACE_EVENT_EXEC_VALUE:
-                var former: UInt = 0
-                if moat_ptrace_geteventmsg(tid, &former) < 0 { former = UInt(tid) }
-                return .exec(tid, formerTid: HostTid(truncatingIfNeeded: former))
-            case PTRACE_EVENT_STOP_VALUE:
-                switch signal {
-                case SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: return .groupStop(tid, signal: signal)
-                default: return .eventStop(tid)
-                }
-            default:
-                return .eventStop(tid)
+    /// What one wait status means; nil when there is nothing to act on.
+    func decode(_ tid: HostTid, _ status: Int32) -> Stop? {
+        if moat_wifexited(status) != 0 { return .exited(tid, code: moat_wexitstatus(status)) }
+        if moat_wifsignaled(status) != 0 { return .killed(tid, signal: moat_wtermsig(status)) }
+        guard moat_wifstopped(status) != 0 else { return nil }
+        let signal = moat_wstopsig(status)
+        switch (status >> 16) & 0xff {
+        case 0:
+            return .signal(tid, signal: signal)
+        case PTRACE_EVENT_SECCOMP_VALUE:
+            var args = moat_syscall_args()
+            // The thread can die (SIGKILL from a sibling) between stop and request.
+            guard moat_get_syscall_args(tid, &args) == 0 else { return nil }
+            return .syscall(tid, SyscallArgs(
+                number: args.nr, arch: args.arch, stackPointer: args.stack_pointer,
+                raw: (args.args.0, args.args.1, args.args.2, args.args.3, args.args.4, args.args.5)))
+        case PTRACE_EVENT_FORK_VALUE, PTRACE_EVENT_VFORK_VALUE, PTRACE_EVENT_CLONE_VALUE:
+            var child: UInt = 0
+            if moat_ptrace_geteventmsg(tid, &child) < 0 { return nil }
+            return .newTask(parent: tid, child: HostTid(truncatingIfNeeded: child))
+        case PTRACE_EVENT_EXEC_VALUE:
+            var former: UInt = 0
+            if moat_ptrace_geteventmsg(tid, &former) < 0 { former = UInt(tid) }
+            return .exec(tid, formerTid: HostTid(truncatingIfNeeded: former))
+        case PTRACE_EVENT_STOP_VALUE:
+            switch signal {
+            case SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: return .groupStop(tid, signal: signal)
+            default: return .eventStop(tid)
             }
+        default:
+            return .eventStop(tid)
         }
     }
 

@@ -10,6 +10,10 @@ public struct SandboxSpec: Sendable {
     public var clockOffsets = Clocks.Offsets()
     /// Where the built seccomp program may be cached between runs (the state root).
     public var filterCacheDirectory: String?
+    /// Serve the hot emulated calls by seccomp user notification (when the
+    /// kernel has synchronous wake-ups) instead of ptrace stops.
+    public var useNotifications = NotificationListener.syncWakeUpAvailable
+        && getenv("MOAT_PLATFORM").map { String(cString: $0) } != "ptrace"
 
     public init(child: ChildSpec, hostname: String) {
         self.child = child
@@ -61,9 +65,12 @@ public final class Kernel {
     /// Spawns the workload and serves it until its last task has gone.
     /// `started` runs once the init exists (the CLI forwards signals to it).
     public func run(started: (HostTid) -> Void = { _ in }) throws(Errno) -> ExitStatus {
-        spec.child.filter = try table.program(cacheDirectory: spec.filterCacheDirectory)
+        spec.child.filter = try table.program(notify: spec.useNotifications, cacheDirectory: spec.filterCacheDirectory)
+        spec.child.wantListener = spec.useNotifications
+        let events = try EventLoop(tracer: tracer)
         let child = try Spawner.spawn(spec.child)
         defer { child.closeErrorPipe() }
+        if let socket = child.listenerSocket { events.expectListener(on: socket) }
         do {
             try tracer.seize(child.pid)
         } catch {
@@ -77,7 +84,11 @@ public final class Kernel {
         child.release()
 
         var initStatus: ExitStatus?
-        while let stop = tracer.nextStop() {
+        while let event = events.next() {
+            guard case .stop(let stop) = event else {
+                if case .notification(let call) = event, let listener = events.listener { serve(call, listener) }
+                continue
+            }
             switch stop {
             case .syscall(let tid, let args):
                 serve(tid, args)
@@ -106,6 +117,24 @@ public final class Kernel {
         }
         if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
         return initStatus ?? .signaled(SIGKILL)
+    }
+
+    /// Answers one call held by user notification, through the same table.
+    func serve(_ call: Notification, _ listener: NotificationListener) {
+        let nr = call.args.number
+        if nr >= 0 && nr <= SyscallTable.maxNumber { trapCounts[Int(nr)] += 1 }
+        guard let handler = table.handler(nr), let task = pids.task(host: call.tid) ?? register(call.tid) else {
+            listener.complete(call, value: -Int(ENOSYS))
+            return
+        }
+        do {
+            switch try handler(self, task, call.args) {
+            case .value(let value): listener.complete(call, value: value)
+            case .runOnHost: listener.runOnHost(call)
+            }
+        } catch {
+            listener.complete(call, value: -Int(error.rawValue))
+        }
     }
 
     /// Dispatches one trapped call through the table.

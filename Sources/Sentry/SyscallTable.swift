@@ -41,6 +41,9 @@ public struct SyscallEntry: Sendable {
     public let handling: Handling
     public let level: SupportLevel
     public let note: String
+    /// The handler changes the caller's registers, so the call must arrive
+    /// as a ptrace stop, never as a user notification.
+    var needsStop = false
 }
 
 /// The one table: every x86_64 syscall number, how it is handled, how well.
@@ -98,12 +101,13 @@ public struct SyscallTable: Sendable {
         469: "file_setattr",
     ]
 
-    /// The seccomp action for each declared number.
-    public func filterRules() -> [(number: Int32, action: FilterAction)] {
+    /// The seccomp action for each declared number. With `notify`, emulated
+    /// calls that do not need a stopped thread come as user notifications.
+    public func filterRules(notify: Bool = false) -> [(number: Int32, action: FilterAction)] {
         entries.enumerated().compactMap { nr, entry in
             guard let entry else { return nil }
             let action: FilterAction = switch entry.handling {
-            case .emulate: .trace
+            case .emulate: notify && !entry.needsStop ? .notify : .trace
             case .passthrough: .allow
             case .passthroughUnless(let argument, let mask, let errno):
                 .allowUnlessBits(argument: argument, mask: mask, errno: errno.rawValue)
@@ -114,8 +118,8 @@ public struct SyscallTable: Sendable {
     }
 
     /// The program every workload runs under, cached in `directory` if given.
-    public func program(cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
-        try SeccompProgram.cached(defaultErrno: ENOSYS, rules: filterRules(), directory: cacheDirectory)
+    public func program(notify: Bool = false, cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
+        try SeccompProgram.cached(defaultErrno: ENOSYS, rules: filterRules(notify: notify), directory: cacheDirectory)
     }
 }
 
@@ -127,8 +131,8 @@ extension SyscallTable {
     }
 
     static func emulate(_ name: String, _ handler: @escaping SyscallHandler, _ note: String,
-                        level: SupportLevel = .full) -> SyscallEntry {
-        SyscallEntry(name: name, handling: .emulate(handler), level: level, note: note)
+                        level: SupportLevel = .full, needsStop: Bool = false) -> SyscallEntry {
+        SyscallEntry(name: name, handling: .emulate(handler), level: level, note: note, needsStop: needsStop)
     }
 
     static func deny(_ names: [String], _ errno: Int32, _ note: String) -> [SyscallEntry] {
@@ -247,7 +251,8 @@ extension SyscallTable {
             emulate("clock_gettime", Time.clockGettime, "MONOTONIC/BOOTTIME from sandbox start, REALTIME host + offset; CPU clocks from the host"),
             emulate("gettimeofday", Time.gettimeofday, "REALTIME of the sandbox"),
             emulate("time", Time.time, "REALTIME of the sandbox"),
-            emulate("clock_nanosleep", Time.clockNanosleep, "TIMER_ABSTIME deadlines shifted to host clocks"),
+            emulate("clock_nanosleep", Time.clockNanosleep, "TIMER_ABSTIME deadlines shifted to host clocks",
+                    needsStop: true),
             emulate("times", Time.times, "elapsed ticks since sandbox start"),
             emulate("sysinfo", Time.sysinfo, "uptime and process count of the sandbox; memory figures are the host's", level: .partial),
         ],

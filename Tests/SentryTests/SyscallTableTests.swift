@@ -36,6 +36,18 @@ import Testing
         }
     }
 
+    @Test func withNotificationsOnlyCallsThatNeedAStoppedThreadTrap() throws {
+        let program = try table.program(notify: true)
+        #expect(program.implements(table.filterRules(notify: true), defaultErrno: 38))
+        for nr in Int32(0)...SyscallTable.maxNumber {
+            guard let entry = table.entry(nr), case .emulate = entry.handling else { continue }
+            let action = program.evaluate(number: nr) & SeccompReturn.actionMask
+            #expect(action == (entry.needsStop ? SeccompReturn.trace : SeccompReturn.userNotif), "\(entry.name)")
+        }
+        let nanosleep = try #require(SyscallNames.number(of: "clock_nanosleep"))
+        #expect(program.evaluate(number: nanosleep) == SeccompReturn.trace | UInt32(nanosleep))
+    }
+
     @Test func otherArchitecturesAndX32KillTheProcess() throws {
         let program = try table.program()
         #expect(program.evaluate(arch: SeccompProgram.auditArchI386, number: 20) == SeccompReturn.killProcess)

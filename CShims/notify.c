@@ -1,0 +1,95 @@
+// Seccomp user notification: the listener the child hands over, and one
+// receive/respond pair per call. Also the supervisor's wait for "either a
+// notification or a ptrace event" (a SIGCHLD signalfd).
+#define _GNU_SOURCE
+#include "cshims.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// Linux 6.6: wake the other side on the current CPU instead of another one.
+#define MOAT_NOTIF_SET_FLAGS _IOW('!', 4, __u64)
+#define MOAT_FD_SYNC_WAKE_UP 1
+
+int moat_receive_listener(int sock) {
+    char byte;
+    char control[CMSG_SPACE(sizeof(int))];
+    struct iovec io = { &byte, 1 };
+    struct msghdr msg = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    ssize_t n;
+    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS) return -ENOENT;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    return fd;
+}
+
+int moat_listener_sync_wake_up(int listener) {
+    __u64 flags = MOAT_FD_SYNC_WAKE_UP;
+    return ioctl(listener, MOAT_NOTIF_SET_FLAGS, flags) < 0 ? -errno : 0;
+}
+
+int moat_notification_receive(int listener, struct moat_notification *out) {
+    struct seccomp_notif request;
+    memset(&request, 0, sizeof request);
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) < 0) return -errno;
+    out->id = request.id;
+    out->pid = request.pid;
+    out->nr = request.data.nr;
+    out->arch = request.data.arch;
+    for (int i = 0; i < 6; i++) out->args[i] = request.data.args[i];
+    return 0;
+}
+
+int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t error, int run_on_host) {
+    struct seccomp_notif_resp response;
+    memset(&response, 0, sizeof response);
+    response.id = id;
+    response.val = run_on_host ? 0 : value;
+    response.error = run_on_host ? 0 : error;
+    response.flags = run_on_host ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+    // ENOENT: the caller was interrupted (a signal, or killed) and no longer waits.
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response) < 0 ? -errno : 0;
+}
+
+int moat_poll_readable(const int *fds, int count, int timeout_ms) {
+    struct pollfd polls[8];
+    if (count > 8) count = 8;
+    for (int i = 0; i < count; i++) { polls[i].fd = fds[i]; polls[i].events = POLLIN; polls[i].revents = 0; }
+    int n;
+    do n = poll(polls, (nfds_t)count, timeout_ms); while (n < 0 && errno == EINTR);
+    if (n <= 0) return 0;
+    int ready = 0;
+    for (int i = 0; i < count; i++) if (polls[i].revents) ready |= 1 << i;
+    return ready;
+}
+
+int moat_sigchld_fd(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) return -errno;
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+void moat_drain_fd(int fd) {
+    char buffer[512];
+    while (read(fd, buffer, sizeof buffer) > 0) {}
+}
+
+pid_t moat_wait_nohang(int *status) {
+    pid_t pid;
+    do pid = waitpid(-1, status, __WALL | WNOHANG); while (pid < 0 && errno == EINTR);
+    return pid;
+}

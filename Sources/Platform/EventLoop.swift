@@ -1,0 +1,90 @@
+import CShims
+import Glibc
+
+/// Something the sentry must act on: a ptrace stop, or a call held by user notification.
+public enum Event: Sendable {
+    case stop(Stop)
+    case notification(Notification)
+}
+
+/// Waits for ptrace events and user notifications together, on the tracing
+/// thread: a SIGCHLD signalfd says a tracee changed state, the listener fd
+/// says a call is waiting. After a ptrace stop it polls briefly (the next one
+/// usually follows within microseconds); after a notification it sleeps at
+/// once in poll, so that the synchronous wake-up can hand it the CPU.
+public final class EventLoop {
+    public let tracer: PtraceTracer
+    public private(set) var listener: NotificationListener?
+    private var listenerSocket: Int32?
+    private let sigchld: Int32
+    private var spinNext = false
+
+    /// Create it before spawning: it blocks SIGCHLD for this thread.
+    public init(tracer: PtraceTracer) throws(Errno) {
+        self.tracer = tracer
+        let fd = moat_sigchld_fd()
+        if fd < 0 { throw Errno(-fd) }
+        sigchld = fd
+    }
+
+    /// The child will send its seccomp listener on `socket`.
+    public func expectListener(on socket: Int32) { listenerSocket = socket }
+
+    deinit {
+        close(sigchld)
+        if let listenerSocket { close(listenerSocket) }
+        if let listener { close(listener.fd) }
+    }
+
+    /// The next event; nil once no tracee is left.
+    public func next() -> Event? {
+        var spinStart: Int64 = 0
+        while true {
+            var status: Int32 = 0
+            let tid = moat_wait_nohang(&status)
+            if tid < 0 { return nil }
+            if tid > 0 {
+                guard let stop = tracer.decode(tid, status) else { continue }
+                spinNext = true
+                return .stop(stop)
+            }
+            if spinNext {
+                let now = EventLoop.monotonic()
+                if spinStart == 0 { spinStart = now }
+                if now - spinStart < tracer.spinNanoseconds {
+                    if let listener, moat_poll_readable([listener.fd], 1, 0) != 0, let n = listener.receive() {
+                        spinNext = false
+                        return .notification(n)
+                    }
+                    continue
+                }
+                spinNext = false
+            }
+            let waitOn = listener?.fd ?? listenerSocket
+            let fds: [Int32] = waitOn.map { [sigchld, $0] } ?? [sigchld]
+            let ready = moat_poll_readable(fds, Int32(fds.count), -1)
+            if ready & 1 != 0 { moat_drain_fd(sigchld) }
+            guard ready & 2 != 0 else { continue }
+            if let socket = listenerSocket {
+                acceptListener(socket)
+            } else if let listener, let n = listener.receive() {
+                return .notification(n)
+            }
+        }
+    }
+
+    private func acceptListener(_ socket: Int32) {
+        let fd = moat_receive_listener(socket)
+        close(socket)
+        listenerSocket = nil
+        guard fd >= 0 else { return }  // the child died before its filter: its exit tells why
+        _ = moat_listener_sync_wake_up(fd)
+        listener = NotificationListener(fd: fd)
+    }
+
+    static func monotonic() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,46 @@
+import CShims
+import Glibc
+
+/// A syscall held by seccomp user notification: the thread waits in the
+/// kernel, not in a ptrace stop, until the sentry answers.
+public struct Notification: Sendable {
+    public let id: UInt64
+    public let tid: HostTid
+    public let args: SyscallArgs
+}
+
+/// The listener fd of the workload's filter.
+public struct NotificationListener: Sendable {
+    public let fd: Int32
+
+    /// Whether this kernel can hand the CPU over on notify and on answer
+    /// (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux 6.6). Without it every call
+    /// pays a cross-CPU wake-up, which costs more than a ptrace stop here.
+    public static var syncWakeUpAvailable: Bool {
+        var name = utsname()
+        guard uname(&name) == 0 else { return false }
+        let release = withUnsafeBytes(of: name.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        guard parts.count == 2 else { return false }
+        return parts[0] > 6 || (parts[0] == 6 && parts[1] >= 6)
+    }
+
+    func receive() -> Notification? {
+        var raw = moat_notification()
+        guard moat_notification_receive(fd, &raw) == 0 else { return nil }
+        let args = SyscallArgs(number: raw.nr, arch: raw.arch, stackPointer: 0,
+                               raw: (raw.args.0, raw.args.1, raw.args.2, raw.args.3, raw.args.4, raw.args.5))
+        return Notification(id: raw.id, tid: HostTid(bitPattern: raw.pid), args: args)
+    }
+
+    /// Answers: the call returns `value` (negative: -errno).
+    public func complete(_ notification: Notification, value: Int) {
+        let error = value < 0 && value >= -4095 ? Int32(value) : 0
+        _ = moat_notification_respond(fd, notification.id, Int64(error == 0 ? value : 0), error, 0)
+    }
+
+    /// Lets the host run the call as it is (only after checks on register arguments).
+    public func runOnHost(_ notification: Notification) {
+        _ = moat_notification_respond(fd, notification.id, 0, 0, 1)
+    }
+}
