@@ -6,9 +6,6 @@ let package = Package(
     products: [
         .executable(name: "moat", targets: ["MoatCLI"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-    ],
     targets: [
         // C the Swift side cannot express: variadic ptrace, the fork-to-exec
         // child, libseccomp's macros, wait-status macros.
@@ -22,10 +19,7 @@ let package = Package(
         .target(name: "OCI", dependencies: ["Sentry"]),
         .executableTarget(
             name: "MoatCLI",
-            dependencies: [
-                "OCI", "Sentry", "Platform",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            dependencies: ["OCI", "Sentry", "Platform"]
         ),
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),

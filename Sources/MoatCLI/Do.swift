@@ -1,60 +1,46 @@
-import ArgumentParser
 import Glibc
 import OCI
 import Sentry
 
-struct Do: ParsableCommand {
-    static let configuration = CommandConfiguration(
+enum Do: Subcommand {
+    static let spec = CommandSpec(
+        name: "do",
         abstract: "Run one command sandboxed over a directory (or /), no bundle needed.",
         discussion: """
-            The root is read-only unless --writable, with fresh /proc, /dev and /tmp; the \
-            command runs as root with runc's default capabilities, in its own network \
+            The root is read-only unless --writable, with fresh /proc, /dev and /tmp; the
+            command runs as root with runc's default capabilities, in its own network
             namespace unless --network host.
-            """)
+            """,
+        options: [
+            .init(long: "rootfs", value: "dir", defaultValue: "/", help: "Directory to use as the root."),
+            .init(long: "writable", help: "Let the command write to the root."),
+            .init(long: "network", value: "mode", defaultValue: "none", help: "none (own namespace, loopback only) or host."),
+            .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory (holds the cached seccomp program)."),
+            .init(long: "cwd", value: "dir", defaultValue: "/", help: "Working directory inside the sandbox."),
+            .init(long: "syscall-report", value: "file", help: "Write trapped-syscall counts for this run as JSON."),
+        ],
+        positionals: [.init(name: "command", help: "The command and its arguments.", rest: true)])
 
-    @Option(help: "Directory to use as the root.")
-    var rootfs: String = "/"
-
-    @Flag(help: "Let the command write to the root.")
-    var writable = false
-
-    @Option(help: "none (own namespace, loopback only) or host.")
-    var network: String = "none"
-
-    @Option(help: "State directory (holds the cached seccomp program).")
-    var root: String = "/run/moat"
-
-    @Option(help: "Working directory inside the sandbox.")
-    var cwd: String = "/"
-
-    @Option(name: .customLong("syscall-report"), help: "Write trapped-syscall counts for this run as JSON.")
-    var syscallReport: String?
-
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
-    var command: [String] = []
-
-    func run() throws {
-        exitOnFailure {
-            var args = command
-            if args.first == "--" { args.removeFirst() }
-            guard !args.isEmpty else { throw Failure("do: name a command to run") }
-            guard ["none", "host"].contains(network) else { throw Failure("--network: use none or host") }
-            var json = DefaultSpec.json(args: args, rootPath: rootfs, readonly: !writable)
-            json = json.replacing(path: ["process", "cwd"], with: .string(cwd))
-            if network == "host" {
-                let kept: [JSON] = ["pid", "ipc", "uts", "mount"].map { .object([("type", .string($0))]) }
-                json = json.replacing(path: ["linux", "namespaces"], with: .array(kept))
-            }
-            var sandbox: SandboxSpec
-            do {
-                // A relative --rootfs is relative to where moat was started.
-                let bundle = try Bundle(directory: currentDirectory(), spec: try Spec.decode(json))
-                sandbox = try bundle.sandbox()
-                try ContainerState.makeDirectories(root)
-            } catch { throw Failure("\(error)") }
-            sandbox.filterCacheDirectory = root
-            return try runSandbox(sandbox, program: args[0], report: syscallReport)
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let args = arguments.positionals
+        guard !args.isEmpty else { throw Failure("do: name a command to run", code: 2) }
+        let network = arguments.value("network")!, root = arguments.value("root")!
+        guard ["none", "host"].contains(network) else { throw Failure("--network: use none or host", code: 2) }
+        var json = DefaultSpec.json(args: args, rootPath: arguments.value("rootfs")!, readonly: !arguments.flag("writable"))
+        json = json.replacing(path: ["process", "cwd"], with: .string(arguments.value("cwd")!))
+        if network == "host" {
+            let kept: [JSON] = ["pid", "ipc", "uts", "mount"].map { .object([("type", .string($0))]) }
+            json = json.replacing(path: ["linux", "namespaces"], with: .array(kept))
         }
+        var sandbox: SandboxSpec
+        do {
+            // A relative --rootfs is relative to where moat was started.
+            let bundle = try Bundle(directory: currentDirectory(), spec: try Spec.decode(json))
+            sandbox = try bundle.sandbox()
+            try ContainerState.makeDirectories(root)
+        } catch { throw Failure("\(error)") }
+        sandbox.filterCacheDirectory = root
+        return try runSandbox(sandbox, program: args[0], report: arguments.value("syscall-report"))
     }
 }
 

@@ -1,79 +1,28 @@
-import ArgumentParser
 import Glibc
 import OCI
 import Platform
 import Sentry
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Create and start a container from a bundle, wait for it, and exit with its status.")
+enum Run: Subcommand {
+    static let spec = CommandSpec(
+        name: "run",
+        abstract: "Create and start a container from a bundle, wait for it, and exit with its status.",
+        options: [
+            .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
+            .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory."),
+            .init(long: "syscall-report", value: "file", help: "Write trapped-syscall counts for this run as JSON."),
+        ],
+        positionals: [.init(name: "container-id", help: "Container id.")])
 
-    @Option(name: .shortAndLong, help: "Bundle directory (config.json and the rootfs).")
-    var bundle: String = "."
-
-    @Option(help: "State directory.")
-    var root: String = "/run/moat"
-
-    @Option(name: .customLong("syscall-report"), help: "Write trapped-syscall counts for this run as JSON.")
-    var syscallReport: String?
-
-    @Argument(help: "Container id.")
-    var id: String
-
-    func run() throws {
-        FastRun(bundle: bundle, root: root, syscallReport: syscallReport, id: id).execute()
-    }
-}
-
-/// `moat run`'s work, and a parser for its common argument forms that does
-/// not need ArgumentParser (see Main). Unknown forms return nil so that
-/// ArgumentParser parses them, and reports errors and --help, as always.
-struct FastRun {
-    var bundle = "."
-    var root = "/run/moat"
-    var syscallReport: String?
-    var id = ""
-
-    init(bundle: String, root: String, syscallReport: String?, id: String) {
-        self.bundle = bundle
-        self.root = root
-        self.syscallReport = syscallReport
-        self.id = id
-    }
-
-    init?(_ argv: [String]) {
-        guard argv.count >= 3, argv[1] == "run" else { return nil }
-        var rest = argv[2...]
-        var positional: [String] = []
-        while let token = rest.popFirst() {
-            var name = token, value: String?
-            if token.hasPrefix("--"), let equals = token.firstIndex(of: "=") {
-                name = String(token[..<equals])
-                value = String(token[token.index(after: equals)...])
-            }
-            switch name {
-            case "--bundle", "-b", "--root", "--syscall-report":
-                guard let v = value ?? rest.popFirst() else { return nil }
-                if name == "--root" { root = v } else if name == "--syscall-report" { syscallReport = v } else { bundle = v }
-            default:
-                guard !token.hasPrefix("-") else { return nil }
-                positional.append(token)
-            }
-        }
-        guard positional.count == 1 else { return nil }
-        id = positional[0]
-    }
-
-    func execute() -> Never {
-        Run.exitOnFailure {
-            let bundle = try loadBundle(bundle)
-            var sandbox = try bundle.sandbox()
-            let state = try ContainerState.claim(root: root, id: id, bundle: bundle.directory)
-            defer { state.remove() }
-            sandbox.filterCacheDirectory = root
-            return try runSandbox(sandbox, program: bundle.spec.process.args[0], report: syscallReport) { pid in
-                state.running(pid: pid)
-            }
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let root = arguments.value("root")!
+        let bundle = try loadBundle(arguments.value("bundle")!)
+        var sandbox = try bundle.sandbox()
+        let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory)
+        defer { state.remove() }
+        sandbox.filterCacheDirectory = root
+        return try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report")) { pid in
+            state.running(pid: pid)
         }
     }
 }

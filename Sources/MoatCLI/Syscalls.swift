@@ -1,26 +1,22 @@
-import ArgumentParser
 import OCI
 import Sentry
 
-struct Syscalls: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "The syscall coverage report, generated from the syscall table.")
+enum Syscalls: Subcommand {
+    static let spec = CommandSpec(
+        name: "syscalls",
+        abstract: "The syscall coverage report, generated from the syscall table.",
+        options: [.init(long: "format", value: "format", defaultValue: "table", help: "table, json, csv or markdown.")])
 
-    @Option(help: "table, json, csv or markdown.")
-    var format: String = "table"
-
-    func run() throws {
-        exitOnFailure {
-            let rows = SyscallRows.all()
-            switch format {
-            case "table": writeOut(SyscallRows.table(rows))
-            case "json": writeOut(SyscallRows.json(rows).rendered() + "\n")
-            case "csv": writeOut(SyscallRows.csv(rows))
-            case "markdown": writeOut(SyscallRows.markdown(rows))
-            default: throw Failure("--format: use table, json, csv or markdown")
-            }
-            return 0
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let rows = SyscallRows.all()
+        switch arguments.value("format")! {
+        case "table": writeOut(SyscallRows.table(rows))
+        case "json": writeOut(SyscallRows.json(rows).rendered() + "\n")
+        case "csv": writeOut(SyscallRows.csv(rows))
+        case "markdown": writeOut(SyscallRows.markdown(rows))
+        default: throw Failure("--format: use table, json, csv or markdown", code: 2)
         }
+        return 0
     }
 }
 

@@ -40,7 +40,7 @@ import Testing
     }
 }
 
-/// `moat run`'s fast argument path and ArgumentParser accept the same forms.
+/// The command line: spellings, help and mistakes.
 @Suite struct RunArgumentTests {
     let fixture = Fixture.shared
 
@@ -55,15 +55,31 @@ import Testing
         #expect(result.status == 0 && result.stdout == "ran\n", "\(form): \(result.stderr)")
     }
 
-    @Test func otherFormsGoToArgumentParser() throws {
+    @Test func helpAndMistakes() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let help = Command.run(fixture.moat, ["run", "--help"])
         #expect(help.status == 0)
-        #expect(help.stdout.contains("USAGE: moat run"))
-        let unknown = Command.run(fixture.moat, ["run", "--bogus", "x"])
-        #expect(unknown.status != 0)
-        #expect(unknown.stderr.contains("--bogus"))
-        let twoIds = Command.run(fixture.moat, ["run", "a", "b"])
-        #expect(twoIds.status != 0)
+        #expect(help.stdout.contains("Usage: moat run [<options>] <container-id>"))
+        #expect(help.stdout.contains("--bundle <dir>"))
+        let overview = Command.run(fixture.moat, ["--help"])
+        #expect(overview.status == 0)
+        for command in ["run", "do", "spec", "syscalls"] { #expect(overview.stdout.contains("  \(command) ")) }
+        #expect(Command.run(fixture.moat, ["--version"]).stdout.hasPrefix("moat version "))
+        for (args, text) in [(["run", "--bogus", "x"], "unknown option --bogus"), (["run", "a", "b"], "unexpected argument b"),
+                             (["run"], "missing <container-id>"), (["run", "--root"], "--root needs a value"),
+                             (["frobnicate"], "unknown command frobnicate"), ([], "name a command")] {
+            let result = Command.run(fixture.moat, args)
+            #expect(result.status == 2, "\(args)")
+            #expect(result.stderr.hasPrefix("moat: ") && result.stderr.contains(text), "\(args): \(result.stderr)")
+            #expect(result.stderr.filter { $0 == "\n" }.count == 1)
+        }
+    }
+
+    @Test func doTakesTheRestAsTheCommand() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let plain = fixture.sandboxed(["echo", "-n", "--help"])
+        #expect(plain.stdout == "--help", "\(plain.stdout) \(plain.stderr)")
+        let withoutDashes = Command.run(fixture.moat, ["do", "--rootfs", fixture.rootfs, "echo", "-e", "a"])
+        #expect(withoutDashes.stdout == "a\n")
     }
 }
