@@ -279,9 +279,10 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     // If the supervisor dies before it has seized us, do not live on.
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     reset_signals();
-    char byte;
-    if (syscall(SYS_read, releasefd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_SYNC, errno, -1);
-    syscall(SYS_close, releasefd);
+    // Only the pid namespace had to be made by clone; the others are made
+    // here, while the supervisor seizes us in parallel.
+    if (syscall(SYS_unshare, c->clone_flags & ~(unsigned long)CLONE_NEWPID) < 0)
+        fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
 
     // A session of its own, as runc gives a container: the init is its own
     // session and process-group leader (sid = pgid = 1 inside).
@@ -300,6 +301,10 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
 
     // Only stdio and the error pipe (close-on-exec) survive into the workload.
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    // The filter's traps need a tracer: wait until the supervisor has seized us.
+    char byte;
+    if (syscall(SYS_read, releasefd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_SYNC, errno, -1);
+    syscall(SYS_close, releasefd);
     if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
     struct sock_fprog program = { (unsigned short)c->filter_len, (struct sock_filter *)c->filter };
     long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
@@ -329,7 +334,7 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
         close(errpipe[0]); close(errpipe[1]); close(releasepipe[0]); close(releasepipe[1]);
         return -err;
     }
-    long pid = syscall(SYS_clone, config->clone_flags | SIGCHLD, 0, 0, 0, 0);
+    long pid = syscall(SYS_clone, (config->clone_flags & CLONE_NEWPID) | SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
         syscall(SYS_close, errpipe[0]);
         syscall(SYS_close, releasepipe[1]);

@@ -74,9 +74,11 @@ public final class Kernel {
         do {
             try tracer.seize(child.pid)
         } catch {
+            // The child sets itself up while we seize it: it may already have failed.
             kill(child.pid, SIGKILL)
             var status: Int32 = 0
             waitpid(child.pid, &status, 0)
+            if let failure = child.failure() { return .failedBeforeExec(failure) }
             throw error
         }
         pids.add(hostTid: child.pid, vtid: 1, hostTgid: child.pid, vpid: 1)
