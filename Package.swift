@@ -16,7 +16,7 @@ let package = Package(
         ),
         .target(name: "Platform", dependencies: ["CShims"]),
         .target(name: "Sentry", dependencies: ["Platform", "CShims"]),
-        .target(name: "OCI", dependencies: ["Sentry"]),
+        .target(name: "OCI", dependencies: ["Sentry", "Platform", "CShims"]),
         .executableTarget(
             name: "MoatCLI",
             dependencies: ["OCI", "Sentry", "Platform"]

@@ -258,6 +258,21 @@ static void set_identity(const struct moat_spawn_config *c, int errfd) {
     syscall(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
+static void close_all_but(int a, int b, int c) {
+    int keep[3] = { a, b, c };
+    // Sort the three (some may be -1) and close the gaps between them.
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
+    unsigned from = 3;
+    for (int i = 0; i < 3; i++) {
+        if (keep[i] < (int)from) continue;
+        if ((unsigned)keep[i] > from) syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
+        from = (unsigned)keep[i] + 1;
+    }
+    syscall(SYS_close_range, from, ~0U, 0);
+}
+
 // Hands the seccomp listener to the supervisor over the socket (SCM_RIGHTS).
 static void send_listener(int sock, int listener, int errfd) {
     char byte = 0;
@@ -299,9 +314,15 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     if (c->umask_value >= 0) syscall(SYS_umask, c->umask_value);
     if (syscall(SYS_chdir, c->cwd) < 0) fail(errfd, MOAT_STAGE_CWD, errno, -1);
 
-    // Only stdio and the error pipe (close-on-exec) survive into the workload.
+    // Only stdio survives into the workload. Until exec the child still needs
+    // its pipes and the listener socket; any other fd is closed now, so that
+    // a workload waiting for `start` holds nothing of its creator's.
+    close_all_but(errfd, releasefd, listener_sock);
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-    // The filter's traps need a tracer: wait until the supervisor has seized us.
+    // Set up: say so (a record with stage 0), then wait until the supervisor
+    // has seized us and wants the workload to start.
+    struct moat_child_error ready = { 0, 0, -1 };
+    syscall(SYS_write, errfd, &ready, sizeof ready);
     char byte;
     if (syscall(SYS_read, releasefd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_SYNC, errno, -1);
     syscall(SYS_close, releasefd);

@@ -108,3 +108,12 @@ void moat_forward_signals(pid_t pid) {
 }
 
 int moat_sysinfo(struct sysinfo *info) { return sysinfo(info); }
+
+int moat_pidfd_open(pid_t pid) {
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+pid_t moat_fork(void) { return fork(); }
+
+void moat_close_from(int fd) { syscall(SYS_close_range, (unsigned)fd, ~0U, 0); }

@@ -63,7 +63,8 @@ struct moat_spawn_config {
     int want_listener;                // load with NEW_LISTENER and send the fd back
 };
 
-// What the child reports through the close-on-exec pipe when set-up fails.
+// What the child reports through the close-on-exec pipe: stage 0 when it is
+// set up and waits for release, then, if anything fails, the failure.
 enum moat_child_stage {
     MOAT_STAGE_SYNC = 1, MOAT_STAGE_MOUNT, MOAT_STAGE_DEVICES, MOAT_STAGE_MASK,
     MOAT_STAGE_PIVOT, MOAT_STAGE_HOSTNAME, MOAT_STAGE_RLIMIT, MOAT_STAGE_CAPS,
@@ -170,5 +171,8 @@ uint32_t moat_bpf_evaluate(const void *program, size_t count, uint32_t arch, int
 // Installs handlers that forward these signals to pid (kill(2) is async-signal-safe).
 void moat_forward_signals(pid_t pid);
 int moat_sysinfo(struct sysinfo *info);
+int moat_pidfd_open(pid_t pid);   // fd or -errno
+pid_t moat_fork(void);
+void moat_close_from(int fd);   // close_range(fd, ~0)
 
 #endif

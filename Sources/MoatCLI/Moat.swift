@@ -1,4 +1,5 @@
 import Glibc
+import OCI
 
 /// A `moat` subcommand: its argument declaration and its work.
 protocol Subcommand {
@@ -11,10 +12,40 @@ protocol Subcommand {
 enum Moat {
     static let version = "0.1.0"
     static let abstract = "An application kernel for Linux containers: runs OCI bundles under a syscall-serving sentry."
-    static var subcommands: [any Subcommand.Type] { [Run.self, SpecCommand.self, Do.self, Syscalls.self] }
+    static var subcommands: [any Subcommand.Type] {
+        [Run.self, Create.self, Start.self, State.self, Kill.self, Delete.self, List.self, SpecCommand.self, Do.self, Syscalls.self]
+    }
+
+    /// runc's global options, given before the command: --root applies to
+    /// the command; --log gets the error lines too; the rest are accepted.
+    static let globalSpec = CommandSpec(
+        name: "", abstract: "",
+        options: [
+            .init(long: "root", value: "dir", help: "State directory for the command (default /run/moat)."),
+            .init(long: "log", value: "file", help: "Also append errors to this file."),
+            .init(long: "log-format", value: "format", defaultValue: "text", help: "text or json."),
+            .init(long: "debug", help: "Accepted for runc compatibility."),
+            .init(long: "systemd-cgroup", help: "Accepted; Moat creates no cgroups yet."),
+            .init(long: "rootless", value: "value", help: "auto or false (rootless mode is not supported yet)."),
+        ])
 
     static func main() {
-        let args = Array(CommandLine.arguments.dropFirst())
+        var args = Array(CommandLine.arguments.dropFirst())
+        var globals: [String] = []
+        while let first = args.first, first.hasPrefix("--"), !["--help", "--version"].contains(first) {
+            globals.append(args.removeFirst())
+            let takesValue = globalSpec.options.first { "--" + $0.long == first }?.value != nil
+            if takesValue, !first.contains("="), !args.isEmpty { globals.append(args.removeFirst()) }
+        }
+        let global: ParsedArguments
+        do { global = try globalSpec.parse(globals) } catch {
+            usageFailure(UsageError(topLevel: "global options" + error.message.prefix { $0 != "(" }.dropLast() + " (see moat --help)"))
+        }
+        if let log = global.value("log") { ErrorLog.destination = (log, global.value("log-format") == "json") }
+        if let rootless = global.value("rootless"), rootless == "true" {
+            usageFailure(UsageError(topLevel: "--rootless true: rootless mode is not supported yet"))
+        }
+        if let root = global.value("root"), args.count > 0 { args.insert(contentsOf: ["--root", root], at: 1) }
         guard let first = args.first else { usageFailure(UsageError(topLevel: "name a command (see moat --help)")) }
         switch first {
         case "--version", "version":
@@ -50,6 +81,8 @@ enum Moat {
     static var overview: String {
         var out = "\(abstract)\n\nUsage: moat <command> [<options>]\n\nCommands:\n"
         for command in subcommands { out += CommandSpec.row(command.spec.name, command.spec.abstract) }
+        out += "\nGlobal options (before the command, as runc takes them):\n"
+        for o in globalSpec.options { out += CommandSpec.row("--\(o.long)" + (o.value.map { " <\($0)>" } ?? ""), o.help) }
         out += "\nSee moat <command> --help for a command's options; moat --version for the version.\n"
         return out
     }
@@ -64,10 +97,29 @@ enum Moat {
     }
 }
 
-/// One line on stderr, as every error of the CLI is reported.
+/// One line on stderr, as every error of the CLI is reported (and in --log).
 func report(_ message: String) {
     let line = "moat: " + message + "\n"
     _ = line.withCString { write(2, $0, strlen($0)) }
+    ErrorLog.append(message)
+}
+
+/// runc's --log: conmon and containerd read a runtime's errors from it.
+enum ErrorLog {
+    nonisolated(unsafe) static var destination: (path: String, json: Bool)?
+
+    static func append(_ message: String) {
+        guard let (path, json) = destination else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let line = json
+            ? JSON.object([("level", .string("error")), ("msg", .string(message)), ("time", .int(now.tv_sec))]).rendered(pretty: false) + "\n"
+            : "moat: " + message + "\n"
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+    }
 }
 
 /// The exit for bad input: a one-line error and status 125, like runc.

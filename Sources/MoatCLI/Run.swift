@@ -18,11 +18,14 @@ enum Run: Subcommand {
         let root = arguments.value("root")!
         let bundle = try loadBundle(arguments.value("bundle")!)
         var sandbox = try bundle.sandbox()
-        let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory)
+        let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
+                                             annotations: bundle.spec.annotations)
         defer { state.remove() }
         sandbox.filterCacheDirectory = root
+        let supervisor = getpid()
         return try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report")) { pid in
-            state.running(pid: pid)
+            state.running(supervisor: supervisor, initPid: pid)
+            return true
         }
     }
 }
@@ -32,14 +35,15 @@ func loadBundle(_ directory: String) throws -> Bundle {
 }
 
 /// Runs a sandbox to completion on this thread and returns the exit code.
+/// `beforeStart` sees the workload's init once it is set up; false kills it.
 func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?,
-                started: (HostTid) -> Void = { _ in }) throws -> Int32 {
+                beforeStart: (HostTid) -> Bool = { _ in true }) throws -> Int32 {
     let kernel = Kernel(sandbox)
     let status: ExitStatus
     do {
         status = try kernel.run { pid in
             SignalForwarding.forward(to: pid)
-            started(pid)
+            return beforeStart(pid)
         }
     } catch {
         throw Failure("cannot start the sandbox: \(error)")

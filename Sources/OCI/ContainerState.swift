@@ -1,13 +1,22 @@
 import Glibc
 import Platform
 
-/// One container's directory under --root, held with a lock for as long as
-/// its supervisor lives. A second supervisor for the same id is refused.
+/// One container's directory under --root: state.json, a lock held by the
+/// container's supervisor for as long as it lives, and the supervisor's
+/// control socket while the container waits to be started.
 public final class ContainerState {
     public let directory: String
     public let id: String
     let bundle: String
+    let annotations: [(String, String)]
     private let lockFD: Int32
+    /// The lock's fd, which a forked supervisor must keep open.
+    public var lockDescriptor: Int32 { lockFD }
+    private var supervisorPid: pid_t?
+    private var initPid: pid_t?
+
+    public static let stateFile = "state.json"
+    public static let controlSocket = "control.sock"
 
     public static func validate(id: String) throws(ConfigError) {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-+")
@@ -16,7 +25,10 @@ public final class ContainerState {
         }
     }
 
-    public static func claim(root: String, id: String, bundle: String) throws(ConfigError) -> ContainerState {
+    /// Takes a new id: refused while any container of that id exists, running
+    /// or stopped (it must be deleted first), as runc does.
+    public static func claim(root: String, id: String, bundle: String,
+                             annotations: [(String, String)] = []) throws(ConfigError) -> ContainerState {
         try validate(id: id)
         try makeDirectories(root)
         let directory = root + "/" + id
@@ -25,44 +37,61 @@ public final class ContainerState {
         }
         let fd = open(directory + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ConfigError("state directory \(directory): \(Errno.current)") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0, access(directory + "/" + stateFile, F_OK) != 0 else {
             close(fd)
             throw ConfigError("container \(id) already exists")
         }
-        let state = ContainerState(directory: directory, id: id, bundle: bundle, lockFD: fd)
-        state.write(status: "creating", pid: nil)
+        let state = ContainerState(directory: directory, id: id, bundle: bundle, annotations: annotations, lockFD: fd)
+        state.write(status: "creating")
         return state
     }
 
-    private init(directory: String, id: String, bundle: String, lockFD: Int32) {
+    private init(directory: String, id: String, bundle: String, annotations: [(String, String)], lockFD: Int32) {
         self.directory = directory
         self.id = id
         self.bundle = bundle
+        self.annotations = annotations
         self.lockFD = lockFD
     }
 
-    public func running(pid: HostTid) { write(status: "running", pid: pid) }
+    /// The workload exists and waits for `start`; `supervisor` is the pid
+    /// engines see (pid file, state), `initPid` the workload's host pid.
+    public func created(supervisor: pid_t, initPid: pid_t) {
+        supervisorPid = supervisor
+        self.initPid = initPid
+        write(status: "created")
+    }
 
-    /// Removes the directory; the lock goes with the process.
+    public func running(supervisor: pid_t, initPid: pid_t) {
+        supervisorPid = supervisor
+        self.initPid = initPid
+        write(status: "running")
+    }
+
+    public func stopped(exitCode: Int32) { write(status: "stopped", exitCode: exitCode) }
+
+    /// Removes the directory (run without --keep, or a failed create).
     public func remove() {
-        unlink(directory + "/state.json")
-        unlink(directory + "/lock")
+        for name in [ContainerState.stateFile, ContainerState.controlSocket, "lock"] { unlink(directory + "/" + name) }
         rmdir(directory)
         close(lockFD)
     }
 
-    private func write(status: String, pid: HostTid?) {
+    private func write(status: String, exitCode: Int32? = nil) {
         var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)),
                                          ("status", .string(status))]
-        if let pid { members.append(("pid", .int(pid))) }
+        if let supervisorPid { members.append(("pid", .int(supervisorPid))) }
         members.append(("bundle", .string(bundle)))
+        if !annotations.isEmpty { members.append(("annotations", .object(annotations.map { ($0.0, .string($0.1)) }))) }
+        if let initPid { members.append(("initPid", .int(initPid))) }
+        if let exitCode { members.append(("exitCode", .int(exitCode))) }
         let text = JSON.object(members).rendered() + "\n"
-        let temporary = directory + "/state.json.tmp"
+        let temporary = directory + "/" + ContainerState.stateFile + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
         close(fd)
-        rename(temporary, directory + "/state.json")
+        rename(temporary, directory + "/" + ContainerState.stateFile)
     }
 
     public static func makeDirectories(_ path: String) throws(ConfigError) {
@@ -73,5 +102,83 @@ public final class ContainerState {
                 throw ConfigError("state directory \(prefix): \(Errno.current)")
             }
         }
+    }
+}
+
+/// A container as another `moat` command sees it: what state.json says,
+/// corrected by whether its supervisor still holds the lock.
+public struct ContainerInfo: Sendable {
+    public let id: String
+    public let directory: String
+    public let status: String
+    public let pid: pid_t?
+    public let initPid: pid_t?
+    public let bundle: String
+    public let exitCode: Int32?
+    public let annotations: [(String, String)]
+    /// The supervisor lives (it holds the lock).
+    public let supervised: Bool
+
+    public static func load(root: String, id: String) throws(ConfigError) -> ContainerInfo {
+        try ContainerState.validate(id: id)
+        let directory = root + "/" + id
+        guard let bytes = HostFile.read(directory + "/" + ContainerState.stateFile) else {
+            throw ConfigError("container \(id) does not exist")
+        }
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch { throw ConfigError("container \(id): corrupt state file: \(error)") }
+        var supervised = false
+        let fd = open(directory + "/lock", O_RDWR | O_CLOEXEC)
+        if fd >= 0 {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { flock(fd, LOCK_UN) } else { supervised = errno == EWOULDBLOCK }
+            close(fd)
+        }
+        func int(_ key: String) -> Int32? {
+            if case .number(let text)? = json[key] { return Int32(text) }
+            return nil
+        }
+        func string(_ key: String) -> String? {
+            if case .string(let text)? = json[key] { return text }
+            return nil
+        }
+        var annotations: [(String, String)] = []
+        if case .object(let members)? = json["annotations"] {
+            for (key, value) in members { if case .string(let text) = value { annotations.append((key, text)) } }
+        }
+        // A supervisor that died without writing "stopped" leaves a stopped container.
+        let recorded = string("status") ?? "stopped"
+        return ContainerInfo(id: id, directory: directory, status: supervised ? recorded : "stopped",
+                             pid: int("pid"), initPid: int("initPid"), bundle: string("bundle") ?? "",
+                             exitCode: int("exitCode"), annotations: annotations, supervised: supervised)
+    }
+
+    /// Every container under `root`, by id.
+    public static func all(root: String) -> [ContainerInfo] {
+        guard let dir = opendir(root) else { return [] }
+        defer { closedir(dir) }
+        var found: [ContainerInfo] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name.hasPrefix(".") { continue }
+            if let info = try? load(root: root, id: name) { found.append(info) }
+        }
+        return found.sorted { $0.id < $1.id }
+    }
+
+    /// The runtime-spec state: what `moat state` prints.
+    public var specState: JSON {
+        var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)), ("status", .string(status))]
+        if let pid, status != "stopped" { members.append(("pid", .int(pid))) }
+        members.append(("bundle", .string(bundle)))
+        if !annotations.isEmpty { members.append(("annotations", .object(annotations.map { ($0.0, .string($0.1)) }))) }
+        return .object(members)
+    }
+
+    /// Removes a stopped container's directory.
+    public func remove() {
+        for name in [ContainerState.stateFile, ContainerState.stateFile + ".tmp", ContainerState.controlSocket, "lock"] {
+            unlink(directory + "/" + name)
+        }
+        rmdir(directory)
     }
 }

@@ -93,13 +93,33 @@ public struct SpawnedChild: Sendable {
         close(releaseFD)
     }
 
+    /// Blocks until the child is set up and waits for `release()` (nil), or
+    /// has failed (what it reported). Call after the tracer has seized it.
+    public func waitUntilReady() -> ChildFailure? {
+        switch nextReport() {
+        case .ready: nil
+        case .failed(let failure): failure
+        case .none: ChildFailure(stage: .sync, errno: .noSuchProcess, index: -1)
+        }
+    }
+
     /// After the child exited without exec: what it reported, if anything.
     public func failure() -> ChildFailure? {
+        while let report = nextReport() {
+            if case .failed(let failure) = report { return failure }
+        }
+        return nil
+    }
+
+    private enum Report { case ready, failed(ChildFailure) }
+
+    private func nextReport() -> Report? {
         var report = moat_child_error()
         let got = read(errorFD, &report, MemoryLayout<moat_child_error>.size)
-        guard got == MemoryLayout<moat_child_error>.size,
-              let stage = ChildFailure.Stage(rawValue: report.stage) else { return nil }
-        return ChildFailure(stage: stage, errno: Errno(report.err), index: Int(report.index))
+        guard got == MemoryLayout<moat_child_error>.size else { return nil }
+        if report.stage == 0 { return .ready }
+        guard let stage = ChildFailure.Stage(rawValue: report.stage) else { return nil }
+        return .failed(ChildFailure(stage: stage, errno: Errno(report.err), index: Int(report.index)))
     }
 
     public func closeErrorPipe() { close(errorFD) }
@@ -209,4 +229,49 @@ public enum SignalForwarding {
     /// From now on SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1/2, SIGWINCH and
     /// SIGCONT sent to the supervisor go to `pid` (the workload's init).
     public static func forward(to pid: HostTid) { moat_forward_signals(pid) }
+}
+
+/// A long-lived supervisor process split off from the CLI (`moat create`).
+public enum SupervisorProcess {
+    public enum Outcome { case ready(pid_t), failed(code: Int32) }
+
+    /// Forks. The child runs `body`, which calls its argument once the
+    /// container is created and never returns; the parent returns once that
+    /// happened (.ready) or the child exited first (.failed with its code).
+    /// The child keeps stdio, `keep` and the ready pipe; every other inherited
+    /// fd is closed, so the supervisor holds nothing of its caller's.
+    public static func fork(keeping keep: [Int32], _ body: (_ signalReady: () -> Void) -> Never) throws(Errno) -> Outcome {
+        var ready: [Int32] = [0, 0]
+        guard pipe(&ready) == 0 else { throw Errno.current }
+        _ = fcntl(ready[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ready[1], F_SETFD, FD_CLOEXEC)
+        let pid = moat_fork()
+        if pid < 0 { throw Errno.current }
+        if pid == 0 {
+            close(ready[0])
+            let writeEnd = ready[1]
+            let kept = Set(keep + [writeEnd])
+            var fd: Int32 = 3
+            let highest = Int32(sysconf(Int32(_SC_OPEN_MAX)))
+            let last = kept.max() ?? 2
+            while fd <= last {
+                if !kept.contains(fd) { close(fd) }
+                fd += 1
+            }
+            if last + 1 < highest { moat_close_from(last + 1) }
+            body {
+                var byte: UInt8 = 1
+                _ = write(writeEnd, &byte, 1)
+                close(writeEnd)
+            }
+        }
+        close(ready[1])
+        defer { close(ready[0]) }
+        var byte: UInt8 = 0
+        if read(ready[0], &byte, 1) == 1 { return .ready(pid) }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let code = moat_wifexited(status) != 0 ? moat_wexitstatus(status) : 125
+        return .failed(code: code == 0 ? 125 : code)
+    }
 }

@@ -63,8 +63,10 @@ public final class Kernel {
     }
 
     /// Spawns the workload and serves it until its last task has gone.
-    /// `started` runs once the init exists (the CLI forwards signals to it).
-    public func run(started: (HostTid) -> Void = { _ in }) throws(Errno) -> ExitStatus {
+    /// `beforeStart` runs once the init is set up and seized, before it may
+    /// exec (the CLI forwards signals to it, `create` waits for `start`); it
+    /// returns false to kill the workload instead of starting it.
+    public func run(beforeStart: (HostTid) -> Bool = { _ in true }) throws(Errno) -> ExitStatus {
         spec.child.filter = try table.program(notify: spec.useNotifications, cacheDirectory: spec.filterCacheDirectory)
         spec.child.wantListener = spec.useNotifications
         let events = try EventLoop(tracer: tracer)
@@ -82,8 +84,16 @@ public final class Kernel {
             throw error
         }
         pids.add(hostTid: child.pid, vtid: 1, hostTgid: child.pid, vpid: 1)
-        started(child.pid)
-        child.release()
+        if let failure = child.waitUntilReady() {
+            var status: Int32 = 0
+            waitpid(child.pid, &status, 0x4000_0000)  // __WALL: it is our tracee too
+            return .failedBeforeExec(failure)
+        }
+        if beforeStart(child.pid) {
+            child.release()
+        } else {
+            kill(child.pid, SIGKILL)
+        }
 
         var initStatus: ExitStatus?
         while let event = events.next() {

@@ -78,7 +78,7 @@ import Testing
         let path = stateDir.appendingPathComponent("\(id)/state.json")
         guard let data = try? Data(contentsOf: path),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return (json["pid"] as? NSNumber)?.int32Value
+        return (json["initPid"] as? NSNumber)?.int32Value
     }
 
     func tickerBundle(_ name: String) throws -> (URL, URL) {

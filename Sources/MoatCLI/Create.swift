@@ -1,0 +1,96 @@
+import Glibc
+import OCI
+import Platform
+import Sentry
+
+/// `moat create`: leaves a supervisor holding the set-up, stopped workload
+/// (ptrace needs the tracer alive) and exits once the container is created.
+enum Create: Subcommand {
+    static let spec = CommandSpec(
+        name: "create",
+        abstract: "Create a container from a bundle; it runs its process on `moat start`.",
+        discussion: """
+            The pid written to --pid-file (and shown by `moat state`) is the supervisor's, as
+            with runsc: it exits with the workload's status.
+            """,
+        options: [
+            .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
+            .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory."),
+            .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
+            .init(long: "console-socket", value: "path", help: "Not supported yet (terminals)."),
+        ],
+        positionals: [.init(name: "container-id", help: "Container id.")])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        if arguments.value("console-socket") != nil {
+            throw Failure("--console-socket: terminals are not supported yet")
+        }
+        let root = arguments.value("root")!
+        let bundle = try loadBundle(arguments.value("bundle")!)
+        var sandbox = try bundle.sandbox()
+        sandbox.filterCacheDirectory = root
+        let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
+                                             annotations: bundle.spec.annotations)
+        let outcome: SupervisorProcess.Outcome
+        do {
+            outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor]) { signalReady in
+                supervise(sandbox, bundle: bundle, state: state, signalReady: signalReady)
+            }
+        } catch {
+            state.remove()
+            throw Failure("cannot start the supervisor: \(error)")
+        }
+        switch outcome {
+        case .failed(let code):
+            // The supervisor has said why on stderr and removed the state.
+            return code
+        case .ready(let supervisor):
+            if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, supervisor) }
+            return 0
+        }
+    }
+
+    /// The supervisor process: runs the sandbox, waits for `moat start`,
+    /// keeps state.json current and exits with the workload's status.
+    static func supervise(_ sandbox: SandboxSpec, bundle: Bundle, state: ContainerState,
+                          signalReady: () -> Void) -> Never {
+        var control: ControlSocket?
+        var created = false
+        let code: Int32
+        do {
+            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil) { pid in
+                do { control = try ControlSocket(directory: state.directory) } catch {
+                    report("\(error)")
+                    return false
+                }
+                state.created(supervisor: getpid(), initPid: pid)
+                created = true
+                signalReady()
+                guard control?.awaitStart(whileAlive: pid) == true else { return false }
+                control = nil
+                state.running(supervisor: getpid(), initPid: pid)
+                return true
+            }
+        } catch let failure as Failure {
+            report(failure.message)
+            code = failure.code
+        } catch {
+            report("\(error)")
+            code = 125
+        }
+        // Not created: create fails and leaves nothing behind. Created: the
+        // container stays, stopped, until `moat delete`.
+        if created { state.stopped(exitCode: code) } else { state.remove() }
+        exit(code)
+    }
+}
+
+func writePidFile(_ path: String, _ pid: pid_t) throws {
+    let temporary = path + ".tmp"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw Failure("--pid-file \(path): \(Errno.current)") }
+    let text = "\(pid)"
+    _ = text.withCString { write(fd, $0, strlen($0)) }
+    close(fd)
+    guard rename(temporary, path) == 0 else { throw Failure("--pid-file \(path): \(Errno.current)") }
+}

@@ -1,0 +1,152 @@
+import Glibc
+import OCI
+
+/// The rest of the runtime-spec lifecycle: start, state, kill, delete, list.
+/// Each reads the container's state; only its supervisor changes it.
+
+let rootOption = CommandSpec.Option(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory.")
+let idArgument = CommandSpec.Positional(name: "container-id", help: "Container id.")
+
+func container(_ arguments: ParsedArguments) throws -> ContainerInfo {
+    do { return try ContainerInfo.load(root: arguments.value("root")!, id: arguments.positionals[0]) }
+    catch { throw Failure("\(error)", code: 1) }
+}
+
+enum Start: Subcommand {
+    static let spec = CommandSpec(name: "start", abstract: "Run a created container's process.",
+                                  options: [rootOption], positionals: [idArgument])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let info = try container(arguments)
+        guard info.status == "created" else { throw Failure("container \(info.id) is \(info.status), not created", code: 1) }
+        do { try ControlSocket.requestStart(directory: info.directory) } catch { throw Failure("\(error)", code: 1) }
+        return 0
+    }
+}
+
+enum State: Subcommand {
+    static let spec = CommandSpec(name: "state", abstract: "Print a container's state (runtime-spec JSON).",
+                                  options: [rootOption], positionals: [idArgument])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        writeOut(try container(arguments).specState.rendered() + "\n")
+        return 0
+    }
+}
+
+enum Kill: Subcommand {
+    static let spec = CommandSpec(
+        name: "kill", abstract: "Send a signal (default TERM) to a container's process.",
+        discussion: """
+            As in any pid namespace, the container's init only receives the signals it has
+            a handler for, except KILL and STOP.
+            """,
+        options: [rootOption, .init(long: "all", short: "a", help: "Signal every process of the container.")],
+        positionals: [idArgument, .init(name: "signal", help: "Name (TERM, SIGTERM) or number.", optional: true)])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let info = try container(arguments)
+        let name = arguments.positionals.count > 1 ? arguments.positionals[1] : "TERM"
+        guard let signal = Signals.number(name) else { throw Failure("unknown signal \(name)", code: 1) }
+        guard info.status == "created" || info.status == "running", let initPid = info.initPid else {
+            throw Failure("container \(info.id) is \(info.status)", code: 1)
+        }
+        let targets = arguments.flag("all") ? Signals.processesSharingPidNamespace(with: initPid) : [initPid]
+        for pid in targets where Glibc.kill(pid, signal) != 0 && pid == initPid {
+            throw Failure("kill \(info.id): \(String(cString: strerror(errno)))", code: 1)
+        }
+        return 0
+    }
+}
+
+enum Delete: Subcommand {
+    static let spec = CommandSpec(
+        name: "delete", abstract: "Remove a stopped container (or, with --force, kill it first).",
+        options: [rootOption, .init(long: "force", short: "f", help: "Kill a created or running container first.")],
+        positionals: [idArgument])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        var info = try container(arguments)
+        if info.status != "stopped" {
+            guard arguments.flag("force") else {
+                throw Failure("container \(info.id) is \(info.status): stop it first or use --force", code: 1)
+            }
+            // Killing the supervisor kills every workload task (PTRACE_O_EXITKILL).
+            if let pid = info.pid { Glibc.kill(pid, SIGKILL) }
+            if let initPid = info.initPid { Glibc.kill(initPid, SIGKILL) }
+        }
+        // A supervisor that has just written "stopped" may still be exiting.
+        for _ in 0..<500 where info.supervised {
+            usleep(10_000)
+            info = try container(arguments)
+        }
+        guard !info.supervised else { throw Failure("container \(info.id): its supervisor did not exit", code: 1) }
+        info.remove()
+        return 0
+    }
+}
+
+enum List: Subcommand {
+    static let spec = CommandSpec(
+        name: "list", abstract: "List containers.",
+        options: [rootOption, .init(long: "format", short: "f", value: "format", defaultValue: "table", help: "table or json."),
+                  .init(long: "quiet", short: "q", help: "Only the ids.")])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let all = ContainerInfo.all(root: arguments.value("root")!)
+        if arguments.flag("quiet") {
+            writeOut(all.map { $0.id + "\n" }.joined())
+            return 0
+        }
+        switch arguments.value("format")! {
+        case "json":
+            writeOut(JSON.array(all.map(\.specState)).rendered() + "\n")
+        case "table":
+            var out = "ID\tPID\tSTATUS\tBUNDLE\n"
+            for c in all { out += "\(c.id)\t\(c.status == "stopped" ? 0 : c.pid ?? 0)\t\(c.status)\t\(c.bundle)\n" }
+            writeOut(out)
+        default:
+            throw Failure("--format: use table or json", code: 2)
+        }
+        return 0
+    }
+}
+
+enum Signals {
+    static let names: [String: Int32] = [
+        "HUP": SIGHUP, "INT": SIGINT, "QUIT": SIGQUIT, "ILL": SIGILL, "TRAP": SIGTRAP, "ABRT": SIGABRT,
+        "BUS": SIGBUS, "FPE": SIGFPE, "KILL": SIGKILL, "USR1": SIGUSR1, "SEGV": SIGSEGV, "USR2": SIGUSR2,
+        "PIPE": SIGPIPE, "ALRM": SIGALRM, "TERM": SIGTERM, "STKFLT": 16, "CHLD": SIGCHLD, "CONT": SIGCONT,
+        "STOP": SIGSTOP, "TSTP": SIGTSTP, "TTIN": SIGTTIN, "TTOU": SIGTTOU, "URG": SIGURG, "XCPU": SIGXCPU,
+        "XFSZ": SIGXFSZ, "VTALRM": SIGVTALRM, "PROF": SIGPROF, "WINCH": SIGWINCH, "IO": SIGIO, "PWR": SIGPWR,
+        "SYS": SIGSYS,
+    ]
+
+    /// "TERM", "SIGTERM", "term" or "15"; nil when unknown.
+    static func number(_ text: String) -> Int32? {
+        if let n = Int32(text) { return (1...64).contains(n) ? n : nil }
+        var name = text.uppercased()
+        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        return names[name]
+    }
+
+    /// Host pids of every process in the pid namespace of `pid`.
+    static func processesSharingPidNamespace(with pid: pid_t) -> [pid_t] {
+        guard let target = link("/proc/\(pid)/ns/pid"), let dir = opendir("/proc") else { return [pid] }
+        defer { closedir(dir) }
+        var found: [pid_t] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let candidate = pid_t(name), link("/proc/\(name)/ns/pid") == target else { continue }
+            found.append(candidate)
+        }
+        return found
+    }
+
+    static func link(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

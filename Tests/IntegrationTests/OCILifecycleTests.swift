@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// create / start / state / kill / delete / list, as container engines drive them.
+@Suite(.serialized) struct OCILifecycleTests {
+    let fixture = Fixture.shared
+
+    /// `moat create` leaves a supervisor that holds create's stdio, so its
+    /// output goes to a file rather than a pipe the test would wait on.
+    func create(_ bundle: URL, id: String, extra: [String] = []) -> (status: Int32, output: URL) {
+        let output = bundle.appendingPathComponent("output-\(id)")
+        let args = (["create", "--root", root(bundle), "--bundle", bundle.path] + extra + [id])
+            .map { "'\($0)'" }.joined(separator: " ")
+        let result = Command.run("/bin/sh", ["-c", "'\(fixture.moat)' \(args) > '\(output.path)' 2>&1"])
+        return (result.status, output)
+    }
+
+    func root(_ bundle: URL) -> String { bundle.appendingPathComponent("state").path }
+
+    func moat(_ bundle: URL, _ args: [String]) -> Command.Result {
+        Command.run(fixture.moat, ["--root", root(bundle)] + args)
+    }
+
+    func state(_ bundle: URL, _ id: String) -> [String: Any]? {
+        let result = moat(bundle, ["state", id])
+        guard result.status == 0 else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    }
+
+    /// Exited (a zombie waiting for whoever adopted it counts as gone).
+    func isGone(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
+    }
+
+    func text(_ url: URL) -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
+
+    @Test func createStartStateDelete() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("lifecycle", args: ["sh", "-c", "echo started as $$; sleep 0.3; exit 5"]) {
+            $0["annotations"] = ["org.example/purpose": "test"]
+        }
+        let pidFile = bundle.appendingPathComponent("pid")
+        let created = create(bundle, id: "c1", extra: ["--pid-file", pidFile.path])
+        #expect(created.status == 0, "\(text(created.output))")
+        let supervisor = try #require(Int32(text(pidFile)))
+        let before = try #require(state(bundle, "c1"))
+        #expect(before["status"] as? String == "created")
+        #expect((before["pid"] as? NSNumber)?.int32Value == supervisor)
+        #expect(before["bundle"] as? String == bundle.path)
+        #expect((before["annotations"] as? [String: String])?["org.example/purpose"] == "test")
+        #expect(text(created.output).isEmpty, "nothing runs before start")
+        #expect(moat(bundle, ["list", "-q"]).stdout == "c1\n")
+
+        #expect(moat(bundle, ["start", "c1"]).status == 0)
+        #expect(eventually { text(created.output) == "started as 1\n" })
+        #expect(state(bundle, "c1")?["status"] as? String == "running")
+        let early = moat(bundle, ["delete", "c1"])
+        #expect(early.status != 0 && early.stderr.contains("is running"))
+        #expect(moat(bundle, ["start", "c1"]).status != 0, "start twice")
+
+        #expect(eventually { state(bundle, "c1")?["status"] as? String == "stopped" })
+        #expect(state(bundle, "c1")?["pid"] == nil)
+        #expect(eventually { isGone(supervisor) }, "the supervisor exited with the workload")
+        #expect(moat(bundle, ["delete", "c1"]).status == 0)
+        #expect(state(bundle, "c1") == nil)
+        #expect(moat(bundle, ["list", "-q"]).stdout == "")
+    }
+
+    @Test func killAndForcedDelete() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("kill", args: ["sh", "-c", "trap 'echo term; exit 7' TERM; sleep 1000 & wait"])
+        #expect(create(bundle, id: "k1").status == 0)
+        // Killed while created: it never starts.
+        #expect(moat(bundle, ["kill", "k1", "KILL"]).status == 0)
+        #expect(eventually { state(bundle, "k1")?["status"] as? String == "stopped" })
+        #expect(moat(bundle, ["kill", "k1"]).status != 0, "nothing left to signal")
+        #expect(moat(bundle, ["delete", "k1"]).status == 0)
+
+        let run = create(bundle, id: "k2")
+        #expect(run.status == 0)
+        #expect(moat(bundle, ["start", "k2"]).status == 0)
+        usleep(200_000)
+        #expect(moat(bundle, ["kill", "k2", "SIGTERM"]).status == 0)
+        #expect(eventually { text(run.output).contains("term") })
+        #expect(eventually { state(bundle, "k2")?["status"] as? String == "stopped" })
+        #expect(moat(bundle, ["delete", "k2"]).status == 0)
+
+        #expect(create(bundle, id: "k3").status == 0)
+        #expect(moat(bundle, ["start", "k3"]).status == 0)
+        let pid = try #require((state(bundle, "k3")?["pid"] as? NSNumber)?.int32Value)
+        #expect(moat(bundle, ["delete", "--force", "k3"]).status == 0)
+        #expect(state(bundle, "k3") == nil)
+        #expect(eventually { isGone(pid) })
+        #expect(moat(bundle, ["kill", "k3", "BOGUS"]).status != 0)
+    }
+
+    @Test func createFailuresLeaveNothing() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("create-fail", args: ["true"]) { $0.setProcess("cwd", "/no/such/dir") }
+        let failed = create(bundle, id: "f1")
+        #expect(failed.status != 0)
+        #expect(text(failed.output).contains("process.cwd /no/such/dir"), "\(text(failed.output))")
+        #expect(state(bundle, "f1") == nil)
+        #expect(moat(bundle, ["list", "-q"]).stdout == "")
+
+        let good = try fixture.bundle("create-dup", args: ["true"])
+        #expect(create(good, id: "d1").status == 0)
+        let duplicate = create(good, id: "d1")
+        #expect(duplicate.status != 0)
+        #expect(text(duplicate.output).contains("already exists"))
+        #expect(moat(good, ["delete", "--force", "d1"]).status == 0)
+    }
+}
