@@ -299,6 +299,17 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     if (syscall(SYS_unshare, c->clone_flags & ~(unsigned long)CLONE_NEWPID) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
 
+    // Before pivot_root the host's /proc is still at /proc, and /proc/sys
+    // answers for the writer's own (new) network and IPC namespaces.
+    for (int i = 0; i < c->nsysctls; i++) {
+        long fd = syscall(SYS_openat, AT_FDCWD, c->sysctl_paths[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) fail(errfd, MOAT_STAGE_SYSCTL, errno, i);
+        long n = syscall(SYS_write, fd, c->sysctl_values[i], length(c->sysctl_values[i]));
+        int err = errno;
+        syscall(SYS_close, fd);
+        if (n < 0) fail(errfd, MOAT_STAGE_SYSCTL, err, i);
+    }
+
     // A session of its own, as runc gives a container: the init is its own
     // session and process-group leader (sid = pgid = 1 inside).
     syscall(SYS_setsid);

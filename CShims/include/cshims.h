@@ -44,6 +44,9 @@ struct moat_spawn_config {
     const char *const *readonly_paths;
     int nreadonly;
     const char *hostname;             // NULL: leave
+    const char *const *sysctl_paths;  // /proc/sys/... written in the new namespaces
+    const char *const *sysctl_values;
+    int nsysctls;
     const char *cwd;
     const char *const *exec_paths;    // candidates inside the new root, tried in order
     int nexec_paths;
@@ -68,7 +71,7 @@ struct moat_spawn_config {
 enum moat_child_stage {
     MOAT_STAGE_SYNC = 1, MOAT_STAGE_MOUNT, MOAT_STAGE_DEVICES, MOAT_STAGE_MASK,
     MOAT_STAGE_PIVOT, MOAT_STAGE_HOSTNAME, MOAT_STAGE_RLIMIT, MOAT_STAGE_CAPS,
-    MOAT_STAGE_USER, MOAT_STAGE_CWD, MOAT_STAGE_SECCOMP, MOAT_STAGE_EXEC,
+    MOAT_STAGE_USER, MOAT_STAGE_CWD, MOAT_STAGE_SECCOMP, MOAT_STAGE_EXEC, MOAT_STAGE_SYSCTL,
 };
 
 struct moat_child_error {

@@ -55,6 +55,7 @@ public struct Bundle {
         child.maskedPaths = spec.maskedPaths
         child.readonlyPaths = spec.readonlyPaths
         child.hostname = spec.hostname
+        child.sysctls = spec.sysctls.map { (key: $0.0, value: $0.1) }
         child.cwd = process.cwd
         child.argv = process.args
         child.env = process.env
@@ -74,6 +75,11 @@ public struct Bundle {
         var sandbox = SandboxSpec(child: child, hostname: spec.hostname ?? "moat")
         if spec.hostname == nil { sandbox.child.hostname = "moat" }
         if let domain = spec.domainname { sandbox.domainname = domain }
+        sandbox.pidsLimit = spec.pidsLimit
+        if let path = spec.cgroupsPath, !path.isEmpty {
+            // systemd's "slice:prefix:name" form names a scope; Moat manages cgroupfs paths.
+            sandbox.cgroupPath = path.contains(":") ? "/moat/" + path.split(separator: ":").last! : path
+        }
         sandbox.clockOffsets.monotonic = spec.monotonicOffset
         sandbox.clockOffsets.boottime = spec.boottimeOffset
         if let start = spec.annotation(Bundle.realtimeStartAnnotation) {

@@ -43,6 +43,12 @@ enum MountOptions {
             return ChildMount(kind: .bind, source: resolved, target: mount.destination,
                               flags: flags & rec, remountFlags: remount)
         }
+        if mount.type == "cgroup" || mount.type == "cgroup2" {
+            // The sandbox is in no cgroup of its own to show (only a pids one,
+            // when limited): an empty read-only tree, never the host's.
+            return ChildMount(kind: .filesystem, source: "cgroup", target: mount.destination, fstype: "tmpfs",
+                              flags: flags | rdonly | nosuid | nodev | noexec, data: "size=0,mode=555")
+        }
         return ChildMount(kind: .filesystem, source: mount.source, target: mount.destination,
                           fstype: mount.type, flags: flags, data: data.joined(separator: ","))
     }

@@ -57,6 +57,11 @@ public struct Spec: Equatable, Sendable {
     public var monotonicOffset: Int64
     public var boottimeOffset: Int64
     public var annotations: [(String, String)]
+    /// linux.sysctl, only keys of namespaces the sandbox owns (as runc allows).
+    public var sysctls: [(String, String)] = []
+    /// linux.resources.pids.limit (nil: unlimited) and linux.cgroupsPath.
+    public var pidsLimit: Int64? = nil
+    public var cgroupsPath: String? = nil
 
     public static func == (a: Spec, b: Spec) -> Bool {
         a.ociVersion == b.ociVersion && a.process == b.process && a.rootPath == b.rootPath
@@ -87,7 +92,7 @@ public struct Spec: Equatable, Sendable {
     ]
 
     static let supportedNamespaces: Set<String> = ["pid", "mount", "ipc", "uts", "network", "cgroup"]
-    static let mountTypes: Set<String> = ["bind", "proc", "tmpfs", "sysfs", "devpts", "mqueue"]
+    static let mountTypes: Set<String> = ["bind", "proc", "tmpfs", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"]
 
     /// Decodes and validates config.json.
     public static func decode(_ json: JSON) throws(ConfigError) -> Spec {
@@ -125,14 +130,15 @@ public struct Spec: Equatable, Sendable {
         try linux.only(["namespaces", "maskedPaths", "readonlyPaths", "timeOffsets", "resources",
                         "cgroupsPath", "rootfsPropagation", "uidMappings", "gidMappings", "sysctl",
                         "seccomp", "devices"])
-        for key in ["uidMappings", "gidMappings", "sysctl", "seccomp", "devices"] where linux[key].isNonEmpty {
+        for key in ["uidMappings", "gidMappings", "seccomp", "devices"] where linux[key].isNonEmpty {
             throw linux[key].error("is not supported yet")
         }
         if let propagation = try linux["rootfsPropagation"].optionalString(),
            !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw linux["rootfsPropagation"].error("\(propagation) is not supported (the sandbox's mounts are private)")
         }
-        try checkResources(linux["resources"])
+        let pidsLimit = try checkResources(linux["resources"])
+        let cgroupsPath = try linux["cgroupsPath"].optionalString()
         var namespaces: [Namespace] = []
         for item in try linux["namespaces"].items() {
             try item.only(["type", "path"])
@@ -142,6 +148,20 @@ public struct Spec: Equatable, Sendable {
                 throw item["type"].error("\(type) namespaces are not supported yet")
             }
             namespaces.append(Namespace(type: type))
+        }
+        var sysctls: [(String, String)] = []
+        for key in try linux["sysctl"].keys() {
+            let value = try linux["sysctl"][key].string()
+            guard let namespace = Spec.sysctlNamespace(key) else {
+                throw linux["sysctl"][key].error("only sysctls of the sandbox's own namespaces can be set")
+            }
+            guard namespace != "network" || namespaces.contains(where: { $0.type == "network" }) else {
+                throw linux["sysctl"][key].error("needs a network namespace in linux.namespaces")
+            }
+            guard !key.contains("/") && !key.contains("..") && !value.contains("\n") else {
+                throw linux["sysctl"][key].error("malformed")
+            }
+            sysctls.append((key, value))
         }
         let offsets = linux["timeOffsets"]
         try offsets.only(["monotonic", "boottime"])
@@ -158,7 +178,7 @@ public struct Spec: Equatable, Sendable {
             mounts: mounts, namespaces: namespaces,
             maskedPaths: try linux["maskedPaths"].strings(), readonlyPaths: try linux["readonlyPaths"].strings(),
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
-            annotations: annotations)
+            annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, cgroupsPath: cgroupsPath)
     }
 
     static func decodeProcess(_ field: Field) throws(ConfigError) -> Process {
@@ -217,10 +237,27 @@ public struct Spec: Equatable, Sendable {
         return process
     }
 
+    /// The namespace a sysctl belongs to, or nil when it is the host's.
+    static func sysctlNamespace(_ key: String) -> String? {
+        if key.hasPrefix("net.") { return "network" }
+        if key.hasPrefix("fs.mqueue.") { return "ipc" }
+        if ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
+            "kernel.shmmni", "kernel.shm_rmid_forced"].contains(key) { return "ipc" }
+        if ["kernel.hostname", "kernel.domainname"].contains(key) { return "uts" }
+        return nil
+    }
+
     /// Only a deny-all device rule (runc's default) is accepted until cgroups land.
-    static func checkResources(_ field: Field) throws(ConfigError) {
+    static func checkResources(_ field: Field) throws(ConfigError) -> Int64? {
+        var pidsLimit: Int64?
         for key in try field.keys() {
             let value = field[key]
+            if key == "pids" {
+                try value.only(["limit"])
+                let limit = try value["limit"].signed()
+                pidsLimit = limit > 0 ? limit : nil   // 0 or -1: unlimited
+                continue
+            }
             guard key == "devices" else {
                 if value.isNonEmpty { throw value.error("resource limits are not supported yet") }
                 continue
@@ -229,6 +266,7 @@ public struct Spec: Equatable, Sendable {
                 throw rule["allow"].error("device access rules are not supported yet (only deny-all)")
             }
         }
+        return pidsLimit
     }
 
     static func timeOffset(_ field: Field) throws(ConfigError) -> Int64 {

@@ -47,6 +47,8 @@ public struct ChildSpec: Sendable {
     public var maskedPaths: [String] = []
     public var readonlyPaths: [String] = []
     public var hostname: String?
+    /// Written to /proc/sys after the namespaces exist ("net.ipv4.ip_forward" → net/ipv4/ip_forward).
+    public var sysctls: [(key: String, value: String)] = []
     public var cwd = "/"
     /// Paths inside the new root to execve, in order (PATH search done by the caller).
     public var executableCandidates: [String] = []
@@ -71,7 +73,7 @@ public struct ChildSpec: Sendable {
 /// Why the child failed before execve, as it reported through the error pipe.
 public struct ChildFailure: Sendable, Equatable {
     public enum Stage: Int32, Sendable {
-        case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec
+        case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec, sysctl
     }
     public var stage: Stage
     public var errno: Errno
@@ -170,6 +172,8 @@ public enum Spawner {
                        data: m.data.isEmpty ? nil : UnsafeRawPointer(strings.copy(m.data)).assumingMemoryBound(to: CChar.self))
         }
         let limits = spec.rlimits.map { moat_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
+        let sysctlPaths = strings.array(spec.sysctls.map { "/proc/sys/" + $0.key.split(separator: ".").joined(separator: "/") })
+        let sysctlValues = strings.array(spec.sysctls.map(\.value))
         let masked = strings.array(spec.maskedPaths)
         let readonly = strings.array(spec.readonlyPaths)
         let candidates = strings.array(spec.executableCandidates)
@@ -193,6 +197,9 @@ public enum Spawner {
                         config.readonly_paths = UnsafeRawPointer(readonly).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
                         config.nreadonly = Int32(spec.readonlyPaths.count)
                         config.hostname = spec.hostname.map { UnsafePointer(strings.copy($0)) }
+                        config.sysctl_paths = UnsafeRawPointer(sysctlPaths).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                        config.sysctl_values = UnsafeRawPointer(sysctlValues).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                        config.nsysctls = Int32(spec.sysctls.count)
                         config.cwd = UnsafePointer(strings.copy(spec.cwd))
                         config.exec_paths = UnsafeRawPointer(candidates).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
                         config.nexec_paths = Int32(spec.executableCandidates.count)

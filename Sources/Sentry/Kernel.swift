@@ -10,6 +10,9 @@ public struct SandboxSpec: Sendable {
     public var clockOffsets = Clocks.Offsets()
     /// Where the built seccomp program may be cached between runs (the state root).
     public var filterCacheDirectory: String?
+    /// linux.resources.pids.limit, enforced by a pids cgroup at `cgroupPath`.
+    public var pidsLimit: Int64?
+    public var cgroupPath = "/moat/sandbox-\(getpid())"
     /// Serve the hot emulated calls by seccomp user notification (when the
     /// kernel has synchronous wake-ups) instead of ptrace stops.
     public var useNotifications = NotificationListener.syncWakeUpAvailable
@@ -72,6 +75,23 @@ public final class Kernel {
         let events = try EventLoop(tracer: tracer)
         let child = try Spawner.spawn(spec.child)
         defer { child.closeErrorPipe() }
+        // The init joins the cgroup before it can fork: every task is counted.
+        var cgroup: Cgroup?
+        if let limit = spec.pidsLimit {
+            do {
+                let group = try Cgroup(path: spec.cgroupPath)
+                cgroup = group
+                try group.limitPids(limit)
+                try group.add(child.pid)
+            } catch {
+                kill(child.pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(child.pid, &status, 0)
+                cgroup?.remove()
+                throw error
+            }
+        }
+        defer { cgroup?.remove() }
         if let socket = child.listenerSocket { events.expectListener(on: socket) }
         do {
             try tracer.seize(child.pid)

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// linux.resources, linux.sysctl and cgroup mounts.
+@Suite struct ResourceTests {
+    let fixture = Fixture.shared
+
+    @Test func pidsLimitStopsForksAndItsCgroupGoesAway() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let cgroupName = "moat-test-\(getpid())-pids"
+        let bundle = try fixture.bundle("pids", args: ["forks", "30"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["pids": ["limit": 8]]
+            linux["cgroupsPath"] = "/\(cgroupName)"
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        // forks and its seven children make eight.
+        #expect(result.stdout == "forked=7 refused=23\n", "\(result.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/\(cgroupName)"))
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(cgroupName)"))
+    }
+
+    @Test func namespacedSysctlsApplyToTheSandboxOnly() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let host = try String(contentsOfFile: "/proc/sys/net/ipv4/ping_group_range", encoding: .utf8)
+        let bundle = try fixture.bundle("sysctl", args: ["cat", "/proc/sys/net/ipv4/ping_group_range"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["sysctl"] = ["net.ipv4.ping_group_range": "0 0"]
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "0\t0\n")
+        #expect(try String(contentsOfFile: "/proc/sys/net/ipv4/ping_group_range", encoding: .utf8) == host)
+
+        let hostWide = try fixture.bundle("sysctl-host", args: ["true"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["sysctl"] = ["kernel.pid_max": "1000"]
+            config["linux"] = linux
+        }
+        let refused = fixture.run(hostWide)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("linux.sysctl.kernel.pid_max"), "\(refused.stderr)")
+    }
+
+    @Test func cgroupMountIsAnEmptyReadOnlyTree() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("cgroupfs", args: ["sh", "-c", "ls /sys/fs/cgroup | wc -l; touch /sys/fs/cgroup/x; echo rc=$?"]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                           "options": ["ro", "nosuid", "noexec", "nodev"]])
+            config["mounts"] = mounts
+        }
+        let result = fixture.run(bundle)
+        #expect(result.lines.first?.trimmingCharacters(in: .whitespaces) == "0", "\(result.stdout) \(result.stderr)")
+        #expect(result.lines.last == "rc=1")
+    }
+}
