@@ -343,6 +343,12 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
                             c->want_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &program);
     if (listener < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
     if (c->want_listener) send_listener(listener_sock, (int)listener, errfd);
+    // The config's own profile comes last and can only take away: the kernel
+    // runs every filter and the strictest action wins.
+    if (c->extra_filter) {
+        struct sock_fprog extra = { (unsigned short)c->extra_filter_len, (struct sock_filter *)c->extra_filter };
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &extra) < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, 1);
+    }
 
     int err = ENOENT, index = 0;
     for (int i = 0; i < c->nexec_paths; i++) {

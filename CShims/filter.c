@@ -31,6 +31,25 @@ void *moat_seccomp_new(uint32_t default_errno) {
 int moat_seccomp_add_trace(void *ctx, int nr, uint16_t data) {
     return seccomp_rule_add_array(ctx, SCMP_ACT_TRACE(data), nr, 0, NULL);
 }
+void *moat_seccomp_new_with_action(uint32_t default_action) {
+    scmp_filter_ctx ctx = seccomp_init(default_action);
+    if (!ctx) return NULL;
+    if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) { seccomp_release(ctx); return NULL; }
+    return ctx;
+}
+
+int moat_seccomp_add_rule(void *ctx, uint32_t action, int nr, uint32_t count, const struct moat_arg_cmp *cmps) {
+    struct scmp_arg_cmp converted[6];
+    if (count > 6) return -EINVAL;
+    for (uint32_t i = 0; i < count; i++) {
+        converted[i].arg = cmps[i].index;
+        converted[i].op = (enum scmp_compare)cmps[i].op;
+        converted[i].datum_a = cmps[i].a;
+        converted[i].datum_b = cmps[i].b;
+    }
+    return seccomp_rule_add_array(ctx, action, nr, count, converted);
+}
+
 int moat_seccomp_add_notify(void *ctx, int nr) {
     return seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, nr, 0, NULL);
 }

@@ -64,6 +64,8 @@ struct moat_spawn_config {
     const void *filter;               // struct sock_filter[]
     size_t filter_len;                // number of instructions
     int want_listener;                // load with NEW_LISTENER and send the fd back
+    const void *extra_filter;         // the config's own seccomp profile, loaded last (may be NULL)
+    size_t extra_filter_len;
 };
 
 // What the child reports through the close-on-exec pipe: stage 0 when it is
@@ -133,6 +135,17 @@ ssize_t moat_write_memory(pid_t pid, uint64_t address, const void *buffer, size_
 // ---------------------------------------------------------------- seccomp
 
 int moat_seccomp_add_notify(void *ctx, int nr);
+
+// A filter from a config's own profile: any SECCOMP_RET_* action, rules with
+// argument comparisons (op: libseccomp's SCMP_CMP_* values).
+struct moat_arg_cmp {
+    uint32_t index;
+    uint32_t op;
+    uint64_t a;
+    uint64_t b;
+};
+void *moat_seccomp_new_with_action(uint32_t default_action);
+int moat_seccomp_add_rule(void *ctx, uint32_t action, int nr, uint32_t count, const struct moat_arg_cmp *cmps);
 
 // User notification: one pending call, as the listener reports it.
 struct moat_notification {

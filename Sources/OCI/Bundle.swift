@@ -56,6 +56,7 @@ public struct Bundle {
         child.readonlyPaths = spec.readonlyPaths
         child.hostname = spec.hostname
         child.sysctls = spec.sysctls.map { (key: $0.0, value: $0.1) }
+        child.extraFilter = try spec.seccomp?.program()
         child.cwd = process.cwd
         child.argv = process.args
         child.env = process.env

@@ -62,6 +62,8 @@ public struct Spec: Equatable, Sendable {
     /// linux.resources.pids.limit (nil: unlimited) and linux.cgroupsPath.
     public var pidsLimit: Int64? = nil
     public var cgroupsPath: String? = nil
+    /// linux.seccomp, loaded after Moat's own filter.
+    public var seccomp: SeccompProfile? = nil
 
     public static func == (a: Spec, b: Spec) -> Bool {
         a.ociVersion == b.ociVersion && a.process == b.process && a.rootPath == b.rootPath
@@ -130,7 +132,7 @@ public struct Spec: Equatable, Sendable {
         try linux.only(["namespaces", "maskedPaths", "readonlyPaths", "timeOffsets", "resources",
                         "cgroupsPath", "rootfsPropagation", "uidMappings", "gidMappings", "sysctl",
                         "seccomp", "devices"])
-        for key in ["uidMappings", "gidMappings", "seccomp", "devices"] where linux[key].isNonEmpty {
+        for key in ["uidMappings", "gidMappings", "devices"] where linux[key].isNonEmpty {
             throw linux[key].error("is not supported yet")
         }
         if let propagation = try linux["rootfsPropagation"].optionalString(),
@@ -178,7 +180,8 @@ public struct Spec: Equatable, Sendable {
             mounts: mounts, namespaces: namespaces,
             maskedPaths: try linux["maskedPaths"].strings(), readonlyPaths: try linux["readonlyPaths"].strings(),
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
-            annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, cgroupsPath: cgroupsPath)
+            annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, cgroupsPath: cgroupsPath,
+            seccomp: try SeccompProfile.decode(linux["seccomp"]))
     }
 
     static func decodeProcess(_ field: Field) throws(ConfigError) -> Process {

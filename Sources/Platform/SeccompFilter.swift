@@ -49,6 +49,37 @@ public struct SeccompProgram: Sendable {
         return SeccompProgram(instructions: Array(UnsafeBufferPointer(start: words, count: count)))
     }
 
+    /// One rule of a profile that is not Moat's own (a config's linux.seccomp).
+    public struct ProfileRule: Sendable {
+        public var number: Int32
+        public var action: UInt32                      // SECCOMP_RET_* with data
+        public var conditions: [(index: UInt32, op: UInt32, value: UInt64, valueTwo: UInt64)]
+        public init(number: Int32, action: UInt32, conditions: [(index: UInt32, op: UInt32, value: UInt64, valueTwo: UInt64)]) {
+            self.number = number
+            self.action = action
+            self.conditions = conditions
+        }
+    }
+
+    /// A program for a profile given by its default action and rules.
+    public static func build(defaultAction: UInt32, profile: [ProfileRule]) throws(Errno) -> SeccompProgram {
+        guard let ctx = moat_seccomp_new_with_action(defaultAction) else { throw Errno.invalid }
+        defer { moat_seccomp_release(ctx) }
+        for rule in profile where rule.action != defaultAction {
+            let cmps = rule.conditions.map { moat_arg_cmp(index: $0.index, op: $0.op, a: $0.value, b: $0.valueTwo) }
+            let rc = cmps.withUnsafeBufferPointer {
+                moat_seccomp_add_rule(ctx, rule.action, rule.number, UInt32($0.count), $0.baseAddress)
+            }
+            if rc < 0 { throw Errno(-rc) }
+        }
+        var raw: UnsafeMutableRawPointer?
+        let count = moat_seccomp_export(ctx, &raw)
+        guard count > 0, let raw else { throw Errno(Int32(-count)) }
+        defer { free(raw) }
+        let words = raw.bindMemory(to: UInt64.self, capacity: count)
+        return SeccompProgram(instructions: Array(UnsafeBufferPointer(start: words, count: count)))
+    }
+
     /// The program for `rules`, from a cache file in `directory` when one
     /// holds a program that provably implements them (libseccomp takes ~2.5 ms
     /// to build it; checking a cached one with the interpreter takes ~0.1 ms).

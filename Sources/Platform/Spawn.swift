@@ -64,6 +64,8 @@ public struct ChildSpec: Sendable {
     public var filter = SeccompProgram(instructions: [])
     /// Load the filter with a user-notification listener and hand it over.
     public var wantListener = false
+    /// The config's own seccomp profile, loaded after Moat's.
+    public var extraFilter: SeccompProgram?
 
     public init(rootfs: String) {
         self.rootfs = rootfs
@@ -184,6 +186,7 @@ public enum Spawner {
         let rc: Int32 = mounts.withUnsafeBufferPointer { mountBuffer in
             limits.withUnsafeBufferPointer { limitBuffer in
                 spec.groups.withUnsafeBufferPointer { groupBuffer in
+                    (spec.extraFilter?.instructions ?? []).withUnsafeBytes { extra in
                     spec.filter.instructions.withUnsafeBytes { program in
                         var config = moat_spawn_config()
                         config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
@@ -221,7 +224,10 @@ public enum Spawner {
                         config.filter = program.baseAddress
                         config.filter_len = spec.filter.instructions.count
                         config.want_listener = spec.wantListener ? 1 : 0
+                        config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
+                        config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
                         return moat_spawn(&config, &spawned)
+                    }
                     }
                 }
             }

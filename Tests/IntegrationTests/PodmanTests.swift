@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// podman (from Debian, installed by scripts/bootstrap) with Moat as its OCI
+/// runtime, on its own storage and a local image made from the busybox rootfs.
+@Suite(.serialized) struct PodmanTests {
+    let fixture = Fixture.shared
+    static let podman = "/usr/bin/podman"
+
+    /// A podman confined to this test's directory. Its output goes through
+    /// files, and every fd beyond stdio is closed first: conmon, which lives
+    /// as long as a detached container, keeps whatever podman inherited, and
+    /// Foundation's Process leaves the test's pipes open in its children.
+    func podman(_ home: URL, _ args: [String]) -> Command.Result {
+        let global = ["--root", home.appendingPathComponent("storage").path,
+                      "--runroot", home.appendingPathComponent("run").path,
+                      "--runtime", fixture.moat, "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+        let out = home.appendingPathComponent("out"), err = home.appendingPathComponent("err")
+        let quoted = ([PodmanTests.podman] + global + args).map { "'\($0)'" }.joined(separator: " ")
+        let conf = home.appendingPathComponent("containers.conf").path
+        let closeInherited = "for fd in /proc/self/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\" 2>/dev/null; done"
+        let status = Command.run("/bin/bash", ["-c", "\(closeInherited); CONTAINERS_CONF='\(conf)' exec \(quoted) >'\(out.path)' 2>'\(err.path)' </dev/null"],
+                                 timeout: 120).status
+        return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                              stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    func prepare() throws -> URL {
+        let home = fixture.scratch("podman")
+        // No network set-up; this machine's limits cannot be raised to podman's
+        // default rlimits (no CAP_SYS_RESOURCE), so keep them within reach.
+        try """
+            [containers]
+            netns = "none"
+            default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+            [engine]
+            events_logger = "file"
+            """.write(to: home.appendingPathComponent("containers.conf"), atomically: true, encoding: .utf8)
+        let tarball = home.appendingPathComponent("rootfs.tar").path
+        #expect(Command.run("/bin/tar", ["-C", fixture.rootfs, "-cf", tarball, "."]).status == 0)
+        let imported = podman(home, ["import", tarball, "localhost/moat-busybox"])
+        #expect(imported.status == 0, "podman import: \(imported.stderr)")
+        return home
+    }
+
+    @Test func podmanRunsContainersOnMoat() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        try #require(FileManager.default.isExecutableFile(atPath: PodmanTests.podman), "podman is installed by scripts/bootstrap")
+        let home = try prepare()
+
+        let run = podman(home, ["run", "--rm", "localhost/moat-busybox", "sh", "-c",
+                                "echo hello pid=$$ $(uname -r); getpid_loop 10 >/dev/null && echo served; exit 3"])
+        #expect(run.status == 3, "exit code from the workload: \(run.status) \(run.stderr)")
+        #expect(run.lines == ["hello pid=1 6.1.0-moat", "served"], "\(run.stdout) \(run.stderr)")
+
+        let detached = podman(home, ["run", "-d", "localhost/moat-busybox", "sleep", "100"])
+        #expect(detached.status == 0, "\(detached.stderr)")
+        let id = detached.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(podman(home, ["ps", "--format", "{{.ID}} {{.Status}}"]).stdout.contains("Up"))
+        let stopped = podman(home, ["stop", "-t", "1", id])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(podman(home, ["ps", "-a", "--format", "{{.Status}}"]).stdout.contains("Exited (137)"))
+        #expect(podman(home, ["rm", id]).status == 0)
+        #expect(podman(home, ["ps", "-aq"]).stdout.isEmpty)
+    }
+}
