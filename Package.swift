@@ -22,7 +22,7 @@ let package = Package(
             dependencies: ["OCI", "Sentry", "Platform"]
         ),
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Platform"]),
         .testTarget(name: "IntegrationTests", exclude: ["Probes"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Testing
 @testable import OCI
+import Platform
 
 @Suite struct JSONTests {
     @Test func parsesAndRendersRoundTrip() throws {
@@ -88,5 +89,68 @@ import Testing
         for bad in ["", ".hidden", "a/b", "a b", "../x"] {
             #expect(throws: ConfigError.self) { try ContainerState.validate(id: bad) }
         }
+    }
+}
+
+@Suite struct LinuxSectionTests {
+    func decode(_ edit: (inout JSON) -> Void) throws(ConfigError) -> Spec {
+        var json = DefaultSpec.json()
+        edit(&json)
+        return try Spec.decode(json)
+    }
+
+    func message(_ edit: (inout JSON) -> Void) -> String? {
+        do { _ = try decode(edit); return nil } catch { return error.message }
+    }
+
+    @Test func sysctlsMustBelongToTheSandboxesNamespaces() throws {
+        let spec = try decode { $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("net.ipv4.ip_forward", .string("1")), ("kernel.shmmax", .string("4096"))])) }
+        #expect(spec.sysctls.map(\.0) == ["net.ipv4.ip_forward", "kernel.shmmax"])
+        #expect(message { $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("vm.swappiness", .string("1"))])) }
+                == "linux.sysctl.vm.swappiness: only sysctls of the sandbox's own namespaces can be set")
+        #expect(message {
+            $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("pid"))])]))
+            $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("net.ipv4.ip_forward", .string("1"))]))
+        }?.contains("needs a network namespace") == true)
+    }
+
+    @Test func pidsLimitAndCgroupsPath() throws {
+        let spec = try decode {
+            $0 = $0.replacing(path: ["linux", "resources"], with: .object([("pids", .object([("limit", .int(64))]))]))
+            $0 = $0.replacing(path: ["linux", "cgroupsPath"], with: .string("/a/b"))
+        }
+        #expect(spec.pidsLimit == 64)
+        #expect(spec.cgroupsPath == "/a/b")
+        let unlimited = try decode { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("pids", .object([("limit", .number("-1"))]))])) }
+        #expect(unlimited.pidsLimit == nil)
+    }
+
+    @Test func seccompProfiles() throws {
+        let profile = JSON.object([
+            ("defaultAction", .string("SCMP_ACT_ERRNO")), ("defaultErrnoRet", .int(38)),
+            ("architectures", .array([.string("SCMP_ARCH_X86_64")])),
+            ("syscalls", .array([
+                .object([("names", .array([.string("read"), .string("write"), .string("_llseek")])), ("action", .string("SCMP_ACT_ALLOW"))]),
+                .object([("names", .array([.string("personality")])), ("action", .string("SCMP_ACT_ALLOW")),
+                         ("args", .array([.object([("index", .int(0)), ("value", .int(0)), ("op", .string("SCMP_CMP_EQ"))])]))]),
+                .object([("names", .array([.string("mkdir")])), ("action", .string("SCMP_ACT_ERRNO"))]),
+            ])),
+        ])
+        let spec = try decode { $0 = $0.replacing(path: ["linux", "seccomp"], with: profile) }
+        let decoded = try #require(spec.seccomp)
+        #expect(decoded.defaultAction == 0x0005_0000 | 38)
+        #expect(decoded.rules.count == 3)
+        #expect(decoded.rules[2].action == 0x0005_0000 | 1, "a rule's ERRNO defaults to EPERM")
+        let program = try decoded.program()
+        #expect(program.evaluate(number: 0) == 0x7FFF_0000)                       // read
+        #expect(program.evaluate(number: 83) == 0x0005_0001)                      // mkdir
+        #expect(program.evaluate(number: 135, args: [0]) == 0x7FFF_0000)          // personality(0)
+        #expect(program.evaluate(number: 135, args: [8]) == 0x0005_0000 | 38)
+        #expect(program.evaluate(number: 39) == 0x0005_0000 | 38)                 // getpid: default
+
+        #expect(message { $0 = $0.replacing(path: ["linux", "seccomp"], with: .object([("defaultAction", .string("SCMP_ACT_NOTIFY"))])) }?
+            .hasPrefix("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported") == true)
+        #expect(message { $0 = $0.replacing(path: ["linux", "seccomp"], with: .object([("defaultAction", .string("SCMP_ACT_ALLOW")), ("listenerPath", .string("/x"))])) }
+            == "linux.seccomp.listenerPath: is not supported in linux.seccomp")
     }
 }
