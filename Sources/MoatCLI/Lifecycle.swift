@@ -1,5 +1,6 @@
 import Glibc
 import OCI
+import Platform
 
 /// The rest of the runtime-spec lifecycle: start, state, kill, delete, list.
 /// Each reads the container's state; only its supervisor changes it.
@@ -148,5 +149,77 @@ enum Signals {
         let n = readlink(path, &buffer, buffer.count - 1)
         guard n > 0 else { return nil }
         return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+enum Ps: Subcommand {
+    static let spec = CommandSpec(
+        name: "ps", abstract: "List a container's processes (host pids, as runc prints them).",
+        options: [rootOption, .init(long: "format", short: "f", value: "format", defaultValue: "table", help: "table or json.")],
+        positionals: [idArgument])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let info = try container(arguments)
+        guard info.status != "stopped", let initPid = info.initPid else {
+            throw Failure("container \(info.id) is not running", code: 1)
+        }
+        let pids = Signals.processesSharingPidNamespace(with: initPid).sorted()
+        switch arguments.value("format")! {
+        case "json":
+            writeOut(JSON.array(pids.map { .int($0) }).rendered(pretty: false) + "\n")
+        case "table":
+            var out = "PID\tCMD\n"
+            for pid in pids {
+                let comm = HostText.read("/proc/\(pid)/comm") ?? "?"
+                out += "\(pid)\t\(comm)\n"
+            }
+            writeOut(out)
+        default:
+            throw Failure("--format: use table or json", code: 2)
+        }
+        return 0
+    }
+}
+
+enum HostText {
+    static func read(_ path: String) -> String? {
+        guard let bytes = HostFile.read(path) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init)
+    }
+}
+
+enum Features: Subcommand {
+    static let spec = CommandSpec(name: "features", abstract: "Print what this runtime supports (runtime-spec features JSON).")
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        func strings(_ list: [String]) -> JSON { .array(list.map { .string($0) }) }
+        let json = JSON.object([
+            ("ociVersionMin", .string("1.0.0")),
+            ("ociVersionMax", .string("1.2.0")),
+            ("hooks", .array([])),
+            ("mountOptions", strings(["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
+                                      "sync", "async", "dirsync", "noatime", "atime", "nodiratime", "diratime",
+                                      "relatime", "norelatime", "strictatime", "nostrictatime", "private", "rprivate",
+                                      "slave", "rslave"])),
+            ("linux", .object([
+                ("namespaces", strings(["pid", "mount", "ipc", "uts", "network", "cgroup"])),
+                ("capabilities", strings(Spec.capabilityNames)),
+                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
+                                    ("systemdUser", .bool(false))])),
+                ("seccomp", .object([
+                    ("enabled", .bool(true)),
+                    ("actions", strings(["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
+                                         "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"])),
+                    ("operators", strings(["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE",
+                                           "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"])),
+                    ("archs", strings(["SCMP_ARCH_X86_64"])),
+                ])),
+                ("apparmor", .object([("enabled", .bool(false))])),
+                ("selinux", .object([("enabled", .bool(false))])),
+            ])),
+            ("annotations", .object([("dev.moat.time.realtime-start", .string("RFC 3339 UTC or epoch seconds: fixed REALTIME at start"))])),
+        ])
+        writeOut(json.rendered() + "\n")
+        return 0
     }
 }

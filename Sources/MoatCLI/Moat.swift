@@ -13,7 +13,8 @@ enum Moat {
     static let version = "0.1.0"
     static let abstract = "An application kernel for Linux containers: runs OCI bundles under a syscall-serving sentry."
     static var subcommands: [any Subcommand.Type] {
-        [Run.self, Create.self, Start.self, State.self, Kill.self, Delete.self, List.self, SpecCommand.self, Do.self, Syscalls.self]
+        [Run.self, Create.self, Start.self, State.self, Kill.self, Delete.self, List.self, Ps.self, Features.self,
+         SpecCommand.self, Do.self, Syscalls.self]
     }
 
     /// runc's global options, given before the command: --root applies to

@@ -90,10 +90,27 @@ import Testing
         #expect(create(bundle, id: "k3").status == 0)
         #expect(moat(bundle, ["start", "k3"]).status == 0)
         let pid = try #require((state(bundle, "k3")?["pid"] as? NSNumber)?.int32Value)
+        // ps: the host pids of the shell and its sleep, none of them the supervisor's.
+        #expect(eventually {
+            let listed = (try? JSONSerialization.jsonObject(with: Data(moat(bundle, ["ps", "--format", "json", "k3"]).stdout.utf8))) as? [Int]
+            return listed?.count == 2 && listed?.contains(Int(pid)) == false
+        })
+        #expect(moat(bundle, ["ps", "k3"]).stdout.contains("sleep"))
         #expect(moat(bundle, ["delete", "--force", "k3"]).status == 0)
         #expect(state(bundle, "k3") == nil)
         #expect(eventually { isGone(pid) })
         #expect(moat(bundle, ["kill", "k3", "BOGUS"]).status != 0)
+    }
+
+    @Test func featuresDescribeTheRuntime() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = Command.run(fixture.moat, ["features"])
+        #expect(result.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let linux = try #require(json["linux"] as? [String: Any])
+        #expect((linux["namespaces"] as? [String])?.contains("pid") == true)
+        #expect((linux["seccomp"] as? [String: Any])?["enabled"] as? Bool == true)
+        #expect((json["hooks"] as? [String])?.isEmpty == true, "no hooks are supported yet")
     }
 
     @Test func createFailuresLeaveNothing() throws {
