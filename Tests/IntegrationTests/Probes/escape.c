@@ -1,6 +1,7 @@
 // Ways around the syscall table; each must be refused or killed.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,41 @@ int main(int argc, char **argv) {
         errno = 0;
         r = syscall(SYS_ptrace, 0, 0, 0, 0);
         printf("ptrace=%ld %s\n", r, strerror(errno));
+        // The rest of the kernel surface a sandbox must not reach.
+        static const struct { const char *name; long nr; long a, b, c; } calls[] = {
+            { "open_by_handle_at", SYS_open_by_handle_at, AT_FDCWD, 0, 0 },
+            { "bpf", SYS_bpf, 0, 0, 0 },
+            { "perf_event_open", SYS_perf_event_open, 0, 0, -1 },
+            { "keyctl", SYS_keyctl, 0, 0, 0 },
+            { "add_key", SYS_add_key, 0, 0, 0 },
+            { "userfaultfd", SYS_userfaultfd, 0, 0, 0 },
+            { "setns", SYS_setns, 0, 0, 0 },
+            { "pivot_root", SYS_pivot_root, 0, 0, 0 },
+            { "chroot", SYS_chroot, 0, 0, 0 },
+            { "umount2", SYS_umount2, 0, 0, 0 },
+            { "process_vm_writev", SYS_process_vm_writev, 1, 0, 0 },
+            { "kcmp", SYS_kcmp, 1, 1, 0 },
+            { "init_module", SYS_init_module, 0, 0, 0 },
+            { "kexec_load", SYS_kexec_load, 0, 0, 0 },
+            { "iopl", SYS_iopl, 3, 0, 0 },
+            { "ioperm", SYS_ioperm, 0, 1, 1 },
+            { "modify_ldt", SYS_modify_ldt, 0, 0, 0 },
+            { "reboot", SYS_reboot, 0, 0, 0 },
+            { "swapon", SYS_swapon, 0, 0, 0 },
+            { "settimeofday", SYS_settimeofday, 0, 0, 0 },
+            { "clock_settime", SYS_clock_settime, 0, 0, 0 },
+            { "io_uring_setup", SYS_io_uring_setup, 1, 0, 0 },
+            { "fsopen", SYS_fsopen, 0, 0, 0 },
+            { "open_tree", SYS_open_tree, AT_FDCWD, 0, 0 },
+            { "move_mount", SYS_move_mount, 0, 0, 0 },
+            { "clone3", SYS_clone3, 0, 0, 0 },
+            { "syscall_9999", 9999, 0, 0, 0 },
+        };
+        for (unsigned i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+            errno = 0;
+            r = syscall(calls[i].nr, calls[i].a, calls[i].b, calls[i].c, 0, 0, 0);
+            printf("%s=%ld %s\n", calls[i].name, r, r == -1 ? (errno == EPERM ? "EPERM" : errno == ENOSYS ? "ENOSYS" : errno == EOPNOTSUPP ? "EOPNOTSUPP" : strerror(errno)) : "ran");
+        }
         printf("still running\n");
     }
     return 0;
