@@ -77,6 +77,7 @@ public struct Bundle {
         if spec.hostname == nil { sandbox.child.hostname = "moat" }
         if let domain = spec.domainname { sandbox.domainname = domain }
         sandbox.pidsLimit = spec.pidsLimit
+        sandbox.memoryLimit = spec.memoryLimit
         if let path = spec.cgroupsPath, !path.isEmpty {
             // systemd's "slice:prefix:name" form names a scope; Moat manages cgroupfs paths.
             sandbox.cgroupPath = path.contains(":") ? "/moat/" + path.split(separator: ":").last! : path

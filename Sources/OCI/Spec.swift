@@ -61,6 +61,7 @@ public struct Spec: Equatable, Sendable {
     public var sysctls: [(String, String)] = []
     /// linux.resources.pids.limit (nil: unlimited) and linux.cgroupsPath.
     public var pidsLimit: Int64? = nil
+    public var memoryLimit: Int64? = nil
     public var cgroupsPath: String? = nil
     /// linux.seccomp, loaded after Moat's own filter.
     public var seccomp: SeccompProfile? = nil
@@ -139,7 +140,7 @@ public struct Spec: Equatable, Sendable {
            !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw linux["rootfsPropagation"].error("\(propagation) is not supported (the sandbox's mounts are private)")
         }
-        let pidsLimit = try checkResources(linux["resources"])
+        let (pidsLimit, memoryLimit) = try checkResources(linux["resources"])
         let cgroupsPath = try linux["cgroupsPath"].optionalString()
         var namespaces: [Namespace] = []
         for item in try linux["namespaces"].items() {
@@ -180,7 +181,7 @@ public struct Spec: Equatable, Sendable {
             mounts: mounts, namespaces: namespaces,
             maskedPaths: try linux["maskedPaths"].strings(), readonlyPaths: try linux["readonlyPaths"].strings(),
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
-            annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, cgroupsPath: cgroupsPath,
+            annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, memoryLimit: memoryLimit, cgroupsPath: cgroupsPath,
             seccomp: try SeccompProfile.decode(linux["seccomp"]))
     }
 
@@ -251,10 +252,19 @@ public struct Spec: Equatable, Sendable {
     }
 
     /// Only a deny-all device rule (runc's default) is accepted until cgroups land.
-    static func checkResources(_ field: Field) throws(ConfigError) -> Int64? {
-        var pidsLimit: Int64?
+    static func checkResources(_ field: Field) throws(ConfigError) -> (pids: Int64?, memory: Int64?) {
+        var pidsLimit: Int64?, memoryLimit: Int64?
         for key in try field.keys() {
             let value = field[key]
+            if key == "memory" {
+                // Only the hard limit; reservations, swap and kernel limits are refused.
+                for other in try value.keys() where other != "limit" && value[other].isPresent {
+                    throw value[other].error("is not supported yet (only memory.limit)")
+                }
+                let limit = value["limit"].isPresent ? try value["limit"].signed() : -1
+                memoryLimit = limit > 0 ? limit : nil
+                continue
+            }
             if key == "pids" {
                 try value.only(["limit"])
                 let limit = try value["limit"].signed()
@@ -269,7 +279,7 @@ public struct Spec: Equatable, Sendable {
                 throw rule["allow"].error("device access rules are not supported yet (only deny-all)")
             }
         }
-        return pidsLimit
+        return (pidsLimit, memoryLimit)
     }
 
     static func timeOffset(_ field: Field) throws(ConfigError) -> Int64 {

@@ -1,44 +1,60 @@
 import Glibc
 
-/// A cgroup for one sandbox, used for the pids limit. cgroup v1's pids
-/// controller when mounted (this machine kind), else the unified v2 tree.
+/// A cgroup for one sandbox, for its pids and memory limits: the cgroup v1
+/// controllers' hierarchies where they are mounted (this machine kind), else
+/// the unified v2 tree.
 public final class Cgroup {
-    public let directory: String
+    public enum Controller: String, Sendable { case pids, memory }
 
-    /// Creates `path` (e.g. "/moat/<id>") under the pids hierarchy.
-    public init(path: String) throws(Errno) {
-        let relative = path.split(separator: "/").filter { $0 != ".." && $0 != "." }.joined(separator: "/")
+    /// One directory per controller (v1), or the same one for all (v2).
+    private var directories: [Controller: String] = [:]
+    private let unified: Bool
+
+    /// Creates `path` (e.g. "/moat/<id>") for each controller.
+    public init(path: String, controllers: [Controller]) throws(Errno) {
+        let relative = path.split(separator: "/").filter { $0 != ".." && $0 != "." }.map(String.init)
         guard !relative.isEmpty else { throw Errno.invalid }
-        let v1 = "/sys/fs/cgroup/pids"
-        let base: String
-        if access(v1 + "/cgroup.procs", F_OK) == 0 {
-            base = v1
-        } else if access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 {
-            base = "/sys/fs/cgroup"
-        } else {
-            throw Errno(ENOTSUP)
+        unified = access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) != 0
+            && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+        for controller in controllers {
+            let base = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/" + controller.rawValue
+            guard access(base + "/cgroup.procs", F_OK) == 0 else { throw Errno(ENOTSUP) }
+            var current = base
+            for part in relative {
+                // v2 only lets a child use a controller its parent delegates.
+                if unified { _ = Cgroup.write("+" + controller.rawValue, to: current + "/cgroup.subtree_control") }
+                current += "/" + part
+                if mkdir(current, 0o755) != 0 && errno != EEXIST { throw Errno.current }
+            }
+            directories[controller] = current
         }
-        var current = base
-        for part in relative.split(separator: "/") {
-            // v2 only lets a child limit pids when its parent delegates the controller.
-            if base != v1 { _ = Cgroup.write("+pids", to: current + "/cgroup.subtree_control") }
-            current += "/" + part
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw Errno.current }
-        }
-        directory = current
     }
 
     public func limitPids(_ maximum: Int64) throws(Errno) {
-        guard Cgroup.write(String(maximum), to: directory + "/pids.max") else { throw Errno.current }
+        try set(.pids, "pids.max", String(maximum))
+    }
+
+    /// Hard memory limit in bytes; the kernel's OOM killer acts inside the sandbox.
+    public func limitMemory(_ bytes: Int64) throws(Errno) {
+        try set(.memory, unified ? "memory.max" : "memory.limit_in_bytes", String(bytes))
+        // Without swap accounting (v1's memsw) the limit still holds for RAM.
+        if unified { _ = Cgroup.write("0", to: directories[.memory]! + "/memory.swap.max") }
     }
 
     /// Moves a process in; its future children are born inside.
     public func add(_ pid: pid_t) throws(Errno) {
-        guard Cgroup.write(String(pid), to: directory + "/cgroup.procs") else { throw Errno.current }
+        for directory in Set(directories.values) where !Cgroup.write(String(pid), to: directory + "/cgroup.procs") {
+            throw Errno.current
+        }
     }
 
     /// Removes the cgroup once empty (after the sandbox's last task).
-    public func remove() { rmdir(directory) }
+    public func remove() { for directory in Set(directories.values) { rmdir(directory) } }
+
+    private func set(_ controller: Controller, _ file: String, _ value: String) throws(Errno) {
+        guard let directory = directories[controller] else { throw Errno.invalid }
+        guard Cgroup.write(value, to: directory + "/" + file) else { throw Errno.current }
+    }
 
     static func write(_ text: String, to path: String) -> Bool {
         let fd = open(path, O_WRONLY | O_CLOEXEC)

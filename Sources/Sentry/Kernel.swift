@@ -10,8 +10,9 @@ public struct SandboxSpec: Sendable {
     public var clockOffsets = Clocks.Offsets()
     /// Where the built seccomp program may be cached between runs (the state root).
     public var filterCacheDirectory: String?
-    /// linux.resources.pids.limit, enforced by a pids cgroup at `cgroupPath`.
+    /// linux.resources pids and memory limits, enforced by cgroups at `cgroupPath`.
     public var pidsLimit: Int64?
+    public var memoryLimit: Int64?
     public var cgroupPath = "/moat/sandbox-\(getpid())"
     /// Serve the hot emulated calls by seccomp user notification (when the
     /// kernel has synchronous wake-ups) instead of ptrace stops.
@@ -77,11 +78,14 @@ public final class Kernel {
         defer { child.closeErrorPipe() }
         // The init joins the cgroup before it can fork: every task is counted.
         var cgroup: Cgroup?
-        if let limit = spec.pidsLimit {
+        let controllers = (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
+            + (spec.memoryLimit == nil ? [] : [Cgroup.Controller.memory])
+        if !controllers.isEmpty {
             do {
-                let group = try Cgroup(path: spec.cgroupPath)
+                let group = try Cgroup(path: spec.cgroupPath, controllers: controllers)
                 cgroup = group
-                try group.limitPids(limit)
+                if let limit = spec.pidsLimit { try group.limitPids(limit) }
+                if let limit = spec.memoryLimit { try group.limitMemory(limit) }
                 try group.add(child.pid)
             } catch {
                 kill(child.pid, SIGKILL)

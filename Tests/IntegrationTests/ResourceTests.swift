@@ -22,6 +22,25 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(cgroupName)"))
     }
 
+    @Test func memoryLimitKillsAMemoryBomb() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let cgroupName = "moat-test-\(getpid())-memory"
+        func bundle(_ name: String, megabytes: Int) throws -> URL {
+            try fixture.bundle(name, args: ["memhog", String(megabytes)]) { config in
+                var linux = config["linux"] as! [String: Any]
+                linux["resources"] = ["memory": ["limit": 64 << 20]]
+                linux["cgroupsPath"] = "/\(cgroupName)-\(name)"
+                config["linux"] = linux
+            }
+        }
+        let bomb = fixture.run(try bundle("bomb", megabytes: 512))
+        #expect(bomb.status == 137, "OOM-killed: \(bomb.status) \(bomb.stdout) \(bomb.stderr)")
+        #expect(!bomb.stdout.contains("survived"))
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/\(cgroupName)-bomb"))
+        let small = fixture.run(try bundle("small", megabytes: 32))
+        #expect(small.status == 0 && small.stdout.hasSuffix("survived\n"), "\(small.stdout) \(small.stderr)")
+    }
+
     @Test func namespacedSysctlsApplyToTheSandboxOnly() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let host = try String(contentsOfFile: "/proc/sys/net/ipv4/ping_group_range", encoding: .utf8)

@@ -49,7 +49,8 @@ import Platform
         #expect(message { $0 = $0.replacing(path: ["surprise"], with: .bool(true)) } == "surprise: is not supported by Moat")
         #expect(message { $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("user"))])])) } == "linux.namespaces[0].type: user namespaces are not supported yet")
         #expect(message { $0 = $0.replacing(path: ["ociVersion"], with: .string("0.9")) }?.hasPrefix("ociVersion:") == true)
-        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("memory", .object([("limit", .int(1))]))])) } == "linux.resources.memory: resource limits are not supported yet")
+        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("shares", .int(1))]))])) } == "linux.resources.cpu: resource limits are not supported yet")
+        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("memory", .object([("limit", .int(1 << 26)), ("reservation", .int(1))]))])) } == "linux.resources.memory.reservation: is not supported yet (only memory.limit)")
         #expect(message { $0 = $0.replacing(path: ["process", "capabilities", "bounding"], with: .array([.string("CAP_NOPE")])) } == "process.capabilities.bounding[0]: unknown capability CAP_NOPE")
     }
 
