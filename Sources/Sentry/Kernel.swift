@@ -76,24 +76,10 @@ public final class Kernel {
         let events = try EventLoop(tracer: tracer)
         let child = try Spawner.spawn(spec.child)
         defer { child.closeErrorPipe() }
-        // The init joins the cgroup before it can fork: every task is counted.
-        var cgroup: Cgroup?
-        let controllers = (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
-            + (spec.memoryLimit == nil ? [] : [Cgroup.Controller.memory])
-        if !controllers.isEmpty {
-            do {
-                let group = try Cgroup(path: spec.cgroupPath, controllers: controllers)
-                cgroup = group
-                if let limit = spec.pidsLimit { try group.limitPids(limit) }
-                if let limit = spec.memoryLimit { try group.limitMemory(limit) }
-                try group.add(child.pid)
-            } catch {
-                kill(child.pid, SIGKILL)
-                var status: Int32 = 0
-                waitpid(child.pid, &status, 0)
-                cgroup?.remove()
-                throw error
-            }
+        let cgroup: Cgroup?
+        do { cgroup = try joinCgroup(child.pid) } catch {
+            discard(child)
+            throw error
         }
         defer { cgroup?.remove() }
         if let socket = child.listenerSocket { events.expectListener(on: socket) }
@@ -101,16 +87,13 @@ public final class Kernel {
             try tracer.seize(child.pid)
         } catch {
             // The child sets itself up while we seize it: it may already have failed.
-            kill(child.pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(child.pid, &status, 0)
+            discard(child)
             if let failure = child.failure() { return .failedBeforeExec(failure) }
             throw error
         }
         pids.add(hostTid: child.pid, vtid: 1, hostTgid: child.pid, vpid: 1)
         if let failure = child.waitUntilReady() {
-            var status: Int32 = 0
-            waitpid(child.pid, &status, 0x4000_0000)  // __WALL: it is our tracee too
+            discard(child)
             return .failedBeforeExec(failure)
         }
         if beforeStart(child.pid) {
@@ -153,6 +136,31 @@ public final class Kernel {
         }
         if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
         return initStatus ?? .signaled(SIGKILL)
+    }
+
+    /// Puts the init in the sandbox's cgroup before it can fork, so that
+    /// every task counts against the pids and memory limits.
+    private func joinCgroup(_ pid: HostTid) throws(Errno) -> Cgroup? {
+        let controllers = (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
+            + (spec.memoryLimit == nil ? [] : [Cgroup.Controller.memory])
+        guard !controllers.isEmpty else { return nil }
+        let group = try Cgroup(path: spec.cgroupPath, controllers: controllers)
+        do {
+            if let limit = spec.pidsLimit { try group.limitPids(limit) }
+            if let limit = spec.memoryLimit { try group.limitMemory(limit) }
+            try group.add(pid)
+        } catch {
+            group.remove()
+            throw error
+        }
+        return group
+    }
+
+    /// Kills a child that will not run, and reaps it (it is our tracee too: __WALL).
+    private func discard(_ child: SpawnedChild) {
+        kill(child.pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(child.pid, &status, 0x4000_0000)
     }
 
     /// Answers one call held by user notification, through the same table.
