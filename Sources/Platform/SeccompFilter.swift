@@ -41,6 +41,11 @@ public struct SeccompProgram: Sendable {
             }
             if rc < 0 { throw Errno(-rc) }
         }
+        return try export(ctx)
+    }
+
+    /// The BPF libseccomp generated for `ctx`.
+    private static func export(_ ctx: UnsafeMutableRawPointer) throws(Errno) -> SeccompProgram {
         var raw: UnsafeMutableRawPointer?
         let count = moat_seccomp_export(ctx, &raw)
         guard count > 0, let raw else { throw Errno(Int32(-count)) }
@@ -72,12 +77,7 @@ public struct SeccompProgram: Sendable {
             }
             if rc < 0 { throw Errno(-rc) }
         }
-        var raw: UnsafeMutableRawPointer?
-        let count = moat_seccomp_export(ctx, &raw)
-        guard count > 0, let raw else { throw Errno(Int32(-count)) }
-        defer { free(raw) }
-        let words = raw.bindMemory(to: UInt64.self, capacity: count)
-        return SeccompProgram(instructions: Array(UnsafeBufferPointer(start: words, count: count)))
+        return try export(ctx)
     }
 
     /// The program for `rules`, from a cache file in `directory` when one

@@ -20,15 +20,8 @@ import Platform
 }
 
 @Suite struct SpecTests {
-    func spec(_ edit: (inout JSON) -> Void = { _ in }) throws(ConfigError) -> Spec {
-        var json = DefaultSpec.json()
-        edit(&json)
-        return try Spec.decode(json)
-    }
-
-    func message(_ edit: (inout JSON) -> Void) -> String? {
-        do { _ = try spec(edit); return nil } catch { return error.message }
-    }
+    func spec(_ edit: (inout JSON) -> Void = { _ in }) throws(ConfigError) -> Spec { try decodeDefault(edit) }
+    func message(_ edit: (inout JSON) -> Void) -> String? { decodeError(edit) }
 
     @Test func defaultSpecIsValid() throws {
         let s = try spec()
@@ -94,15 +87,8 @@ import Platform
 }
 
 @Suite struct LinuxSectionTests {
-    func decode(_ edit: (inout JSON) -> Void) throws(ConfigError) -> Spec {
-        var json = DefaultSpec.json()
-        edit(&json)
-        return try Spec.decode(json)
-    }
-
-    func message(_ edit: (inout JSON) -> Void) -> String? {
-        do { _ = try decode(edit); return nil } catch { return error.message }
-    }
+    func decode(_ edit: (inout JSON) -> Void) throws(ConfigError) -> Spec { try decodeDefault(edit) }
+    func message(_ edit: (inout JSON) -> Void) -> String? { decodeError(edit) }
 
     @Test func sysctlsMustBelongToTheSandboxesNamespaces() throws {
         let spec = try decode { $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("net.ipv4.ip_forward", .string("1")), ("kernel.shmmax", .string("4096"))])) }
@@ -154,4 +140,16 @@ import Platform
         #expect(message { $0 = $0.replacing(path: ["linux", "seccomp"], with: .object([("defaultAction", .string("SCMP_ACT_ALLOW")), ("listenerPath", .string("/x"))])) }
             == "linux.seccomp.listenerPath: is not supported in linux.seccomp")
     }
+}
+
+/// `moat spec`'s default config, changed by `edit`, decoded.
+func decodeDefault(_ edit: (inout JSON) -> Void) throws(ConfigError) -> Spec {
+    var json = DefaultSpec.json()
+    edit(&json)
+    return try Spec.decode(json)
+}
+
+/// The error decoding it gives, if any.
+func decodeError(_ edit: (inout JSON) -> Void) -> String? {
+    do { _ = try decodeDefault(edit); return nil } catch { return error.message }
 }
