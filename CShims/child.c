@@ -15,7 +15,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -258,6 +261,60 @@ static void set_identity(const struct moat_spawn_config *c, int errfd) {
     syscall(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
 }
 
+// process.terminal with a console socket: a pty of the sandbox's own devpts,
+// its master sent to the socket (SCM_RIGHTS, as runc does), its slave the
+// workload's stdio and controlling terminal.
+static void set_up_terminal(const struct moat_spawn_config *c, int console, int errfd) {
+    long master = syscall(SYS_openat, AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 0);
+    int unlock = 0, number = -1;
+    if (syscall(SYS_ioctl, master, TIOCSPTLCK, &unlock) < 0 || syscall(SYS_ioctl, master, TIOCGPTN, &number) < 0)
+        fail(errfd, MOAT_STAGE_TERMINAL, errno, 1);
+    char path[32] = "/dev/pts/";
+    char digits[12];
+    int n = 0, at = 9;
+    do { digits[n++] = (char)('0' + number % 10); number /= 10; } while (number > 0);
+    while (n > 0) path[at++] = digits[--n];
+    path[at] = 0;
+    long slave = syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_NOCTTY);
+    if (slave < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 2);
+    if (c->console_rows && c->console_columns) {
+        struct winsize size = { c->console_rows, c->console_columns, 0, 0 };
+        syscall(SYS_ioctl, slave, TIOCSWINSZ, &size);
+    }
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec io = { path, (size_t)at };
+    struct msghdr msg = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    int fd = (int)master;
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    if (syscall(SYS_sendmsg, console, &msg, 0) < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 3);
+    syscall(SYS_close, master);
+    syscall(SYS_close, console);
+    for (int i = 0; i < 3; i++)
+        if (syscall(SYS_dup2, slave, i) < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 4);
+    if (slave > 2) syscall(SYS_close, slave);
+    if (syscall(SYS_ioctl, 0, TIOCSCTTY, 0) < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 5);
+}
+
+// Connects to the console socket while the host's paths are still reachable.
+static int connect_console(const char *path, int errfd) {
+    long fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 6);
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof address);
+    address.sun_family = AF_UNIX;
+    size_t n = length(path);
+    if (n >= sizeof address.sun_path) fail(errfd, MOAT_STAGE_TERMINAL, ENAMETOOLONG, 6);
+    memcpy(address.sun_path, path, n);
+    if (syscall(SYS_connect, fd, &address, sizeof address) < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 6);
+    return (int)fd;
+}
+
 static void close_all_but(int a, int b, int c) {
     int keep[3] = { a, b, c };
     // Sort the three (some may be -1) and close the gaps between them.
@@ -311,9 +368,14 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     }
 
     // A session of its own, as runc gives a container: the init is its own
-    // session and process-group leader (sid = pgid = 1 inside).
-    syscall(SYS_setsid);
+    // session and process-group leader (sid = pgid = 1 inside). A terminal
+    // without a console socket is the caller's own: stay in its session so
+    // that it remains the workload's controlling terminal.
+    int console = -1;
+    if (!c->terminal || c->console_socket) syscall(SYS_setsid);
+    if (c->terminal && c->console_socket) console = connect_console(c->console_socket, errfd);
     enter_root(c, errfd);
+    if (console >= 0) set_up_terminal(c, console, errfd);
     if (c->hostname && syscall(SYS_sethostname, c->hostname, length(c->hostname)) < 0)
         fail(errfd, MOAT_STAGE_HOSTNAME, errno, -1);
     for (int i = 0; i < c->nrlimits; i++) {

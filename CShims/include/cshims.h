@@ -64,6 +64,9 @@ struct moat_spawn_config {
     const void *filter;               // struct sock_filter[]
     size_t filter_len;                // number of instructions
     int want_listener;                // load with NEW_LISTENER and send the fd back
+    int terminal;                     // process.terminal
+    const char *console_socket;       // with terminal: send the pty master here (runc's protocol); NULL: keep stdio
+    unsigned short console_rows, console_columns;
     const void *extra_filter;         // the config's own seccomp profile, loaded last (may be NULL)
     size_t extra_filter_len;
 };
@@ -73,7 +76,7 @@ struct moat_spawn_config {
 enum moat_child_stage {
     MOAT_STAGE_SYNC = 1, MOAT_STAGE_MOUNT, MOAT_STAGE_DEVICES, MOAT_STAGE_MASK,
     MOAT_STAGE_PIVOT, MOAT_STAGE_HOSTNAME, MOAT_STAGE_RLIMIT, MOAT_STAGE_CAPS,
-    MOAT_STAGE_USER, MOAT_STAGE_CWD, MOAT_STAGE_SECCOMP, MOAT_STAGE_EXEC, MOAT_STAGE_SYSCTL,
+    MOAT_STAGE_USER, MOAT_STAGE_CWD, MOAT_STAGE_SECCOMP, MOAT_STAGE_EXEC, MOAT_STAGE_SYSCTL, MOAT_STAGE_TERMINAL,
 };
 
 struct moat_child_error {

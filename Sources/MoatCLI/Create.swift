@@ -17,17 +17,21 @@ enum Create: Subcommand {
             .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
             .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory."),
             .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
-            .init(long: "console-socket", value: "path", help: "Not supported yet (terminals)."),
+            .init(long: "console-socket", value: "path", help: "With process.terminal: where to send the pty master (runc's protocol)."),
         ],
         positionals: [.init(name: "container-id", help: "Container id.")])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        if arguments.value("console-socket") != nil {
-            throw Failure("--console-socket: terminals are not supported yet")
-        }
         let root = arguments.value("root")!
         let bundle = try loadBundle(arguments.value("bundle")!)
         var sandbox = try bundle.sandbox()
+        // As runc: a detached container's terminal must go to a console socket.
+        switch (bundle.spec.process.terminal, arguments.value("console-socket")) {
+        case (true, nil): throw Failure("process.terminal needs --console-socket with create")
+        case (false, .some): throw Failure("--console-socket needs process.terminal: true")
+        case (true, let socket?): sandbox.child.consoleSocket = socket
+        case (false, nil): break
+        }
         sandbox.filterCacheDirectory = root
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)

@@ -57,6 +57,8 @@ public struct Bundle {
         child.hostname = spec.hostname
         child.sysctls = spec.sysctls.map { (key: $0.0, value: $0.1) }
         child.extraFilter = try spec.seccomp?.program()
+        child.terminal = process.terminal
+        child.consoleSize = process.consoleSize
         child.cwd = process.cwd
         child.argv = process.args
         child.env = process.env

@@ -31,6 +31,14 @@ public struct Spec: Equatable, Sendable {
         public var capabilities = Capabilities()
         public var rlimits: [Rlimit] = []
         public var noNewPrivileges = true
+        public var terminal = false
+        public var consoleSize: (rows: UInt16, columns: UInt16)?
+
+        public static func == (a: Process, b: Process) -> Bool {
+            a.args == b.args && a.env == b.env && a.cwd == b.cwd && a.user == b.user
+                && a.capabilities == b.capabilities && a.rlimits == b.rlimits
+                && a.noNewPrivileges == b.noNewPrivileges && a.terminal == b.terminal
+        }
     }
 
     public struct Mount: Equatable, Sendable {
@@ -189,14 +197,17 @@ public struct Spec: Equatable, Sendable {
         guard field.isPresent else { throw field.error("is required") }
         try field.only(["terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
                         "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"])
-        if try field["terminal"].bool(default: false) {
-            throw field["terminal"].error("terminals are not supported yet (set it to false)")
-        }
         for key in ["apparmorProfile", "selinuxLabel"] where field[key].isNonEmpty {
             throw field[key].error("is not supported (Moat does not use LSMs)")
         }
         if field["oomScoreAdj"].isPresent { throw field["oomScoreAdj"].error("is not supported yet") }
         var process = Process()
+        process.terminal = try field["terminal"].bool(default: false)
+        let size = field["consoleSize"]
+        try size.only(["height", "width"])
+        if size.isPresent {
+            process.consoleSize = (try size["height"].unsigned(UInt16.self), try size["width"].unsigned(UInt16.self))
+        }
         process.args = try field["args"].strings()
         if process.args.isEmpty { throw field["args"].error("must name a program") }
         process.env = try field["env"].strings()

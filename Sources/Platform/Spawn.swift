@@ -66,6 +66,10 @@ public struct ChildSpec: Sendable {
     public var wantListener = false
     /// The config's own seccomp profile, loaded after Moat's.
     public var extraFilter: SeccompProgram?
+    /// process.terminal; with a console socket the child makes a pty and sends its master there.
+    public var terminal = false
+    public var consoleSocket: String?
+    public var consoleSize: (rows: UInt16, columns: UInt16)?
 
     public init(rootfs: String) {
         self.rootfs = rootfs
@@ -75,7 +79,7 @@ public struct ChildSpec: Sendable {
 /// Why the child failed before execve, as it reported through the error pipe.
 public struct ChildFailure: Sendable, Equatable {
     public enum Stage: Int32, Sendable {
-        case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec, sysctl
+        case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec, sysctl, terminal
     }
     public var stage: Stage
     public var errno: Errno
@@ -224,6 +228,10 @@ public enum Spawner {
                         config.filter = program.baseAddress
                         config.filter_len = spec.filter.instructions.count
                         config.want_listener = spec.wantListener ? 1 : 0
+                        config.terminal = spec.terminal ? 1 : 0
+                        config.console_socket = spec.consoleSocket.map { UnsafePointer(strings.copy($0)) }
+                        config.console_rows = spec.consoleSize?.rows ?? 0
+                        config.console_columns = spec.consoleSize?.columns ?? 0
                         config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
                         config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
                         return moat_spawn(&config, &spawned)

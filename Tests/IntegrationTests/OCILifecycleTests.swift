@@ -122,6 +122,11 @@ import Testing
         #expect(state(bundle, "f1") == nil)
         #expect(moat(bundle, ["list", "-q"]).stdout == "")
 
+        let terminal = try fixture.bundle("create-tty", args: ["true"]) { $0.setProcess("terminal", true) }
+        let noSocket = create(terminal, id: "t1")
+        #expect(noSocket.status != 0 && text(noSocket.output).contains("needs --console-socket"))
+        #expect(state(terminal, "t1") == nil)
+
         let good = try fixture.bundle("create-dup", args: ["true"])
         #expect(create(good, id: "d1").status == 0)
         let duplicate = create(good, id: "d1")

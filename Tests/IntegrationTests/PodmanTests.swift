@@ -53,6 +53,11 @@ import Testing
         #expect(run.status == 3, "exit code from the workload: \(run.status) \(run.stderr)")
         #expect(run.lines == ["hello pid=1 6.1.0-moat", "served"], "\(run.stdout) \(run.stderr)")
 
+        // -t: Moat makes the pty in the sandbox's devpts and sends its master to conmon.
+        let terminal = podman(home, ["run", "--rm", "-t", "localhost/moat-busybox", "sh", "-c", "tty; echo pid=$$"])
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        #expect(terminal.stdout == "/dev/pts/0\r\npid=1\r\n", "\(terminal.stdout.debugDescription) \(terminal.stderr)")
+
         let detached = podman(home, ["run", "-d", "localhost/moat-busybox", "sleep", "100"])
         #expect(detached.status == 0, "\(detached.stderr)")
         let id = detached.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

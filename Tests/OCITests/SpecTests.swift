@@ -36,7 +36,7 @@ import Platform
         #expect(message { $0 = $0.replacing(path: ["process", "cwd"], with: .string("tmp")) } == "process.cwd: must be an absolute path")
         #expect(message { $0 = $0.replacing(path: ["root"], with: .object([])) } == "root.path: is required")
         #expect(message { $0 = $0.replacing(path: ["process", "args"], with: .array([])) } == "process.args: must name a program")
-        #expect(message { $0 = $0.replacing(path: ["process", "terminal"], with: .bool(true)) }?.hasPrefix("process.terminal:") == true)
+        #expect(message { $0 = $0.replacing(path: ["process", "consoleSize"], with: .object([("height", .int(-1)), ("width", .int(80))])) }?.hasPrefix("process.consoleSize.height:") == true)
         #expect(message { $0 = $0.replacing(path: ["process", "rlimits"], with: .array([.object([("type", .string("RLIMIT_X")), ("soft", .int(1)), ("hard", .int(1))])])) } == "process.rlimits[0].type: unknown rlimit RLIMIT_X")
         #expect(message { $0 = $0.replacing(path: ["process", "user", "uid"], with: .number("-1")) }?.hasPrefix("process.user.uid:") == true)
         #expect(message { $0 = $0.replacing(path: ["surprise"], with: .bool(true)) } == "surprise: is not supported by Moat")
@@ -45,6 +45,15 @@ import Platform
         #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("shares", .int(1))]))])) } == "linux.resources.cpu: resource limits are not supported yet")
         #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("memory", .object([("limit", .int(1 << 26)), ("reservation", .int(1))]))])) } == "linux.resources.memory.reservation: is not supported yet (only memory.limit)")
         #expect(message { $0 = $0.replacing(path: ["process", "capabilities", "bounding"], with: .array([.string("CAP_NOPE")])) } == "process.capabilities.bounding[0]: unknown capability CAP_NOPE")
+    }
+
+    @Test func terminalAndConsoleSize() throws {
+        let s = try spec {
+            $0 = $0.replacing(path: ["process", "terminal"], with: .bool(true))
+            $0 = $0.replacing(path: ["process", "consoleSize"], with: .object([("height", .int(40)), ("width", .int(120))]))
+        }
+        #expect(s.process.terminal)
+        #expect(s.process.consoleSize?.rows == 40 && s.process.consoleSize?.columns == 120)
     }
 
     @Test func mountOptionsBecomeFlags() throws {
