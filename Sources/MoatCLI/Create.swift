@@ -56,13 +56,20 @@ enum Create: Subcommand {
 
     /// The supervisor process: runs the sandbox, waits for `moat start`,
     /// keeps state.json current and exits with the workload's status.
-    static func supervise(_ sandbox: SandboxSpec, bundle: Bundle, state: ContainerState,
+    /// `startAtOnce` (run -d): no waiting for `moat start`.
+    static func supervise(_ sandbox: SandboxSpec, bundle: Bundle, state: ContainerState, startAtOnce: Bool = false,
                           signalReady: () -> Void) -> Never {
         var control: ControlSocket?
         var created = false
         let code: Int32
         do {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil) { pid in
+                if startAtOnce {
+                    state.running(supervisor: getpid(), initPid: pid)
+                    created = true
+                    signalReady()
+                    return true
+                }
                 do { control = try ControlSocket(directory: state.directory) } catch {
                     report("\(error)")
                     return false

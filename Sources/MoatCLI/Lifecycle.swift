@@ -49,7 +49,7 @@ enum Kill: Subcommand {
         let info = try container(arguments)
         let name = arguments.positionals.count > 1 ? arguments.positionals[1] : "TERM"
         guard let signal = Signals.number(name) else { throw Failure("unknown signal \(name)", code: 1) }
-        guard info.status == "created" || info.status == "running", let initPid = info.initPid else {
+        guard ["created", "running", "paused"].contains(info.status), let initPid = info.initPid else {
             throw Failure("container \(info.id) is \(info.status)", code: 1)
         }
         let targets = arguments.flag("all") ? Signals.processesSharingPidNamespace(with: initPid) : [initPid]
@@ -222,4 +222,36 @@ enum Features: Subcommand {
         writeOut(json.rendered() + "\n")
         return 0
     }
+}
+
+/// pause and resume: every task of the container is put in group-stop
+/// (SIGSTOP, which the init cannot ignore from outside) and continued.
+enum Pause: Subcommand {
+    static let spec = CommandSpec(name: "pause", abstract: "Stop every process of a running container.",
+                                  options: [rootOption], positionals: [idArgument])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        try signalAll(arguments, expecting: "running", signal: SIGSTOP)
+        ContainerInfo.markPaused(root: arguments.value("root")!, id: arguments.positionals[0], true)
+        return 0
+    }
+}
+
+enum Resume: Subcommand {
+    static let spec = CommandSpec(name: "resume", abstract: "Continue a paused container.",
+                                  options: [rootOption], positionals: [idArgument])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        try signalAll(arguments, expecting: "paused", signal: SIGCONT)
+        ContainerInfo.markPaused(root: arguments.value("root")!, id: arguments.positionals[0], false)
+        return 0
+    }
+}
+
+func signalAll(_ arguments: ParsedArguments, expecting status: String, signal: Int32) throws {
+    let info = try container(arguments)
+    guard info.status == status, let initPid = info.initPid else {
+        throw Failure("container \(info.id) is \(info.status), not \(status)", code: 1)
+    }
+    for pid in Signals.processesSharingPidNamespace(with: initPid) { Glibc.kill(pid, signal) }
 }

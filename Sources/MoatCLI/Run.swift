@@ -11,6 +11,9 @@ enum Run: Subcommand {
             .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
             .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory."),
             .init(long: "syscall-report", value: "file", help: "Write trapped-syscall counts for this run as JSON."),
+            .init(long: "detach", short: "d", help: "Return once the container runs; it stays until `moat delete`."),
+            .init(long: "keep", help: "Keep the stopped container (for `moat state`) until `moat delete`."),
+            .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
         ],
         positionals: [.init(name: "container-id", help: "Container id.")])
 
@@ -20,13 +23,40 @@ enum Run: Subcommand {
         var sandbox = try bundle.sandbox()
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)
-        defer { state.remove() }
         sandbox.filterCacheDirectory = root
-        let supervisor = getpid()
-        return try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report")) { pid in
-            state.running(supervisor: supervisor, initPid: pid)
-            return true
+        if arguments.flag("detach") {
+            let outcome: SupervisorProcess.Outcome
+            do {
+                outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor]) { signalReady in
+                    Create.supervise(sandbox, bundle: bundle, state: state, startAtOnce: true, signalReady: signalReady)
+                }
+            } catch {
+                state.remove()
+                throw Failure("cannot start the supervisor: \(error)")
+            }
+            guard case .ready(let supervisor) = outcome else {
+                if case .failed(let code) = outcome { return code }
+                return 125
+            }
+            if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, supervisor) }
+            return 0
         }
+        let supervisor = getpid()
+        if let pidFile = arguments.value("pid-file") {
+            do { try writePidFile(pidFile, supervisor) } catch { state.remove(); throw error }
+        }
+        let code: Int32
+        do {
+            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report")) { pid in
+                state.running(supervisor: supervisor, initPid: pid)
+                return true
+            }
+        } catch {
+            state.remove()
+            throw error
+        }
+        if arguments.flag("keep") { state.stopped(exitCode: code) } else { state.remove() }
+        return code
     }
 }
 

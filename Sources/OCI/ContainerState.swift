@@ -72,7 +72,9 @@ public final class ContainerState {
 
     /// Removes the directory (run without --keep, or a failed create).
     public func remove() {
-        for name in [ContainerState.stateFile, ContainerState.controlSocket, "lock"] { unlink(directory + "/" + name) }
+        for name in [ContainerState.stateFile, ContainerState.controlSocket, ContainerInfo.pausedMarker, "lock"] {
+            unlink(directory + "/" + name)
+        }
         rmdir(directory)
         close(lockFD)
     }
@@ -146,10 +148,19 @@ public struct ContainerInfo: Sendable {
             for (key, value) in members { if case .string(let text) = value { annotations.append((key, text)) } }
         }
         // A supervisor that died without writing "stopped" leaves a stopped container.
-        let recorded = string("status") ?? "stopped"
+        var recorded = string("status") ?? "stopped"
+        if recorded == "running" && access(directory + "/" + pausedMarker, F_OK) == 0 { recorded = "paused" }
         return ContainerInfo(id: id, directory: directory, status: supervised ? recorded : "stopped",
                              pid: int("pid"), initPid: int("initPid"), bundle: string("bundle") ?? "",
                              exitCode: int("exitCode"), annotations: annotations, supervised: supervised)
+    }
+
+    static let pausedMarker = "paused"
+
+    /// pause/resume record themselves next to state.json (the supervisor owns that file).
+    public static func markPaused(root: String, id: String, _ paused: Bool) {
+        let path = root + "/" + id + "/" + pausedMarker
+        if paused { close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)) } else { unlink(path) }
     }
 
     /// Every container under `root`, by id.
@@ -176,7 +187,8 @@ public struct ContainerInfo: Sendable {
 
     /// Removes a stopped container's directory.
     public func remove() {
-        for name in [ContainerState.stateFile, ContainerState.stateFile + ".tmp", ContainerState.controlSocket, "lock"] {
+        for name in [ContainerState.stateFile, ContainerState.stateFile + ".tmp", ContainerState.controlSocket,
+                     ContainerInfo.pausedMarker, "lock"] {
             unlink(directory + "/" + name)
         }
         rmdir(directory)

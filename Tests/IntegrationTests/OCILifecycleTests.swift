@@ -102,6 +102,53 @@ import Testing
         #expect(moat(bundle, ["kill", "k3", "BOGUS"]).status != 0)
     }
 
+    @Test func pauseAndResume() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let out = fixture.scratch("pause-out")
+        let bundle = try fixture.bundle("pause", args: ["ticker", "/out/ticks"]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/out", "type": "bind", "source": out.path, "options": ["rbind", "rw"]])
+            config["mounts"] = mounts
+        }
+        let ticks = out.appendingPathComponent("ticks")
+        func size() -> Int { (try? Data(contentsOf: ticks).count) ?? 0 }
+        #expect(create(bundle, id: "p1").status == 0)
+        #expect(moat(bundle, ["pause", "p1"]).status != 0, "only a running container pauses")
+        #expect(moat(bundle, ["start", "p1"]).status == 0)
+        #expect(eventually { size() > 0 })
+        #expect(moat(bundle, ["pause", "p1"]).status == 0)
+        #expect(state(bundle, "p1")?["status"] as? String == "paused")
+        usleep(200_000)
+        let frozen = size()
+        usleep(300_000)
+        #expect(size() == frozen, "no progress while paused")
+        #expect(moat(bundle, ["resume", "p1"]).status == 0)
+        #expect(state(bundle, "p1")?["status"] as? String == "running")
+        #expect(eventually { size() > frozen })
+        #expect(moat(bundle, ["delete", "--force", "p1"]).status == 0)
+    }
+
+    @Test func runDetachedAndKept() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("run-d", args: ["sh", "-c", "sleep 0.3; exit 4"])
+        let pidFile = bundle.appendingPathComponent("pid")
+        let output = bundle.appendingPathComponent("out")
+        let started = Command.run("/bin/sh", ["-c", "'\(fixture.moat)' run -d --root '\(root(bundle))' --bundle '\(bundle.path)' --pid-file '\(pidFile.path)' r1 >'\(output.path)' 2>&1"])
+        #expect(started.status == 0, "\(text(output))")
+        #expect(state(bundle, "r1")?["status"] as? String == "running")
+        #expect((state(bundle, "r1")?["pid"] as? NSNumber)?.int32Value == Int32(text(pidFile)))
+        #expect(eventually { state(bundle, "r1")?["status"] as? String == "stopped" })
+        #expect(moat(bundle, ["delete", "r1"]).status == 0)
+
+        let keptRun = Command.run(fixture.moat, ["run", "--keep", "--root", root(bundle), "--bundle", bundle.path, "r3"])
+        #expect(keptRun.status == 4)
+        #expect(state(bundle, "r3")?["status"] as? String == "stopped")
+        #expect(moat(bundle, ["delete", "r3"]).status == 0)
+        let plain = Command.run(fixture.moat, ["run", "--root", root(bundle), "--bundle", bundle.path, "r4"])
+        #expect(plain.status == 4)
+        #expect(state(bundle, "r4") == nil, "run without --keep leaves nothing")
+    }
+
     @Test func featuresDescribeTheRuntime() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = Command.run(fixture.moat, ["features"])
