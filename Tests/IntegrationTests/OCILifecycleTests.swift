@@ -96,6 +96,10 @@ import Testing
             return listed?.count == 2 && listed?.contains(Int(pid)) == false
         })
         #expect(moat(bundle, ["ps", "k3"]).stdout.contains("sleep"))
+        let stats = try JSONSerialization.jsonObject(with: Data(moat(bundle, ["events", "--stats", "k3"]).stdout.utf8)) as? [String: Any]
+        let data = stats?["data"] as? [String: Any]
+        #expect((data?["pids"] as? [String: Any])?["current"] as? Int == 2)
+        #expect((((data?["memory"] as? [String: Any])?["usage"] as? [String: Any])?["usage"] as? Int ?? 0) > 0)
         #expect(moat(bundle, ["delete", "--force", "k3"]).status == 0)
         #expect(state(bundle, "k3") == nil)
         #expect(eventually { isGone(pid) })
