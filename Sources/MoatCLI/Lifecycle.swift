@@ -229,31 +229,28 @@ enum Features: Subcommand {
 enum Pause: Subcommand {
     static let spec = CommandSpec(name: "pause", abstract: "Stop every process of a running container.",
                                   options: [rootOption], positionals: [idArgument])
-
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        try signalAll(arguments, expecting: "running", signal: SIGSTOP)
-        ContainerInfo.markPaused(root: arguments.value("root")!, id: arguments.positionals[0], true)
-        return 0
+        try signalAll(arguments, from: "running", signal: SIGSTOP, paused: true)
     }
 }
 
 enum Resume: Subcommand {
     static let spec = CommandSpec(name: "resume", abstract: "Continue a paused container.",
                                   options: [rootOption], positionals: [idArgument])
-
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        try signalAll(arguments, expecting: "paused", signal: SIGCONT)
-        ContainerInfo.markPaused(root: arguments.value("root")!, id: arguments.positionals[0], false)
-        return 0
+        try signalAll(arguments, from: "paused", signal: SIGCONT, paused: false)
     }
 }
 
-func signalAll(_ arguments: ParsedArguments, expecting status: String, signal: Int32) throws {
+/// Signals every process of a container in state `status`, then records whether it is paused.
+func signalAll(_ arguments: ParsedArguments, from status: String, signal: Int32, paused: Bool) throws -> Int32 {
     let info = try container(arguments)
     guard info.status == status, let initPid = info.initPid else {
         throw Failure("container \(info.id) is \(info.status), not \(status)", code: 1)
     }
     for pid in Signals.processesSharingPidNamespace(with: initPid) { Glibc.kill(pid, signal) }
+    ContainerInfo.markPaused(root: arguments.value("root")!, id: info.id, paused)
+    return 0
 }
 
 /// `events`: resource statistics of a container, once (--stats) or every
