@@ -61,9 +61,17 @@ enum Create: Subcommand {
                           signalReady: () -> Void) -> Never {
         var control: ControlSocket?
         var created = false
-        let code: Int32
+        var code: Int32
+        let hooks = bundle.spec.hooks
         do {
-            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil) { pid in
+            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil, beforeStart: { pid in
+                do {
+                    try Hooks.run(hooks.prestart, kind: "prestart", state: state.hookState(status: "creating", initPid: pid))
+                    try Hooks.run(hooks.createRuntime, kind: "createRuntime", state: state.hookState(status: "creating", initPid: pid))
+                } catch {
+                    report("\(error)")
+                    return false
+                }
                 if startAtOnce {
                     state.running(supervisor: getpid(), initPid: pid)
                     created = true
@@ -81,7 +89,10 @@ enum Create: Subcommand {
                 control = nil
                 state.running(supervisor: getpid(), initPid: pid)
                 return true
-            }
+            }, afterStart: { pid in
+                runWarning(hooks.poststart, "poststart", state.hookState(status: "running", initPid: pid))
+            })
+            if !created { code = 125 }  // a prestart or createRuntime hook failed
         } catch let failure as Failure {
             report(failure.message)
             code = failure.code

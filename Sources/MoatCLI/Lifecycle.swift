@@ -82,6 +82,10 @@ enum Delete: Subcommand {
             info = try container(arguments)
         }
         guard !info.supervised else { throw Failure("container \(info.id): its supervisor did not exit", code: 1) }
+        // poststop hooks come from the bundle the container was made from.
+        if let bundle = try? Bundle(directory: info.bundle) {
+            runWarning(bundle.spec.hooks.poststop, "poststop", info.specState)
+        }
         info.remove()
         return 0
     }
@@ -196,7 +200,7 @@ enum Features: Subcommand {
         let json = JSON.object([
             ("ociVersionMin", .string("1.0.0")),
             ("ociVersionMax", .string("1.2.0")),
-            ("hooks", .array([])),
+            ("hooks", strings(["prestart", "createRuntime", "poststart", "poststop"])),
             ("mountOptions", strings(["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
                                       "sync", "async", "dirsync", "noatime", "atime", "nodiratime", "diratime",
                                       "relatime", "norelatime", "strictatime", "nostrictatime", "private", "rprivate",

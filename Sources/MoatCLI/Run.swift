@@ -45,19 +45,45 @@ enum Run: Subcommand {
         if let pidFile = arguments.value("pid-file") {
             do { try writePidFile(pidFile, supervisor) } catch { state.remove(); throw error }
         }
-        let code: Int32
+        var code: Int32
+        var hookFailure: String?
+        let hooks = bundle.spec.hooks
         do {
-            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report")) { pid in
+            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
+                                  beforeStart: { pid in
+                do {
+                    try Hooks.run(hooks.prestart, kind: "prestart", state: state.hookState(status: "created", initPid: pid))
+                    try Hooks.run(hooks.createRuntime, kind: "createRuntime", state: state.hookState(status: "created", initPid: pid))
+                } catch {
+                    hookFailure = "\(error)"
+                    return false
+                }
                 state.running(supervisor: supervisor, initPid: pid)
                 return true
-            }
+            }, afterStart: { pid in
+                runWarning(hooks.poststart, "poststart", state.hookState(status: "running", initPid: pid))
+            })
         } catch {
             state.remove()
             throw error
         }
-        if arguments.flag("keep") { state.stopped(exitCode: code) } else { state.remove() }
+        if let hookFailure {
+            report(hookFailure)
+            code = 125
+        }
+        if arguments.flag("keep") {
+            state.stopped(exitCode: code)
+        } else {
+            runWarning(hooks.poststop, "poststop", state.hookState(status: "stopped", initPid: nil))
+            state.remove()
+        }
         return code
     }
+}
+
+/// poststart and poststop failures are reported, not fatal (as runc).
+func runWarning(_ hooks: [Hooks.Hook], _ kind: String, _ state: JSON) {
+    do { try Hooks.run(hooks, kind: kind, state: state) } catch { report("\(error)") }
 }
 
 func loadBundle(_ directory: String) throws -> Bundle {
@@ -65,16 +91,17 @@ func loadBundle(_ directory: String) throws -> Bundle {
 }
 
 /// Runs a sandbox to completion on this thread and returns the exit code.
-/// `beforeStart` sees the workload's init once it is set up; false kills it.
+/// `beforeStart` sees the workload's init once it is set up (false kills
+/// it); `afterStart` once it may run.
 func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?,
-                beforeStart: (HostTid) -> Bool = { _ in true }) throws -> Int32 {
+                beforeStart: (HostTid) -> Bool = { _ in true }, afterStart: (HostTid) -> Void = { _ in }) throws -> Int32 {
     let kernel = Kernel(sandbox)
     let status: ExitStatus
     do {
-        status = try kernel.run { pid in
+        status = try kernel.run(beforeStart: { pid in
             SignalForwarding.forward(to: pid)
             return beforeStart(pid)
-        }
+        }, afterStart: afterStart)
     } catch {
         throw Failure("cannot start the sandbox: \(error)")
     }

@@ -68,6 +68,16 @@ public final class ContainerState {
         write(status: "running")
     }
 
+    /// The state hooks read on stdin: `pid` is the workload's init, whose
+    /// namespaces a hook may enter (a supervisor's pid would be the host's).
+    public func hookState(status: String, initPid: pid_t?) -> JSON {
+        var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)), ("status", .string(status))]
+        if let initPid { members.append(("pid", .int(initPid))) }
+        members.append(("bundle", .string(bundle)))
+        if !annotations.isEmpty { members.append(("annotations", .object(annotations.map { ($0.0, .string($0.1)) }))) }
+        return .object(members)
+    }
+
     public func stopped(exitCode: Int32) { write(status: "stopped", exitCode: exitCode) }
 
     /// Removes the directory (run without --keep, or a failed create).

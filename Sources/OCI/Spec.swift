@@ -73,6 +73,7 @@ public struct Spec: Equatable, Sendable {
     public var cgroupsPath: String? = nil
     /// linux.seccomp, loaded after Moat's own filter.
     public var seccomp: SeccompProfile? = nil
+    public var hooks = Hooks()
 
     public static func == (a: Spec, b: Spec) -> Bool {
         a.ociVersion == b.ociVersion && a.process == b.process && a.rootPath == b.rootPath
@@ -111,7 +112,6 @@ public struct Spec: Equatable, Sendable {
         guard case .object? = root.value else { throw ConfigError("config.json: must be a JSON object") }
         try root.only(["ociVersion", "process", "root", "hostname", "domainname", "mounts", "linux",
                        "annotations", "hooks"])
-        if root["hooks"].isNonEmpty { throw root["hooks"].error("hooks are not supported yet") }
         let version = try root["ociVersion"].string()
         guard version.hasPrefix("1.") else { throw root["ociVersion"].error("\(version) is not a 1.x runtime-spec version") }
 
@@ -190,7 +190,7 @@ public struct Spec: Equatable, Sendable {
             maskedPaths: try linux["maskedPaths"].strings(), readonlyPaths: try linux["readonlyPaths"].strings(),
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
             annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, memoryLimit: memoryLimit, cgroupsPath: cgroupsPath,
-            seccomp: try SeccompProfile.decode(linux["seccomp"]))
+            seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]))
     }
 
     static func decodeProcess(_ field: Field) throws(ConfigError) -> Process {

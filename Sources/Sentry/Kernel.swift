@@ -70,7 +70,8 @@ public final class Kernel {
     /// `beforeStart` runs once the init is set up and seized, before it may
     /// exec (the CLI forwards signals to it, `create` waits for `start`); it
     /// returns false to kill the workload instead of starting it.
-    public func run(beforeStart: (HostTid) -> Bool = { _ in true }) throws(Errno) -> ExitStatus {
+    public func run(beforeStart: (HostTid) -> Bool = { _ in true },
+                    afterStart: (HostTid) -> Void = { _ in }) throws(Errno) -> ExitStatus {
         spec.child.filter = try table.program(notify: spec.useNotifications, cacheDirectory: spec.filterCacheDirectory)
         spec.child.wantListener = spec.useNotifications
         let events = try EventLoop(tracer: tracer)
@@ -98,6 +99,7 @@ public final class Kernel {
         }
         if beforeStart(child.pid) {
             child.release()
+            afterStart(child.pid)
         } else {
             kill(child.pid, SIGKILL)
         }

@@ -153,6 +153,42 @@ import Testing
         #expect(state(bundle, "r4") == nil, "run without --keep leaves nothing")
     }
 
+    @Test func hooksRunWithTheStateOnStdin() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let out = fixture.scratch("hooks-out")
+        func hook(_ name: String) -> [String: Any] {
+            ["path": "/bin/sh", "args": ["sh", "-c", "cat > \(out.path)/\(name).json"]]
+        }
+        let bundle = try fixture.bundle("hooks", args: ["true"]) { config in
+            config["hooks"] = ["prestart": [hook("prestart")], "createRuntime": [hook("createRuntime")],
+                               "poststart": [hook("poststart")], "poststop": [hook("poststop")]]
+        }
+        let result = fixture.run(bundle, id: "h1")
+        #expect(result.status == 0, "\(result.stderr)")
+        for name in ["prestart", "createRuntime", "poststart", "poststop"] {
+            let data = try Data(contentsOf: out.appendingPathComponent("\(name).json"))
+            let state = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            #expect(state?["id"] as? String == "h1", "\(name)")
+            #expect(state?["bundle"] as? String == bundle.path, "\(name)")
+        }
+        // The pid a hook gets is the workload's, in whose namespaces it can act.
+        let prestart = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("prestart.json"))) as? [String: Any]
+        #expect((prestart?["pid"] as? Int ?? 0) > 0)
+
+        let failing = try fixture.bundle("hooks-fail", args: ["sh", "-c", "echo should not run"]) { config in
+            config["hooks"] = ["createRuntime": [["path": "/bin/sh", "args": ["sh", "-c", "exit 3"]]]]
+        }
+        let refused = fixture.run(failing, id: "h2")
+        #expect(refused.status == 125)
+        #expect(refused.stderr.contains("hooks.createRuntime[0] /bin/sh: exited with 3"), "\(refused.stderr)")
+        #expect(!refused.stdout.contains("should not run"))
+
+        let inside = try fixture.bundle("hooks-inside", args: ["true"]) { config in
+            config["hooks"] = ["createContainer": [["path": "/bin/true"]]]
+        }
+        #expect(fixture.run(inside).stderr.contains("hooks.createContainer: hooks that run inside the container are not supported yet"))
+    }
+
     @Test func featuresDescribeTheRuntime() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = Command.run(fixture.moat, ["features"])
@@ -161,7 +197,7 @@ import Testing
         let linux = try #require(json["linux"] as? [String: Any])
         #expect((linux["namespaces"] as? [String])?.contains("pid") == true)
         #expect((linux["seccomp"] as? [String: Any])?["enabled"] as? Bool == true)
-        #expect((json["hooks"] as? [String])?.isEmpty == true, "no hooks are supported yet")
+        #expect(json["hooks"] as? [String] == ["prestart", "createRuntime", "poststart", "poststop"])
     }
 
     @Test func createFailuresLeaveNothing() throws {
