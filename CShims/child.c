@@ -21,6 +21,8 @@
 #include <termios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <stdio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -34,7 +36,7 @@ struct kernel_sigaction {
     uint64_t mask;
 };
 
-static void fail(int fd, int stage, int err, int index) {
+__attribute__((noreturn)) static void fail(int fd, int stage, int err, int index) {
     struct moat_child_error report = { stage, err, index };
     syscall(SYS_write, fd, &report, sizeof report);
     syscall(SYS_exit_group, stage == MOAT_STAGE_EXEC ? (err == ENOENT ? 127 : 126) : 125);
@@ -347,6 +349,9 @@ static void send_listener(int sock, int listener, int errfd) {
     syscall(SYS_close, sock);
 }
 
+static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock)
+    __attribute__((noreturn));
+
 static void child(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock) {
     // If the supervisor dies before it has seized us, do not live on.
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -378,6 +383,12 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     if (console >= 0) set_up_terminal(c, console, errfd);
     if (c->hostname && syscall(SYS_sethostname, c->hostname, length(c->hostname)) < 0)
         fail(errfd, MOAT_STAGE_HOSTNAME, errno, -1);
+    finish_and_exec(c, errfd, releasefd, listener_sock);
+}
+
+// The part every workload process shares, new sandbox or joined one: limits,
+// credentials, cwd, fds, the ready report and release, then filters and execve.
+static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock) {
     for (int i = 0; i < c->nrlimits; i++) {
         struct { uint64_t cur, max; } limit = { c->rlimits[i].soft, c->rlimits[i].hard };
         if (syscall(SYS_prlimit64, 0, c->rlimits[i].resource, &limit, NULL) < 0)
@@ -454,5 +465,76 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
     out->error_fd = errpipe[0];
     out->release_fd = releasepipe[1];
     out->listener_socket = sockets[0];
+    return 0;
+}
+
+// A process that joins a running sandbox (`moat exec`): an intermediate child
+// enters the init's namespaces (the mount namespace last: it also moves root
+// and cwd into the sandbox), then clones the real child with CLONE_PARENT so
+// that it is the supervisor's child, inside the sandbox's pid namespace.
+static void joined_child(const struct moat_spawn_config *c, int errfd, int releasefd, const int stdio[3]) {
+    syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    reset_signals();
+    syscall(SYS_setsid);
+    for (int i = 0; i < 3; i++)
+        if (syscall(SYS_dup2, stdio[i], i) < 0) fail(errfd, MOAT_STAGE_SYNC, errno, i);
+    finish_and_exec(c, errfd, releasefd, -1);
+}
+
+int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, const int stdio[3], struct moat_spawned *out) {
+    static const char *const names[] = { "ipc", "uts", "net", "cgroup", "pid", "mnt" };
+    int ns[6];
+    for (int i = 0; i < 6; i++) {
+        char path[64];
+        int n = snprintf(path, sizeof path, "/proc/%d/ns/%s", init, names[i]);
+        if (n <= 0) return -EINVAL;
+        ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns[i] < 0) {
+            int err = errno;
+            for (int j = 0; j < i; j++) close(ns[j]);
+            return -err;
+        }
+    }
+    int errpipe[2], releasepipe[2], pidpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) < 0) return -errno;
+    if (pipe2(releasepipe, O_CLOEXEC) < 0 || pipe2(pidpipe, O_CLOEXEC) < 0) return -errno;
+    long middle = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (middle == 0) {
+        for (int i = 0; i < 6; i++)
+            if (syscall(SYS_setns, ns[i], 0) < 0) fail(errpipe[1], MOAT_STAGE_PIVOT, errno, i);
+        long pid = syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
+        if (pid == 0) {
+            syscall(SYS_close, errpipe[0]);
+            syscall(SYS_close, releasepipe[1]);
+            syscall(SYS_close, pidpipe[0]);
+            syscall(SYS_close, pidpipe[1]);
+            joined_child(config, errpipe[1], releasepipe[0], stdio);
+        }
+        int32_t reported = (int32_t)(pid < 0 ? -errno : pid);
+        syscall(SYS_write, pidpipe[1], &reported, sizeof reported);
+        syscall(SYS_exit_group, 0);
+    }
+    int err = errno;
+    for (int i = 0; i < 6; i++) close(ns[i]);
+    close(errpipe[1]);
+    close(releasepipe[0]);
+    close(pidpipe[1]);
+    int32_t pid = -ECHILD;
+    if (middle > 0) {
+        if (read(pidpipe[0], &pid, sizeof pid) != sizeof pid) pid = -ECHILD;
+        waitpid((pid_t)middle, NULL, 0);
+    } else {
+        pid = -err;
+    }
+    close(pidpipe[0]);
+    if (pid < 0) {
+        close(errpipe[0]);
+        close(releasepipe[1]);
+        return pid;
+    }
+    out->pid = pid;
+    out->error_fd = errpipe[0];
+    out->release_fd = releasepipe[1];
+    out->listener_socket = -1;
     return 0;
 }

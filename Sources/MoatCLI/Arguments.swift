@@ -88,6 +88,7 @@ struct CommandSpec {
                     throw UsageError("--\(option.long) needs a value", command: self)
                 }
                 parsed.values[option.long] = value
+                parsed.lists[option.long, default: []].append(value)
             }
         }
         return try finish(parsed)
@@ -108,6 +109,8 @@ struct CommandSpec {
 
 struct ParsedArguments {
     var values: [String: String] = [:]
+    /// Every value of options given more than once (--env A --env B).
+    var lists: [String: [String]] = [:]
     var flags: Set<String> = []
     var positionals: [String] = []
 

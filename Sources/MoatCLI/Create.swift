@@ -59,12 +59,18 @@ enum Create: Subcommand {
     /// `startAtOnce` (run -d): no waiting for `moat start`.
     static func supervise(_ sandbox: SandboxSpec, bundle: Bundle, state: ContainerState, startAtOnce: Bool = false,
                           signalReady: () -> Void) -> Never {
-        var control: ControlSocket?
         var created = false
         var code: Int32
         let hooks = bundle.spec.hooks
+        let control: ControlSocket
+        do { control = try ControlSocket(directory: state.directory) } catch {
+            report("\(error)")
+            state.remove()
+            exit(125)
+        }
         do {
-            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil, beforeStart: { pid in
+            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil, control: control,
+                                  beforeStart: { pid in
                 do {
                     try Hooks.run(hooks.prestart, kind: "prestart", state: state.hookState(status: "creating", initPid: pid))
                     try Hooks.run(hooks.createRuntime, kind: "createRuntime", state: state.hookState(status: "creating", initPid: pid))
@@ -78,15 +84,10 @@ enum Create: Subcommand {
                     signalReady()
                     return true
                 }
-                do { control = try ControlSocket(directory: state.directory) } catch {
-                    report("\(error)")
-                    return false
-                }
                 state.created(supervisor: getpid(), initPid: pid)
                 created = true
                 signalReady()
-                guard control?.awaitStart(whileAlive: pid) == true else { return false }
-                control = nil
+                guard control.awaitStart(whileAlive: pid) else { return false }
                 state.running(supervisor: getpid(), initPid: pid)
                 return true
             }, afterStart: { pid in

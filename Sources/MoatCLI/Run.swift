@@ -48,9 +48,15 @@ enum Run: Subcommand {
         var code: Int32
         var hookFailure: String?
         let hooks = bundle.spec.hooks
+        // `moat exec` reaches the sandbox through the supervisor's control socket.
+        let control: ControlSocket
+        do { control = try ControlSocket(directory: state.directory) } catch {
+            state.remove()
+            throw Failure("\(error)")
+        }
         do {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
-                                  beforeStart: { pid in
+                                  control: control, beforeStart: { pid in
                 do {
                     try Hooks.run(hooks.prestart, kind: "prestart", state: state.hookState(status: "created", initPid: pid))
                     try Hooks.run(hooks.createRuntime, kind: "createRuntime", state: state.hookState(status: "created", initPid: pid))
@@ -93,7 +99,7 @@ func loadBundle(_ directory: String) throws -> Bundle {
 /// Runs a sandbox to completion on this thread and returns the exit code.
 /// `beforeStart` sees the workload's init once it is set up (false kills
 /// it); `afterStart` once it may run.
-func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?,
+func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?, control: ControlSocket? = nil,
                 beforeStart: (HostTid) -> Bool = { _ in true }, afterStart: (HostTid) -> Void = { _ in }) throws -> Int32 {
     let kernel = Kernel(sandbox)
     let status: ExitStatus
@@ -101,7 +107,8 @@ func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?,
         status = try kernel.run(beforeStart: { pid in
             SignalForwarding.forward(to: pid)
             return beforeStart(pid)
-        }, afterStart: afterStart)
+        }, afterStart: afterStart,
+        watch: control.map { ($0.descriptor, controlHandler($0, sandbox, program: program)) })
     } catch {
         throw Failure("cannot start the sandbox: \(error)")
     }

@@ -103,7 +103,7 @@ public struct Bundle {
     }
 
     /// Like a shell: a name with a slash is used as is, others are looked up in PATH.
-    static func executableCandidates(_ program: String, env: [String]) -> [String] {
+    public static func executableCandidates(_ program: String, env: [String]) -> [String] {
         if program.contains("/") { return [program] }
         let path = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

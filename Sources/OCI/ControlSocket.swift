@@ -32,6 +32,39 @@ public final class ControlSocket {
         unlink(path)
     }
 
+    public var descriptor: Int32 { fd }
+
+    /// One request: a line of text, and up to three fds passed with it.
+    public final class Request {
+        public let client: Int32
+        public let text: String
+        public let fds: [Int32]
+
+        init(client: Int32, text: String, fds: [Int32]) {
+            self.client = client
+            self.text = text
+            self.fds = fds
+        }
+
+        public func reply(_ line: String) {
+            _ = line.withCString { write(client, $0, strlen($0)) }
+        }
+
+        public func closeReceivedFDs() { fds.forEach { close($0) } }
+        public func finish() { close(client) }
+    }
+
+    /// Accepts one connection and reads its request.
+    public func accept() -> Request? {
+        let client = Glibc.accept(fd, nil, nil)
+        guard client >= 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var fds: [Int32] = [-1, -1, -1]
+        let n = buffer.withUnsafeMutableBytes { moat_receive_with_fds(client, $0.baseAddress, $0.count, &fds) }
+        guard n > 0 else { close(client); return nil }
+        return Request(client: client, text: String(decoding: buffer[..<n], as: UTF8.self), fds: fds.filter { $0 >= 0 })
+    }
+
     /// Waits for a "start" request; false when `pid` exits first (killed
     /// while created). Answers the requester once the decision is made.
     public func awaitStart(whileAlive pid: HostTid) -> Bool {
@@ -41,40 +74,53 @@ public final class ControlSocket {
             let fds: [Int32] = pidfd >= 0 ? [fd, pidfd] : [fd]
             let ready = moat_poll_readable(fds, Int32(fds.count), -1)
             if ready & 2 != 0 { return false }
-            guard ready & 1 != 0 else { continue }
-            let client = accept(fd, nil, nil)
-            guard client >= 0 else { continue }
-            var buffer = [UInt8](repeating: 0, count: 16)
-            let n = read(client, &buffer, buffer.count)
-            if n > 0, String(decoding: buffer[..<n], as: UTF8.self).hasPrefix("start") {
-                _ = "ok\n".withCString { write(client, $0, 3) }
-                close(client)
+            guard ready & 1 != 0, let request = accept() else { continue }
+            defer { request.closeReceivedFDs(); request.finish() }
+            if request.text.hasPrefix("start") {
+                request.reply("ok\n")
                 return true
             }
-            _ = "unknown request\n".withCString { write(client, $0, strlen($0)) }
-            close(client)
+            request.reply("error the container is not started yet\n")
         }
+    }
+
+    /// Connects to a supervisor, sends `text` with `fds`, and returns the
+    /// connection for reading its answers.
+    public static func send(directory: String, _ text: String, fds: [Int32] = []) throws(ConfigError) -> Int32 {
+        let path = directory + "/" + ContainerState.controlSocket
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ConfigError("control socket: \(Errno.current)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        guard fill(&address, path) else { close(fd); throw ConfigError("\(path): path too long") }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw ConfigError("cannot reach the container's supervisor: \(Errno.current)")
+        }
+        let sent = Array(text.utf8).withUnsafeBytes { moat_send_with_fds(fd, $0.baseAddress, $0.count, fds, Int32(fds.count)) }
+        guard sent > 0 else { close(fd); throw ConfigError("control socket: \(Errno(Int32(-sent)))") }
+        return fd
+    }
+
+    /// Reads one line from a connection (nil at end).
+    public static func readLine(_ fd: Int32) -> String? {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1 {
+            if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+        return line.isEmpty ? nil : String(decoding: line, as: UTF8.self)
     }
 
     /// Sends "start" to a supervisor and waits for its answer.
     public static func requestStart(directory: String) throws(ConfigError) {
-        let path = directory + "/" + ContainerState.controlSocket
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ConfigError("control socket: \(Errno.current)") }
+        let fd = try send(directory: directory, "start\n")
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        guard fill(&address, path) else { throw ConfigError("\(path): path too long") }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { throw ConfigError("cannot reach the container's supervisor: \(Errno.current)") }
-        _ = "start\n".withCString { write(fd, $0, 6) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = read(fd, &buffer, buffer.count)
-        guard n > 0, String(decoding: buffer[..<n], as: UTF8.self).hasPrefix("ok") else {
-            throw ConfigError("the container's supervisor did not start it")
-        }
+        guard readLine(fd) == "ok" else { throw ConfigError("the container's supervisor did not start it") }
     }
 
     static func fill(_ address: inout sockaddr_un, _ path: String) -> Bool {

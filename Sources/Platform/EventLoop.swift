@@ -5,6 +5,8 @@ import Glibc
 public enum Event: Sendable {
     case stop(Stop)
     case notification(Notification)
+    /// `watchedFD` is readable (the supervisor's control socket).
+    case watched
 }
 
 /// Waits for ptrace events and user notifications together, on the tracing
@@ -29,6 +31,9 @@ public final class EventLoop {
 
     /// The child will send its seccomp listener on `socket`.
     public func expectListener(on socket: Int32) { listenerSocket = socket }
+
+    /// A further fd to wait on; `next()` returns `.watched` when it is readable.
+    public var watchedFD: Int32?
 
     deinit {
         close(sigchld)
@@ -61,15 +66,17 @@ public final class EventLoop {
                 spinNext = false
             }
             let waitOn = listener?.fd ?? listenerSocket
-            let fds: [Int32] = waitOn.map { [sigchld, $0] } ?? [sigchld]
+            let fds: [Int32] = [sigchld, waitOn ?? -1, watchedFD ?? -1]
             let ready = moat_poll_readable(fds, Int32(fds.count), -1)
             if ready & 1 != 0 { moat_drain_fd(sigchld) }
-            guard ready & 2 != 0 else { continue }
-            if let socket = listenerSocket {
-                acceptListener(socket)
-            } else if let listener, let n = listener.receive() {
-                return .notification(n)
+            if ready & 2 != 0 {
+                if let socket = listenerSocket {
+                    acceptListener(socket)
+                } else if let listener, let n = listener.receive() {
+                    return .notification(n)
+                }
             }
+            if ready & 4 != 0 { return .watched }
         }
     }
 

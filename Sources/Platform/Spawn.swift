@@ -169,6 +169,20 @@ public enum Spawner {
 
     /// Clones the child into its namespaces; it waits for `release()`.
     public static func spawn(_ spec: ChildSpec) throws(Errno) -> SpawnedChild {
+        try spawn(spec) { moat_spawn($0, $1) }
+    }
+
+    /// A process joining the running sandbox of `initPid` (its namespaces and
+    /// root), with `stdio` as fds 0-2; it waits for `release()`.
+    public static func spawnJoined(_ spec: ChildSpec, initPid: HostTid, stdio: [Int32]) throws(Errno) -> SpawnedChild {
+        try stdio.withUnsafeBufferPointer { fds throws(Errno) in
+            try spawn(spec) { moat_spawn_joined($0, initPid, fds.baseAddress, $1) }
+        }
+    }
+
+    private static func spawn(_ spec: ChildSpec,
+                              _ call: (UnsafePointer<moat_spawn_config>, UnsafeMutablePointer<moat_spawned>) -> Int32)
+        throws(Errno) -> SpawnedChild {
         let strings = CStrings()
         let mounts = spec.mounts.map { m in
             moat_mount(kind: m.kind == .bind ? Int32(MOAT_MOUNT_BIND.rawValue) : Int32(MOAT_MOUNT_FS.rawValue),
@@ -234,7 +248,7 @@ public enum Spawner {
                         config.console_columns = spec.consoleSize?.columns ?? 0
                         config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
                         config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
-                        return moat_spawn(&config, &spawned)
+                        return call(&config, &spawned)
                     }
                     }
                 }
@@ -242,7 +256,7 @@ public enum Spawner {
         }
         if rc < 0 { throw Errno(-rc) }
         return SpawnedChild(pid: spawned.pid, errorFD: spawned.error_fd, releaseFD: spawned.release_fd,
-                            listenerSocket: spec.wantListener ? spawned.listener_socket : nil)
+                            listenerSocket: spec.wantListener && spawned.listener_socket >= 0 ? spawned.listener_socket : nil)
     }
 }
 

@@ -70,11 +70,15 @@ public final class Kernel {
     /// `beforeStart` runs once the init is set up and seized, before it may
     /// exec (the CLI forwards signals to it, `create` waits for `start`); it
     /// returns false to kill the workload instead of starting it.
+    /// `watch`: a further fd (the control socket); `onReadable` runs on this
+    /// thread when it is readable, and may call `spawnJoined`.
     public func run(beforeStart: (HostTid) -> Bool = { _ in true },
-                    afterStart: (HostTid) -> Void = { _ in }) throws(Errno) -> ExitStatus {
+                    afterStart: (HostTid) -> Void = { _ in },
+                    watch: (fd: Int32, onReadable: (Kernel) -> Void)? = nil) throws(Errno) -> ExitStatus {
         spec.child.filter = try table.program(notify: spec.useNotifications, cacheDirectory: spec.filterCacheDirectory)
         spec.child.wantListener = spec.useNotifications
         let events = try EventLoop(tracer: tracer)
+        events.watchedFD = watch?.fd
         let child = try Spawner.spawn(spec.child)
         defer { child.closeErrorPipe() }
         let cgroup: Cgroup?
@@ -105,9 +109,11 @@ public final class Kernel {
         }
 
         var initStatus: ExitStatus?
+        initPid = child.pid
         while let event = events.next() {
             guard case .stop(let stop) = event else {
                 if case .notification(let call) = event, let listener = events.listener { serve(call, listener) }
+                if case .watched = event { watch?.onReadable(self) }
                 continue
             }
             switch stop {
@@ -130,14 +136,48 @@ public final class Kernel {
                 tracer.resume(tid)
             case .exited(let tid, let code):
                 if tid == child.pid { initStatus = .exited(code) }
-                exit(tid)
+                exit(tid, status: .exited(code))
             case .killed(let tid, let signal):
                 if tid == child.pid { initStatus = .signaled(signal) }
-                exit(tid)
+                exit(tid, status: .signaled(signal))
             }
         }
         if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
         return initStatus ?? .signaled(SIGKILL)
+    }
+
+    /// Processes started by `spawnJoined`, until they exit.
+    private var joinedProcesses: [HostTid: (child: SpawnedChild, onExit: (ExitStatus) -> Void)] = [:]
+    /// The running workload's init (host pid), once spawned.
+    public private(set) var initPid: HostTid?
+
+    /// Starts a process inside the running sandbox (`moat exec`): in the
+    /// init's namespaces, traced and served like every other task (on ptrace
+    /// stops: a new listener would need its own place in the event loop).
+    /// `onExit` gets its status when it ends.
+    public func spawnJoined(_ child: ChildSpec, stdio: [Int32],
+                            onExit: @escaping (ExitStatus) -> Void) throws(Errno) -> HostTid {
+        guard let initPid else { throw Errno.noSuchProcess }
+        var spec = child
+        spec.filter = try table.program(notify: false, cacheDirectory: self.spec.filterCacheDirectory)
+        spec.wantListener = false
+        let spawned = try Spawner.spawnJoined(spec, initPid: initPid, stdio: stdio)
+        do { try tracer.seize(spawned.pid) } catch {
+            discard(spawned)
+            spawned.closeErrorPipe()
+            throw error
+        }
+        register(spawned.pid)
+        if let failure = spawned.waitUntilReady() {
+            discard(spawned)
+            pids.remove(hostTid: spawned.pid)
+            spawned.closeErrorPipe()
+            onExit(.failedBeforeExec(failure))
+            return spawned.pid
+        }
+        joinedProcesses[spawned.pid] = (spawned, onExit)
+        spawned.release()
+        return spawned.pid
     }
 
     /// Puts the init in the sandbox's cgroup before it can fork, so that
@@ -212,7 +252,12 @@ public final class Kernel {
         return pids.add(hostTid: tid, vtid: status.nspid, hostTgid: status.tgid, vpid: vpid)
     }
 
-    func exit(_ tid: HostTid) {
+    func exit(_ tid: HostTid, status: ExitStatus) {
+        if let joined = joinedProcesses.removeValue(forKey: tid) {
+            let failure = joined.child.failure()
+            joined.child.closeErrorPipe()
+            joined.onExit(failure.map { .failedBeforeExec($0) } ?? status)
+        }
         pids.remove(hostTid: tid)
         // Unreaped processes stay valid targets; once there are many, drop
         // those the kernel no longer knows.

@@ -38,7 +38,7 @@ import Testing
 
     @Test func createStartStateDelete() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("lifecycle", args: ["sh", "-c", "echo started as $$; sleep 0.3; exit 5"]) {
+        let bundle = try fixture.bundle("lifecycle", args: ["sh", "-c", "echo started as $$; sleep 1.5; exit 5"]) {
             $0["annotations"] = ["org.example/purpose": "test"]
         }
         let pidFile = bundle.appendingPathComponent("pid")
@@ -187,6 +187,24 @@ import Testing
             config["hooks"] = ["createContainer": [["path": "/bin/true"]]]
         }
         #expect(fixture.run(inside).stderr.contains("hooks.createContainer: hooks that run inside the container are not supported yet"))
+    }
+
+    @Test func execJoinsTheRunningSandbox() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("exec", args: ["sleep", "30"])
+        #expect(create(bundle, id: "x1").status == 0)
+        #expect(moat(bundle, ["exec", "x1", "true"]).status != 0, "no exec before start")
+        #expect(moat(bundle, ["start", "x1"]).status == 0)
+        let joined = moat(bundle, ["exec", "--env", "GREETING=hello", "x1", "sh", "-c",
+                                   "echo $GREETING pid=$$ ppid=$PPID; cat /proc/1/cmdline | tr '\\0' ' '; echo; getpid_loop 10 >/dev/null && exit 6"])
+        #expect(joined.status == 6, "\(joined.stderr)")
+        #expect(joined.lines == ["hello pid=2 ppid=0", "sleep 30 "], "\(joined.lines)")
+        let missing = moat(bundle, ["exec", "x1", "/bin/nope"])
+        #expect(missing.status == 127)
+        #expect(missing.stderr == "moat: /bin/nope: no such file\n")
+        let user = moat(bundle, ["exec", "--user", "1000:1000", "--cwd", "/tmp", "x1", "sh", "-c", "id -u; pwd"])
+        #expect(user.lines == ["1000", "/tmp"], "\(user.stdout) \(user.stderr)")
+        #expect(moat(bundle, ["delete", "--force", "x1"]).status == 0)
     }
 
     @Test func featuresDescribeTheRuntime() throws {

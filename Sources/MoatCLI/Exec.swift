@@ -1,0 +1,155 @@
+import Glibc
+import OCI
+import Platform
+import Sentry
+
+/// `moat exec`: a new process in a running container, joining its
+/// namespaces, served by the same sentry (pid table, clocks) as the rest.
+enum Exec: Subcommand {
+    static let spec = CommandSpec(
+        name: "exec", abstract: "Run a new process inside a running container.",
+        discussion: """
+            The process gets this command's stdin, stdout and stderr, and this command exits
+            with its status. With --detach it returns once the process runs; --pid-file then
+            names a waiter that exits with that status (what conmon waits for).
+            """,
+        options: [
+            rootOption,
+            .init(long: "process", short: "p", value: "file", help: "A runtime-spec process JSON (args, env, cwd, user)."),
+            .init(long: "cwd", value: "dir", help: "Working directory (default: the container's)."),
+            .init(long: "env", short: "e", value: "KEY=VALUE", help: "Set an environment variable (repeatable)."),
+            .init(long: "user", short: "u", value: "uid[:gid]", help: "Run as this user (default: the container's)."),
+            .init(long: "detach", short: "d", help: "Return once the process runs."),
+            .init(long: "pid-file", value: "file", help: "Write the pid to wait for here."),
+            .init(long: "tty", short: "t", help: "Not supported yet."),
+            .init(long: "console-socket", value: "path", help: "Not supported yet."),
+        ],
+        positionals: [idArgument, .init(name: "command", help: "The command and its arguments.", rest: true)])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        if arguments.flag("tty") || arguments.value("console-socket") != nil {
+            throw Failure("exec: terminals are not supported yet", code: 1)
+        }
+        let info = try container(arguments)
+        guard info.status == "running" else { throw Failure("container \(info.id) is \(info.status), not running", code: 1) }
+        var request: [(String, JSON)] = []
+        var args = Array(arguments.positionals.dropFirst())
+        if let file = arguments.value("process") {
+            guard let bytes = HostFile.read(file), let json = try? JSON.parse(bytes) else {
+                throw Failure("--process \(file): not a readable JSON file", code: 1)
+            }
+            if json["terminal"] == .bool(true) { throw Failure("exec: terminals are not supported yet", code: 1) }
+            for key in ["args", "env", "cwd"] { if let value = json[key] { request.append((key, value)) } }
+            if let user = json["user"] { request.append(("user", user)) }
+        }
+        if !args.isEmpty { request.append(("args", .array(args.map { .string($0) }))) }
+        args = []
+        if let cwd = arguments.value("cwd") { request.append(("cwd", .string(cwd))) }
+        if let env = arguments.lists["env"] { request.append(("extraEnv", .array(env.map { .string($0) }))) }
+        if let user = arguments.value("user") {
+            let parts = user.split(separator: ":").map { UInt32($0) }
+            guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil }) else {
+                throw Failure("--user: give numeric uid[:gid]", code: 2)
+            }
+            var fields: [(String, JSON)] = [("uid", .int(parts[0]!))]
+            if parts.count == 2 { fields.append(("gid", .int(parts[1]!))) }
+            request.append(("user", .object(fields)))
+        }
+        guard request.contains(where: { $0.0 == "args" }) else { throw Failure("exec: name a command", code: 2) }
+        let connection: Int32
+        do {
+            connection = try ControlSocket.send(directory: info.directory,
+                                                "exec " + JSON.object(request).rendered(pretty: false) + "\n", fds: [0, 1, 2])
+        } catch { throw Failure("\(error)", code: 1) }
+        guard let first = ControlSocket.readLine(connection) else { throw Failure("exec: the supervisor did not answer", code: 1) }
+        if first.hasPrefix("error ") { throw Failure(String(first.dropFirst(6)), code: 1) }
+        if arguments.flag("detach") {
+            let waiter = try detachWaiter(connection)
+            if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, waiter) }
+            return 0
+        }
+        if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, getpid()) }
+        return waitForExit(connection)
+    }
+
+    /// Reads the supervisor's last words: "error <why>" lines, then "exit <code>".
+    static func waitForExit(_ connection: Int32) -> Int32 {
+        while let line = ControlSocket.readLine(connection) {
+            if line.hasPrefix("error ") { report(String(line.dropFirst(6))) }
+            if line.hasPrefix("exit "), let code = Int32(line.dropFirst(5)) { return code }
+        }
+        return 137  // the supervisor went away: the process was killed with it
+    }
+
+    /// A child that waits for the exec'd process and exits with its status.
+    static func detachWaiter(_ connection: Int32) throws -> pid_t {
+        let outcome: SupervisorProcess.Outcome
+        do {
+            outcome = try SupervisorProcess.fork(keeping: [connection]) { signalReady in
+                let null = open("/dev/null", O_RDWR)
+                for fd: Int32 in 0...2 { dup2(null, fd) }
+                signalReady()
+                exit(waitForExit(connection))
+            }
+        } catch { throw Failure("exec: \(error)", code: 1) }
+        guard case .ready(let pid) = outcome else { throw Failure("exec: the waiter failed", code: 1) }
+        return pid
+    }
+}
+
+/// The supervisor's side of the control socket once the container runs:
+/// `exec` requests start a joined process and are answered "started <pid>",
+/// then "exit <code>".
+func controlHandler(_ control: ControlSocket, _ sandbox: SandboxSpec, program: String) -> (Kernel) -> Void {
+    { kernel in
+        guard let request = control.accept() else { return }
+        defer { request.closeReceivedFDs() }
+        guard request.text.hasPrefix("exec "), request.fds.count == 3,
+              let json = try? JSON.parse(String(request.text.dropFirst(5))) else {
+            request.reply("error unknown request\n")
+            request.finish()
+            return
+        }
+        var child = sandbox.child
+        if case .array(let args)? = json["args"] {
+            child.argv = args.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        }
+        if case .array(let env)? = json["env"] {
+            child.env = env.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        }
+        if case .array(let extra)? = json["extraEnv"] {
+            for case .string(let pair) in extra {
+                let key = pair.prefix { $0 != "=" }
+                child.env.removeAll { $0.hasPrefix(key + "=") }
+                child.env.append(pair)
+            }
+        }
+        if case .string(let cwd)? = json["cwd"] { child.cwd = cwd }
+        if case .number(let uid)? = json["user"]?["uid"], let value = UInt32(uid) { child.uid = value }
+        if case .number(let gid)? = json["user"]?["gid"], let value = UInt32(gid) { child.gid = value }
+        guard let program = child.argv.first, child.cwd.hasPrefix("/") else {
+            request.reply("error exec: args must name a program and cwd be absolute\n")
+            request.finish()
+            return
+        }
+        child.executableCandidates = Bundle.executableCandidates(program, env: child.env)
+        child.terminal = false
+        child.consoleSocket = nil
+        child.extraFilter = sandbox.child.extraFilter
+        do {
+            let pid = try kernel.spawnJoined(child, stdio: request.fds) { status in
+                if case .failedBeforeExec(let failure) = status {
+                    var joined = sandbox
+                    joined.child = child
+                    request.reply("error " + describe(failure, sandbox: joined, program: program) + "\n")
+                }
+                request.reply("exit \(status.code)\n")
+                request.finish()
+            }
+            request.reply("started \(pid)\n")
+        } catch {
+            request.reply("error exec: \(error)\n")
+            request.finish()
+        }
+    }
+}
