@@ -11,15 +11,19 @@ import Testing
     /// files, and every fd beyond stdio is closed first: conmon, which lives
     /// as long as a detached container, keeps whatever podman inherited, and
     /// Foundation's Process leaves the test's pipes open in its children.
-    func podman(_ home: URL, _ args: [String]) -> Command.Result {
+    func podman(_ home: URL, _ args: [String], input: String = "") -> Command.Result {
         let global = ["--root", home.appendingPathComponent("storage").path,
                       "--runroot", home.appendingPathComponent("run").path,
                       "--runtime", fixture.moat, "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
         let out = home.appendingPathComponent("out"), err = home.appendingPathComponent("err")
-        let quoted = ([PodmanTests.podman] + global + args).map { "'\($0)'" }.joined(separator: " ")
+        let stdin = home.appendingPathComponent("in")
+        try? input.write(to: stdin, atomically: true, encoding: .utf8)
+        let quoted = ([PodmanTests.podman] + global + args)
+            .map { "'" + $0.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
+            .joined(separator: " ")
         let conf = home.appendingPathComponent("containers.conf").path
         let closeInherited = "for fd in /proc/self/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\" 2>/dev/null; done"
-        let status = Command.run("/bin/bash", ["-c", "\(closeInherited); CONTAINERS_CONF='\(conf)' exec \(quoted) >'\(out.path)' 2>'\(err.path)' </dev/null"],
+        let status = Command.run("/bin/bash", ["-c", "\(closeInherited); CONTAINERS_CONF='\(conf)' exec \(quoted) >'\(out.path)' 2>'\(err.path)' <'\(stdin.path)'"],
                                  timeout: 120).status
         return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                               stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
@@ -57,6 +61,31 @@ import Testing
         let terminal = podman(home, ["run", "--rm", "-t", "localhost/moat-busybox", "sh", "-c", "tty; echo pid=$$"])
         #expect(terminal.status == 0, "\(terminal.stderr)")
         #expect(terminal.stdout == "/dev/pts/0\r\npid=1\r\n", "\(terminal.stdout.debugDescription) \(terminal.stderr)")
+
+        let piped = podman(home, ["run", "--rm", "-i", "localhost/moat-busybox", "cat"], input: "piped through\n")
+        #expect(piped.stdout == "piped through\n", "\(piped.stderr)")
+
+        let created = podman(home, ["create", "localhost/moat-busybox", "sh", "-c", "echo in create; exit 7"])
+        let createdID = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let attached = podman(home, ["start", "-a", createdID])
+        #expect(attached.status == 7 && attached.stdout == "in create\n", "\(attached.stdout) \(attached.stderr)")
+        #expect(podman(home, ["wait", createdID]).stdout == "7\n")
+        #expect(podman(home, ["rm", createdID]).status == 0)
+
+        let handler = podman(home, ["run", "-d", "localhost/moat-busybox", "sh", "-c",
+                                    "trap 'echo got USR1' USR1; trap 'echo term; exit 0' TERM; echo ready; while true; do sleep 0.1; done"])
+        let handlerID = handler.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(eventually { podman(home, ["logs", handlerID]).stdout.contains("ready") })
+        #expect(podman(home, ["inspect", "--format", "{{.State.Status}}", handlerID]).stdout == "running\n")
+        #expect(podman(home, ["pause", handlerID]).status == 0)
+        #expect(podman(home, ["inspect", "--format", "{{.State.Status}}", handlerID]).stdout == "paused\n")
+        #expect(podman(home, ["unpause", handlerID]).status == 0)
+        #expect(podman(home, ["kill", "-s", "USR1", handlerID]).status == 0)
+        #expect(eventually { podman(home, ["logs", handlerID]).stdout.contains("got USR1") })
+        #expect(podman(home, ["stop", "-t", "5", handlerID]).status == 0)
+        #expect(podman(home, ["inspect", "--format", "{{.State.ExitCode}}", handlerID]).stdout == "0\n", "TERM was handled")
+        #expect(podman(home, ["logs", handlerID]).stdout == "ready\ngot USR1\nterm\n")
+        #expect(podman(home, ["rm", handlerID]).status == 0)
 
         let detached = podman(home, ["run", "-d", "localhost/moat-busybox", "sleep", "100"])
         #expect(detached.status == 0, "\(detached.stderr)")
