@@ -31,6 +31,10 @@ enum Moat {
         ])
 
     static func main() {
+        // A reader that went away (a hook that did not read its state, an exec
+        // client that died) must cost a write an EPIPE, not the supervisor its
+        // life. The workload's child resets every disposition before exec.
+        signal(SIGPIPE, SIG_IGN)
         var args = Array(CommandLine.arguments.dropFirst())
         var globals: [String] = []
         while let first = args.first, first.hasPrefix("--"), !["--help", "--version"].contains(first) {

@@ -65,8 +65,17 @@ public struct Hooks: Equatable, Sendable {
         let argv = (hook.args.isEmpty ? [hook.path] : hook.args).map { strdup($0) } + [nil]
         let envp = hook.env.map { strdup($0) } + [nil]
         defer { (argv + envp).forEach { free($0) } }
+        // The hook gets default signal dispositions (moat ignores SIGPIPE).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, hook.path, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&pid, hook.path, &actions, &attributes, argv, envp)
         close(fds[0])
         guard spawned == 0 else {
             close(fds[1])
