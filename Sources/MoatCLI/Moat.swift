@@ -121,7 +121,7 @@ enum ErrorLog {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let line = json
-            ? JSON.object([("level", .string("error")), ("msg", .string(message)), ("time", .int(now.tv_sec))]).rendered(pretty: false) + "\n"
+            ? JSON.object([("level", .string("error")), ("msg", .string(message)), ("time", .string(Timestamp.format(Int64(now.tv_sec))))]).rendered(pretty: false) + "\n"
             : "moat: " + message + "\n"
         _ = line.withCString { write(fd, $0, strlen($0)) }
     }

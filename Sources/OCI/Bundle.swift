@@ -80,6 +80,7 @@ public struct Bundle {
         if let domain = spec.domainname { sandbox.domainname = domain }
         sandbox.pidsLimit = spec.pidsLimit
         sandbox.memoryLimit = spec.memoryLimit
+        sandbox.cpu = spec.cpu.map { (shares: $0.shares, quota: $0.quota, period: $0.period) }
         if let path = spec.cgroupsPath, !path.isEmpty {
             // systemd's "slice:prefix:name" form names a scope; Moat manages cgroupfs paths.
             sandbox.cgroupPath = path.contains(":") ? "/moat/" + path.split(separator: ":").last! : path
@@ -121,6 +122,23 @@ func realPath(_ path: String) -> String? {
 
 /// RFC 3339 UTC timestamps and plain epoch seconds.
 public enum Timestamp {
+    /// "2000-01-01T00:00:00Z" for epoch seconds (civil from days, Howard Hinnant's algorithm).
+    public static func format(_ seconds: Int64) -> String {
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondOfDay = seconds - days * 86400
+        let z = days + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))Z"
+    }
+
     public static func parse(_ text: String) -> Int64? {
         if let seconds = Int64(text) { return seconds }
         let bytes = Array(text.utf8)

@@ -70,6 +70,12 @@ public struct Spec: Equatable, Sendable {
     /// linux.resources.pids.limit (nil: unlimited) and linux.cgroupsPath.
     public var pidsLimit: Int64? = nil
     public var memoryLimit: Int64? = nil
+    public struct CPU: Equatable, Sendable {
+        public var shares: UInt64?
+        public var quota: Int64?
+        public var period: UInt64?
+    }
+    public var cpu: CPU? = nil
     public var cgroupsPath: String? = nil
     /// linux.seccomp, loaded after Moat's own filter.
     public var seccomp: SeccompProfile? = nil
@@ -148,7 +154,7 @@ public struct Spec: Equatable, Sendable {
            !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw linux["rootfsPropagation"].error("\(propagation) is not supported (the sandbox's mounts are private)")
         }
-        let (pidsLimit, memoryLimit) = try checkResources(linux["resources"])
+        let (pidsLimit, memoryLimit, cpu) = try checkResources(linux["resources"])
         let cgroupsPath = try linux["cgroupsPath"].optionalString()
         var namespaces: [Namespace] = []
         for item in try linux["namespaces"].items() {
@@ -189,7 +195,7 @@ public struct Spec: Equatable, Sendable {
             mounts: mounts, namespaces: namespaces,
             maskedPaths: try linux["maskedPaths"].strings(), readonlyPaths: try linux["readonlyPaths"].strings(),
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
-            annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, memoryLimit: memoryLimit, cgroupsPath: cgroupsPath,
+            annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, memoryLimit: memoryLimit, cpu: cpu, cgroupsPath: cgroupsPath,
             seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]))
     }
 
@@ -262,11 +268,21 @@ public struct Spec: Equatable, Sendable {
         return nil
     }
 
-    /// Only a deny-all device rule (runc's default) is accepted until cgroups land.
-    static func checkResources(_ field: Field) throws(ConfigError) -> (pids: Int64?, memory: Int64?) {
-        var pidsLimit: Int64?, memoryLimit: Int64?
+    /// pids and memory limits; device rules (see below); nothing else yet.
+    static func checkResources(_ field: Field) throws(ConfigError) -> (pids: Int64?, memory: Int64?, cpu: CPU?) {
+        var pidsLimit: Int64?, memoryLimit: Int64?, cpu: CPU?
         for key in try field.keys() {
             let value = field[key]
+            if key == "cpu" {
+                for other in try value.keys() where !["shares", "quota", "period"].contains(other) && value[other].isPresent {
+                    throw value[other].error("is not supported yet (only shares, quota and period)")
+                }
+                let limits = CPU(shares: value["shares"].isPresent ? try value["shares"].unsigned(UInt64.self) : nil,
+                                 quota: value["quota"].isPresent ? try value["quota"].signed() : nil,
+                                 period: value["period"].isPresent ? try value["period"].unsigned(UInt64.self) : nil)
+                if limits.shares != nil || limits.quota != nil || limits.period != nil { cpu = limits }
+                continue
+            }
             if key == "memory" {
                 // Only the hard limit; reservations, swap and kernel limits are refused.
                 for other in try value.keys() where other != "limit" && value[other].isPresent {
@@ -286,11 +302,16 @@ public struct Spec: Equatable, Sendable {
                 if value.isNonEmpty { throw value.error("resource limits are not supported yet") }
                 continue
             }
-            for rule in try value.items() where try rule["allow"].bool(default: false) {
-                throw rule["allow"].error("device access rules are not supported yet (only deny-all)")
+            // No devices cgroup is made, and none is needed: the sandbox's /dev
+            // holds only null, zero, full, random, urandom and tty (linux.devices
+            // is refused) and no default capability allows mknod, so an allow
+            // rule can only name a device the workload already may use.
+            for rule in try value.items() {
+                try rule.only(["allow", "type", "major", "minor", "access"])
+                _ = try rule["allow"].bool(default: false)
             }
         }
-        return (pidsLimit, memoryLimit)
+        return (pidsLimit, memoryLimit, cpu)
     }
 
     static func timeOffset(_ field: Field) throws(ConfigError) -> Int64 {

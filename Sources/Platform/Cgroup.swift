@@ -4,7 +4,7 @@ import Glibc
 /// controllers' hierarchies where they are mounted (this machine kind), else
 /// the unified v2 tree.
 public final class Cgroup {
-    public enum Controller: String, Sendable { case pids, memory }
+    public enum Controller: String, Sendable { case pids, memory, cpu }
 
     /// One directory per controller (v1), or the same one for all (v2).
     private var directories: [Controller: String] = [:]
@@ -39,6 +39,27 @@ public final class Cgroup {
         try set(.memory, unified ? "memory.max" : "memory.limit_in_bytes", String(bytes))
         // Without swap accounting (v1's memsw) the limit still holds for RAM.
         if unified { _ = Cgroup.write("0", to: directories[.memory]! + "/memory.swap.max") }
+    }
+
+    /// CPU weight (runtime-spec shares, 2...262144) and a CFS quota per period (µs).
+    public func limitCPU(shares: UInt64?, quota: Int64?, period: UInt64?) throws(Errno) {
+        if let shares {
+            if unified {
+                let weight = 1 + ((max(shares, 2) - 2) * 9999) / 262142
+                try set(.cpu, "cpu.weight", String(weight))
+            } else {
+                try set(.cpu, "cpu.shares", String(shares))
+            }
+        }
+        if quota != nil || period != nil {
+            let periodValue = period ?? 100_000
+            if unified {
+                try set(.cpu, "cpu.max", (quota.map { $0 > 0 ? String($0) : "max" } ?? "max") + " \(periodValue)")
+            } else {
+                try set(.cpu, "cpu.cfs_period_us", String(periodValue))
+                if let quota { try set(.cpu, "cpu.cfs_quota_us", String(quota > 0 ? quota : -1)) }
+            }
+        }
     }
 
     /// Moves a process in; its future children are born inside.

@@ -13,6 +13,8 @@ public struct SandboxSpec: Sendable {
     /// linux.resources pids and memory limits, enforced by cgroups at `cgroupPath`.
     public var pidsLimit: Int64?
     public var memoryLimit: Int64?
+    /// linux.resources.cpu: shares, quota and period (µs).
+    public var cpu: (shares: UInt64?, quota: Int64?, period: UInt64?)?
     public var cgroupPath = "/moat/sandbox-\(getpid())"
     /// Serve the hot emulated calls by seccomp user notification (when the
     /// kernel has synchronous wake-ups) instead of ptrace stops.
@@ -185,11 +187,13 @@ public final class Kernel {
     private func joinCgroup(_ pid: HostTid) throws(Errno) -> Cgroup? {
         let controllers = (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
             + (spec.memoryLimit == nil ? [] : [Cgroup.Controller.memory])
+            + (spec.cpu == nil ? [] : [Cgroup.Controller.cpu])
         guard !controllers.isEmpty else { return nil }
         let group = try Cgroup(path: spec.cgroupPath, controllers: controllers)
         do {
             if let limit = spec.pidsLimit { try group.limitPids(limit) }
             if let limit = spec.memoryLimit { try group.limitMemory(limit) }
+            if let cpu = spec.cpu { try group.limitCPU(shares: cpu.shares, quota: cpu.quota, period: cpu.period) }
             try group.add(pid)
         } catch {
             group.remove()

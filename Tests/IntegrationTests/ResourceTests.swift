@@ -41,6 +41,22 @@ import Testing
         #expect(small.status == 0 && small.stdout.hasSuffix("survived\n"), "\(small.stdout) \(small.stderr)")
     }
 
+    @Test func cpuQuotaThrottles() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("cpu", args: ["spin", "1000"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["cpu": ["shares": 512, "quota": 10000, "period": 100000]]
+            linux["cgroupsPath"] = "/moat-test-\(getpid())-cpu"
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        // 10% of one CPU for a second of wall time (the clock reads trap, so a
+        // little more than the quota's 100 ms can show).
+        let cpu = Int(result.value("cpu_ms") ?? "") ?? -1
+        #expect(cpu >= 0 && cpu < 400, "CPU time under a 10% quota: \(cpu) ms")
+    }
+
     @Test func namespacedSysctlsApplyToTheSandboxOnly() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let host = try String(contentsOfFile: "/proc/sys/net/ipv4/ping_group_range", encoding: .utf8)

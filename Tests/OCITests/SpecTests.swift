@@ -42,7 +42,8 @@ import Platform
         #expect(message { $0 = $0.replacing(path: ["surprise"], with: .bool(true)) } == "surprise: is not supported by Moat")
         #expect(message { $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("user"))])])) } == "linux.namespaces[0].type: user namespaces are not supported yet")
         #expect(message { $0 = $0.replacing(path: ["ociVersion"], with: .string("0.9")) }?.hasPrefix("ociVersion:") == true)
-        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("shares", .int(1))]))])) } == "linux.resources.cpu: resource limits are not supported yet")
+        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("blockIO", .object([("weight", .int(10))]))])) } == "linux.resources.blockIO: resource limits are not supported yet")
+        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("cpus", .string("0"))]))])) } == "linux.resources.cpu.cpus: is not supported yet (only shares, quota and period)")
         #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("memory", .object([("limit", .int(1 << 26)), ("reservation", .int(1))]))])) } == "linux.resources.memory.reservation: is not supported yet (only memory.limit)")
         #expect(message { $0 = $0.replacing(path: ["process", "capabilities", "bounding"], with: .array([.string("CAP_NOPE")])) } == "process.capabilities.bounding[0]: unknown capability CAP_NOPE")
     }
@@ -79,6 +80,10 @@ import Platform
         #expect(Timestamp.parse("123") == 123)
         #expect(Timestamp.parse("2000-13-01T00:00:00Z") == nil)
         #expect(Timestamp.parse("yesterday") == nil)
+        for seconds: Int64 in [0, 946_684_800, 1_709_210_096, 1_795_799_736] {
+            #expect(Timestamp.parse(Timestamp.format(seconds)) == seconds)
+        }
+        #expect(Timestamp.format(1_709_210_096) == "2024-02-29T12:34:56Z")
     }
 
     @Test func pathSearchLikeAShell() {

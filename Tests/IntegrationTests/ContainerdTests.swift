@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// containerd (Debian's 1.6, installed by scripts/bootstrap) with `ctr run
+/// --runc-binary` pointing at Moat: its runc shim drives moat's create, start,
+/// state, kill and delete.
+@Suite(.serialized) struct ContainerdTests {
+    let fixture = Fixture.shared
+
+    func shell(_ script: String) -> Command.Result {
+        // Files, not pipes: the daemon and its shims outlive the commands.
+        let dir = fixture.scratch("sh")
+        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
+        // Foundation's Process leaks the test's pipes into children: close every
+        // fd beyond stdio first, or the daemon would hold them for its life.
+        let closeInherited = "for fd in /proc/self/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\" 2>/dev/null; done"
+        let status = Command.run("/bin/bash", ["-c", "\(closeInherited); (\(script)) >'\(out.path)' 2>'\(err.path)' </dev/null"],
+                                 timeout: 120).status
+        return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                              stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    @Test func ctrRunsContainersOnMoat() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/containerd"), "containerd is installed by scripts/bootstrap")
+        let home = fixture.scratch("containerd")
+        let socket = home.appendingPathComponent("containerd.sock").path
+        try """
+            version = 2
+            root = "\(home.path)/root"
+            state = "\(home.path)/state"
+            [grpc]
+              address = "\(socket)"
+            """.write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        let daemon = shell("containerd --config '\(home.path)/config.toml' > '\(home.path)/log' 2>&1 & echo $!")
+        let daemonPid = try #require(Int32(daemon.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(daemonPid, SIGTERM) }
+        let ctr = "ctr --address '\(socket)'"
+        #expect(eventually { shell("\(ctr) version").status == 0 })
+
+        // The image: the busybox rootfs, by way of podman (installed for PodmanTests too).
+        // podman wants a short runroot path.
+        let short = "/tmp/mc\(getpid())"
+        defer { _ = shell("rm -rf '\(short)'") }
+        let tarball = home.appendingPathComponent("rootfs.tar").path
+        let archive = home.appendingPathComponent("image.tar").path
+        let made = shell("""
+            tar -C '\(fixture.rootfs)' -cf '\(tarball)' . &&
+            podman --root '\(short)/root' --runroot '\(short)/run' import '\(tarball)' localhost/moat-ctr >/dev/null &&
+            podman --root '\(short)/root' --runroot '\(short)/run' save --format docker-archive -o '\(archive)' localhost/moat-ctr &&
+            \(ctr) image import '\(archive)'
+            """)
+        #expect(made.status == 0, "\(made.stderr)")
+
+        let run = shell("\(ctr) run --rm --runc-binary '\(fixture.moat)' localhost/moat-ctr:latest c1 sh -c 'echo hi pid=$$; exit 3'")
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(run.stdout == "hi pid=1\n", "\(run.stdout)")
+
+        #expect(shell("\(ctr) run -d --runc-binary '\(fixture.moat)' localhost/moat-ctr:latest c2 sleep 100").status == 0)
+        #expect(shell("\(ctr) task ls").stdout.contains("RUNNING"))
+        #expect(shell("\(ctr) task kill -s KILL c2").status == 0)
+        #expect(eventually { shell("\(ctr) task ls").stdout.contains("STOPPED") })
+        #expect(shell("\(ctr) task delete c2").status == 0)
+        #expect(shell("\(ctr) container delete c2").status == 0)
+    }
+}
