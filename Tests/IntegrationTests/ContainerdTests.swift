@@ -11,10 +11,7 @@ import Testing
         // Files, not pipes: the daemon and its shims outlive the commands.
         let dir = fixture.scratch("sh")
         let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-        // Foundation's Process leaks the test's pipes into children: close every
-        // fd beyond stdio first, or the daemon would hold them for its life.
-        let closeInherited = "for fd in /proc/self/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\" 2>/dev/null; done"
-        let status = Command.run("/bin/bash", ["-c", "\(closeInherited); (\(script)) >'\(out.path)' 2>'\(err.path)' </dev/null"],
+        let status = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); (\(script)) >'\(out.path)' 2>'\(err.path)' </dev/null"],
                                  timeout: 120).status
         return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                               stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")

@@ -42,6 +42,12 @@ final class Fixture: Sendable {
         return nil
     }
 
+    /// Bash that closes every fd beyond stdio. Foundation's Process leaks the
+    /// test's pipes into children, and daemons (containerd, conmon) would
+    /// hold them for their whole life.
+    static let closeInheritedFDs =
+        "for fd in /proc/self/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\" 2>/dev/null; done"
+
     /// A fresh scratch directory for one test.
     func scratch(_ name: String) -> URL {
         let dir = work.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")

@@ -22,8 +22,7 @@ import Testing
             .map { "'" + $0.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
             .joined(separator: " ")
         let conf = home.appendingPathComponent("containers.conf").path
-        let closeInherited = "for fd in /proc/self/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\" 2>/dev/null; done"
-        let status = Command.run("/bin/bash", ["-c", "\(closeInherited); CONTAINERS_CONF='\(conf)' exec \(quoted) >'\(out.path)' 2>'\(err.path)' <'\(stdin.path)'"],
+        let status = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); CONTAINERS_CONF='\(conf)' exec \(quoted) >'\(out.path)' 2>'\(err.path)' <'\(stdin.path)'"],
                                  timeout: 120).status
         return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                               stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
