@@ -70,7 +70,6 @@ int moat_wifsignaled(int s) { return WIFSIGNALED(s); }
 int moat_wtermsig(int s) { return WTERMSIG(s); }
 int moat_wifstopped(int s) { return WIFSTOPPED(s); }
 int moat_wstopsig(int s) { return WSTOPSIG(s); }
-int moat_wcoredump(int s) { return WCOREDUMP(s); }
 
 ssize_t moat_read_memory(pid_t pid, uint64_t address, void *buffer, size_t length) {
     struct iovec local = { buffer, length }, remote = { (void *)address, length };

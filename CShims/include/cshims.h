@@ -133,7 +133,6 @@ int moat_wifsignaled(int status);
 int moat_wtermsig(int status);
 int moat_wifstopped(int status);
 int moat_wstopsig(int status);
-int moat_wcoredump(int status);
 
 // ---------------------------------------------------------------- memory
 

@@ -72,8 +72,7 @@ enum Create: Subcommand {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil, control: control,
                                   beforeStart: { pid in
                 do {
-                    try Hooks.run(hooks.prestart, kind: "prestart", state: state.hookState(status: "creating", initPid: pid))
-                    try Hooks.run(hooks.createRuntime, kind: "createRuntime", state: state.hookState(status: "creating", initPid: pid))
+                    try hooks.runBeforeStart(state: state.hookState(status: "creating", initPid: pid))
                 } catch {
                     report("\(error)")
                     return false

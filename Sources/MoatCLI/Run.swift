@@ -58,8 +58,7 @@ enum Run: Subcommand {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
                                   control: control, beforeStart: { pid in
                 do {
-                    try Hooks.run(hooks.prestart, kind: "prestart", state: state.hookState(status: "created", initPid: pid))
-                    try Hooks.run(hooks.createRuntime, kind: "createRuntime", state: state.hookState(status: "created", initPid: pid))
+                    try hooks.runBeforeStart(state: state.hookState(status: "created", initPid: pid))
                 } catch {
                     hookFailure = "\(error)"
                     return false

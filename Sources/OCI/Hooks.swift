@@ -42,6 +42,13 @@ public struct Hooks: Equatable, Sendable {
                      poststart: try list("poststart"), poststop: try list("poststop"))
     }
 
+    /// prestart then createRuntime: the workload's namespaces exist, it has
+    /// not started. The first failure is thrown; the container must not start.
+    public func runBeforeStart(state: JSON) throws(ConfigError) {
+        try Hooks.run(prestart, kind: "prestart", state: state)
+        try Hooks.run(createRuntime, kind: "createRuntime", state: state)
+    }
+
     /// Runs `hooks` in order with `state` (runtime-spec state JSON) on stdin;
     /// the first that fails or times out stops the rest and is reported.
     public static func run(_ hooks: [Hook], kind: String, state: JSON) throws(ConfigError) {

@@ -57,7 +57,7 @@ public final class EventLoop {
                 let now = EventLoop.monotonic()
                 if spinStart == 0 { spinStart = now }
                 if now - spinStart < tracer.spinNanoseconds {
-                    if let listener, moat_poll_readable([listener.fd], 1, 0) != 0, let n = listener.receive() {
+                    if let listener, EventLoop.readable(listener.fd, -1, -1, timeout: 0) != 0, let n = listener.receive() {
                         spinNext = false
                         return .notification(n)
                     }
@@ -66,8 +66,7 @@ public final class EventLoop {
                 spinNext = false
             }
             let waitOn = listener?.fd ?? listenerSocket
-            let fds: [Int32] = [sigchld, waitOn ?? -1, watchedFD ?? -1]
-            let ready = moat_poll_readable(fds, Int32(fds.count), -1)
+            let ready = EventLoop.readable(sigchld, waitOn ?? -1, watchedFD ?? -1, timeout: -1)
             if ready & 1 != 0 { moat_drain_fd(sigchld) }
             if ready & 2 != 0 {
                 if let socket = listenerSocket {
@@ -87,6 +86,15 @@ public final class EventLoop {
         guard fd >= 0 else { return }  // the child died before its filter: its exit tells why
         _ = moat_listener_sync_wake_up(fd)
         listener = NotificationListener(fd: fd)
+    }
+
+    /// poll(2) on up to three fds (negative ones are skipped): bit i for the
+    /// i-th. A tuple on the stack, so a wait allocates nothing.
+    static func readable(_ a: Int32, _ b: Int32, _ c: Int32, timeout: Int32) -> Int32 {
+        var fds = (a, b, c)
+        return withUnsafeBytes(of: &fds) {
+            moat_poll_readable($0.baseAddress!.assumingMemoryBound(to: Int32.self), 3, timeout)
+        }
     }
 
     static func monotonic() -> Int64 {
