@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -472,23 +473,28 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
 // enters the init's namespaces (the mount namespace last: it also moves root
 // and cwd into the sandbox), then clones the real child with CLONE_PARENT so
 // that it is the supervisor's child, inside the sandbox's pid namespace.
-static void joined_child(const struct moat_spawn_config *c, int errfd, int releasefd, const int stdio[3]) {
+static void joined_child(const struct moat_spawn_config *c, int errfd, int releasefd, const int fds[4]) {
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     reset_signals();
     syscall(SYS_setsid);
     for (int i = 0; i < 3; i++)
-        if (syscall(SYS_dup2, stdio[i], i) < 0) fail(errfd, MOAT_STAGE_SYNC, errno, i);
+        if (syscall(SYS_dup2, fds[i], i) < 0) fail(errfd, MOAT_STAGE_SYNC, errno, i);
+    // A terminal for `exec -t`: the pty comes from the sandbox's devpts (we
+    // are in its mount namespace now), its master goes to the console socket.
+    if (c->terminal && fds[3] >= 0) set_up_terminal(c, fds[3], errfd);
     finish_and_exec(c, errfd, releasefd, -1);
 }
 
-int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, const int stdio[3], struct moat_spawned *out) {
+int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int procfd, const int fds[4],
+                      struct moat_spawned *out) {
     static const char *const names[] = { "ipc", "uts", "net", "cgroup", "pid", "mnt" };
     int ns[6];
     for (int i = 0; i < 6; i++) {
         char path[64];
-        int n = snprintf(path, sizeof path, "/proc/%d/ns/%s", init, names[i]);
+        int n = procfd >= 0 ? snprintf(path, sizeof path, "%d/ns/%s", init, names[i])
+                            : snprintf(path, sizeof path, "/proc/%d/ns/%s", init, names[i]);
         if (n <= 0) return -EINVAL;
-        ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+        ns[i] = openat(procfd >= 0 ? procfd : AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
         if (ns[i] < 0) {
             int err = errno;
             for (int j = 0; j < i; j++) close(ns[j]);
@@ -508,7 +514,7 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, const 
             syscall(SYS_close, releasepipe[1]);
             syscall(SYS_close, pidpipe[0]);
             syscall(SYS_close, pidpipe[1]);
-            joined_child(config, errpipe[1], releasepipe[0], stdio);
+            joined_child(config, errpipe[1], releasepipe[0], fds);
         }
         int32_t reported = (int32_t)(pid < 0 ? -errno : pid);
         syscall(SYS_write, pidpipe[1], &reported, sizeof reported);
@@ -537,4 +543,60 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, const 
     out->release_fd = releasepipe[1];
     out->listener_socket = -1;
     return 0;
+}
+
+// A detached supervisor shows the sandbox's /proc at its own /proc, in a
+// mount namespace of its own (a slave of the host's, so later host mounts
+// still reach it). Engines that list a container's processes by joining the
+// mount namespace of the pid they were given (podman top, through psgo) then
+// see the container's processes. A mount can only be cloned from the
+// cloner's own namespace: a short-lived helper enters the sandbox's mount
+// namespace, clones its /proc (open_tree) and sends the detached copy back.
+// Returns an O_PATH descriptor of the host's /proc, which the supervisor
+// keeps using, or -errno.
+int moat_show_sandbox_proc(pid_t init) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", init);
+    int sandbox_ns = open(path, O_RDONLY | O_CLOEXEC);
+    if (sandbox_ns < 0) return -errno;
+    int sockets[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0) {
+        int err = errno;
+        close(sandbox_ns);
+        return -err;
+    }
+    long helper = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (helper == 0) {
+        int err = 0;
+        long tree = -1;
+        if (syscall(SYS_setns, sandbox_ns, CLONE_NEWNS) < 0) err = errno;
+        else if ((tree = syscall(SYS_open_tree, AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0) err = errno;
+        int fd = (int)tree;
+        if (!err && moat_send_with_fds(sockets[1], "t", 1, &fd, 1) < 0) err = errno;
+        syscall(SYS_exit_group, err);
+    }
+    int err = helper < 0 ? errno : 0;
+    close(sandbox_ns);
+    close(sockets[1]);
+    int fds[MOAT_MAX_PASSED_FDS];
+    char byte;
+    if (!err && moat_receive_with_fds(sockets[0], &byte, 1, fds) != 1) err = EPROTO;
+    close(sockets[0]);
+    if (helper > 0) {
+        int status = 0;
+        while (waitpid((pid_t)helper, &status, __WALL) < 0 && errno == EINTR) {}
+        if (WIFEXITED(status) && WEXITSTATUS(status) != 0) err = WEXITSTATUS(status);
+    }
+    if (err) return -err;
+    int tree = fds[0];
+    int hostproc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (hostproc < 0 || unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+        syscall(SYS_move_mount, tree, "", AT_FDCWD, "/proc", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+        err = errno;
+        close(tree);
+        if (hostproc >= 0) close(hostproc);
+        return -err;
+    }
+    close(tree);
+    return hostproc;
 }

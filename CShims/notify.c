@@ -95,12 +95,12 @@ pid_t moat_wait_nohang(int *status) {
 }
 
 long moat_send_with_fds(int sock, const void *data, size_t length, const int *fds, int count) {
-    char control[CMSG_SPACE(3 * sizeof(int))];
+    char control[CMSG_SPACE(MOAT_MAX_PASSED_FDS * sizeof(int))];
     memset(control, 0, sizeof control);
     struct iovec io = { (void *)data, length };
     struct msghdr msg = { .msg_iov = &io, .msg_iovlen = 1 };
     if (count > 0) {
-        if (count > 3) count = 3;
+        if (count > MOAT_MAX_PASSED_FDS) count = MOAT_MAX_PASSED_FDS;
         msg.msg_control = control;
         msg.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
         struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
@@ -113,18 +113,18 @@ long moat_send_with_fds(int sock, const void *data, size_t length, const int *fd
     return n < 0 ? -errno : n;
 }
 
-long moat_receive_with_fds(int sock, void *data, size_t length, int fds[3]) {
-    char control[CMSG_SPACE(3 * sizeof(int))];
+long moat_receive_with_fds(int sock, void *data, size_t length, int fds[MOAT_MAX_PASSED_FDS]) {
+    char control[CMSG_SPACE(MOAT_MAX_PASSED_FDS * sizeof(int))];
     struct iovec io = { data, length };
     struct msghdr msg = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
-    for (int i = 0; i < 3; i++) fds[i] = -1;
+    for (int i = 0; i < MOAT_MAX_PASSED_FDS; i++) fds[i] = -1;
     ssize_t n;
     do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
     if (n < 0) return -errno;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
         if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
         size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        if (count > 3) count = 3;
+        if (count > MOAT_MAX_PASSED_FDS) count = MOAT_MAX_PASSED_FDS;
         memcpy(fds, CMSG_DATA(cm), count * sizeof(int));
     }
     return n;

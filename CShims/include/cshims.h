@@ -98,9 +98,15 @@ struct moat_spawned {
 int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out);
 
 // Spawns a process into the namespaces of `init` (a running sandbox), as the
-// caller's child, with `stdio` as its fds 0-2. The config's rlimits, identity,
+// caller's child. The config's rlimits, identity,
 // cwd, argv/env and filter apply; its mounts and namespaces do not.
-int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, const int stdio[3], struct moat_spawned *out);
+// fds: stdin, stdout, stderr, then the console socket for a terminal (or -1).
+// procfd: the host's /proc (-1: the path /proc).
+int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int procfd, const int fds[4],
+                      struct moat_spawned *out);
+// Moves the caller into a mount namespace of its own where /proc is the
+// sandbox's; returns an O_PATH fd of the host's /proc, or -errno.
+int moat_show_sandbox_proc(pid_t init);
 
 // ---------------------------------------------------------------- ptrace
 
@@ -166,7 +172,9 @@ int moat_receive_listener(int socket);                        // the fd, or -err
 // A message with up to 3 fds (SCM_RIGHTS) over a unix socket; fds[] gets -1
 // for missing ones. Return bytes or -errno.
 long moat_send_with_fds(int socket, const void *data, size_t length, const int *fds, int count);
-long moat_receive_with_fds(int socket, void *data, size_t length, int fds[3]);
+// stdio and a console socket at most: more are closed by the kernel (MSG_CTRUNC).
+#define MOAT_MAX_PASSED_FDS 4
+long moat_receive_with_fds(int socket, void *data, size_t length, int fds[MOAT_MAX_PASSED_FDS]);
 int moat_listener_sync_wake_up(int listener);                 // 0 or -errno (Linux 6.6+)
 int moat_notification_receive(int listener, struct moat_notification *out);   // 0 or -errno
 int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t error, int run_on_host);

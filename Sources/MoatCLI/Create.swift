@@ -77,6 +77,12 @@ enum Create: Subcommand {
                     report("\(error)")
                     return false
                 }
+                // Engines list a container's processes by joining the mount
+                // namespace of the pid they hold, ours (podman top): show them
+                // the sandbox's /proc. Without it they would list the host's.
+                if bundle.spec.mounts.contains(where: { $0.destination == "/proc" && $0.type == "proc" }) {
+                    try? HostProcfs.showSandboxProc(initPid: pid)
+                }
                 if startAtOnce {
                     state.running(supervisor: getpid(), initPid: pid)
                     created = true

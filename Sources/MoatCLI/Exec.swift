@@ -21,15 +21,12 @@ enum Exec: Subcommand {
             .init(long: "user", short: "u", value: "uid[:gid]", help: "Run as this user (default: the container's)."),
             .init(long: "detach", short: "d", help: "Return once the process runs."),
             .init(long: "pid-file", value: "file", help: "Write the pid to wait for here."),
-            .init(long: "tty", short: "t", help: "Not supported yet."),
-            .init(long: "console-socket", value: "path", help: "Not supported yet."),
+            .init(long: "tty", short: "t", help: "A terminal: a pty whose master goes to --console-socket."),
+            .init(long: "console-socket", value: "path", help: "With --tty: where to send the pty master (runc's protocol)."),
         ],
         positionals: [idArgument, .init(name: "command", help: "The command and its arguments.", rest: true)])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        if arguments.flag("tty") || arguments.value("console-socket") != nil {
-            throw Failure("exec: terminals are not supported yet", code: 1)
-        }
         let info = try container(arguments)
         guard info.status == "running" else { throw Failure("container \(info.id) is \(info.status), not running", code: 1) }
         var request: [(String, JSON)] = []
@@ -38,8 +35,7 @@ enum Exec: Subcommand {
             guard let bytes = HostFile.read(file), let json = try? JSON.parse(bytes) else {
                 throw Failure("--process \(file): not a readable JSON file", code: 1)
             }
-            if json["terminal"] == .bool(true) { throw Failure("exec: terminals are not supported yet", code: 1) }
-            for key in ["args", "env", "cwd"] { if let value = json[key] { request.append((key, value)) } }
+            for key in ["args", "env", "cwd", "terminal", "consoleSize"] { if let value = json[key] { request.append((key, value)) } }
             if let user = json["user"] { request.append(("user", user)) }
         }
         if !args.isEmpty { request.append(("args", .array(args.map { .string($0) }))) }
@@ -56,11 +52,29 @@ enum Exec: Subcommand {
             request.append(("user", .object(fields)))
         }
         guard request.contains(where: { $0.0 == "args" }) else { throw Failure("exec: name a command", code: 2) }
+        // A terminal: with a console socket the process gets a pty of the
+        // sandbox's devpts and the socket its master, as runc does. Without
+        // one, this command's own stdio (a terminal already) is passed on.
+        var fds: [Int32] = [0, 1, 2]
+        if arguments.flag("tty") { request.append(("terminal", .bool(true))) }
+        let terminal = request.contains { $0.0 == "terminal" && $0.1 == .bool(true) }
+        switch (terminal, arguments.value("console-socket")) {
+        case (true, let path?):
+            do { fds.append(try ControlSocket.connect(path)) } catch {
+                throw Failure("--console-socket \(path): \(error)", code: 1)
+            }
+        case (true, nil) where arguments.flag("detach"):
+            throw Failure("exec: a detached terminal needs --console-socket", code: 1)
+        case (false, .some):
+            throw Failure("exec: --console-socket needs --tty", code: 1)
+        default: break
+        }
         let connection: Int32
         do {
             connection = try ControlSocket.send(directory: info.directory,
-                                                "exec " + JSON.object(request).rendered(pretty: false) + "\n", fds: [0, 1, 2])
+                                                "exec " + JSON.object(request).rendered(pretty: false) + "\n", fds: fds)
         } catch { throw Failure("\(error)", code: 1) }
+        if fds.count > 3 { close(fds[3]) }
         guard let first = ControlSocket.readLine(connection) else { throw Failure("exec: the supervisor did not answer", code: 1) }
         if first.hasPrefix("error ") { throw Failure(String(first.dropFirst(6)), code: 1) }
         if arguments.flag("detach") {
@@ -104,7 +118,7 @@ func controlHandler(_ control: ControlSocket, _ sandbox: SandboxSpec, program: S
     { kernel in
         guard let request = control.accept() else { return }
         defer { request.closeReceivedFDs() }
-        guard request.text.hasPrefix("exec "), request.fds.count == 3,
+        guard request.text.hasPrefix("exec "), (3...4).contains(request.fds.count),
               let json = try? JSON.parse(String(request.text.dropFirst(5))) else {
             request.reply("error unknown request\n")
             request.finish()
@@ -133,11 +147,19 @@ func controlHandler(_ control: ControlSocket, _ sandbox: SandboxSpec, program: S
             return
         }
         child.executableCandidates = Bundle.executableCandidates(program, env: child.env)
-        child.terminal = false
+        // With a console socket the process gets a pty; without one, its
+        // stdio are the caller's (already a terminal, if it asked for one).
+        let console = request.fds.count == 4 ? request.fds[3] : -1
+        child.terminal = console >= 0 && json["terminal"] == .bool(true)
         child.consoleSocket = nil
+        child.consoleSize = nil
+        if case .number(let rows)? = json["consoleSize"]?["height"], case .number(let columns)? = json["consoleSize"]?["width"],
+           let rows = UInt16(rows), let columns = UInt16(columns) {
+            child.consoleSize = (rows, columns)
+        }
         child.extraFilter = sandbox.child.extraFilter
         do {
-            let pid = try kernel.spawnJoined(child, stdio: request.fds) { status in
+            let pid = try kernel.spawnJoined(child, stdio: Array(request.fds.prefix(3)), console: console) { status in
                 if case .failedBeforeExec(let failure) = status {
                     var joined = sandbox
                     joined.child = child

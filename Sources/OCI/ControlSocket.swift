@@ -59,7 +59,7 @@ public final class ControlSocket {
         let client = Glibc.accept(fd, nil, nil)
         guard client >= 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65536)
-        var fds: [Int32] = [-1, -1, -1]
+        var fds = [Int32](repeating: -1, count: Int(MOAT_MAX_PASSED_FDS))
         let n = buffer.withUnsafeMutableBytes { moat_receive_with_fds(client, $0.baseAddress, $0.count, &fds) }
         guard n > 0 else { close(client); return nil }
         return Request(client: client, text: String(decoding: buffer[..<n], as: UTF8.self), fds: fds.filter { $0 >= 0 })
@@ -87,18 +87,9 @@ public final class ControlSocket {
     /// Connects to a supervisor, sends `text` with `fds`, and returns the
     /// connection for reading its answers.
     public static func send(directory: String, _ text: String, fds: [Int32] = []) throws(ConfigError) -> Int32 {
-        let path = directory + "/" + ContainerState.controlSocket
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ConfigError("control socket: \(Errno.current)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        guard fill(&address, path) else { close(fd); throw ConfigError("\(path): path too long") }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw ConfigError("cannot reach the container's supervisor: \(Errno.current)")
+        let fd: Int32
+        do { fd = try connect(directory + "/" + ContainerState.controlSocket) } catch {
+            throw ConfigError("cannot reach the container's supervisor: \(error)")
         }
         let sent = Array(text.utf8).withUnsafeBytes { moat_send_with_fds(fd, $0.baseAddress, $0.count, fds, Int32(fds.count)) }
         guard sent > 0 else { close(fd); throw ConfigError("control socket: \(Errno(Int32(-sent)))") }
@@ -121,6 +112,24 @@ public final class ControlSocket {
         let fd = try send(directory: directory, "start\n")
         defer { close(fd) }
         guard readLine(fd) == "ok" else { throw ConfigError("the container's supervisor did not start it") }
+    }
+
+    /// A stream connection to the unix socket at `path`.
+    public static func connect(_ path: String) throws(Errno) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Errno.current }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        guard fill(&address, path) else { close(fd); throw Errno(ENAMETOOLONG) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let error = Errno.current
+            close(fd)
+            throw error
+        }
+        return fd
     }
 
     static func fill(_ address: inout sockaddr_un, _ path: String) -> Bool {

@@ -7,6 +7,11 @@ public enum HostFile {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return readAll(fd)
+    }
+
+    /// The rest of an open file, or nil with errno set.
+    public static func readAll(_ fd: Int32) -> [UInt8]? {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
         while true {

@@ -174,9 +174,12 @@ public enum Spawner {
 
     /// A process joining the running sandbox of `initPid` (its namespaces and
     /// root), with `stdio` as fds 0-2; it waits for `release()`.
-    public static func spawnJoined(_ spec: ChildSpec, initPid: HostTid, stdio: [Int32]) throws(Errno) -> SpawnedChild {
-        try stdio.withUnsafeBufferPointer { fds throws(Errno) in
-            try spawn(spec) { moat_spawn_joined($0, initPid, fds.baseAddress, $1) }
+    /// `console`: with `spec.terminal`, a connected console socket to send the pty master to.
+    public static func spawnJoined(_ spec: ChildSpec, initPid: HostTid, stdio: [Int32],
+                                   console: Int32 = -1) throws(Errno) -> SpawnedChild {
+        let fds = Array(stdio.prefix(3)) + [console]
+        return try fds.withUnsafeBufferPointer { fds throws(Errno) in
+            try spawn(spec) { moat_spawn_joined($0, initPid, HostProcfs.descriptor, fds.baseAddress, $1) }
         }
     }
 

@@ -12,7 +12,7 @@ enum HostProc {
     }
 
     static func status(_ tid: HostTid) -> Status? {
-        guard let bytes = HostFile.read("/proc/\(tid)/status") else { return nil }
+        guard let bytes = HostProcfs.read("\(tid)/status") else { return nil }
         var status = Status()
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
@@ -33,7 +33,7 @@ enum HostProc {
 
     /// utime, stime, cutime, cstime (clock ticks) from /proc/<pid>/stat.
     static func cpuTimes(_ pid: HostTid) -> [Int64]? {
-        guard let bytes = HostFile.read("/proc/\(pid)/stat"),
+        guard let bytes = HostProcfs.read("\(pid)/stat"),
               let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         // Fields after "(comm)": state is field 3; utime..cstime are 14...17.
         let fields = bytes[(close + 2)...].split(separator: UInt8(ascii: " "))

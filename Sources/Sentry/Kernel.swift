@@ -157,13 +157,13 @@ public final class Kernel {
     /// init's namespaces, traced and served like every other task (on ptrace
     /// stops: a new listener would need its own place in the event loop).
     /// `onExit` gets its status when it ends.
-    public func spawnJoined(_ child: ChildSpec, stdio: [Int32],
+    public func spawnJoined(_ child: ChildSpec, stdio: [Int32], console: Int32 = -1,
                             onExit: @escaping (ExitStatus) -> Void) throws(Errno) -> HostTid {
         guard let initPid else { throw Errno.noSuchProcess }
         var spec = child
         spec.filter = try table.program(notify: false, cacheDirectory: self.spec.filterCacheDirectory)
         spec.wantListener = false
-        let spawned = try Spawner.spawnJoined(spec, initPid: initPid, stdio: stdio)
+        let spawned = try Spawner.spawnJoined(spec, initPid: initPid, stdio: stdio, console: console)
         do { try tracer.seize(spawned.pid) } catch {
             discard(spawned)
             spawned.closeErrorPipe()
@@ -266,7 +266,7 @@ public final class Kernel {
         // Unreaped processes stay valid targets; once there are many, drop
         // those the kernel no longer knows.
         if pids.exitedCount > 4096 {
-            pids.forgetExited { access("/proc/\($0.hostTgid)", F_OK) != 0 }
+            pids.forgetExited { !HostProcfs.exists("\($0.hostTgid)") }
         }
     }
 }

@@ -93,6 +93,14 @@ import Testing
         let exec = podman(home, ["exec", id, "sh", "-c", "echo exec pid=$$; exit 5"])
         #expect(exec.status == 5, "\(exec.stderr)")
         #expect(exec.stdout == "exec pid=2\n")
+        // exec -t: a pty of the sandbox's devpts, its master sent to conmon.
+        let execTerminal = podman(home, ["exec", "-t", id, "sh", "-c", "tty; exit 4"])
+        #expect(execTerminal.status == 4, "\(execTerminal.stderr)")
+        #expect(execTerminal.stdout == "/dev/pts/0\r\n", "\(execTerminal.stdout.debugDescription) \(execTerminal.stderr)")
+        // top lists the container's processes (its own pids), not the host's.
+        let top = podman(home, ["top", id, "pid", "args"])
+        let rows = top.lines.dropFirst().map { $0.split(separator: " ").map(String.init) }
+        #expect(rows == [["1", "sleep", "100"]], "\(top.stdout) \(top.stderr)")
         let stopped = podman(home, ["stop", "-t", "1", id])
         #expect(stopped.status == 0, "\(stopped.stderr)")
         #expect(podman(home, ["ps", "-a", "--format", "{{.Status}}"]).stdout.contains("Exited (137)"))

@@ -1,0 +1,35 @@
+import CShims
+import Glibc
+
+/// The host's /proc as the supervisor reaches it. A detached supervisor
+/// shows the sandbox's own /proc at its /proc (see `showSandboxProc`) and
+/// keeps the host's through a descriptor opened before the switch.
+public enum HostProcfs {
+    /// -1 until the switch: then "/proc" is the host's.
+    nonisolated(unsafe) public private(set) static var descriptor: Int32 = -1
+
+    public static func open(_ relative: String, _ flags: Int32) -> Int32 {
+        descriptor >= 0 ? openat(descriptor, relative, flags) : Glibc.open("/proc/" + relative, flags)
+    }
+
+    public static func read(_ relative: String) -> [UInt8]? {
+        let fd = open(relative, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return HostFile.readAll(fd)
+    }
+
+    public static func exists(_ relative: String) -> Bool {
+        descriptor >= 0 ? faccessat(descriptor, relative, F_OK, 0) == 0 : access("/proc/" + relative, F_OK) == 0
+    }
+
+    /// Gives this process a mount namespace of its own whose /proc is the
+    /// sandbox's, so that tools which join the mount namespace of the pid
+    /// they hold (podman top) list the container's processes, not the host's.
+    /// Call once, single-threaded, after the sandbox's /proc is mounted.
+    public static func showSandboxProc(initPid: HostTid) throws(Errno) {
+        let fd = moat_show_sandbox_proc(initPid)
+        guard fd >= 0 else { throw Errno(-fd) }
+        descriptor = fd
+    }
+}
