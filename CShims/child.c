@@ -211,7 +211,7 @@ static void mask_paths(const struct moat_spawn_config *c, int rootfd, int errfd)
     }
 }
 
-static void enter_root(const struct moat_spawn_config *c, int errfd) {
+static void enter_root(const struct moat_spawn_config *c, int errfd, int releasefd) {
     if (syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     if (syscall(SYS_mount, c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -221,6 +221,13 @@ static void enter_root(const struct moat_spawn_config *c, int errfd) {
     set_up_mounts(c, (int)rootfd, errfd);
     if (c->default_devices) set_up_devices((int)rootfd, errfd);
     mask_paths(c, (int)rootfd, errfd);
+    // createContainer hooks run here, in our namespaces before pivot_root.
+    if (c->pause_before_pivot) {
+        struct moat_child_error mounted = { 0, 0, 1 };
+        char byte;
+        syscall(SYS_write, errfd, &mounted, sizeof mounted);
+        if (syscall(SYS_read, releasefd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_SYNC, errno, -1);
+    }
     if (syscall(SYS_fchdir, rootfd) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     syscall(SYS_close, rootfd);
     // pivot_root(".", ".") stacks the old root under the new one; detaching
@@ -380,10 +387,11 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     int console = -1;
     if (!c->terminal || c->console_socket) syscall(SYS_setsid);
     if (c->terminal && c->console_socket) console = connect_console(c->console_socket, errfd);
-    enter_root(c, errfd);
-    if (console >= 0) set_up_terminal(c, console, errfd);
+    // The hostname before the mounts: createContainer hooks already see it.
     if (c->hostname && syscall(SYS_sethostname, c->hostname, length(c->hostname)) < 0)
         fail(errfd, MOAT_STAGE_HOSTNAME, errno, -1);
+    enter_root(c, errfd, releasefd);
+    if (console >= 0) set_up_terminal(c, console, errfd);
     finish_and_exec(c, errfd, releasefd, listener_sock);
 }
 
@@ -485,10 +493,10 @@ static void joined_child(const struct moat_spawn_config *c, int errfd, int relea
     finish_and_exec(c, errfd, releasefd, -1);
 }
 
-int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int procfd, const int fds[4],
-                      struct moat_spawned *out) {
+// Opens the namespaces of `init` that a joining process enters, in the
+// order it enters them (mnt last: it also moves root and cwd). 0 or -errno.
+static int open_namespaces(pid_t init, int procfd, int ns[6]) {
     static const char *const names[] = { "ipc", "uts", "net", "cgroup", "pid", "mnt" };
-    int ns[6];
     for (int i = 0; i < 6; i++) {
         char path[64];
         int n = procfd >= 0 ? snprintf(path, sizeof path, "%d/ns/%s", init, names[i])
@@ -501,6 +509,14 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int pr
             return -err;
         }
     }
+    return 0;
+}
+
+int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int procfd, const int fds[4],
+                      struct moat_spawned *out) {
+    int ns[6];
+    int opened = open_namespaces(init, procfd, ns);
+    if (opened < 0) return opened;
     int errpipe[2], releasepipe[2], pidpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) < 0) return -errno;
     if (pipe2(releasepipe, O_CLOEXEC) < 0 || pipe2(pidpipe, O_CLOEXEC) < 0) return -errno;
@@ -599,4 +615,34 @@ int moat_show_sandbox_proc(pid_t init) {
     }
     close(tree);
     return hostproc;
+}
+
+pid_t moat_run_in_namespaces(pid_t init, int procfd, const char *path, char *const argv[], char *const envp[],
+                             int stdin_fd) {
+    int ns[6];
+    int opened = open_namespaces(init, procfd, ns);
+    if (opened < 0) return opened;
+    long middle = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (middle == 0) {
+        for (int i = 0; i < 6; i++)
+            if (syscall(SYS_setns, ns[i], 0) < 0) syscall(SYS_exit_group, 126);
+        // Nothing of the supervisor's but stdin stays open (the hook must
+        // see end-of-file on it).
+        if (syscall(SYS_dup2, stdin_fd, 0) < 0) syscall(SYS_exit_group, 126);
+        syscall(SYS_close_range, 3, ~0U, 0);
+        long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+        if (pid == 0) {
+            syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+            reset_signals();
+            syscall(SYS_execve, path, argv, envp);
+            syscall(SYS_exit_group, errno == ENOENT ? 127 : 126);
+        }
+        if (pid < 0) syscall(SYS_exit_group, 126);
+        int status = 0;
+        while (syscall(SYS_wait4, pid, &status, 0, NULL) < 0 && errno == EINTR) {}
+        syscall(SYS_exit_group, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    int err = errno;
+    for (int i = 0; i < 6; i++) close(ns[i]);
+    return middle < 0 ? -err : (pid_t)middle;
 }

@@ -69,10 +69,12 @@ struct moat_spawn_config {
     unsigned short console_rows, console_columns;
     const void *extra_filter;         // the config's own seccomp profile, loaded last (may be NULL)
     size_t extra_filter_len;
+    int pause_before_pivot;           // report "mounted" (stage 0, index 1) and wait for a byte before pivot_root
 };
 
 // What the child reports through the close-on-exec pipe: stage 0 when it is
-// set up and waits for release, then, if anything fails, the failure.
+// set up and waits for release (index -1), or mounted and waits before
+// pivot_root (index 1); then, if anything fails, the failure.
 enum moat_child_stage {
     MOAT_STAGE_SYNC = 1, MOAT_STAGE_MOUNT, MOAT_STAGE_DEVICES, MOAT_STAGE_MASK,
     MOAT_STAGE_PIVOT, MOAT_STAGE_HOSTNAME, MOAT_STAGE_RLIMIT, MOAT_STAGE_CAPS,
@@ -107,6 +109,13 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int pr
 // Moves the caller into a mount namespace of its own where /proc is the
 // sandbox's; returns an O_PATH fd of the host's /proc, or -errno.
 int moat_show_sandbox_proc(pid_t init);
+
+// Runs `path` inside the namespaces of `init` (hooks that run in the
+// container): a middle process enters them, forks the program with `stdin_fd`
+// as its stdin, and exits with its status (128 + signal if killed). Killing
+// the middle process kills the program. Returns the middle pid or -errno.
+pid_t moat_run_in_namespaces(pid_t init, int procfd, const char *path, char *const argv[], char *const envp[],
+                             int stdin_fd);
 
 // ---------------------------------------------------------------- ptrace
 

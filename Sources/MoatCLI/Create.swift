@@ -70,13 +70,15 @@ enum Create: Subcommand {
         }
         do {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil, control: control,
-                                  beforeStart: { pid in
+                                  whileCreating: hooks.runWhileCreating ? { pid in
                 do {
-                    try hooks.runBeforeStart(state: state.hookState(status: "creating", initPid: pid))
+                    try hooks.runWhileCreating(state: state.hookState(status: "creating", initPid: pid), initPid: pid)
+                    return true
                 } catch {
                     report("\(error)")
                     return false
                 }
+            } : nil, beforeStart: { pid in
                 // Engines list a container's processes by joining the mount
                 // namespace of the pid they hold, ours (podman top): show them
                 // the sandbox's /proc. Without it they would list the host's.
@@ -84,21 +86,19 @@ enum Create: Subcommand {
                     try? HostProcfs.showSandboxProc(initPid: pid)
                 }
                 if startAtOnce {
-                    state.running(supervisor: getpid(), initPid: pid)
                     created = true
                     signalReady()
-                    return true
+                    return startContainer(hooks, state, pid)
                 }
                 state.created(supervisor: getpid(), initPid: pid)
                 created = true
                 signalReady()
                 guard control.awaitStart(whileAlive: pid) else { return false }
-                state.running(supervisor: getpid(), initPid: pid)
-                return true
+                return startContainer(hooks, state, pid)
             }, afterStart: { pid in
                 runWarning(hooks.poststart, "poststart", state.hookState(status: "running", initPid: pid))
             })
-            if !created { code = 125 }  // a prestart or createRuntime hook failed
+            if !created { code = 125 }  // a hook failed while creating
         } catch let failure as Failure {
             report(failure.message)
             code = failure.code
@@ -111,6 +111,17 @@ enum Create: Subcommand {
         if created { state.stopped(exitCode: code) } else { state.remove() }
         exit(code)
     }
+}
+
+/// startContainer hooks, then the state says running. False: a hook failed
+/// (reported) and the workload must not run.
+func startContainer(_ hooks: Hooks, _ state: ContainerState, _ pid: pid_t) -> Bool {
+    do { try hooks.runStartContainer(state: state.hookState(status: "created", initPid: pid), initPid: pid) } catch {
+        report("\(error)")
+        return false
+    }
+    state.running(supervisor: getpid(), initPid: pid)
+    return true
 }
 
 func writePidFile(_ path: String, _ pid: pid_t) throws {

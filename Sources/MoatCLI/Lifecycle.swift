@@ -200,7 +200,7 @@ enum Features: Subcommand {
         let json = JSON.object([
             ("ociVersionMin", .string("1.0.0")),
             ("ociVersionMax", .string("1.2.0")),
-            ("hooks", strings(["prestart", "createRuntime", "poststart", "poststop"])),
+            ("hooks", strings(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])),
             ("mountOptions", strings(["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
                                       "sync", "async", "dirsync", "noatime", "atime", "nodiratime", "diratime",
                                       "relatime", "norelatime", "strictatime", "nostrictatime", "private", "rprivate",

@@ -56,9 +56,17 @@ enum Run: Subcommand {
         }
         do {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
-                                  control: control, beforeStart: { pid in
+                                  control: control, whileCreating: hooks.runWhileCreating ? { pid in
                 do {
-                    try hooks.runBeforeStart(state: state.hookState(status: "created", initPid: pid))
+                    try hooks.runWhileCreating(state: state.hookState(status: "creating", initPid: pid), initPid: pid)
+                    return true
+                } catch {
+                    hookFailure = "\(error)"
+                    return false
+                }
+            } : nil, beforeStart: { pid in
+                do {
+                    try hooks.runStartContainer(state: state.hookState(status: "created", initPid: pid), initPid: pid)
                 } catch {
                     hookFailure = "\(error)"
                     return false
@@ -99,11 +107,12 @@ func loadBundle(_ directory: String) throws -> Bundle {
 /// `beforeStart` sees the workload's init once it is set up (false kills
 /// it); `afterStart` once it may run.
 func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?, control: ControlSocket? = nil,
+                whileCreating: ((HostTid) -> Bool)? = nil,
                 beforeStart: (HostTid) -> Bool = { _ in true }, afterStart: (HostTid) -> Void = { _ in }) throws -> Int32 {
     let kernel = Kernel(sandbox)
     let status: ExitStatus
     do {
-        status = try kernel.run(beforeStart: { pid in
+        status = try kernel.run(beforePivot: whileCreating, beforeStart: { pid in
             SignalForwarding.forward(to: pid)
             return beforeStart(pid)
         }, afterStart: afterStart,

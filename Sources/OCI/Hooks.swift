@@ -2,10 +2,12 @@ import CShims
 import Glibc
 import Platform
 
-/// config.json hooks that run in the runtime's namespaces: prestart and
-/// createRuntime (the workload's namespaces exist, it has not started),
-/// poststart (it has started), poststop (it has stopped). createContainer
-/// and startContainer, which run inside the container, are refused for now.
+/// config.json hooks, at the runtime-spec's moments: prestart and
+/// createRuntime (the workload's namespaces and mounts exist, before
+/// pivot_root), createContainer (then, inside the container's namespaces,
+/// the host's tree still its root), startContainer (inside the container,
+/// before its program runs), poststart and poststop. Each gets the state
+/// JSON on stdin.
 public struct Hooks: Equatable, Sendable {
     public struct Hook: Equatable, Sendable {
         public var path: String
@@ -16,16 +18,16 @@ public struct Hooks: Equatable, Sendable {
 
     public var prestart: [Hook] = []
     public var createRuntime: [Hook] = []
+    public var createContainer: [Hook] = []
+    public var startContainer: [Hook] = []
     public var poststart: [Hook] = []
     public var poststop: [Hook] = []
 
-    public var isEmpty: Bool { prestart.isEmpty && createRuntime.isEmpty && poststart.isEmpty && poststop.isEmpty }
+    /// Whether any hook runs while the workload is being created (before pivot_root).
+    public var runWhileCreating: Bool { !prestart.isEmpty || !createRuntime.isEmpty || !createContainer.isEmpty }
 
     static func decode(_ field: Field) throws(ConfigError) -> Hooks {
         try field.only(["prestart", "createRuntime", "poststart", "poststop", "createContainer", "startContainer"])
-        for key in ["createContainer", "startContainer"] where field[key].isNonEmpty {
-            throw field[key].error("hooks that run inside the container are not supported yet")
-        }
         func list(_ key: String) throws(ConfigError) -> [Hook] {
             var hooks: [Hook] = []
             for item in try field[key].items() {
@@ -39,54 +41,52 @@ public struct Hooks: Equatable, Sendable {
             return hooks
         }
         return Hooks(prestart: try list("prestart"), createRuntime: try list("createRuntime"),
+                     createContainer: try list("createContainer"), startContainer: try list("startContainer"),
                      poststart: try list("poststart"), poststop: try list("poststop"))
     }
 
-    /// prestart then createRuntime: the workload's namespaces exist, it has
-    /// not started. The first failure is thrown; the container must not start.
-    public func runBeforeStart(state: JSON) throws(ConfigError) {
+    /// prestart, createRuntime, then createContainer inside the namespaces of
+    /// `initPid`, which waits before pivot_root. The first failure is thrown;
+    /// the container must not start.
+    public func runWhileCreating(state: JSON, initPid: pid_t) throws(ConfigError) {
         try Hooks.run(prestart, kind: "prestart", state: state)
         try Hooks.run(createRuntime, kind: "createRuntime", state: state)
+        try Hooks.run(createContainer, kind: "createContainer", state: state, inside: initPid)
     }
 
-    /// Runs `hooks` in order with `state` (runtime-spec state JSON) on stdin;
-    /// the first that fails or times out stops the rest and is reported.
-    public static func run(_ hooks: [Hook], kind: String, state: JSON) throws(ConfigError) {
+    /// startContainer, inside the container (its paths are the container's).
+    public func runStartContainer(state: JSON, initPid: pid_t) throws(ConfigError) {
+        try Hooks.run(startContainer, kind: "startContainer", state: state, inside: initPid)
+    }
+
+    /// Runs `hooks` in order with `state` (runtime-spec state JSON) on stdin,
+    /// in the runtime's namespaces or inside those of `inside`; the first
+    /// that fails or times out stops the rest and is reported.
+    public static func run(_ hooks: [Hook], kind: String, state: JSON, inside: pid_t? = nil) throws(ConfigError) {
         let input = state.rendered(pretty: false)
         for (index, hook) in hooks.enumerated() {
-            if let problem = execute(hook, input: input) {
+            if let problem = execute(hook, input: input, inside: inside) {
                 throw ConfigError("hooks.\(kind)[\(index)] \(hook.path): \(problem)")
             }
         }
     }
 
     /// nil when the hook exited 0.
-    static func execute(_ hook: Hook, input: String) -> String? {
+    static func execute(_ hook: Hook, input: String, inside: pid_t?) -> String? {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return "pipe: \(Errno.current)" }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
-        posix_spawn_file_actions_addclose(&actions, fds[1])
+        // Close-on-exec: the hook gets the read end as its stdin only.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let argv = (hook.args.isEmpty ? [hook.path] : hook.args).map { strdup($0) } + [nil]
         let envp = hook.env.map { strdup($0) } + [nil]
         defer { (argv + envp).forEach { free($0) } }
-        // The hook gets default signal dispositions (moat ignores SIGPIPE).
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, hook.path, &actions, &attributes, argv, envp)
+        let started = inside.map { spawnInside($0, hook.path, argv, envp, stdin: fds[0]) }
+            ?? spawn(hook.path, argv, envp, stdin: fds[0])
         close(fds[0])
-        guard spawned == 0 else {
+        guard case .success(let pid) = started else {
             close(fds[1])
-            return String(cString: strerror(spawned))
+            if case .failure(let error) = started { return "\(error)" }
+            return nil
         }
         _ = input.withCString { write(fds[1], $0, strlen($0)) }
         close(fds[1])
@@ -106,6 +106,42 @@ public struct Hooks: Equatable, Sendable {
             waited += 10
         }
         if moat_wifexited(status) != 0 && moat_wexitstatus(status) == 0 { return nil }
+        if inside != nil && moat_wifexited(status) != 0 {
+            // The middle process reports the hook's status as a shell would.
+            switch moat_wexitstatus(status) {
+            case 127: return "no such file in the container"
+            case 126: return "cannot run it in the container"
+            case let code where code > 128: return "killed by signal \(code - 128)"
+            default: break
+            }
+        }
         return moat_wifexited(status) != 0 ? "exited with \(moat_wexitstatus(status))" : "killed by signal \(moat_wtermsig(status))"
+    }
+
+    /// In the runtime's namespaces, with default signal dispositions (moat ignores SIGPIPE).
+    static func spawn(_ path: String, _ argv: [UnsafeMutablePointer<CChar>?], _ envp: [UnsafeMutablePointer<CChar>?],
+                      stdin: Int32) -> Result<pid_t, Errno> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        return spawned == 0 ? .success(pid) : .failure(Errno(spawned))
+    }
+
+    /// Inside the namespaces of `initPid`.
+    static func spawnInside(_ initPid: pid_t, _ path: String, _ argv: [UnsafeMutablePointer<CChar>?],
+                            _ envp: [UnsafeMutablePointer<CChar>?], stdin: Int32) -> Result<pid_t, Errno> {
+        let pid = moat_run_in_namespaces(initPid, HostProcfs.descriptor, path, argv, envp, stdin)
+        return pid > 0 ? .success(pid) : .failure(Errno(-pid))
     }
 }

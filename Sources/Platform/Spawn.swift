@@ -70,6 +70,8 @@ public struct ChildSpec: Sendable {
     public var terminal = false
     public var consoleSocket: String?
     public var consoleSize: (rows: UInt16, columns: UInt16)?
+    /// Stop once mounted, before pivot_root, until `proceed()` (createContainer hooks).
+    public var pauseBeforePivot = false
 
     public init(rootfs: String) {
         self.rootfs = rootfs
@@ -107,8 +109,24 @@ public struct SpawnedChild: Sendable {
         switch nextReport() {
         case .ready: nil
         case .failed(let failure): failure
-        case .none: ChildFailure(stage: .sync, errno: .noSuchProcess, index: -1)
+        case .mounted, .none: ChildFailure(stage: .sync, errno: .noSuchProcess, index: -1)
         }
+    }
+
+    /// With `pauseBeforePivot`: blocks until the child has made its mounts
+    /// and waits before pivot_root for `proceed()` (nil), or has failed.
+    public func waitUntilMounted() -> ChildFailure? {
+        switch nextReport() {
+        case .mounted: nil
+        case .failed(let failure): failure
+        case .ready, .none: ChildFailure(stage: .sync, errno: .noSuchProcess, index: -1)
+        }
+    }
+
+    /// Lets a child paused before pivot_root go on.
+    public func proceed() {
+        var byte: UInt8 = 1
+        _ = write(releaseFD, &byte, 1)
     }
 
     /// After the child exited without exec: what it reported, if anything.
@@ -119,13 +137,13 @@ public struct SpawnedChild: Sendable {
         return nil
     }
 
-    private enum Report { case ready, failed(ChildFailure) }
+    private enum Report { case ready, mounted, failed(ChildFailure) }
 
     private func nextReport() -> Report? {
         var report = moat_child_error()
         let got = read(errorFD, &report, MemoryLayout<moat_child_error>.size)
         guard got == MemoryLayout<moat_child_error>.size else { return nil }
-        if report.stage == 0 { return .ready }
+        if report.stage == 0 { return report.index == 1 ? .mounted : .ready }
         guard let stage = ChildFailure.Stage(rawValue: report.stage) else { return nil }
         return .failed(ChildFailure(stage: stage, errno: Errno(report.err), index: Int(report.index)))
     }
@@ -249,6 +267,7 @@ public enum Spawner {
                         config.console_socket = spec.consoleSocket.map { UnsafePointer(strings.copy($0)) }
                         config.console_rows = spec.consoleSize?.rows ?? 0
                         config.console_columns = spec.consoleSize?.columns ?? 0
+                        config.pause_before_pivot = spec.pauseBeforePivot ? 1 : 0
                         config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
                         config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
                         return call(&config, &spawned)

@@ -69,16 +69,20 @@ public final class Kernel {
     }
 
     /// Spawns the workload and serves it until its last task has gone.
+    /// `beforePivot` (if given) runs once the init has made its mounts, before
+    /// pivot_root (createContainer hooks); false kills the workload.
     /// `beforeStart` runs once the init is set up and seized, before it may
     /// exec (the CLI forwards signals to it, `create` waits for `start`); it
     /// returns false to kill the workload instead of starting it.
     /// `watch`: a further fd (the control socket); `onReadable` runs on this
     /// thread when it is readable, and may call `spawnJoined`.
-    public func run(beforeStart: (HostTid) -> Bool = { _ in true },
+    public func run(beforePivot: ((HostTid) -> Bool)? = nil,
+                    beforeStart: (HostTid) -> Bool = { _ in true },
                     afterStart: (HostTid) -> Void = { _ in },
                     watch: (fd: Int32, onReadable: (Kernel) -> Void)? = nil) throws(Errno) -> ExitStatus {
         spec.child.filter = try table.program(notify: spec.useNotifications, cacheDirectory: spec.filterCacheDirectory)
         spec.child.wantListener = spec.useNotifications
+        spec.child.pauseBeforePivot = beforePivot != nil
         let events = try EventLoop(tracer: tracer)
         events.watchedFD = watch?.fd
         let child = try Spawner.spawn(spec.child)
@@ -99,11 +103,20 @@ public final class Kernel {
             throw error
         }
         pids.add(hostTid: child.pid, vtid: 1, hostTgid: child.pid, vpid: 1)
-        if let failure = child.waitUntilReady() {
+        var proceed = true
+        if let beforePivot {
+            if let failure = child.waitUntilMounted() {
+                discard(child)
+                return .failedBeforeExec(failure)
+            }
+            proceed = beforePivot(child.pid)
+            if proceed { child.proceed() }
+        }
+        if proceed, let failure = child.waitUntilReady() {
             discard(child)
             return .failedBeforeExec(failure)
         }
-        if beforeStart(child.pid) {
+        if proceed && beforeStart(child.pid) {
             child.release()
             afterStart(child.pid)
         } else {

@@ -183,10 +183,42 @@ import Testing
         #expect(refused.stderr.contains("hooks.createRuntime[0] /bin/sh: exited with 3"), "\(refused.stderr)")
         #expect(!refused.stdout.contains("should not run"))
 
-        let inside = try fixture.bundle("hooks-inside", args: ["true"]) { config in
-            config["hooks"] = ["createContainer": [["path": "/bin/true"]]]
+    }
+
+    /// createContainer runs in the container's namespaces with the host's
+    /// paths (before pivot_root); startContainer inside the container, with
+    /// its paths, before the program. Both get the state on stdin.
+    @Test func hooksRunInsideTheContainer() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let out = fixture.scratch("hooks-inside-out")
+        let bundle = try fixture.bundle("hooks-inside", args: ["sh", "-c", "cat /tmp/started; echo program pid=$$"]) { config in
+            config["hostname"] = "hooked"
+            config["hooks"] = [
+                "createContainer": [["path": "/bin/sh", "args": ["sh", "-c",
+                    "cat > \(out.path)/createContainer.json; echo $$ $(hostname) > \(out.path)/createContainer.seen"]]],
+                "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "{ echo started pid=$$; cat; echo; } > /tmp/started"]]],
+            ]
         }
-        #expect(fixture.run(inside).stderr.contains("hooks.createContainer: hooks that run inside the container are not supported yet"))
+        let result = fixture.run(bundle, id: "h3")
+        #expect(result.status == 0, "\(result.stderr)")
+        // The hook is the sandbox's pid 2 and sees its hostname.
+        let seen = try String(contentsOf: out.appendingPathComponent("createContainer.seen"), encoding: .utf8)
+        #expect(seen == "2 hooked\n")
+        let created = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("createContainer.json"))) as? [String: Any]
+        #expect(created?["id"] as? String == "h3" && created?["status"] as? String == "creating")
+        // A pid of the sandbox's namespace (after the createContainer hook's).
+        let startedPid = result.lines.first.flatMap { $0.hasPrefix("started pid=") ? Int($0.dropFirst(12)) : nil }
+        #expect(startedPid.map { (3..<50).contains($0) } == true, "\(result.stdout)")
+        #expect(result.stdout.contains("\"id\":\"h3\""), "startContainer got the state: \(result.stdout)")
+        #expect(result.lines.last == "program pid=1")
+
+        let failing = try fixture.bundle("hooks-inside-fail", args: ["sh", "-c", "echo should not run"]) { config in
+            config["hooks"] = ["startContainer": [["path": "/bin/nope"]]]
+        }
+        let refused = fixture.run(failing, id: "h4")
+        #expect(refused.status == 125)
+        #expect(refused.stderr.contains("hooks.startContainer[0] /bin/nope: no such file in the container"), "\(refused.stderr)")
+        #expect(!refused.stdout.contains("should not run"))
     }
 
     @Test func execJoinsTheRunningSandbox() throws {
@@ -215,7 +247,7 @@ import Testing
         let linux = try #require(json["linux"] as? [String: Any])
         #expect((linux["namespaces"] as? [String])?.contains("pid") == true)
         #expect((linux["seccomp"] as? [String: Any])?["enabled"] as? Bool == true)
-        #expect(json["hooks"] as? [String] == ["prestart", "createRuntime", "poststart", "poststop"])
+        #expect(json["hooks"] as? [String] == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
     }
 
     @Test func createFailuresLeaveNothing() throws {
