@@ -230,10 +230,19 @@ static void enter_root(const struct moat_spawn_config *c, int errfd, int release
     }
     if (syscall(SYS_fchdir, rootfd) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     syscall(SYS_close, rootfd);
-    // pivot_root(".", ".") stacks the old root under the new one; detaching
-    // "." then drops every host mount from this namespace.
-    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
-    if (syscall(SYS_umount2, ".", MNT_DETACH) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    if (c->no_pivot) {
+        // As runc --no-pivot, for roots pivot_root refuses (initramfs): the
+        // root is moved over "/" and chrooted into. The host's mounts stay
+        // underneath, out of reach: the sandbox cannot chroot, mount or
+        // unmount, and holds no fd from outside.
+        if (syscall(SYS_mount, ".", "/", NULL, MS_MOVE, NULL) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+        if (syscall(SYS_chroot, ".") < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    } else {
+        // pivot_root(".", ".") stacks the old root under the new one; detaching
+        // "." then drops every host mount from this namespace.
+        if (syscall(SYS_pivot_root, ".", ".") < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+        if (syscall(SYS_umount2, ".", MNT_DETACH) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    }
     if (syscall(SYS_chdir, "/") < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     if (c->readonly_root &&
         syscall(SYS_mount, NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
@@ -325,13 +334,13 @@ static int connect_console(const char *path, int errfd) {
     return (int)fd;
 }
 
-static void close_all_but(int a, int b, int c) {
+// Closes every fd from `from` up but a, b and c.
+static void close_all_but(unsigned from, int a, int b, int c) {
     int keep[3] = { a, b, c };
     // Sort the three (some may be -1) and close the gaps between them.
     for (int i = 0; i < 3; i++)
         for (int j = i + 1; j < 3; j++)
             if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
-    unsigned from = 3;
     for (int i = 0; i < 3; i++) {
         if (keep[i] < (int)from) continue;
         if ((unsigned)keep[i] > from) syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0);
@@ -407,11 +416,15 @@ static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int re
     if (c->umask_value >= 0) syscall(SYS_umask, c->umask_value);
     if (syscall(SYS_chdir, c->cwd) < 0) fail(errfd, MOAT_STAGE_CWD, errno, -1);
 
-    // Only stdio survives into the workload. Until exec the child still needs
-    // its pipes and the listener socket; any other fd is closed now, so that
-    // a workload waiting for `start` holds nothing of its creator's.
-    close_all_but(errfd, releasefd, listener_sock);
-    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    // Only stdio (and fds preserved on request) survives into the workload.
+    // Until exec the child still needs its pipes and the listener socket;
+    // any other fd is closed now, so that a workload waiting for `start`
+    // holds nothing of its creator's.
+    unsigned first_closed = 3 + (unsigned)(c->preserve_fds > 0 ? c->preserve_fds : 0);
+    for (unsigned fd = 3; fd < first_closed; fd++)
+        if (syscall(SYS_fcntl, fd, F_SETFD, 0) < 0) fail(errfd, MOAT_STAGE_SYNC, errno, (int)fd);
+    close_all_but(first_closed, errfd, releasefd, listener_sock);
+    syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC);
     // Set up: say so (a record with stage 0), then wait until the supervisor
     // has seized us and wants the workload to start.
     struct moat_child_error ready = { 0, 0, -1 };

@@ -70,6 +70,8 @@ struct moat_spawn_config {
     const void *extra_filter;         // the config's own seccomp profile, loaded last (may be NULL)
     size_t extra_filter_len;
     int pause_before_pivot;           // report "mounted" (stage 0, index 1) and wait for a byte before pivot_root
+    int no_pivot;                     // move the root onto / and chroot instead of pivot_root (ramfs roots)
+    int preserve_fds;                 // fds 3 .. 3+n-1 stay open into the workload
 };
 
 // What the child reports through the close-on-exec pipe: stage 0 when it is

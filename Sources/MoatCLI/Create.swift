@@ -18,7 +18,7 @@ enum Create: Subcommand {
             .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory."),
             .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
             .init(long: "console-socket", value: "path", help: "With process.terminal: where to send the pty master (runc's protocol)."),
-        ],
+        ] + rootfsOptions,
         positionals: [.init(name: "container-id", help: "Container id.")])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
@@ -33,11 +33,12 @@ enum Create: Subcommand {
         case (false, nil): break
         }
         sandbox.filterCacheDirectory = root
+        let preserved = try applyRootfsOptions(arguments, to: &sandbox)
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)
         let outcome: SupervisorProcess.Outcome
         do {
-            outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor]) { signalReady in
+            outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved) { signalReady in
                 supervise(sandbox, bundle: bundle, state: state, signalReady: signalReady)
             }
         } catch {
@@ -111,6 +112,28 @@ enum Create: Subcommand {
         if created { state.stopped(exitCode: code) } else { state.remove() }
         exit(code)
     }
+}
+
+/// Options `create` and `run` share with runc's: how the root is entered and
+/// which extra fds the workload gets.
+let rootfsOptions: [CommandSpec.Option] = [
+    .init(long: "no-pivot", help: "Move the root over / and chroot instead of pivot_root (for initramfs roots)."),
+    .init(long: "preserve-fds", value: "n", help: "Pass fds 3 to 3+n-1 on to the workload."),
+]
+
+/// Applies --no-pivot and --preserve-fds; returns the preserved fds.
+func applyRootfsOptions(_ arguments: ParsedArguments, to sandbox: inout SandboxSpec) throws -> [Int32] {
+    sandbox.child.noPivot = arguments.flag("no-pivot")
+    guard let text = arguments.value("preserve-fds") else { return [] }
+    guard let count = Int32(text), (0...1000).contains(count) else {
+        throw Failure("--preserve-fds: give a number of fds (0 to 1000), not \(text)", code: 2)
+    }
+    let fds = Array(3..<(3 + count))
+    if let closed = fds.first(where: { fcntl($0, F_GETFD) < 0 }) {
+        throw Failure("--preserve-fds \(count): fd \(closed) is not open")
+    }
+    sandbox.child.preservedFDs = count
+    return fds
 }
 
 /// startContainer hooks, then the state says running. False: a hook failed

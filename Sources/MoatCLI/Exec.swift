@@ -158,6 +158,7 @@ func controlHandler(_ control: ControlSocket, _ sandbox: SandboxSpec, program: S
             child.consoleSize = (rows, columns)
         }
         child.extraFilter = sandbox.child.extraFilter
+        child.preservedFDs = 0
         do {
             let pid = try kernel.spawnJoined(child, stdio: Array(request.fds.prefix(3)), console: console) { status in
                 if case .failedBeforeExec(let failure) = status {

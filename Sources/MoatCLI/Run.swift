@@ -14,20 +14,27 @@ enum Run: Subcommand {
             .init(long: "detach", short: "d", help: "Return once the container runs; it stays until `moat delete`."),
             .init(long: "keep", help: "Keep the stopped container (for `moat state`) until `moat delete`."),
             .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
-        ],
+            .init(long: "console-socket", value: "path",
+                  help: "With process.terminal: send the pty master here (runc's protocol) instead of using this terminal."),
+        ] + rootfsOptions,
         positionals: [.init(name: "container-id", help: "Container id.")])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let root = arguments.value("root")!
         let bundle = try loadBundle(arguments.value("bundle")!)
         var sandbox = try bundle.sandbox()
+        if let socket = arguments.value("console-socket") {
+            guard bundle.spec.process.terminal else { throw Failure("--console-socket needs process.terminal: true") }
+            sandbox.child.consoleSocket = socket
+        }
+        let preserved = try applyRootfsOptions(arguments, to: &sandbox)
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)
         sandbox.filterCacheDirectory = root
         if arguments.flag("detach") {
             let outcome: SupervisorProcess.Outcome
             do {
-                outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor]) { signalReady in
+                outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved) { signalReady in
                     Create.supervise(sandbox, bundle: bundle, state: state, startAtOnce: true, signalReady: signalReady)
                 }
             } catch {

@@ -72,6 +72,10 @@ public struct ChildSpec: Sendable {
     public var consoleSize: (rows: UInt16, columns: UInt16)?
     /// Stop once mounted, before pivot_root, until `proceed()` (createContainer hooks).
     public var pauseBeforePivot = false
+    /// Move the root over "/" and chroot instead of pivot_root (runc --no-pivot).
+    public var noPivot = false
+    /// Fds 3 ..< 3 + n are passed on to the workload (--preserve-fds).
+    public var preservedFDs: Int32 = 0
 
     public init(rootfs: String) {
         self.rootfs = rootfs
@@ -268,6 +272,8 @@ public enum Spawner {
                         config.console_rows = spec.consoleSize?.rows ?? 0
                         config.console_columns = spec.consoleSize?.columns ?? 0
                         config.pause_before_pivot = spec.pauseBeforePivot ? 1 : 0
+                        config.no_pivot = spec.noPivot ? 1 : 0
+                        config.preserve_fds = spec.preservedFDs
                         config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
                         config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
                         return call(&config, &spawned)

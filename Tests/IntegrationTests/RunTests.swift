@@ -31,6 +31,31 @@ import Testing
         #expect(result.stdout.contains("got TERM"))
     }
 
+    /// --no-pivot: the root is moved over / and chrooted into; the host stays out of reach.
+    @Test func noPivotKeepsTheHostOutOfReach() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let marker = fixture.scratch("nopivot-marker").appendingPathComponent("secret")
+        try "host secret".write(to: marker, atomically: true, encoding: .utf8)
+        let bundle = try fixture.bundle("nopivot", args: ["sh", "-c",
+            "cat \(marker.path) ../../..\(marker.path) /proc/1/root\(marker.path) 2>/dev/null; ls /bin/busybox; escape refused | grep -E '^(chroot|pivot_root|umount2)='"])
+        let result = fixture.run(bundle, extra: ["--no-pivot"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains("host secret"))
+        #expect(result.lines == ["/bin/busybox", "pivot_root=-1 EPERM", "chroot=-1 EPERM", "umount2=-1 EPERM"], "\(result.stdout)")
+    }
+
+    /// --preserve-fds n: fds 3 .. 3+n-1 reach the workload, nothing else does.
+    @Test func preservedFDsReachTheWorkload() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("preserve", args: ["sh", "-c", "cat <&3; cat <&4; ls /proc/self/fd | tr '\\n' ' '"])
+        let script = "exec 3< <(echo three) 4< <(echo four) 5< <(echo five); exec '\(fixture.moat)' run --root '\(bundle.path)/state' --bundle '\(bundle.path)' --preserve-fds 2 p1"
+        let result = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); \(script)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["three", "four", "0 1 2 3 4 5 "], "fd 5 here is ls's own directory: \(result.stdout)")
+        let missing = Command.run(fixture.moat, ["run", "--root", bundle.path + "/state", "--bundle", bundle.path, "--preserve-fds", "40", "p2"])
+        #expect(missing.status != 0 && missing.stderr.contains("--preserve-fds 40: fd"), "\(missing.stderr)")
+    }
+
     @Test func manyProcessesAndThreads() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let script = "for i in 1 2 3 4 5 6 7 8 9 10; do (echo $i | cat | wc -c > /dev/null) & done; wait; echo all done"
