@@ -269,6 +269,41 @@ import Testing
         let duplicate = create(good, id: "d1")
         #expect(duplicate.status != 0)
         #expect(text(duplicate.output).contains("already exists"))
+        #expect(state(good, "d1")?["status"] as? String == "created", "the first is untouched")
         #expect(moat(good, ["delete", "--force", "d1"]).status == 0)
+
+        for command in [["state"], ["start"], ["kill"], ["delete"], ["pause"], ["exec"]] {
+            let unknown = moat(good, command + ["nope"] + (command == ["exec"] ? ["true"] : []))
+            #expect(unknown.status != 0 && unknown.stderr == "moat: container nope does not exist\n", "\(command): \(unknown.stderr)")
+        }
+    }
+
+    /// A supervisor killed with SIGKILL takes its workload with it; the
+    /// container is then reported stopped and `delete` removes every trace.
+    @Test func deleteAfterTheSupervisorWasKilled() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("crashed", args: ["sleep", "100"])
+        #expect(create(bundle, id: "s1").status == 0)
+        #expect(moat(bundle, ["start", "s1"]).status == 0)
+        let supervisor = try #require((state(bundle, "s1")?["pid"] as? NSNumber)?.int32Value)
+        let workload = try #require(StateFile.initPid(bundle, "s1"))
+        kill(supervisor, SIGKILL)
+        #expect(eventually { isGone(supervisor) && isGone(workload) }, "nothing is left running")
+        #expect(state(bundle, "s1")?["status"] as? String == "stopped")
+        #expect(moat(bundle, ["start", "s1"]).status != 0, "a stopped container cannot start")
+        #expect(moat(bundle, ["delete", "s1"]).status == 0)
+        #expect(state(bundle, "s1") == nil)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: bundle.appendingPathComponent("state").path)) ?? []
+        #expect(left.allSatisfy { $0.hasPrefix("filter-") }, "only the filter cache stays: \(left)")
+    }
+}
+
+/// Reads the workload's host pid from the state directory (not in the runtime-spec state).
+enum StateFile {
+    static func initPid(_ bundle: URL, _ id: String) -> Int32? {
+        let path = bundle.appendingPathComponent("state/\(id)/state.json")
+        guard let data = try? Data(contentsOf: path),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return (json["initPid"] as? NSNumber)?.int32Value
     }
 }
