@@ -4,6 +4,7 @@
 #include "cshims.h"
 
 #include <errno.h>
+#include <string.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/ptrace.h>
@@ -17,6 +18,7 @@ long moat_ptrace_seize(pid_t pid, unsigned long options) {
     return ptrace(PTRACE_SEIZE, pid, 0, options);
 }
 long moat_ptrace_cont(pid_t pid, int signal) { return ptrace(PTRACE_CONT, pid, 0, (long)signal); }
+long moat_ptrace_syscall(pid_t pid) { return ptrace(PTRACE_SYSCALL, pid, 0, 0); }
 long moat_ptrace_listen(pid_t pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0); }
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg) {
     return ptrace(PTRACE_GETEVENTMSG, pid, 0, msg);
@@ -24,7 +26,16 @@ long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg) {
 
 unsigned long moat_trace_options(void) {
     return PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
-           PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
+           PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD;
+}
+
+long moat_get_syscall_result(pid_t pid, int64_t *value) {
+    struct __ptrace_syscall_info info;
+    long n = ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info);
+    if (n < 0) return -errno;
+    if (info.op != PTRACE_SYSCALL_INFO_EXIT) return -EINVAL;
+    *value = info.exit.rval;
+    return 0;
 }
 
 long moat_get_syscall_args(pid_t pid, struct moat_syscall_args *out) {
@@ -116,3 +127,8 @@ int moat_pidfd_open(pid_t pid) {
 pid_t moat_fork(void) { return fork(); }
 
 void moat_close_from(int fd) { syscall(SYS_close_range, (unsigned)fd, ~0U, 0); }
+
+const char *moat_errno_name(int value) {
+    const char *name = strerrorname_np(value);
+    return name ? name : "";
+}

@@ -123,6 +123,12 @@ pid_t moat_run_in_namespaces(pid_t init, int procfd, const char *path, char *con
 
 long moat_ptrace_seize(pid_t pid, unsigned long options);
 long moat_ptrace_cont(pid_t pid, int signal);
+// Resume to the syscall-exit stop of the call the tracee is stopped in.
+long moat_ptrace_syscall(pid_t pid);
+// "ENOENT" for ENOENT; "" when unknown.
+const char *moat_errno_name(int value);
+// At a syscall-exit stop: the call's result (or -errno).
+long moat_get_syscall_result(pid_t pid, int64_t *value);
 long moat_ptrace_listen(pid_t pid);
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg);
 unsigned long moat_trace_options(void);

@@ -9,6 +9,8 @@ struct CommandSpec {
         var short: Character? = nil
         var value: String? = nil      // the value's name; nil for a flag
         var defaultValue: String? = nil
+        /// The value may be left out (`--strace` or `--strace=LIST`); it then reads "".
+        var optionalValue = false
         let help: String
     }
 
@@ -46,7 +48,7 @@ struct CommandSpec {
         out += "\nOptions:\n"
         for o in options {
             var names = o.short.map { "-\($0), " } ?? "    "
-            names += "--\(o.long)" + (o.value.map { " <\($0)>" } ?? "")
+            names += "--\(o.long)" + (o.value.map { o.optionalValue ? "[=<\($0)>]" : " <\($0)>" } ?? "")
             out += Self.row(names, o.help + (o.defaultValue.map { " (default: \($0))" } ?? ""))
         }
         out += Self.row("    --help", "Show this help.")
@@ -83,6 +85,8 @@ struct CommandSpec {
             if option.value == nil {
                 guard inline == nil else { throw UsageError("--\(option.long) takes no value", command: self) }
                 parsed.flags.insert(option.long)
+            } else if option.optionalValue {
+                parsed.values[option.long] = inline ?? ""
             } else {
                 guard let value = inline ?? rest.popFirst() else {
                     throw UsageError("--\(option.long) needs a value", command: self)

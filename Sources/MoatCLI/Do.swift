@@ -17,8 +17,7 @@ enum Do: Subcommand {
             .init(long: "network", value: "mode", defaultValue: "none", help: "none (own namespace, loopback only) or host."),
             .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory (holds the cached seccomp program)."),
             .init(long: "cwd", value: "dir", defaultValue: "/", help: "Working directory inside the sandbox."),
-            .init(long: "syscall-report", value: "file", help: "Write trapped-syscall counts for this run as JSON."),
-        ],
+        ] + observationOptions,
         positionals: [.init(name: "command", help: "The command and its arguments.", rest: true)])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
@@ -40,6 +39,7 @@ enum Do: Subcommand {
             try ContainerState.makeDirectories(root)
         } catch { throw Failure("\(error)") }
         sandbox.filterCacheDirectory = root
+        try applyObservation(arguments, to: &sandbox)
         return try runSandbox(sandbox, program: args[0], report: arguments.value("syscall-report"))
     }
 }

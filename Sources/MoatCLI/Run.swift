@@ -10,13 +10,12 @@ enum Run: Subcommand {
         options: [
             .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
             .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory."),
-            .init(long: "syscall-report", value: "file", help: "Write trapped-syscall counts for this run as JSON."),
             .init(long: "detach", short: "d", help: "Return once the container runs; it stays until `moat delete`."),
             .init(long: "keep", help: "Keep the stopped container (for `moat state`) until `moat delete`."),
             .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
             .init(long: "console-socket", value: "path",
                   help: "With process.terminal: send the pty master here (runc's protocol) instead of using this terminal."),
-        ] + rootfsOptions,
+        ] + rootfsOptions + observationOptions,
         positionals: [.init(name: "container-id", help: "Container id.")])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
@@ -28,13 +27,14 @@ enum Run: Subcommand {
             sandbox.child.consoleSocket = socket
         }
         let preserved = try applyRootfsOptions(arguments, to: &sandbox)
+        let straceLog = try applyObservation(arguments, to: &sandbox)
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)
         sandbox.filterCacheDirectory = root
         if arguments.flag("detach") {
             let outcome: SupervisorProcess.Outcome
             do {
-                outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved) { signalReady in
+                outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved + (straceLog.map { [$0] } ?? [])) { signalReady in
                     Create.supervise(sandbox, bundle: bundle, state: state, startAtOnce: true, signalReady: signalReady)
                 }
             } catch {
@@ -127,7 +127,7 @@ func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?, c
     } catch {
         throw Failure("cannot start the sandbox: \(error)")
     }
-    if let path { try SyscallReport.write(kernel, to: path) }
+    if let path { try SyscallReport.write(kernel, to: path, countAll: sandbox.observation.all) }
     if case .failedBeforeExec(let failure) = status {
         report(describe(failure, sandbox: sandbox, program: program))
     }

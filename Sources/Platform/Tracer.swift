@@ -8,6 +8,8 @@ public typealias HostTid = pid_t
 public enum Stop: Sendable {
     /// A seccomp-trapped syscall entry; registers hold the call.
     case syscall(HostTid, SyscallArgs)
+    /// The exit of a call resumed with `resumeToExit`: its result.
+    case syscallExit(HostTid, result: Int64)
     /// fork, vfork or clone created `child`; the parent is stopped.
     case newTask(parent: HostTid, child: HostTid)
     /// execve succeeded in `tid`; `formerTid` is the thread that called it
@@ -77,6 +79,10 @@ public final class PtraceTracer {
         guard moat_wifstopped(status) != 0 else { return nil }
         let signal = moat_wstopsig(status)
         switch (status >> 16) & 0xff {
+        case 0 where signal == SIGTRAP | 0x80:
+            var result: Int64 = 0
+            guard moat_get_syscall_result(tid, &result) == 0 else { return nil }
+            return .syscallExit(tid, result: result)
         case 0:
             return .signal(tid, signal: signal)
         case PTRACE_EVENT_SECCOMP_VALUE:
@@ -108,6 +114,12 @@ public final class PtraceTracer {
     /// that died meanwhile is not an error: its exit arrives at the next wait.
     public func resume(_ tid: HostTid, signal: Int32 = 0) {
         _ = moat_ptrace_cont(tid, signal)
+    }
+
+    /// Lets a trapped call run on the host and stops again at its exit
+    /// (`Stop.syscallExit`), for tracing what it returned.
+    public func resumeToExit(_ tid: HostTid) {
+        _ = moat_ptrace_syscall(tid)
     }
 
     /// Leaves a tracee in group-stop while still reporting its next event.

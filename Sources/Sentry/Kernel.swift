@@ -21,6 +21,9 @@ public struct SandboxSpec: Sendable {
     public var useNotifications = NotificationListener.syncWakeUpAvailable
         && getenv("MOAT_PLATFORM").map { String(cString: $0) } != "ptrace"
 
+    /// What the run records beyond serving calls (--strace, --syscall-report, --count-all).
+    public var observation = Observation()
+
     public init(child: ChildSpec, hostname: String) {
         self.child = child
         self.hostname = hostname
@@ -60,6 +63,10 @@ public final class Kernel {
     /// Trapped calls seen, by number (the per-run report).
     public private(set) var trapCounts = [Int](repeating: 0, count: Int(SyscallTable.maxNumber) + 1)
     public private(set) var execCount = 0
+    /// With an active observation: refused calls and straced calls in flight.
+    var observer: Observer?
+    /// Calls refused during the run (recorded when observing refused calls).
+    public var refusedCalls: [RefusedCall] { observer?.refusedCalls ?? [] }
 
     public init(_ spec: SandboxSpec) {
         self.spec = spec
@@ -80,7 +87,11 @@ public final class Kernel {
                     beforeStart: (HostTid) -> Bool = { _ in true },
                     afterStart: (HostTid) -> Void = { _ in },
                     watch: (fd: Int32, onReadable: (Kernel) -> Void)? = nil) throws(Errno) -> ExitStatus {
-        spec.child.filter = try table.program(notify: spec.useNotifications, cacheDirectory: spec.filterCacheDirectory)
+        // strace prints every emulated call too: those come as ptrace stops.
+        if spec.observation.straceFD != nil { spec.useNotifications = false }
+        if spec.observation.isActive { observer = Observer(spec.observation) }
+        spec.child.filter = try table.program(notify: spec.useNotifications, observing: spec.observation,
+                                              cacheDirectory: spec.filterCacheDirectory)
         spec.child.wantListener = spec.useNotifications
         spec.child.pauseBeforePivot = beforePivot != nil
         let events = try EventLoop(tracer: tracer)
@@ -134,10 +145,16 @@ public final class Kernel {
             switch stop {
             case .syscall(let tid, let args):
                 serve(tid, args)
+            case .syscallExit(let tid, _) where observer == nil:
+                tracer.resume(tid)
+            case .syscallExit(let tid, let result):
+                _ = observer?.finish(tid, result: result)
+                tracer.resume(tid)
             case .newTask(let parent, let newTid):
                 if pids.task(host: newTid) == nil { register(newTid) }
                 tracer.resume(parent)
             case .exec(let tid, let former):
+                observer?.abandon(former, result: 0)
                 execCount += 1
                 pids.execTookOver(tid: tid, former: former)
                 VDSO.hide(in: tid, tracer: tracer)
@@ -174,7 +191,8 @@ public final class Kernel {
                             onExit: @escaping (ExitStatus) -> Void) throws(Errno) -> HostTid {
         guard let initPid else { throw Errno.noSuchProcess }
         var spec = child
-        spec.filter = try table.program(notify: false, cacheDirectory: self.spec.filterCacheDirectory)
+        spec.filter = try table.program(notify: false, observing: self.spec.observation,
+                                        cacheDirectory: self.spec.filterCacheDirectory)
         spec.wantListener = false
         let spawned = try Spawner.spawnJoined(spec, initPid: initPid, stdio: stdio, console: console)
         do { try tracer.seize(spawned.pid) } catch {
@@ -244,19 +262,52 @@ public final class Kernel {
     func serve(_ tid: HostTid, _ args: SyscallArgs) {
         let nr = args.number
         if nr >= 0 && nr <= SyscallTable.maxNumber { trapCounts[Int(nr)] += 1 }
-        // A workload's own nested filter may trap calls we let through: run them.
         guard let handler = table.handler(nr), let task = pids.task(host: tid) ?? register(tid) else {
-            tracer.resume(tid)
+            if let observer { observe(tid, args, observer) } else {
+                // A workload's own nested filter may trap calls we let through: run them.
+                tracer.resume(tid)
+            }
             return
         }
+        var result: Int?
         do {
-            if case .value(let value) = try handler(self, task, args) {
-                tracer.complete(tid, value: value)
-            }
+            if case .value(let value) = try handler(self, task, args) { result = value }
         } catch {
-            tracer.complete(tid, value: -Int(error.rawValue))
+            result = -Int(error.rawValue)
+        }
+        if let result {
+            tracer.complete(tid, value: result)
+            observer?.printFinished(tid, vtid: task.vtid, args, result: result)
+        } else if let observer, observer.observation.straces(nr) {
+            observer.begin(tid, vtid: task.vtid, args)
+            tracer.resumeToExit(tid)
+            return
         }
         tracer.resume(tid)
+    }
+
+    /// A call that traps only because the run is observed: the sentry
+    /// refuses what the filter would have refused, and lets the rest run.
+    private func observe(_ tid: HostTid, _ args: SyscallArgs, _ observer: Observer) {
+        let vtid = pids.task(host: tid)?.vtid ?? 0
+        var refusal: Errno?
+        switch table.entry(args.number)?.handling {
+        case .deny(let errno)?: refusal = errno
+        case nil: refusal = Errno(ENOSYS)
+        case .passthroughUnless(let argument, let mask, let errno)? where args[Int(argument)] & mask != 0: refusal = errno
+        default: break
+        }
+        if let refusal {
+            observer.recordRefused(args.number, args, errno: refusal)
+            tracer.complete(tid, value: -Int(refusal.rawValue))
+            observer.printFinished(tid, vtid: vtid, args, result: -Int(refusal.rawValue), note: " (refused by moat)")
+            tracer.resume(tid)
+        } else if observer.observation.straces(args.number) {
+            observer.begin(tid, vtid: vtid, args)
+            tracer.resumeToExit(tid)
+        } else {
+            tracer.resume(tid)
+        }
     }
 
     /// Learns a new task's ids from the host's /proc: its process and its
@@ -270,6 +321,7 @@ public final class Kernel {
     }
 
     func exit(_ tid: HostTid, status: ExitStatus) {
+        observer?.abandon(tid, result: nil)
         if let joined = joinedProcesses.removeValue(forKey: tid) {
             let failure = joined.child.failure()
             joined.child.closeErrorPipe()

@@ -89,7 +89,7 @@ public struct SyscallTable: Sendable {
         SyscallNames.name(of: nr) ?? newerThanLibseccomp[nr]
     }
 
-    static func number(of name: String) -> Int32? {
+    public static func number(of name: String) -> Int32? {
         SyscallNames.number(of: name) ?? newerThanLibseccomp.first { $0.value == name }?.key
     }
 
@@ -103,23 +103,33 @@ public struct SyscallTable: Sendable {
 
     /// The seccomp action for each declared number. With `notify`, emulated
     /// calls that do not need a stopped thread come as user notifications.
-    public func filterRules(notify: Bool = false) -> [(number: Int32, action: FilterAction)] {
-        entries.enumerated().compactMap { nr, entry in
-            guard let entry else { return nil }
-            let action: FilterAction = switch entry.handling {
-            case .emulate: notify && !entry.needsStop ? .notify : .trace
-            case .passthrough: .allow
-            case .passthroughUnless(let argument, let mask, let errno):
-                .allowUnlessBits(argument: argument, mask: mask, errno: errno.rawValue)
-            case .deny(let errno): .errno(errno.rawValue)
+    /// `observing` makes more calls trap (never fewer): refused and unknown
+    /// ones to be recorded, passthrough ones to be counted or straced.
+    public func filterRules(notify: Bool = false, observing: Observation = Observation())
+        -> [(number: Int32, action: FilterAction)] {
+        (0...SyscallTable.maxNumber).compactMap { nr in
+            let straced = observing.straces(nr)
+            guard let entry = entries[Int(nr)] else {
+                return observing.refused || straced ? (nr, .trace) : nil
             }
-            return (Int32(nr), action)
+            let action: FilterAction = switch entry.handling {
+            case .emulate: notify && !entry.needsStop && !straced ? .notify : .trace
+            case .passthrough: observing.all || straced ? .trace : .allow
+            case .passthroughUnless(let argument, let mask, let errno):
+                // Recording refusals: the sentry applies the same check itself.
+                observing.all || observing.refused || straced
+                    ? .trace : .allowUnlessBits(argument: argument, mask: mask, errno: errno.rawValue)
+            case .deny(let errno): observing.refused || straced ? .trace : .errno(errno.rawValue)
+            }
+            return (nr, action)
         }
     }
 
     /// The program every workload runs under, cached in `directory` if given.
-    public func program(notify: Bool = false, cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
-        try SeccompProgram.cached(defaultErrno: ENOSYS, rules: filterRules(notify: notify), directory: cacheDirectory)
+    public func program(notify: Bool = false, observing: Observation = Observation(),
+                        cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
+        try SeccompProgram.cached(defaultErrno: ENOSYS, rules: filterRules(notify: notify, observing: observing),
+                                  directory: cacheDirectory)
     }
 }
 

@@ -48,6 +48,31 @@ import Testing
         #expect(program.evaluate(number: nanosleep) == SeccompReturn.trace | UInt32(nanosleep))
     }
 
+    /// Observing makes calls trap, never pass: every number is either handled
+    /// as unobserved or trapped (where the sentry applies the same policy).
+    @Test func observingNeverLoosensTheFilter() throws {
+        var refused = Observation(), all = Observation(), straced = Observation()
+        refused.refused = true
+        all.all = true
+        straced.straceFD = 2
+        straced.straceOnly = [0, 1]
+        let plain = try table.program()
+        for observation in [refused, all, straced] {
+            let program = try table.program(observing: observation)
+            #expect(program.implements(table.filterRules(observing: observation), defaultErrno: 38))
+            for nr in Int32(0)...SyscallTable.maxNumber + 40 {
+                let observed = program.evaluate(number: nr), unobserved = plain.evaluate(number: nr)
+                #expect(observed == unobserved || observed == SeccompReturn.trace | UInt32(nr), "\(nr)")
+                if observation.refused, unobserved & SeccompReturn.actionMask == SeccompReturn.errno, nr <= SyscallTable.maxNumber {
+                    #expect(observed == SeccompReturn.trace | UInt32(nr), "refused \(nr) is recorded")
+                }
+            }
+            for arch in [SeccompProgram.auditArchI386] {
+                #expect(program.evaluate(arch: arch, number: 20) == SeccompReturn.killProcess)
+            }
+        }
+    }
+
     @Test func otherArchitecturesAndX32KillTheProcess() throws {
         let program = try table.program()
         #expect(program.evaluate(arch: SeccompProgram.auditArchI386, number: 20) == SeccompReturn.killProcess)
