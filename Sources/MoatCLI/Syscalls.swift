@@ -5,10 +5,48 @@ enum Syscalls: Subcommand {
     static let spec = CommandSpec(
         name: "syscalls",
         abstract: "The syscall coverage report, generated from the syscall table.",
-        options: [.init(long: "format", value: "format", defaultValue: "table", help: "table, json, csv or markdown.")])
+        discussion: """
+            Every x86_64 syscall: how Moat handles it (served by the sentry, run by the host,
+            refused with an errno) and how well. --verify builds a probe program with gcc,
+            runs it inside a sandbox and reports, per syscall, whether what is declared was
+            seen; it exits 1 if a declared call failed its probe.
+            """,
+        options: [
+            .init(long: "format", value: "format", defaultValue: "table", help: "table, json, csv or markdown."),
+            .init(long: "filter", value: "kind",
+                  help: "Only emulated, passthrough, denied or unimplemented calls (or a level: full, partial)."),
+            .init(long: "verify", help: "Run the probes inside a sandbox and report what was seen."),
+            .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory for --verify's sandbox."),
+        ],
+        positionals: [.init(name: "name", help: "Only these syscalls.", optional: true, rest: true)])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let rows = SyscallRows.all()
+        var rows = SyscallRows.all()
+        if let kind = arguments.value("filter") {
+            let kinds = ["emulated", "passthrough", "denied", "unimplemented", "full", "partial"]
+            guard kinds.contains(kind) else { throw Failure("--filter: use \(kinds.joined(separator: ", "))", code: 2) }
+            rows = rows.filter { $0.handling.hasPrefix(kind) || $0.level == kind }
+        }
+        if !arguments.positionals.isEmpty {
+            let known = Set(rows.map(\.name)) , all = Set(SyscallRows.all().map(\.name))
+            if let unknown = arguments.positionals.first(where: { !all.contains($0) }) {
+                throw Failure("no syscall is named \(unknown)", code: 2)
+            }
+            let wanted = Set(arguments.positionals).intersection(known)
+            rows = rows.filter { wanted.contains($0.name) }
+        }
+        var failed = false
+        if arguments.flag("verify") {
+            let result = try Verify.run(stateRoot: arguments.value("root")!)
+            for index in rows.indices {
+                let seen = result.seen[rows[index].number] ?? .notProbed
+                rows[index].seen = seen.rawValue
+                if seen == .failed {
+                    failed = true
+                    rows[index].note += " — probe: " + (result.failures[rows[index].number] ?? []).joined(separator: "; ")
+                }
+            }
+        }
         switch arguments.value("format")! {
         case "table": writeOut(SyscallRows.table(rows))
         case "json": writeOut(SyscallRows.json(rows).rendered() + "\n")
@@ -16,7 +54,7 @@ enum Syscalls: Subcommand {
         case "markdown": writeOut(SyscallRows.markdown(rows))
         default: throw Failure("--format: use table, json, csv or markdown", code: 2)
         }
-        return 0
+        return failed ? 1 : 0
     }
 }
 
@@ -27,6 +65,8 @@ struct SyscallRows {
     var handling: String
     var level: String
     var note: String
+    /// With --verify: verified, failed or not probed.
+    var seen: String?
 
     static func all() -> [SyscallRows] {
         let table = SyscallTable.shared
@@ -48,7 +88,7 @@ struct SyscallRows {
 
     static func totals(_ rows: [SyscallRows]) -> [(String, Int)] {
         func count(_ test: (SyscallRows) -> Bool) -> Int { rows.filter(test).count }
-        return [
+        var totals = [
             ("total", rows.count),
             ("full", count { $0.level == "full" }),
             ("partial", count { $0.level == "partial" }),
@@ -57,13 +97,25 @@ struct SyscallRows {
             ("passthrough (host surface)", count { $0.handling == "passthrough" }),
             ("denied", count { $0.handling.hasPrefix("denied") }),
         ]
+        if rows.contains(where: { $0.seen != nil }) {
+            totals += [
+                ("verified full", count { $0.level == "full" && $0.seen == "verified" }),
+                ("verified partial", count { $0.level == "partial" && $0.seen == "verified" }),
+                ("verified refused", count { $0.handling.hasPrefix("denied") && $0.seen == "verified" }),
+                ("failed", count { $0.seen == "failed" }),
+                ("not probed", count { $0.seen == "not probed" }),
+            ]
+        }
+        return totals
     }
 
     static func table(_ rows: [SyscallRows]) -> String {
         func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(1, n - s.count)) }
-        var out = pad("NR", 5) + pad("NAME", 24) + pad("HANDLING", 18) + pad("LEVEL", 15) + "NOTE\n"
+        let verifying = rows.contains { $0.seen != nil }
+        var out = pad("NR", 5) + pad("NAME", 24) + pad("HANDLING", 18) + pad("LEVEL", 15) + (verifying ? pad("SEEN", 12) : "") + "NOTE\n"
         for r in rows {
-            out += pad(String(r.number), 5) + pad(r.name, 24) + pad(r.handling, 18) + pad(r.level, 15) + r.note + "\n"
+            out += pad(String(r.number), 5) + pad(r.name, 24) + pad(r.handling, 18) + pad(r.level, 15)
+                + (verifying ? pad(r.seen ?? "", 12) : "") + r.note + "\n"
         }
         out += "\n" + totals(rows).map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
         return out
@@ -72,8 +124,10 @@ struct SyscallRows {
     static func json(_ rows: [SyscallRows]) -> JSON {
         .object([
             ("syscalls", .array(rows.map { r in
-                .object([("number", .int(r.number)), ("name", .string(r.name)), ("handling", .string(r.handling)),
-                         ("level", .string(r.level)), ("note", .string(r.note))])
+                var fields: [(String, JSON)] = [("number", .int(r.number)), ("name", .string(r.name)), ("handling", .string(r.handling)),
+                                                ("level", .string(r.level)), ("note", .string(r.note))]
+                if let seen = r.seen { fields.append(("seen", .string(seen))) }
+                return .object(fields)
             })),
             ("totals", .object(totals(rows).map { ($0.0, .int($0.1)) })),
         ])
@@ -81,14 +135,17 @@ struct SyscallRows {
 
     static func csv(_ rows: [SyscallRows]) -> String {
         func field(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s }
-        return "number,name,handling,level,note\n" + rows.map {
-            "\($0.number),\($0.name),\(field($0.handling)),\($0.level),\(field($0.note))"
+        let verifying = rows.contains { $0.seen != nil }
+        return "number,name,handling,level,note" + (verifying ? ",seen" : "") + "\n" + rows.map {
+            "\($0.number),\($0.name),\(field($0.handling)),\($0.level),\(field($0.note))" + (verifying ? ",\($0.seen ?? "")" : "")
         }.joined(separator: "\n") + "\n"
     }
 
     static func markdown(_ rows: [SyscallRows]) -> String {
-        "| nr | name | handling | level | note |\n|---:|---|---|---|---|\n" + rows.map {
-            "| \($0.number) | \($0.name) | \($0.handling) | \($0.level) | \($0.note) |"
-        }.joined(separator: "\n") + "\n\n" + totals(rows).map { "- \($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
+        let verifying = rows.contains { $0.seen != nil }
+        return "| nr | name | handling | level |" + (verifying ? " seen |" : "") + " note |\n|---:|---|---|---|" + (verifying ? "---|" : "")
+            + "---|\n" + rows.map {
+                "| \($0.number) | \($0.name) | \($0.handling) | \($0.level) |" + (verifying ? " \($0.seen ?? "") |" : "") + " \($0.note) |"
+            }.joined(separator: "\n") + "\n\n" + totals(rows).map { "- \($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
     }
 }

@@ -117,24 +117,55 @@ enum Command {
         start(path, args).finish(timeout: timeout)
     }
 
+    /// Reads a pipe as it fills (a process writing more than a pipe holds
+    /// must not block on a reader that waits for it to exit).
+    final class Collector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ handle: FileHandle) {
+            DispatchQueue.global().async {
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    self.lock.lock()
+                    self.data.append(chunk)
+                    self.lock.unlock()
+                }
+                self.done.signal()
+            }
+        }
+
+        /// What was read, once the writer closed its end (or after `seconds`:
+        /// a daemon the process left behind may hold the pipe open).
+        func collected(waiting seconds: Double) -> String {
+            _ = done.wait(timeout: .now() + seconds)
+            lock.lock()
+            defer { lock.unlock() }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
     final class Running: @unchecked Sendable {
         let process: Process
-        let out: Pipe
-        let err: Pipe
-        init(process: Process, out: Pipe, err: Pipe) { self.process = process; self.out = out; self.err = err }
+        let out: Collector
+        let err: Collector
+        init(process: Process, out: Pipe, err: Pipe) {
+            self.process = process
+            self.out = Collector(out.fileHandleForReading)
+            self.err = Collector(err.fileHandleForReading)
+        }
 
         /// Waits for the process (killing it after `timeout` seconds) and collects its output.
         func finish(timeout: Double = 60) -> Result {
             let deadline = Date().addingTimeInterval(timeout)
             while process.isRunning && Date() < deadline { usleep(10_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            let stdout = out.fileHandleForReading.readDataToEndOfFile()
-            let stderr = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             return Result(status: process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus
                                                                                 : process.terminationStatus,
-                          stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: String(decoding: stderr, as: UTF8.self))
+                          stdout: out.collected(waiting: 5), stderr: err.collected(waiting: 5))
         }
     }
 
