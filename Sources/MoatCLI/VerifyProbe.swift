@@ -548,12 +548,26 @@ static void time_and_names(void) {
     uint64_t expirations = 0;
     struct pollfd pfd = { tfd, POLLIN, 0 };
     T("timerfd_settime", poll(&pfd, 1, 1000) == 1 && S(SYS_read, tfd, &expirations, 8) == 8 && expirations == 1);
+    // An absolute deadline on the monotonic clock (as the caller reads it)
+    // fires then, not before; remaining times are relative.
+    struct timespec start, fired;
+    S(SYS_clock_gettime, CLOCK_MONOTONIC, &start);
+    struct itimerspec absolute = { { 0, 0 }, { start.tv_sec, start.tv_nsec + 20000000 } };
+    if (absolute.it_value.tv_nsec >= 1000000000L) { absolute.it_value.tv_sec++; absolute.it_value.tv_nsec -= 1000000000L; }
+    T("timerfd_settime", S(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, &absolute, NULL) == 0
+                         && S(SYS_timerfd_gettime, tfd, &left) == 0 && left.it_value.tv_sec == 0 && left.it_value.tv_nsec > 10000000);
+    T("timerfd_settime", poll(&pfd, 1, 1000) == 1 && S(SYS_read, tfd, &expirations, 8) == 8
+                         && S(SYS_clock_gettime, CLOCK_MONOTONIC, &fired) == 0
+                         && (fired.tv_sec - start.tv_sec) * 1000000000L + (fired.tv_nsec - start.tv_nsec) >= 19000000);
     timer_t timer;
     struct sigevent event = { .sigev_notify = SIGEV_NONE };
     T("timer_create", S(SYS_timer_create, CLOCK_MONOTONIC, &event, &timer) == 0);
     struct itimerspec long_timer = { { 0, 0 }, { 100, 0 } };
     T("timer_settime", S(SYS_timer_settime, timer, 0, &long_timer, NULL) == 0);
     T("timer_gettime", S(SYS_timer_gettime, timer, &left) == 0 && left.it_value.tv_sec >= 99);
+    struct itimerspec later_abs = { { 0, 0 }, { start.tv_sec + 100, start.tv_nsec } };
+    T("timer_settime", S(SYS_timer_settime, timer, TIMER_ABSTIME, &later_abs, NULL) == 0
+                       && S(SYS_timer_gettime, timer, &left) == 0 && left.it_value.tv_sec >= 98 && left.it_value.tv_sec <= 100);
     T("timer_getoverrun", S(SYS_timer_getoverrun, timer) == 0);
     T("timer_delete", S(SYS_timer_delete, timer) == 0);
     E("timer_delete", S(SYS_timer_delete, timer), EINVAL);

@@ -57,6 +57,12 @@ struct Timespec: BitwiseCopyable {
     var total: Int64 { seconds &* 1_000_000_000 &+ nanoseconds }
 }
 
+/// struct itimerspec: the reload interval, then the first expiry.
+struct Itimerspec: BitwiseCopyable {
+    var interval: Timespec
+    var value: Timespec
+}
+
 struct Timeval: BitwiseCopyable {
     var seconds: Int64
     var microseconds: Int64

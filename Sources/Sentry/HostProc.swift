@@ -40,4 +40,28 @@ enum HostProc {
         guard fields.count > 14 else { return nil }
         return (11...14).map { Int64(String(decoding: fields[$0], as: UTF8.self)) ?? 0 }
     }
+
+    /// The clock of timerfd `fd` of thread `tid` ("clockid:" in its fdinfo); nil if it is not a timerfd.
+    static func timerfdClock(_ tid: HostTid, fd: Int32) -> Int32? {
+        field("\(tid)/fdinfo/\(fd)", after: "clockid:", in: nil)
+    }
+
+    /// The clock of POSIX timer `id` of process `pid` (its "ClockID:" in /proc/<pid>/timers).
+    static func posixTimerClock(_ pid: HostTid, id: Int32) -> Int32? {
+        field("\(pid)/timers", after: "ClockID:", in: "ID: \(id)")
+    }
+
+    /// The number after `key` in a /proc file, within the block that starts
+    /// with the line `block` if given.
+    private static func field(_ path: String, after key: String, in block: String?) -> Int32? {
+        guard let bytes = HostProcfs.read(path) else { return nil }
+        var inBlock = block == nil
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            if let block, line.hasPrefix("ID:") { inBlock = line == block }
+            if inBlock, line.hasPrefix(key) {
+                return Int32(String(line.dropFirst(key.count).drop { $0 == " " || $0 == "\t" }))
+            }
+        }
+        return nil
+    }
 }

@@ -201,9 +201,8 @@ extension SyscallTable {
 
         // Time without deadlines on sentry clocks.
         host(["nanosleep", "clock_getres", "getitimer", "setitimer", "alarm"], .full, "relative times"),
-        host(["timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete",
-              "timerfd_create", "timerfd_settime", "timerfd_gettime"],
-             .partial, "absolute deadlines are on host clocks, not the sandbox's"),
+        host(["timer_create", "timer_gettime", "timer_getoverrun", "timer_delete", "timerfd_create", "timerfd_gettime"],
+             .full, "timers run on host clocks; remaining times are relative"),
 
         // Waiting on fds.
         host(["poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
@@ -262,6 +261,10 @@ extension SyscallTable {
             emulate("gettimeofday", Time.gettimeofday, "REALTIME of the sandbox"),
             emulate("time", Time.time, "REALTIME of the sandbox"),
             emulate("clock_nanosleep", Time.clockNanosleep, "TIMER_ABSTIME deadlines shifted to host clocks",
+                    needsStop: true),
+            emulate("timerfd_settime", Time.timerfdSettime, "TFD_TIMER_ABSTIME deadlines on sandbox clocks shifted to host clocks",
+                    needsStop: true),
+            emulate("timer_settime", Time.timerSettime, "TIMER_ABSTIME deadlines on sandbox clocks shifted to host clocks",
                     needsStop: true),
             emulate("times", Time.times, "elapsed ticks since sandbox start"),
             emulate("sysinfo", Time.sysinfo, "uptime and process count of the sandbox; memory figures are the host's", level: .partial),
