@@ -46,6 +46,37 @@ enum Time {
         return .runOnHost
     }
 
+    /// timerfd_settime implements Linux syscall timerfd_settime(2): an
+    /// absolute deadline (TFD_TIMER_ABSTIME) on a sandbox clock is moved to
+    /// the host clock the timer runs on; relative ones run as they are.
+    static func timerfdSettime(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        guard a[1] & timerAbstime != 0, a[2] != 0,
+              let clock = HostProc.timerfdClock(t.hostTid, fd: a.int32(0)) else { return .runOnHost }
+        return try shiftDeadline(k, t, a, clock: clock)
+    }
+
+    /// timer_settime implements Linux syscall timer_settime(2), as timerfd_settime.
+    static func timerSettime(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        guard a[1] & timerAbstime != 0, a[2] != 0,
+              let clock = HostProc.posixTimerClock(t.group.hostTgid, id: a.int32(0)) else { return .runOnHost }
+        return try shiftDeadline(k, t, a, clock: clock)
+    }
+
+    /// The itimerspec at argument 2, its deadline converted to the host's
+    /// clock, handed to the host in scratch space below the red zone.
+    private static func shiftDeadline(_ k: Kernel, _ t: Task, _ a: SyscallArgs, clock: Int32) throws(Errno) -> SyscallOutcome {
+        guard Clocks.isVirtual(clock) else { return .runOnHost }
+        let memory = TraceeMemory(t.hostTid)
+        var spec = try memory.load(Itimerspec.self, at: a[2])
+        guard (0..<1_000_000_000).contains(spec.value.nanoseconds) else { throw .invalid }
+        // A zero deadline disarms the timer, absolute or not.
+        if spec.value.total != 0 { spec.value = Timespec(nanoseconds: k.clocks.hostTime(clock, forVirtual: spec.value.total)) }
+        let scratch = (a.stackPointer &- 128 &- 64) & ~15
+        try memory.store(spec, at: scratch)
+        try k.tracer.setArgument(t.hostTid, index: 2, to: scratch)
+        return .runOnHost
+    }
+
     /// times implements Linux syscall times(2): CPU times of the caller, and
     /// clock ticks since the sandbox started.
     static func times(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
