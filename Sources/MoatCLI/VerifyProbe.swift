@@ -136,6 +136,15 @@ static void files(void) {
     T("flock", S(SYS_flock, fd, LOCK_EX) == 0);
     E("flock", S(SYS_flock, second, LOCK_EX | LOCK_NB), EWOULDBLOCK);
     T("flock", S(SYS_flock, fd, LOCK_UN) == 0 && S(SYS_flock, second, LOCK_EX | LOCK_NB) == 0);
+    // Between two processes: the child cannot take the lock the parent holds.
+    pid_t holder = fork();
+    if (holder == 0) {
+        int own = S(SYS_open, "/tmp/f1", O_RDONLY);
+        _exit(S(SYS_flock, own, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK ? 0 : 1);
+    }
+    int held = 0;
+    T("flock", waitpid(holder, &held, 0) == holder && WIFEXITED(held) && WEXITSTATUS(held) == 0);
+    S(SYS_flock, second, LOCK_UN);
     T("fcntl", S(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC) == 0 && S(SYS_fcntl, fd, F_GETFD) == FD_CLOEXEC);
     T("fcntl", (S(SYS_fcntl, fd, F_GETFL) & O_ACCMODE) == O_RDWR && S(SYS_fcntl, fd, F_DUPFD, 50) >= 50);
     struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10 };
@@ -326,6 +335,10 @@ static void processes(void) {
     int pidfd = S(SYS_pidfd_open, child, 0);
     T("pidfd_open", pidfd >= 0);
     E("pidfd_open", S(SYS_pidfd_open, 999999, 0), ESRCH);
+    // The child's stdin, taken through its pidfd: the same file as ours.
+    int taken = S(SYS_pidfd_getfd, pidfd, 0, 0);
+    struct stat mine, theirs;
+    T("pidfd_getfd", taken >= 0 && fstat(taken, &theirs) == 0 && fstat(0, &mine) == 0 && mine.st_ino == theirs.st_ino);
     T("pidfd_send_signal", S(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0 && waitpid(child, &status, 0) == child
                            && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     E("setsid", S(SYS_getsid, 0) == S(SYS_getpid) ? S(SYS_setsid) : (errno = EPERM, -1), EPERM);
@@ -647,6 +660,24 @@ static void sockets_and_ipc(void) {
     S(SYS_connect, client2, &addr, sizeof addr);
     int conn2 = S(SYS_accept4, server, NULL, NULL, SOCK_CLOEXEC);
     T("accept4", conn2 >= 0 && S(SYS_fcntl, conn2, F_GETFD) == FD_CLOEXEC);
+    // An epoll server: a client process connects and writes; the server's
+    // epoll reports the listening socket, then the connection.
+    int ep = S(SYS_epoll_create1, 0);
+    struct epoll_event ready = { .events = EPOLLIN, .data.fd = server }, polled[4];
+    S(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, server, &ready);
+    pid_t peer = fork();
+    if (peer == 0) {
+        int c = S(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+        _exit(S(SYS_connect, c, &addr, sizeof addr) == 0 && S(SYS_write, c, "epoll", 5) == 5 ? 0 : 1);
+    }
+    int accepted = -1;
+    T("epoll_wait", S(SYS_epoll_wait, ep, polled, 4, 2000) == 1 && polled[0].data.fd == server
+                    && (accepted = S(SYS_accept, server, NULL, NULL)) >= 0);
+    struct epoll_event data = { .events = EPOLLIN, .data.fd = accepted };
+    S(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, accepted, &data);
+    T("epoll_wait", S(SYS_epoll_wait, ep, polled, 4, 2000) >= 1 && S(SYS_read, accepted, buf, 5) == 5 && memcmp(buf, "epoll", 5) == 0);
+    int peer_status = 0;
+    T("connect", waitpid(peer, &peer_status, 0) == peer && WEXITSTATUS(peer_status) == 0);
     struct sockaddr_un name;
     socklen_t len = sizeof name;
     T("getsockname", S(SYS_getsockname, server, &name, &len) == 0 && strcmp(name.sun_path, "/tmp/verify.sock") == 0);

@@ -188,6 +188,7 @@ extension SyscallTable {
              .full, "affects only the caller"),
         // The kernel's pids are the sandbox's: it runs in its own pid namespace.
         host(["fork", "vfork"], .full, "results are pids of the sandbox's pid namespace"),
+        host(["pidfd_getfd"], .full, "a pidfd names a sandbox process: pidfd_open is checked, CLONE_PIDFD gives children"),
         [SyscallEntry(name: "clone", handling: .passthroughUnless(argument: 0, mask: namespaceFlags, errno: .notPermitted),
                       level: .full, note: "namespace flags refused with EPERM")],
         [SyscallEntry(name: "seccomp", handling: .passthroughUnless(argument: 1, mask: 8, errno: .notPermitted),
@@ -281,7 +282,7 @@ extension SyscallTable {
         deny(["mount", "umount2", "pivot_root", "chroot", "swapon", "swapoff", "reboot", "acct",
               "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "kexec_load",
               "kexec_file_load", "init_module", "finit_module", "delete_module", "iopl", "ioperm",
-              "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+              "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
               "process_madvise", "process_mrelease", "bpf", "perf_event_open", "keyctl", "add_key",
               "request_key", "unshare", "setns", "userfaultfd", "open_by_handle_at", "quotactl",
               "quotactl_fd", "syslog", "vhangup", "lookup_dcookie", "fanotify_init", "fanotify_mark",
