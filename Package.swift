@@ -17,12 +17,15 @@ let package = Package(
         .target(name: "Platform", dependencies: ["CShims"]),
         .target(name: "Sentry", dependencies: ["Platform", "CShims"]),
         .target(name: "OCI", dependencies: ["Sentry", "Platform", "CShims"]),
+        // moat bench's pure parts: statistics, schedules, /proc parsing, the SVG chart.
+        .target(name: "Bench"),
         .executableTarget(
             name: "MoatCLI",
-            dependencies: ["OCI", "Sentry", "Platform"]
+            dependencies: ["OCI", "Sentry", "Platform", "Bench"]
         ),
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Platform"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "IntegrationTests", exclude: ["Probes"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,304 @@
+import Bench
+import Glibc
+import OCI
+import Platform
+
+/// `moat bench`: boot time, memory overhead and syscall cost of Moat, side by
+/// side with native and the other runtimes on the machine, in one run.
+enum BenchCommand: Subcommand {
+    static let spec = CommandSpec(
+        name: "bench",
+        abstract: "Measure boot time, memory overhead and syscall cost against native and other runtimes.",
+        discussion: """
+            Without --bundle it builds its own minimal bundle (a static probe, built with gcc).
+            Runs are interleaved (A B C, B C A, ...) so drift hits every runtime alike; the report
+            gives medians, min and max, and ratios to native from the same run.
+            """,
+        options: [
+            .init(long: "bundle", value: "dir", help: "Time this bundle's own process for boot (default: the probe's /bin/true)."),
+            .init(long: "runs", value: "n", defaultValue: "20", help: "Measured runs per runtime."),
+            .init(long: "warmup", value: "n", defaultValue: "3", help: "Runs per runtime before measuring."),
+            .init(long: "against", value: "list", defaultValue: "native,runc,crun,runsc,proot",
+                  help: "Runtimes to compare with, where installed."),
+            .init(long: "density", value: "n", defaultValue: "8", help: "Sandboxes idling at once for the density figure."),
+            .init(long: "json", value: "file", help: "Write every sample and the machine's details here."),
+            .init(long: "svg", value: "file", help: "Write a bar chart (log scale) here."),
+        ])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        guard let runs = Int(arguments.value("runs")!), runs > 0, let warmup = Int(arguments.value("warmup")!), warmup >= 0,
+              let density = Int(arguments.value("density")!), density > 0 else {
+            throw Failure("bench: --runs, --warmup and --density take positive numbers", code: 2)
+        }
+        let dir = try Scratch.directory("moat-bench")
+        defer { Scratch.removeTree(dir) }
+        let setup = try BenchSetup(dir: dir, userBundle: arguments.value("bundle"))
+        var runtimes = [BenchRuntime.moat(setup)]
+        for name in arguments.value("against")!.split(separator: ",").map(String.init) {
+            guard let runtime = BenchRuntime.named(name, setup) else {
+                progress("bench: \(name) is not installed, skipped\n")
+                continue
+            }
+            if let problem = runtime.trial(setup) {
+                progress("bench: \(name) does not run here (\(problem)), skipped\n")
+                continue
+            }
+            runtimes.append(runtime)
+        }
+        if let problem = runtimes[0].trial(setup) { throw Failure("bench: moat cannot run the probe: \(problem)") }
+        // Native first in every table.
+        runtimes.sort { ($0.name == "native" ? 0 : $0.name == "moat" ? 1 : 2) < ($1.name == "native" ? 0 : $1.name == "moat" ? 1 : 2) }
+
+        var results = BenchResults(runtimes: runtimes.map(\.name), runs: runs, warmup: warmup, densityCount: density)
+        let slots = Schedule.interleaved(runtimes: runtimes.count, runs: runs, warmup: warmup)
+        for (index, slot) in slots.enumerated() {
+            progress("\rbench: boot \(index + 1)/\(slots.count)   ")
+            let runtime = runtimes[slot.runtime]
+            let ms = runtime.timeBoot(setup, id: "b\(index)")
+            let first = runtime.timeFirstInstruction(setup, id: "f\(index)")
+            if !slot.isWarmup {
+                results.boot[runtime.name, default: Samples()].values.append(ms)
+                if let first { results.firstInstruction[runtime.name, default: Samples()].values.append(first) }
+            }
+        }
+        for (index, runtime) in runtimes.enumerated() {
+            progress("\rbench: memory \(index + 1)/\(runtimes.count)   ")
+            results.memory[runtime.name] = runtime.memory(setup, rounds: 3)
+            if runtime.name != "native" { results.density[runtime.name] = runtime.densityPss(setup, count: density) }
+        }
+        progress("\rbench: syscall cost              ")
+        for runtime in runtimes where ["native", "moat"].contains(runtime.name) {
+            for round in 0..<5 {
+                for (call, ns) in runtime.syscallCosts(setup, id: "c\(round)") {
+                    results.syscalls[runtime.name + " " + call, default: Samples()].values.append(ns)
+                }
+            }
+        }
+        progress("\r                                   \r")
+        results.machine = machineDetails(runtimes)
+        writeOut(results.table())
+        if let path = arguments.value("json") { try Scratch.write(results.json().rendered() + "\n", to: path) }
+        if let path = arguments.value("svg") { try Scratch.write(results.chart().svg, to: path) }
+        return 0
+    }
+
+    static func progress(_ text: String) {
+        _ = text.withCString { write(2, $0, strlen($0)) }
+    }
+
+    static func machineDetails(_ runtimes: [BenchRuntime]) -> [(String, String)] {
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: name.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        let load = HostFile.read("/proc/loadavg").map { String(decoding: $0, as: UTF8.self).split(separator: " ").prefix(3).joined(separator: " ") }
+        var details = [("kernel", release), ("cpus", String(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), ("load", load ?? "?"),
+                       ("moat", Moat.version)]
+        for runtime in runtimes where !["native", "moat"].contains(runtime.name) {
+            details.append((runtime.name, runtime.version() ?? "?"))
+        }
+        return details
+    }
+}
+
+/// The probe, its bundles and a state directory for the runtimes.
+struct BenchSetup {
+    let dir: String
+    let rootfs: String
+    let probe: String
+    let state: String
+    /// Bundles by workload: "true", "first", "sleep", "cost".
+    let bundles: [String: String]
+    let userBundle: String?
+
+    init(dir: String, userBundle: String?) throws {
+        self.dir = dir
+        rootfs = dir + "/rootfs"
+        probe = rootfs + "/benchprobe"
+        // Runtime state on tmpfs, as /run is on a normal system.
+        state = access("/dev/shm", W_OK) == 0 ? try Scratch.directory("moat-bench-state").replacing("/tmp/", with: "/dev/shm/") : dir + "/state"
+        mkdir(state, 0o700)
+        mkdir(rootfs, 0o755)
+        try Scratch.buildStatic(BenchProbe.source, to: probe, what: "bench")
+        try Scratch.write(String(repeating: "moat bench data\n", count: 4), to: rootfs + "/data")
+        var bundles: [String: String] = [:]
+        for (name, args) in [("true", ["/benchprobe", "true"]), ("first", ["/benchprobe", "first"]),
+                             ("sleep", ["/benchprobe", "sleep", "30"]), ("cost", ["/benchprobe", "cost", "/"])] {
+            let bundle = dir + "/bundle-" + name
+            mkdir(bundle, 0o755)
+            try Scratch.write(DefaultSpec.json(args: args, rootPath: rootfs, readonly: true).rendered() + "\n",
+                              to: bundle + "/config.json")
+            bundles[name] = bundle
+        }
+        self.bundles = bundles
+        self.userBundle = userBundle
+    }
+}
+
+/// One way of running the probe: natively, under Moat, or another runtime.
+struct BenchRuntime {
+    let name: String
+    let path: String
+    /// The command that runs bundle `bundle` (or, for native and proot, the probe with `args`).
+    let command: (_ bundle: String, _ args: [String], _ id: String) -> [String]
+
+    static func moat(_ setup: BenchSetup) -> BenchRuntime {
+        BenchRuntime(name: "moat", path: "/proc/self/exe") { bundle, _, id in
+            ["moat", "run", "--root", setup.state, "--bundle", bundle, id]
+        }
+    }
+
+    static func named(_ name: String, _ setup: BenchSetup) -> BenchRuntime? {
+        if name == "native" {
+            return BenchRuntime(name: name, path: setup.probe) { _, args, _ in ["benchprobe"] + args }
+        }
+        guard let path = Scratch.findOnPath(name) ?? ["/usr/sbin/", "/usr/local/sbin/"].map({ $0 + name }).first(where: { access($0, X_OK) == 0 })
+        else { return nil }
+        switch name {
+        case "proot": return BenchRuntime(name: name, path: path) { _, args, _ in [name, "-r", setup.rootfs, "/benchprobe"] + args }
+        case "runsc": return BenchRuntime(name: name, path: path) { bundle, _, id in
+            [name, "--root", setup.state + "/runsc", "--network=none", "run", "--bundle", bundle, id]
+        }
+        default: return BenchRuntime(name: name, path: path) { bundle, _, id in
+            [name, "--root", setup.state + "/" + name, "run", "--bundle", bundle, id]
+        }
+        }
+    }
+
+    func argv(_ setup: BenchSetup, _ workload: String, _ args: [String], id: String) -> [String] {
+        command(setup.bundles[workload]!, args, id)
+    }
+
+    /// Why it cannot run the probe here, or nil.
+    func trial(_ setup: BenchSetup) -> String? {
+        let log = setup.dir + "/trial-" + name
+        let status = Scratch.spawnAndWait(path, argv(setup, "true", ["true"], id: "trial-" + name), output: log)
+        guard status != 0 else { return nil }
+        let text = HostFile.read(log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return text.split(separator: "\n").last.map(String.init) ?? "exit \(status)"
+    }
+
+    func version() -> String? {
+        let log = "/tmp/moat-bench-version-\(getpid())"
+        defer { unlink(log) }
+        _ = Scratch.spawnAndWait(path, [name, "--version"], output: log)
+        return HostFile.read(log).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first.map(String.init) }
+    }
+
+    /// Wall time (ms) from spawning the runtime to its exit, the workload being /bin/true
+    /// (or the user's bundle's process).
+    func timeBoot(_ setup: BenchSetup, id: String) -> Double {
+        var args = argv(setup, "true", ["true"], id: id)
+        if let user = setup.userBundle, name != "native", name != "proot" { args = command(user, [], id) }
+        let start = monotonicNanoseconds()
+        _ = Scratch.spawnAndWait(path, args, output: "/dev/null")
+        return Double(monotonicNanoseconds() - start) / 1e6
+    }
+
+    /// Time (ms) from spawning the runtime to the workload's first instruction of main.
+    func timeFirstInstruction(_ setup: BenchSetup, id: String) -> Double? {
+        let log = setup.dir + "/first"
+        let start = realtimeNanoseconds()
+        guard Scratch.spawnAndWait(path, argv(setup, "first", ["first"], id: id), output: log) == 0,
+              let text = HostFile.read(log), let reached = Int64(String(decoding: text, as: UTF8.self).split(separator: "\n").first ?? "")
+        else { return nil }
+        return Double(reached - start) / 1e6
+    }
+
+    /// Median PSS and RSS (KiB) of the runtime's whole process tree while the probe sleeps.
+    func memory(_ setup: BenchSetup, rounds: Int) -> (pss: Samples, rss: Samples) {
+        var pss = Samples(), rss = Samples()
+        for round in 0..<rounds {
+            let pids = startSleepers(setup, count: 1, id: "m\(round)")
+            if let measured = ProcessMemory.tree(pids[0]) {
+                pss.values.append(Double(measured.pss))
+                rss.values.append(Double(measured.rss))
+            }
+            stop(pids)
+        }
+        return (pss, rss)
+    }
+
+    /// PSS (KiB) per sandbox when `count` idle at once: shared pages counted once in all.
+    func densityPss(_ setup: BenchSetup, count: Int) -> Double? {
+        let pids = startSleepers(setup, count: count, id: "d")
+        defer { stop(pids) }
+        let trees = pids.compactMap { ProcessMemory.tree($0) }
+        guard trees.count == count else { return nil }
+        return Double(trees.reduce(0) { $0 + $1.pss }) / Double(count)
+    }
+
+    /// ns per call for each measured syscall, as the probe reports them.
+    func syscallCosts(_ setup: BenchSetup, id: String) -> [(String, Double)] {
+        let log = setup.dir + "/cost"
+        let root = name == "native" ? setup.rootfs : "/"
+        guard Scratch.spawnAndWait(path, argv(setup, "cost", ["cost", root], id: id), output: log) == 0,
+              let text = HostFile.read(log) else { return [] }
+        return String(decoding: text, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { field in
+            let pair = field.split(separator: "=")
+            guard pair.count == 2, let value = Double(pair[1]) else { return nil }
+            return (String(pair[0]), value)
+        }
+    }
+
+    /// Starts sleeping probes and waits until each runtime's tree holds its running workload.
+    private func startSleepers(_ setup: BenchSetup, count: Int, id: String) -> [pid_t] {
+        let pids = (0..<count).map { Scratch.spawn(path, argv(setup, "sleep", ["sleep", "30"], id: "\(id)-\($0)"), output: "/dev/null") }
+        let deadline = monotonicNanoseconds() + 5_000_000_000
+        while monotonicNanoseconds() < deadline && !pids.allSatisfy({ ProcessMemory.workloadRuns(under: $0) }) { usleep(10_000) }
+        usleep(100_000)  // let the runtimes settle (runc's init re-exec, Moat's first stops)
+        return pids
+    }
+
+    private func stop(_ pids: [pid_t]) {
+        for pid in pids {
+            for child in ProcessMemory.treePids(pid).reversed() { kill(child, SIGKILL) }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+    }
+}
+
+/// Memory of process trees, read from /proc.
+enum ProcessMemory {
+    static func treePids(_ root: pid_t) -> [Int32] {
+        var parents: [Int32: Int32] = [:]
+        guard let dir = opendir("/proc") else { return [root] }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let pid = Int32(name), let stat = HostFile.read("/proc/\(name)/stat"),
+                  let parent = ProcessTree.parent(fromStat: String(decoding: stat, as: UTF8.self)) else { continue }
+            parents[pid] = parent
+        }
+        return ProcessTree.descendants(of: root, parents: parents)
+    }
+
+    static func tree(_ root: pid_t) -> (pss: Int, rss: Int)? {
+        var pss = 0, rss = 0
+        for pid in treePids(root) {
+            guard let text = HostFile.read("/proc/\(pid)/smaps_rollup"),
+                  let memory = ProcessTree.memory(fromSmapsRollup: String(decoding: text, as: UTF8.self)) else { continue }
+            pss += memory.pss
+            rss += memory.rss
+        }
+        return rss == 0 ? nil : (pss, rss)
+    }
+
+    static func workloadRuns(under root: pid_t) -> Bool {
+        treePids(root).contains { pid in
+            HostFile.read("/proc/\(pid)/comm").map { String(decoding: $0, as: UTF8.self) } == "benchprobe\n"
+        }
+    }
+}
+
+func monotonicNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+func realtimeNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}

@@ -1,0 +1,80 @@
+import Glibc
+import OCI
+import Platform
+
+/// Scratch directories, programs built from embedded C, and child processes
+/// run to completion: what `syscalls --verify` and `bench` share.
+enum Scratch {
+    /// A new directory under /tmp named after `prefix`.
+    static func directory(_ prefix: String) throws -> String {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw Failure("cannot make a scratch directory: \(Errno.current)") }
+        return String(cString: made)
+    }
+
+    /// Compiles C `source` with gcc -static into `output`.
+    static func buildStatic(_ source: String, to output: String, what: String) throws {
+        guard let gcc = findOnPath("gcc") else {
+            throw Failure("\(what) builds its probe with gcc: install gcc and libc6-dev")
+        }
+        try write(source, to: output + ".c")
+        defer { unlink(output + ".c"); unlink(output + ".log") }
+        let built = spawnAndWait(gcc, ["gcc", "-static", "-O1", "-o", output, output + ".c"], output: output + ".log")
+        guard built == 0 else {
+            let log = HostFile.read(output + ".log").map { String(decoding: $0, as: UTF8.self) } ?? ""
+            throw Failure("\(what): building the probe failed: \(log.split(separator: "\n").first ?? "gcc exited with \(built)")")
+        }
+    }
+
+    static func findOnPath(_ name: String) -> String? {
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
+    }
+
+    /// Starts a program with stdout and stderr to `output` and stdin from /dev/null.
+    static func spawn(_ path: String, _ argv: [String], output: String) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let args = argv.map { strdup($0) } + [nil]
+        defer { args.forEach { free($0) } }
+        var pid: pid_t = 0
+        return posix_spawn(&pid, path, &actions, nil, args, environ) == 0 ? pid : -1
+    }
+
+    /// Runs a program as `spawn` does and waits: its exit code, or 128+signal.
+    static func spawnAndWait(_ path: String, _ argv: [String], output: String) -> Int32 {
+        let pid = spawn(path, argv, output: output)
+        guard pid > 0 else { return 127 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure("\(path): \(Errno.current)") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw Failure("\(path): \(Errno.current)")
+        }
+    }
+
+    /// rm -r of the scratch directory (the sandbox made its mount points in it).
+    static func removeTree(_ path: String) {
+        if let dir = opendir(path) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                if name == "." || name == ".." { continue }
+                let child = path + "/" + name
+                if Int32(entry.pointee.d_type) == DT_DIR { removeTree(child) } else { unlink(child) }
+            }
+            closedir(dir)
+        }
+        rmdir(path)
+    }
+}
