@@ -26,7 +26,7 @@ public struct Chart: Sendable {
         self.panels = panels
     }
 
-    static let width = 760.0, labelWidth = 150.0, valueWidth = 110.0, barHeight = 22.0, gap = 6.0
+    static let width = 820.0, labelWidth = 190.0, valueWidth = 110.0, barHeight = 22.0, gap = 6.0
 
     /// Where a value lands on a log axis spanning `low`...`high`, as a fraction.
     public static func logPosition(_ value: Double, low: Double, high: Double) -> Double {
@@ -36,7 +36,7 @@ public struct Chart: Sendable {
     }
 
     public var svg: String {
-        var y = 70.0
+        var y = 90.0
         var body = ""
         for panel in panels {
             body += text(x: 10, y: y, panel.title + " (" + panel.unit + ", log scale)", size: 15, weight: "bold")

@@ -181,7 +181,8 @@ struct BenchRuntime {
         let log = "/tmp/moat-bench-version-\(getpid())"
         defer { unlink(log) }
         _ = Scratch.spawnAndWait(path, [name, "--version"], output: log)
-        return HostFile.read(log).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first.map(String.init) }
+        guard let line = HostFile.read(log).flatMap({ String(decoding: $0, as: UTF8.self).split(separator: "\n").first }) else { return nil }
+        return line.hasPrefix(name + " version ") ? String(line.dropFirst(name.count + 9)) : String(line)
     }
 
     /// Wall time (ms) from spawning the runtime to its exit, the workload being /bin/true

@@ -81,7 +81,7 @@ struct BenchResults {
         var panels = [
             Chart.Panel(title: "Boot: run /bin/true from a bundle", unit: "ms",
                         bars: runtimes.compactMap { name in boot[name].map { Chart.Bar(name, $0.median) } }),
-            Chart.Panel(title: "Memory overhead: PSS of the runtime's processes beyond the workload's", unit: "MiB",
+            Chart.Panel(title: "Memory overhead: PSS beyond the workload's own", unit: "MiB",
                         bars: runtimes.filter { $0 != "native" }.compactMap { name in
                             memory[name].map { Chart.Bar(name, max(0.01, ($0.pss.median - nativePss) / 1024)) }
                         }),
