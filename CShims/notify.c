@@ -129,3 +129,10 @@ long moat_receive_with_fds(int sock, void *data, size_t length, int fds[MOAT_MAX
     }
     return n;
 }
+
+pid_t moat_peer_pid(int sock) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0) return -errno;
+    return credentials.pid;
+}

@@ -189,6 +189,8 @@ int moat_receive_listener(int socket);                        // the fd, or -err
 // A message with up to 3 fds (SCM_RIGHTS) over a unix socket; fds[] gets -1
 // for missing ones. Return bytes or -errno.
 long moat_send_with_fds(int socket, const void *data, size_t length, const int *fds, int count);
+// The pid of the process at the other end of a unix socket (SO_PEERCRED), or -errno.
+pid_t moat_peer_pid(int sock);
 // stdio and a console socket at most: more are closed by the kernel (MSG_CTRUNC).
 #define MOAT_MAX_PASSED_FDS 4
 long moat_receive_with_fds(int socket, void *data, size_t length, int fds[MOAT_MAX_PASSED_FDS]);

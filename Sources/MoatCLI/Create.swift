@@ -91,7 +91,10 @@ enum Create: Subcommand {
                     signalReady()
                     return startContainer(hooks, state, pid)
                 }
-                state.created(supervisor: getpid(), initPid: pid)
+                do { try state.created(supervisor: getpid(), initPid: pid) } catch {
+                    report("\(error)")
+                    return false
+                }
                 created = true
                 signalReady()
                 guard control.awaitStart(whileAlive: pid) else { return false }
@@ -137,13 +140,15 @@ func applyRootfsOptions(_ arguments: ParsedArguments, to sandbox: inout SandboxS
 }
 
 /// startContainer hooks, then the state says running. False: a hook failed
-/// (reported) and the workload must not run.
+/// or the state could not be written (reported); the workload must not run.
 func startContainer(_ hooks: Hooks, _ state: ContainerState, _ pid: pid_t) -> Bool {
-    do { try hooks.runStartContainer(state: state.hookState(status: "created", initPid: pid), initPid: pid) } catch {
+    do {
+        try hooks.runStartContainer(state: state.hookState(status: "created", initPid: pid), initPid: pid)
+        try state.running(supervisor: getpid(), initPid: pid)
+    } catch {
         report("\(error)")
         return false
     }
-    state.running(supervisor: getpid(), initPid: pid)
     return true
 }
 

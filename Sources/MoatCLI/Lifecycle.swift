@@ -8,9 +8,14 @@ import Platform
 let rootOption = CommandSpec.Option(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory.")
 let idArgument = CommandSpec.Positional(name: "container-id", help: "Container id.")
 
-func container(_ arguments: ParsedArguments) throws -> ContainerInfo {
-    do { return try ContainerInfo.load(root: arguments.value("root")!, id: arguments.positionals[0]) }
+func container(_ arguments: ParsedArguments, acceptCorrupt: Bool = false) throws -> ContainerInfo {
+    let info: ContainerInfo
+    do { info = try ContainerInfo.load(root: arguments.value("root")!, id: arguments.positionals[0]) }
     catch { throw Failure("\(error)", code: 1) }
+    if let corruption = info.corruption, !acceptCorrupt {
+        throw Failure("container \(info.id): \(corruption) (moat delete --force removes it)", code: 1)
+    }
+    return info
 }
 
 enum Start: Subcommand {
@@ -67,7 +72,7 @@ enum Delete: Subcommand {
         positionals: [idArgument])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        var info = try container(arguments)
+        var info = try container(arguments, acceptCorrupt: true)
         if info.status != "stopped" {
             guard arguments.flag("force") else {
                 throw Failure("container \(info.id) is \(info.status): stop it first or use --force", code: 1)
@@ -79,7 +84,7 @@ enum Delete: Subcommand {
         // A supervisor that has just written "stopped" may still be exiting.
         for _ in 0..<500 where info.supervised {
             usleep(10_000)
-            info = try container(arguments)
+            info = try container(arguments, acceptCorrupt: true)
         }
         guard !info.supervised else { throw Failure("container \(info.id): its supervisor did not exit", code: 1) }
         // poststop hooks come from the bundle the container was made from.

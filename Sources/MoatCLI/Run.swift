@@ -53,7 +53,7 @@ enum Run: Subcommand {
             do { try writePidFile(pidFile, supervisor) } catch { state.remove(); throw error }
         }
         var code: Int32
-        var hookFailure: String?
+        var startFailure: String?
         let hooks = bundle.spec.hooks
         // `moat exec` reaches the sandbox through the supervisor's control socket.
         let control: ControlSocket
@@ -68,17 +68,17 @@ enum Run: Subcommand {
                     try hooks.runWhileCreating(state: state.hookState(status: "creating", initPid: pid), initPid: pid)
                     return true
                 } catch {
-                    hookFailure = "\(error)"
+                    startFailure = "\(error)"
                     return false
                 }
             } : nil, beforeStart: { pid in
                 do {
                     try hooks.runStartContainer(state: state.hookState(status: "created", initPid: pid), initPid: pid)
+                    try state.running(supervisor: supervisor, initPid: pid)
                 } catch {
-                    hookFailure = "\(error)"
+                    startFailure = "\(error)"
                     return false
                 }
-                state.running(supervisor: supervisor, initPid: pid)
                 return true
             }, afterStart: { pid in
                 runWarning(hooks.poststart, "poststart", state.hookState(status: "running", initPid: pid))
@@ -87,8 +87,8 @@ enum Run: Subcommand {
             state.remove()
             throw error
         }
-        if let hookFailure {
-            report(hookFailure)
+        if let startFailure {
+            report(startFailure)
             code = 125
         }
         if arguments.flag("keep") {

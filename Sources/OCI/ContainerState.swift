@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 import Platform
 
@@ -42,7 +43,10 @@ public final class ContainerState {
             throw ConfigError("container \(id) already exists")
         }
         let state = ContainerState(directory: directory, id: id, bundle: bundle, annotations: annotations, lockFD: fd)
-        state.write(status: "creating")
+        do { try state.write(status: "creating") } catch {
+            state.remove()
+            throw error
+        }
         return state
     }
 
@@ -56,16 +60,16 @@ public final class ContainerState {
 
     /// The workload exists and waits for `start`; `supervisor` is the pid
     /// engines see (pid file, state), `initPid` the workload's host pid.
-    public func created(supervisor: pid_t, initPid: pid_t) {
+    public func created(supervisor: pid_t, initPid: pid_t) throws(ConfigError) {
         supervisorPid = supervisor
         self.initPid = initPid
-        write(status: "created")
+        try write(status: "created")
     }
 
-    public func running(supervisor: pid_t, initPid: pid_t) {
+    public func running(supervisor: pid_t, initPid: pid_t) throws(ConfigError) {
         supervisorPid = supervisor
         self.initPid = initPid
-        write(status: "running")
+        try write(status: "running")
     }
 
     /// The state hooks read on stdin: `pid` is the workload's init, whose
@@ -78,7 +82,9 @@ public final class ContainerState {
         return .object(members)
     }
 
-    public func stopped(exitCode: Int32) { write(status: "stopped", exitCode: exitCode) }
+    /// If this cannot be written (a full disk), readers still see the
+    /// container stopped: its supervisor's lock is gone.
+    public func stopped(exitCode: Int32) { try? write(status: "stopped", exitCode: exitCode) }
 
     /// Removes the directory (run without --keep, or a failed create).
     public func remove() {
@@ -89,7 +95,8 @@ public final class ContainerState {
         close(lockFD)
     }
 
-    private func write(status: String, exitCode: Int32? = nil) {
+    /// Replaces state.json atomically; a failure (ENOSPC, EIO) names the file.
+    private func write(status: String, exitCode: Int32? = nil) throws(ConfigError) {
         var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)),
                                          ("status", .string(status))]
         if let supervisorPid { members.append(("pid", .int(supervisorPid))) }
@@ -100,10 +107,20 @@ public final class ContainerState {
         let text = JSON.object(members).rendered() + "\n"
         let temporary = directory + "/" + ContainerState.stateFile + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
-        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        guard fd >= 0 else { throw ConfigError("cannot write \(temporary): \(Errno.current)") }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let writeError = Errno.current
         close(fd)
-        rename(temporary, directory + "/" + ContainerState.stateFile)
+        guard written == bytes.count else {
+            unlink(temporary)
+            throw ConfigError("cannot write \(temporary): \(written < 0 ? writeError : Errno(ENOSPC))")
+        }
+        guard rename(temporary, directory + "/" + ContainerState.stateFile) == 0 else {
+            let error = Errno.current
+            unlink(temporary)
+            throw ConfigError("cannot write \(directory)/\(ContainerState.stateFile): \(error)")
+        }
     }
 
     public static func makeDirectories(_ path: String) throws(ConfigError) {
@@ -130,6 +147,9 @@ public struct ContainerInfo: Sendable {
     public let annotations: [(String, String)]
     /// The supervisor lives (it holds the lock).
     public let supervised: Bool
+    /// Why state.json could not be read (then the status is "unknown" while a
+    /// supervisor lives, "stopped" once none does, and `pid` the supervisor's).
+    public var corruption: String?
 
     public static func load(root: String, id: String) throws(ConfigError) -> ContainerInfo {
         try ContainerState.validate(id: id)
@@ -137,13 +157,20 @@ public struct ContainerInfo: Sendable {
         guard let bytes = HostFile.read(directory + "/" + ContainerState.stateFile) else {
             throw ConfigError("container \(id) does not exist")
         }
-        let json: JSON
-        do { json = try JSON.parse(bytes) } catch { throw ConfigError("container \(id): corrupt state file: \(error)") }
         var supervised = false
         let fd = open(directory + "/lock", O_RDWR | O_CLOEXEC)
         if fd >= 0 {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { flock(fd, LOCK_UN) } else { supervised = errno == EWOULDBLOCK }
             close(fd)
+        }
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch {
+            // Still a container: `delete --force` must be able to end it.
+            var info = ContainerInfo(id: id, directory: directory, status: supervised ? "unknown" : "stopped",
+                                     pid: supervised ? supervisorPid(directory) : nil, initPid: nil, bundle: "",
+                                     exitCode: nil, annotations: [], supervised: supervised)
+            info.corruption = "corrupt state file: \(error)"
+            return info
         }
         func int(_ key: String) -> Int32? {
             if case .number(let text)? = json[key] { return Int32(text) }
@@ -166,6 +193,15 @@ public struct ContainerInfo: Sendable {
     }
 
     static let pausedMarker = "paused"
+
+    /// The supervisor's pid, from the credentials of its control socket
+    /// (SO_PEERCRED: the process that listens on it).
+    static func supervisorPid(_ directory: String) -> pid_t? {
+        guard let fd = try? ControlSocket.connect(directory + "/" + ContainerState.controlSocket) else { return nil }
+        defer { close(fd) }
+        let pid = moat_peer_pid(fd)
+        return pid > 0 ? pid : nil
+    }
 
     /// pause/resume record themselves next to state.json (the supervisor owns that file).
     public static func markPaused(root: String, id: String, _ paused: Bool) {

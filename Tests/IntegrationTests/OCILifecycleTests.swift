@@ -298,6 +298,76 @@ import Testing
     }
 }
 
+/// Faults: a full state root, a corrupt state file, racing commands, a bundle that vanishes.
+extension OCILifecycleTests {
+    @Test func aFullStateRootIsAClearError() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("full-root", args: ["true"])
+        let tiny = fixture.scratch("tiny")
+        #expect(Command.run("/bin/mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", tiny.path]).status == 0)
+        defer { _ = Command.run("/bin/umount", [tiny.path]) }
+        _ = Command.run("/bin/dd", ["if=/dev/zero", "of=\(tiny.path)/fill", "bs=1k", "count=64"])
+        let stateRoot = tiny.appendingPathComponent("state").path
+        for command in ["run", "create"] {
+            let result = Command.run(fixture.moat, [command, "--root", stateRoot, "--bundle", bundle.path, "full-\(command)"])
+            #expect(result.status == 125, "\(command): \(result.status)")
+            #expect(result.stderr.hasSuffix("state.json.tmp: No space left on device\n")
+                    && result.stderr.split(separator: "\n").count == 1, "\(command): \(result.stderr)")
+        }
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []
+        #expect(left.allSatisfy { $0.hasPrefix("filter-") }, "no half-made container: \(left)")
+    }
+
+    @Test func aCorruptStateFileStillDeletes() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("corrupt", args: ["sleep", "30"])
+        #expect(create(bundle, id: "x1").status == 0)
+        let supervisor = try #require((state(bundle, "x1")?["pid"] as? NSNumber)?.int32Value)
+        try "{\"ociVersion\": trunc".write(toFile: root(bundle) + "/x1/state.json", atomically: true, encoding: .utf8)
+        let shown = moat(bundle, ["state", "x1"])
+        #expect(shown.status == 1 && shown.stderr.contains("corrupt state file") && shown.stderr.contains("delete --force"))
+        #expect(moat(bundle, ["list"]).stdout.contains("x1\t\(supervisor)\tunknown"), "\(moat(bundle, ["list"]).stdout)")
+        #expect(moat(bundle, ["delete", "x1"]).status == 1, "not without --force while its supervisor lives")
+        #expect(moat(bundle, ["delete", "--force", "x1"]).status == 0)
+        #expect(eventually { isGone(supervisor) })
+        #expect(moat(bundle, ["state", "x1"]).stderr == "moat: container x1 does not exist\n")
+    }
+
+    @Test func racingCreatesOfOneIdLeaveOneContainer() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("race", args: ["sleep", "30"])
+        let out = bundle.appendingPathComponent("race-out").path
+        // Eight creates at once, each reporting its exit status.
+        let script = (0..<8).map { i in
+            "('\(fixture.moat)' create --root '\(root(bundle))' --bundle '\(bundle.path)' r1 >/dev/null 2>'\(out)-\(i)'; echo $? >> '\(out)') &"
+        }.joined(separator: " ") + " wait"
+        _ = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); \(script)"])
+        let statuses = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n") ?? []
+        #expect(statuses.count == 8 && statuses.filter { $0 == "0" }.count == 1, "\(statuses)")
+        let losers = (0..<8).compactMap { try? String(contentsOfFile: "\(out)-\($0)", encoding: .utf8) }.filter { !$0.isEmpty }
+        #expect(losers.count == 7 && losers.allSatisfy { $0 == "moat: container r1 already exists\n" }, "\(losers)")
+        #expect(state(bundle, "r1")?["status"] as? String == "created")
+        #expect(moat(bundle, ["delete", "--force", "r1"]).status == 0)
+    }
+
+    @Test func aBundleThatVanishesMidRun() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("vanish", args: ["sleep", "30"])
+        let stateRoot = fixture.scratch("vanish-state").path
+        let output = fixture.scratch("vanish-out").appendingPathComponent("out").path
+        let made = Command.run("/bin/sh", ["-c", "'\(fixture.moat)' create --root '\(stateRoot)' --bundle '\(bundle.path)' v1 >'\(output)' 2>&1"])
+        #expect(made.status == 0)
+        // The bundle goes away after create: start, exec and delete need only the state.
+        try FileManager.default.removeItem(at: bundle.appendingPathComponent("config.json"))
+        try FileManager.default.moveItem(at: bundle, to: bundle.deletingLastPathComponent().appendingPathComponent("vanished-\(UUID().uuidString.prefix(6))"))
+        #expect(Command.run(fixture.moat, ["--root", stateRoot, "start", "v1"]).status == 0)
+        let exec = Command.run(fixture.moat, ["--root", stateRoot, "exec", "v1", "sh", "-c", "echo still here"])
+        #expect(exec.stdout == "still here\n", "\(exec.stderr)")
+        #expect(Command.run(fixture.moat, ["--root", stateRoot, "delete", "--force", "v1"]).status == 0)
+        #expect(Command.run(fixture.moat, ["--root", stateRoot, "state", "v1"]).status == 1)
+    }
+}
+
 /// Reads the workload's host pid from the state directory (not in the runtime-spec state).
 enum StateFile {
     static func initPid(_ bundle: URL, _ id: String) -> Int32? {
