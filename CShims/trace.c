@@ -132,3 +132,59 @@ const char *moat_errno_name(int value) {
     const char *name = strerrorname_np(value);
     return name ? name : "";
 }
+
+// Runs one syscall in a tracee held at a ptrace stop outside any syscall (an
+// exec stop): `syscall` is written over the instruction at rip, the tracee
+// single-steps through it, then the instruction and registers are put back.
+// A signal that arrives meanwhile is returned in *deferred for the caller to
+// deliver when it resumes the tracee.
+long moat_inject_syscall(pid_t pid, long nr, const long args[6], long *result, int *deferred) {
+    struct user_regs_struct saved, regs;
+    *deferred = 0;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &saved) < 0) return -errno;
+    errno = 0;
+    long word = ptrace(PTRACE_PEEKTEXT, pid, (void *)saved.rip, 0);
+    if (errno) return -errno;
+    long patched = (word & ~0xffffL) | 0x050f;   // 0f 05: syscall
+    if (ptrace(PTRACE_POKETEXT, pid, (void *)saved.rip, (void *)patched) < 0) return -errno;
+    regs = saved;
+    regs.rax = (unsigned long)nr;
+    regs.orig_rax = (unsigned long)-1;
+    regs.rdi = (unsigned long)args[0]; regs.rsi = (unsigned long)args[1]; regs.rdx = (unsigned long)args[2];
+    regs.r10 = (unsigned long)args[3]; regs.r8 = (unsigned long)args[4]; regs.r9 = (unsigned long)args[5];
+    long rc = 0;
+    if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0) { rc = -errno; goto restore; }
+    // Single-step until the instruction is done: a seccomp stop (an observed
+    // run traps every call) or a signal may come first.
+    for (int steps = 0; steps < 8; steps++) {
+        if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) < 0) { rc = -errno; goto restore; }
+        int status = 0;
+        if (waitpid(pid, &status, __WALL) < 0) { rc = -errno; goto restore; }
+        if (!WIFSTOPPED(status)) return -ESRCH;   // it died: nothing to restore
+        if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0) break;
+        if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP) *deferred = WSTOPSIG(status);
+    }
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0) { rc = -errno; goto restore; }
+    *result = (long)regs.rax;
+restore:
+    ptrace(PTRACE_POKETEXT, pid, (void *)saved.rip, (void *)word);
+    ptrace(PTRACE_SETREGS, pid, 0, &saved);
+    return rc;
+}
+
+// At an exec stop the tracee is still inside execve: one single-step takes
+// it out (the kernel reports the step at the syscall's exit, before the new
+// image's first instruction runs). Returns 0 or -errno; a signal that arrives
+// instead is returned in *deferred.
+long moat_step_out_of_syscall(pid_t pid, int *deferred) {
+    *deferred = 0;
+    for (int steps = 0; steps < 8; steps++) {
+        if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) < 0) return -errno;
+        int status = 0;
+        if (waitpid(pid, &status, __WALL) < 0) return -errno;
+        if (!WIFSTOPPED(status)) return -ESRCH;
+        if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0) return 0;
+        if ((status >> 16) == 0) *deferred = WSTOPSIG(status);
+    }
+    return -EAGAIN;
+}

@@ -125,6 +125,11 @@ long moat_ptrace_seize(pid_t pid, unsigned long options);
 long moat_ptrace_cont(pid_t pid, int signal);
 // Resume to the syscall-exit stop of the call the tracee is stopped in.
 long moat_ptrace_syscall(pid_t pid);
+// Runs syscall `nr` in a tracee stopped outside a syscall (an exec stop);
+// 0 or -errno, its result in *result, a signal that arrived in *deferred.
+long moat_inject_syscall(pid_t pid, long nr, const long args[6], long *result, int *deferred);
+// Takes a tracee at an exec stop out of execve, to its first instruction.
+long moat_step_out_of_syscall(pid_t pid, int *deferred);
 // "ENOENT" for ENOENT; "" when unknown.
 const char *moat_errno_name(int value);
 // At a syscall-exit stop: the call's result (or -errno).

@@ -138,6 +138,26 @@ public final class PtraceTracer {
         if rc < 0 { throw Errno(Int32(-rc)) }
     }
 
+    /// Takes a tracee held at an exec stop out of execve, so that calls can
+    /// be injected; a signal that arrived meanwhile, if any.
+    public func stepOutOfSyscall(_ tid: HostTid) throws(Errno) -> Int32 {
+        var deferred: Int32 = 0
+        let rc = moat_step_out_of_syscall(tid, &deferred)
+        if rc < 0 { throw Errno(Int32(-rc)) }
+        return deferred
+    }
+
+    /// Makes a tracee held at a stop outside a syscall run one syscall; its result, and
+    /// a signal that arrived meanwhile (to deliver on resuming), if any.
+    public func inject(_ tid: HostTid, syscall nr: Int, _ args: [Int]) throws(Errno) -> (result: Int, deferredSignal: Int32) {
+        var result = 0
+        var deferred: Int32 = 0
+        let padded = (args + [0, 0, 0, 0, 0, 0]).prefix(6)
+        let rc = Array(padded).withUnsafeBufferPointer { moat_inject_syscall(tid, nr, $0.baseAddress, &result, &deferred) }
+        if rc < 0 { throw Errno(Int32(-rc)) }
+        return (result, deferred)
+    }
+
     public func stackPointer(_ tid: HostTid) throws(Errno) -> UInt64 {
         var value: UInt64 = 0
         let rc = moat_get_stack_pointer(tid, &value)

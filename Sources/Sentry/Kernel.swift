@@ -157,8 +157,7 @@ public final class Kernel {
                 observer?.abandon(former, result: 0)
                 execCount += 1
                 pids.execTookOver(tid: tid, former: former)
-                VDSO.hide(in: tid, tracer: tracer)
-                tracer.resume(tid)
+                tracer.resume(tid, signal: VDSO.remove(in: tid, tracer: tracer))
             case .groupStop(let tid, _):
                 tracer.listen(tid)
             case .signal(let tid, let signal):

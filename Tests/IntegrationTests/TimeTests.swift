@@ -21,6 +21,7 @@ import Testing
         #expect(result.value("gettimeofday_s") == result.value("realtime_s") || abs((Int64(result.value("gettimeofday_s") ?? "") ?? 0) - realtime) <= 1)
         #expect(abs((Int64(result.value("time_s") ?? "") ?? 0) - realtime) <= 1)
         #expect(result.value("vdso") == "0")
+        #expect(result.value("vdso_mappings") == "0", "the vDSO and [vvar] pages are unmapped at exec")
         #expect(result.value("abstime_sleep") == "0")
         let slept = Int(result.value("slept_ms") ?? "") ?? -1
         #expect(slept >= 45 && slept < 1000, "an absolute sleep on the sandbox clock lasts ~50 ms: \(slept)")
