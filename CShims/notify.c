@@ -47,6 +47,7 @@ int moat_notification_receive(int listener, struct moat_notification *out) {
     out->pid = request.pid;
     out->nr = request.data.nr;
     out->arch = request.data.arch;
+    out->instruction_pointer = request.data.instruction_pointer;
     for (int i = 0; i < 6; i++) out->args[i] = request.data.args[i];
     return 0;
 }

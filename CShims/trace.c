@@ -4,6 +4,7 @@
 #include "cshims.h"
 
 #include <errno.h>
+#include <sys/auxv.h>
 #include <string.h>
 #include <signal.h>
 #include <stddef.h>
@@ -188,3 +189,5 @@ long moat_step_out_of_syscall(pid_t pid, int *deferred) {
     }
     return -EAGAIN;
 }
+
+unsigned long moat_own_vdso(void) { return getauxval(AT_SYSINFO_EHDR); }

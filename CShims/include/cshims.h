@@ -130,6 +130,8 @@ long moat_ptrace_syscall(pid_t pid);
 long moat_inject_syscall(pid_t pid, long nr, const long args[6], long *result, int *deferred);
 // Takes a tracee at an exec stop out of execve, to its first instruction.
 long moat_step_out_of_syscall(pid_t pid, int *deferred);
+// Where this process's own vDSO is mapped (its AT_SYSINFO_EHDR), or 0.
+unsigned long moat_own_vdso(void);
 // "ENOENT" for ENOENT; "" when unknown.
 const char *moat_errno_name(int value);
 // At a syscall-exit stop: the call's result (or -errno).
@@ -188,6 +190,7 @@ struct moat_notification {
     uint32_t pid;       // host tid of the calling thread
     int32_t nr;
     uint32_t arch;
+    uint64_t instruction_pointer;
     uint64_t args[6];
 };
 int moat_receive_listener(int socket);                        // the fd, or -errno

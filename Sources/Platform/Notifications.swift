@@ -28,8 +28,9 @@ public struct NotificationListener: Sendable {
     func receive() -> Notification? {
         var raw = moat_notification()
         guard moat_notification_receive(fd, &raw) == 0 else { return nil }
-        let args = SyscallArgs(number: raw.nr, arch: raw.arch, stackPointer: 0,
+        var args = SyscallArgs(number: raw.nr, arch: raw.arch, stackPointer: 0,
                                raw: (raw.args.0, raw.args.1, raw.args.2, raw.args.3, raw.args.4, raw.args.5))
+        args.instructionPointer = raw.instruction_pointer
         return Notification(id: raw.id, tid: HostTid(bitPattern: raw.pid), args: args)
     }
 

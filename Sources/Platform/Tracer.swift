@@ -30,6 +30,8 @@ public struct SyscallArgs: Sendable {
     public var number: Int32
     public var arch: UInt32
     public var stackPointer: UInt64
+    /// Where the call was made (just after its syscall instruction).
+    public var instructionPointer: UInt64 = 0
     public var raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
 
     public init(number: Int32, arch: UInt32 = 0xC000_003E, stackPointer: UInt64 = 0,
@@ -89,9 +91,11 @@ public final class PtraceTracer {
             var args = moat_syscall_args()
             // The thread can die (SIGKILL from a sibling) between stop and request.
             guard moat_get_syscall_args(tid, &args) == 0 else { return nil }
-            return .syscall(tid, SyscallArgs(
+            var decoded = SyscallArgs(
                 number: args.nr, arch: args.arch, stackPointer: args.stack_pointer,
-                raw: (args.args.0, args.args.1, args.args.2, args.args.3, args.args.4, args.args.5)))
+                raw: (args.args.0, args.args.1, args.args.2, args.args.3, args.args.4, args.args.5))
+            decoded.instructionPointer = args.instruction_pointer
+            return .syscall(tid, decoded)
         case PTRACE_EVENT_FORK_VALUE, PTRACE_EVENT_VFORK_VALUE, PTRACE_EVENT_CLONE_VALUE:
             var child: UInt = 0
             if moat_ptrace_geteventmsg(tid, &child) < 0 { return nil }

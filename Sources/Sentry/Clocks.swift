@@ -41,6 +41,9 @@ public struct Clocks: Sendable {
 
     public func now(_ id: Int32) -> Int64 { Clocks.host(id) - bases[Int(id)] }
 
+    /// What is subtracted from the host clock `id` (0...11) to give the sandbox's.
+    public func base(_ id: Int32) -> Int64 { bases[Int(id)] }
+
     /// The host time at which virtual clock `id` will read `value`.
     public func hostTime(_ id: Int32, forVirtual value: Int64) -> Int64 { value + bases[Int(id)] }
 }

@@ -23,6 +23,8 @@ public struct SandboxSpec: Sendable {
 
     /// What the run records beyond serving calls (--strace, --syscall-report, --count-all).
     public var observation = Observation()
+    /// Serve clock_gettime through the sentry vDSO when the host allows it (MOAT_VDSO=off: always trap).
+    public var fastClocks = getenv("MOAT_VDSO").map { String(cString: $0) } != "off"
 
     public init(child: ChildSpec, hostname: String) {
         self.child = child
@@ -63,6 +65,10 @@ public final class Kernel {
     /// Trapped calls seen, by number (the per-run report).
     public private(set) var trapCounts = [Int](repeating: 0, count: Int(SyscallTable.maxNumber) + 1)
     public private(set) var execCount = 0
+    /// The fast clock_gettime mapped into every program, unless time is
+    /// fixed (then every clock read must reach the sentry) or the host
+    /// cannot have one.
+    lazy var sentryVDSO: SentryVDSO? = spec.clockOffsets.realtimeStart == nil && spec.fastClocks ? SentryVDSO.available : nil
     /// With an active observation: refused calls and straced calls in flight.
     var observer: Observer?
     /// Calls refused during the run (recorded when observing refused calls).
@@ -152,12 +158,18 @@ public final class Kernel {
                 tracer.resume(tid)
             case .newTask(let parent, let newTid):
                 if pids.task(host: newTid) == nil { register(newTid) }
+                // A forked process has its parent's mappings, the host vDSO's among them.
+                if let child = pids.task(host: newTid)?.group, let from = pids.task(host: parent)?.group,
+                   child !== from, child.hostVDSO == nil {
+                    child.hostVDSO = from.hostVDSO
+                }
                 tracer.resume(parent)
             case .exec(let tid, let former):
                 observer?.abandon(former, result: 0)
                 execCount += 1
                 pids.execTookOver(tid: tid, former: former)
-                tracer.resume(tid, signal: VDSO.remove(in: tid, tracer: tracer))
+                tracer.resume(tid, signal: VDSO.prepare(in: tid, tracer: tracer, sentry: sentryVDSO, clocks: clocks,
+                                                        group: pids.task(host: tid)?.group))
             case .groupStop(let tid, _):
                 tracer.listen(tid)
             case .signal(let tid, let signal):

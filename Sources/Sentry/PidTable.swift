@@ -21,6 +21,10 @@ public final class ThreadGroup {
     /// Exited but possibly not yet reaped by its parent: still a valid pid for
     /// kill and wait until the kernel says otherwise.
     public internal(set) var exited = false
+    /// Where the host's vDSO is mapped in this process, when the sentry vDSO
+    /// calls it: its clock_gettime may fall back to a real syscall, which the
+    /// sentry must then answer with the host's time.
+    var hostVDSO: ClosedRange<UInt64>?
 
     init(hostTgid: HostTid, vpid: Int32) {
         self.hostTgid = hostTgid

@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
 #include <sys/times.h>
 #include <time.h>
+#include <unistd.h>
 
 static long long ns(clockid_t id) {
     struct timespec ts;
@@ -41,6 +43,18 @@ int main(void) {
     while (maps && fgets(line, sizeof line, maps))
         if (strstr(line, "[vdso]") || strstr(line, "[vvar")) mapped++;
     printf("vdso_mappings=%d\n", mapped);
+    // libc's clock_gettime (through a vDSO, if any) and the syscall agree and never go backwards.
+    int disorder = 0;
+    for (int i = 0; i < 1000; i++) {
+        struct timespec a, b, c;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &b);
+        clock_gettime(CLOCK_MONOTONIC, &c);
+        long long x = a.tv_sec * 1000000000LL + a.tv_nsec, y = b.tv_sec * 1000000000LL + b.tv_nsec,
+                  z = c.tv_sec * 1000000000LL + c.tv_nsec;
+        if (x > y || y > z) disorder++;
+    }
+    printf("clock_disorder=%d\n", disorder);
     printf("abstime_sleep=%d slept_ms=%lld\n", slept, (after - before) / 1000000);
     printf("sysinfo_uptime=%ld times_ticks=%ld\n", info.uptime, (long)ticks);
     return 0;
