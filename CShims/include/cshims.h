@@ -130,6 +130,9 @@ long moat_ptrace_syscall(pid_t pid);
 long moat_inject_syscall(pid_t pid, long nr, const long args[6], long *result, int *deferred);
 // Takes a tracee at an exec stop out of execve, to its first instruction.
 long moat_step_out_of_syscall(pid_t pid, int *deferred);
+// madvise(MADV_PAGEOUT) over this process's read-only mappings of its own
+// executable; the bytes advised, or -errno.
+long moat_page_out_own_image(void);
 // Where this process's own vDSO is mapped (its AT_SYSINFO_EHDR), or 0.
 unsigned long moat_own_vdso(void);
 // "ENOENT" for ENOENT; "" when unknown.

@@ -35,4 +35,12 @@ public enum ProcessTree {
         guard let pss, let rss else { return nil }
         return (pss, rss)
     }
+
+    /// VmHWM (peak RSS, KiB) from /proc/<pid>/status.
+    public static func peakRss(fromStatus text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
+        }
+        return nil
+    }
 }

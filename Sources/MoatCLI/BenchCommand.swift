@@ -33,6 +33,7 @@ enum BenchCommand: Subcommand {
         let dir = try Scratch.directory("moat-bench")
         defer { Scratch.removeTree(dir) }
         let setup = try BenchSetup(dir: dir, userBundle: arguments.value("bundle"))
+        defer { Scratch.removeTree(setup.state) }
         var runtimes = [BenchRuntime.moat(setup)]
         for name in arguments.value("against")!.split(separator: ",").map(String.init) {
             guard let runtime = BenchRuntime.named(name, setup) else {
@@ -109,14 +110,16 @@ struct BenchSetup {
     /// Bundles by workload: "true", "first", "sleep", "cost".
     let bundles: [String: String]
     let userBundle: String?
+    /// A copy of this binary for the sandboxes: the pages this bench process
+    /// maps must not count as shared with the runtime it measures.
+    let moat: String
 
     init(dir: String, userBundle: String?) throws {
         self.dir = dir
         rootfs = dir + "/rootfs"
         probe = rootfs + "/benchprobe"
         // Runtime state on tmpfs, as /run is on a normal system.
-        state = access("/dev/shm", W_OK) == 0 ? try Scratch.directory("moat-bench-state").replacing("/tmp/", with: "/dev/shm/") : dir + "/state"
-        mkdir(state, 0o700)
+        state = try Scratch.directory("moat-bench-state", inMemory: true)
         mkdir(rootfs, 0o755)
         try Scratch.buildStatic(BenchProbe.source, to: probe, what: "bench")
         try Scratch.write(String(repeating: "moat bench data\n", count: 4), to: rootfs + "/data")
@@ -131,6 +134,15 @@ struct BenchSetup {
         }
         self.bundles = bundles
         self.userBundle = userBundle
+        moat = dir + "/moat"
+        guard let binary = HostFile.read("/proc/self/exe") else { throw Failure("bench: cannot read its own binary") }
+        let fd = open(moat, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0, binary.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == binary.count else {
+            throw Failure("bench: cannot copy itself to \(moat): \(Errno.current)")
+        }
+        // Written back, so that its pages are clean page cache like an installed binary's.
+        fsync(fd)
+        close(fd)
     }
 }
 
@@ -142,7 +154,7 @@ struct BenchRuntime {
     let command: (_ bundle: String, _ args: [String], _ id: String) -> [String]
 
     static func moat(_ setup: BenchSetup) -> BenchRuntime {
-        BenchRuntime(name: "moat", path: "/proc/self/exe") { bundle, _, id in
+        BenchRuntime(name: "moat", path: setup.moat) { bundle, _, id in
             ["moat", "run", "--root", setup.state, "--bundle", bundle, id]
         }
     }
@@ -205,18 +217,19 @@ struct BenchRuntime {
         return Double(reached - start) / 1e6
     }
 
-    /// Median PSS and RSS (KiB) of the runtime's whole process tree while the probe sleeps.
-    func memory(_ setup: BenchSetup, rounds: Int) -> (pss: Samples, rss: Samples) {
-        var pss = Samples(), rss = Samples()
+    /// Median PSS, RSS and peak RSS (KiB) of the runtime's whole process tree while the probe sleeps.
+    func memory(_ setup: BenchSetup, rounds: Int) -> (pss: Samples, rss: Samples, peak: Samples) {
+        var pss = Samples(), rss = Samples(), peak = Samples()
         for round in 0..<rounds {
             let pids = startSleepers(setup, count: 1, id: "m\(round)")
             if let measured = ProcessMemory.tree(pids[0]) {
                 pss.values.append(Double(measured.pss))
                 rss.values.append(Double(measured.rss))
+                peak.values.append(Double(measured.peak))
             }
             stop(pids)
         }
-        return (pss, rss)
+        return (pss, rss, peak)
     }
 
     /// PSS (KiB) per sandbox when `count` idle at once: shared pages counted once in all.
@@ -246,7 +259,9 @@ struct BenchRuntime {
         let pids = (0..<count).map { Scratch.spawn(path, argv(setup, "sleep", ["sleep", "30"], id: "\(id)-\($0)"), output: "/dev/null") }
         let deadline = monotonicNanoseconds() + 5_000_000_000
         while monotonicNanoseconds() < deadline && !pids.allSatisfy({ ProcessMemory.workloadRuns(under: $0) }) { usleep(10_000) }
-        usleep(100_000)  // let the runtimes settle (runc's init re-exec, Moat's first stops)
+        // Measure the steady state of an idle sandbox: every runtime gets 1.5 s
+        // to settle (runc's init re-exec; Moat drops its set-up code after 0.5 s idle).
+        usleep(1_500_000)
         return pids
     }
 
@@ -274,15 +289,19 @@ enum ProcessMemory {
         return ProcessTree.descendants(of: root, parents: parents)
     }
 
-    static func tree(_ root: pid_t) -> (pss: Int, rss: Int)? {
-        var pss = 0, rss = 0
+    /// PSS and RSS now, and the peak RSS (VmHWM) each process reached, in KiB, summed over the tree.
+    static func tree(_ root: pid_t) -> (pss: Int, rss: Int, peak: Int)? {
+        var pss = 0, rss = 0, peak = 0
         for pid in treePids(root) {
             guard let text = HostFile.read("/proc/\(pid)/smaps_rollup"),
                   let memory = ProcessTree.memory(fromSmapsRollup: String(decoding: text, as: UTF8.self)) else { continue }
             pss += memory.pss
             rss += memory.rss
+            if let status = HostFile.read("/proc/\(pid)/status") {
+                peak += ProcessTree.peakRss(fromStatus: String(decoding: status, as: UTF8.self)) ?? memory.rss
+            }
         }
-        return rss == 0 ? nil : (pss, rss)
+        return rss == 0 ? nil : (pss, rss, peak)
     }
 
     static func workloadRuns(under root: pid_t) -> Bool {

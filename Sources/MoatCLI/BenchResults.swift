@@ -9,8 +9,8 @@ struct BenchResults {
     let densityCount: Int
     var boot: [String: Samples] = [:]
     var firstInstruction: [String: Samples] = [:]
-    /// KiB, per runtime: PSS and RSS of its whole process tree.
-    var memory: [String: (pss: Samples, rss: Samples)] = [:]
+    /// KiB, per runtime: PSS and RSS of its whole process tree once idle, and its peak RSS.
+    var memory: [String: (pss: Samples, rss: Samples, peak: Samples)] = [:]
     /// KiB of PSS per sandbox with several idling at once.
     var density: [String: Double] = [:]
     /// ns per call, keyed "runtime call".
@@ -41,14 +41,16 @@ struct BenchResults {
         }
         let nativePss = memory["native"]?.pss.median ?? 0, nativeRss = memory["native"]?.rss.median ?? 0
         out += "\n" + pad("memory", 10) + pad("PSS MiB", 10) + pad("overhead", 11) + pad("RSS MiB", 10) + pad("overhead", 11)
-            + "PSS per sandbox, \(densityCount) idle\n"
+            + pad("peak RSS", 10) + "PSS per sandbox, \(densityCount) idle\n"
         for name in runtimes {
             guard let m = memory[name] else { continue }
             out += pad(name, 10) + pad(fixed(m.pss.median / 1024, 2), 10)
                 + pad(name == "native" ? "" : fixed((m.pss.median - nativePss) / 1024, 2), 11)
                 + pad(fixed(m.rss.median / 1024, 2), 10) + pad(name == "native" ? "" : fixed((m.rss.median - nativeRss) / 1024, 2), 11)
+                + pad(fixed(m.peak.median / 1024, 2), 10)
                 + (density[name].map { fixed(($0 - nativePss) / 1024, 2) + " MiB over native" } ?? "") + "\n"
         }
+        out += "(memory: each tree after 1.5 s idle; peak RSS: the most each process held, summed)\n"
         out += "\n" + pad("syscall", 22) + pad("native ns", 11) + pad("moat ns", 11) + "ratio\n"
         for call in BenchResults.calls {
             guard let n = syscalls["native " + call]?.median, let m = syscalls["moat " + call]?.median else { continue }
@@ -69,7 +71,7 @@ struct BenchResults {
             ("bootMs", .object(runtimes.compactMap { name in boot[name].map { (name, samples($0)) } })),
             ("firstInstructionMs", .object(runtimes.compactMap { name in firstInstruction[name].map { (name, samples($0)) } })),
             ("memoryKiB", .object(runtimes.compactMap { name in
-                memory[name].map { (name, .object([("pss", samples($0.pss)), ("rss", samples($0.rss))])) }
+                memory[name].map { (name, .object([("pss", samples($0.pss)), ("rss", samples($0.rss)), ("peakRss", samples($0.peak))])) }
             })),
             ("densityPssKiBPerSandbox", .object(runtimes.compactMap { name in density[name].map { (name, .number(fixed($0, 1))) } })),
             ("syscallNs", .object(syscalls.keys.sorted().map { ($0, samples(syscalls[$0]!)) })),

@@ -5,9 +5,12 @@ import Platform
 /// Scratch directories, programs built from embedded C, and child processes
 /// run to completion: what `syscalls --verify` and `bench` share.
 enum Scratch {
-    /// A new directory under /tmp named after `prefix`.
-    static func directory(_ prefix: String) throws -> String {
-        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+    /// A new directory named after `prefix` under /tmp, or with `inMemory`
+    /// under /dev/shm when it can be written (a tmpfs, as /run is on a normal
+    /// system; it may be noexec, so no programs there).
+    static func directory(_ prefix: String, inMemory: Bool = false) throws -> String {
+        let parent = inMemory && access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+        var template = Array("\(parent)/\(prefix)-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure("cannot make a scratch directory: \(Errno.current)") }
         return String(cString: made)
     }

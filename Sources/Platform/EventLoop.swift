@@ -35,6 +35,10 @@ public final class EventLoop {
     /// A further fd to wait on; `next()` returns `.watched` when it is readable.
     public var watchedFD: Int32?
 
+    /// Runs once, the first time the loop has waited `idleAfterMs` without an event.
+    public var whenIdle: (() -> Void)?
+    public var idleAfterMs: Int32 = 500
+
     deinit {
         close(sigchld)
         if let listenerSocket { close(listenerSocket) }
@@ -66,7 +70,12 @@ public final class EventLoop {
                 spinNext = false
             }
             let waitOn = listener?.fd ?? listenerSocket
-            let ready = EventLoop.readable(sigchld, waitOn ?? -1, watchedFD ?? -1, timeout: -1)
+            let ready = EventLoop.readable(sigchld, waitOn ?? -1, watchedFD ?? -1, timeout: whenIdle == nil ? -1 : idleAfterMs)
+            if ready == 0, let idle = whenIdle {
+                whenIdle = nil
+                idle()
+                continue
+            }
             if ready & 1 != 0 { moat_drain_fd(sigchld) }
             if ready & 2 != 0 {
                 if let socket = listenerSocket {

@@ -136,6 +136,9 @@ public final class Kernel {
         if proceed && beforeStart(child.pid) {
             child.release()
             afterStart(child.pid)
+            // Once the sandbox idles, set-up code is done with: the supervisor
+            // keeps mapped only what serving touches (the rest stays in the page cache).
+            events.whenIdle = { _ = moat_page_out_own_image() }
         } else {
             kill(child.pid, SIGKILL)
         }

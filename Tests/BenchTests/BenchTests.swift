@@ -37,6 +37,8 @@ import Testing
         #expect(ProcessTree.parent(fromStat: "1234 (moat) S 77 1234 1234 0 -1") == 77)
         #expect(ProcessTree.parent(fromStat: "99 (a) b) c) R 5 99 99") == 5, "a command name holding ') '")
         #expect(ProcessTree.parent(fromStat: "garbage") == nil)
+        #expect(ProcessTree.peakRss(fromStatus: "Name:\tmoat\nVmPeak:\t  9000 kB\nVmHWM:\t    6416 kB\nVmRSS:\t 1228 kB\n") == 6416)
+        #expect(ProcessTree.peakRss(fromStatus: "Name:\tkthreadd\n") == nil)
     }
 
     @Test func descendantsFollowTheTreeOnly() {
