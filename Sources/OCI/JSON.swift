@@ -143,7 +143,9 @@ extension JSON {
                 at += 1
                 switch byte {
                 case UInt8(ascii: "\""):
-                    return String(decoding: out, as: UTF8.self)
+                    // JSON text is UTF-8: anything else is refused, not repaired.
+                    guard let text = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                    return text
                 case UInt8(ascii: "\\"):
                     guard at < bytes.count else { break }
                     let escape = bytes[at]

@@ -191,9 +191,9 @@ public struct Spec: Equatable, Sendable {
         return Spec(
             ociVersion: version, process: process, rootPath: rootPath,
             rootReadonly: try rootField["readonly"].bool(default: false),
-            hostname: try root["hostname"].optionalString(), domainname: try root["domainname"].optionalString(),
+            hostname: try name(root["hostname"]), domainname: try name(root["domainname"]),
             mounts: mounts, namespaces: namespaces,
-            maskedPaths: try linux["maskedPaths"].strings(), readonlyPaths: try linux["readonlyPaths"].strings(),
+            maskedPaths: try absolutePaths(linux["maskedPaths"]), readonlyPaths: try absolutePaths(linux["readonlyPaths"]),
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
             annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, memoryLimit: memoryLimit, cpu: cpu, cgroupsPath: cgroupsPath,
             seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]))
@@ -217,6 +217,20 @@ public struct Spec: Equatable, Sendable {
         process.args = try field["args"].strings()
         if process.args.isEmpty { throw field["args"].error("must name a program") }
         process.env = try field["env"].strings()
+        for (index, pair) in process.env.enumerated() where pair.firstIndex(of: "=").map({ $0 == pair.startIndex }) ?? true {
+            throw Field(path: "\(field["env"].path)[\(index)]", value: nil).error("must be KEY=VALUE")
+        }
+        // What execve takes: each string at most MAX_ARG_STRLEN, all of them
+        // (with their pointers) within the usual 2 MiB (a quarter of an 8 MiB stack).
+        for (key, list) in [("args", process.args), ("env", process.env)] {
+            if let index = list.firstIndex(where: { $0.utf8.count >= 131_072 }) {
+                throw Field(path: "\(field[key].path)[\(index)]", value: nil).error("is longer than execve takes (128 KiB)")
+            }
+        }
+        let total = (process.args + process.env).reduce(0) { $0 + $1.utf8.count + 1 + 8 }
+        if total > 2 << 20 {
+            throw field["env"].error("\(total) bytes with process.args, more than execve takes (2 MiB)")
+        }
         process.cwd = try field["cwd"].optionalString() ?? "/"
         guard process.cwd.hasPrefix("/") else { throw field["cwd"].error("must be an absolute path") }
         process.noNewPrivileges = try field["noNewPrivileges"].bool(default: true)
@@ -251,11 +265,27 @@ public struct Spec: Equatable, Sendable {
             try item.only(["type", "soft", "hard"])
             let type = try item["type"].string()
             guard let resource = rlimitNumbers[type] else { throw item["type"].error("unknown rlimit \(type)") }
+            if process.rlimits.contains(where: { $0.type == type }) { throw item["type"].error("\(type) is given twice") }
             let soft = try item["soft"].unsigned(UInt64.self), hard = try item["hard"].unsigned(UInt64.self)
             guard soft <= hard else { throw item["soft"].error("is above the hard limit") }
             process.rlimits.append(Rlimit(type: type, resource: resource, soft: soft, hard: hard))
         }
         return process
+    }
+
+    /// A host or domain name: what sethostname takes (64 bytes).
+    static func name(_ field: Field) throws(ConfigError) -> String? {
+        let value = try field.optionalString()
+        if let value, value.utf8.count > 64 { throw field.error("is longer than 64 bytes") }
+        return value
+    }
+
+    static func absolutePaths(_ field: Field) throws(ConfigError) -> [String] {
+        let paths = try field.strings()
+        if let index = paths.firstIndex(where: { !$0.hasPrefix("/") }) {
+            throw Field(path: "\(field.path)[\(index)]", value: nil).error("must be an absolute path")
+        }
+        return paths
     }
 
     /// The namespace a sysctl belongs to, or nil when it is the host's.

@@ -48,6 +48,38 @@ import Platform
         #expect(message { $0 = $0.replacing(path: ["process", "capabilities", "bounding"], with: .array([.string("CAP_NOPE")])) } == "process.capabilities.bounding[0]: unknown capability CAP_NOPE")
     }
 
+    /// Invalid configs, table-driven: each gives one line naming the field.
+    @Test(arguments: [
+        (["process", "args"], JSON.string("sh"), "process.args:"),
+        (["process", "args"], JSON.array([.int(1)]), "process.args[0]:"),
+        (["process", "env"], JSON.array([.string("NOEQUALS")]), "process.env[0]:"),
+        (["process", "env"], JSON.array(Array(repeating: JSON.string("K=" + String(repeating: "v", count: 4096)), count: 1024)), "process.env:"),
+        (["process", "cwd"], JSON.int(5), "process.cwd:"),
+        (["process", "user"], JSON.string("root"), "process.user:"),
+        (["process", "rlimits"], JSON.array([.object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(1)), ("hard", .int(2))]),
+                                             .object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(1)), ("hard", .int(2))])]),
+         "process.rlimits[1].type:"),
+        (["process", "rlimits"], JSON.array([.object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(5)), ("hard", .int(2))])]),
+         "process.rlimits[0].soft:"),
+        (["hostname"], JSON.string(String(repeating: "h", count: 100)), "hostname:"),
+        (["mounts"], JSON.array([.object([("destination", .string("relative")), ("type", .string("tmpfs")), ("source", .string("tmpfs"))])]),
+         "mounts[0].destination:"),
+        (["linux", "maskedPaths"], JSON.array([.string("proc/kcore")]), "linux.maskedPaths[0]:"),
+        (["linux", "sysctl"], JSON.object([("kernel.panic", .string("1"))]), "linux.sysctl.kernel.panic:"),
+    ] as [([String], JSON, String)])
+    func invalidConfigsGiveOneLineNamingTheField(path: [String], value: JSON, prefix: String) {
+        let error = message { $0 = $0.replacing(path: path, with: value) }
+        #expect(error?.hasPrefix(prefix) == true, "\(path): \(error ?? "accepted")")
+        #expect(error.map { !$0.contains("\n") } ?? false)
+    }
+
+    @Test func nonUTF8IsRefused() {
+        var bytes = Array(#"{"ociVersion": "1.0.2", "process": {"args": ["x"#.utf8)
+        bytes += [0xff, 0xfe]
+        bytes += Array(#""]}}"#.utf8)
+        #expect(throws: JSONError.self) { try JSON.parse(bytes) }
+    }
+
     @Test func terminalAndConsoleSize() throws {
         let s = try spec {
             $0 = $0.replacing(path: ["process", "terminal"], with: .bool(true))
