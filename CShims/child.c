@@ -445,6 +445,9 @@ static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int re
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &extra) < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, 1);
     }
 
+    // The counter would show the host's uptime: make rdtsc fault, for the sentry to answer.
+    if (c->trap_tsc && syscall(SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
+        fail(errfd, MOAT_STAGE_SECCOMP, errno, 2);
     int err = ENOENT, index = 0;
     for (int i = 0; i < c->nexec_paths; i++) {
         syscall(SYS_execve, c->exec_paths[i], c->argv, c->envp);

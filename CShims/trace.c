@@ -220,3 +220,29 @@ long moat_page_out_own_image(void) {
     fclose(maps);
     return total;
 }
+
+uint64_t moat_rdtsc(void) {
+    uint32_t low, high;
+    __asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
+    return ((uint64_t)high << 32) | low;
+}
+
+int moat_emulate_rdtsc(pid_t pid, uint64_t base) {
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0) return -errno;
+    errno = 0;
+    long word = ptrace(PTRACE_PEEKTEXT, pid, (void *)regs.rip, 0);
+    if (errno) return -errno;
+    unsigned char code[3] = { (unsigned char)word, (unsigned char)(word >> 8), (unsigned char)(word >> 16) };
+    int length;
+    if (code[0] == 0x0f && code[1] == 0x31) length = 2;                                  // rdtsc
+    else if (code[0] == 0x0f && code[1] == 0x01 && code[2] == 0xf9) length = 3;          // rdtscp
+    else return 0;
+    uint64_t value = moat_rdtsc() - base;
+    regs.rax = value & 0xffffffffu;
+    regs.rdx = value >> 32;
+    if (length == 3) regs.rcx = 0;   // TSC_AUX: no CPU number
+    regs.rip += (unsigned long)length;
+    if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0) return -errno;
+    return 1;
+}

@@ -72,6 +72,7 @@ struct moat_spawn_config {
     int pause_before_pivot;           // report "mounted" (stage 0, index 1) and wait for a byte before pivot_root
     int no_pivot;                     // move the root onto / and chroot instead of pivot_root (ramfs roots)
     int preserve_fds;                 // fds 3 .. 3+n-1 stay open into the workload
+    int trap_tsc;                     // rdtsc faults (PR_SET_TSC) so the sentry can answer it
 };
 
 // What the child reports through the close-on-exec pipe: stage 0 when it is
@@ -133,6 +134,12 @@ long moat_step_out_of_syscall(pid_t pid, int *deferred);
 // madvise(MADV_PAGEOUT) over this process's read-only mappings of its own
 // executable; the bytes advised, or -errno.
 long moat_page_out_own_image(void);
+// The CPU's time-stamp counter, read here.
+uint64_t moat_rdtsc(void);
+// A tracee stopped with SIGSEGV at an rdtsc/rdtscp (PR_TSC_SIGSEGV): answers
+// it with the host counter minus `base` and steps past it. 1 if it was one,
+// 0 if the signal is a real fault, -errno.
+int moat_emulate_rdtsc(pid_t pid, uint64_t base);
 // Where this process's own vDSO is mapped (its AT_SYSINFO_EHDR), or 0.
 unsigned long moat_own_vdso(void);
 // "ENOENT" for ENOENT; "" when unknown.

@@ -76,6 +76,8 @@ public struct ChildSpec: Sendable {
     public var noPivot = false
     /// Fds 3 ..< 3 + n are passed on to the workload (--preserve-fds).
     public var preservedFDs: Int32 = 0
+    /// rdtsc faults (PR_TSC_SIGSEGV) for the sentry to answer with a sandbox counter.
+    public var trapTSC = false
 
     public init(rootfs: String) {
         self.rootfs = rootfs
@@ -274,6 +276,7 @@ public enum Spawner {
                         config.pause_before_pivot = spec.pauseBeforePivot ? 1 : 0
                         config.no_pivot = spec.noPivot ? 1 : 0
                         config.preserve_fds = spec.preservedFDs
+                        config.trap_tsc = spec.trapTSC ? 1 : 0
                         config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
                         config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
                         return call(&config, &spawned)

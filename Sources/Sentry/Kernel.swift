@@ -69,6 +69,8 @@ public final class Kernel {
     /// fixed (then every clock read must reach the sentry) or the host
     /// cannot have one.
     lazy var sentryVDSO: SentryVDSO? = spec.clockOffsets.realtimeStart == nil && spec.fastClocks ? SentryVDSO.available : nil
+    /// The time-stamp counter at sandbox start: the sandbox's counter starts near 0.
+    let tscBase = moat_rdtsc()
     /// With an active observation: refused calls and straced calls in flight.
     var observer: Observer?
     /// Calls refused during the run (recorded when observing refused calls).
@@ -95,6 +97,8 @@ public final class Kernel {
                     watch: (fd: Int32, onReadable: (Kernel) -> Void)? = nil) throws(Errno) -> ExitStatus {
         // strace prints every emulated call too: those come as ptrace stops.
         if spec.observation.straceFD != nil { spec.useNotifications = false }
+        // With a fixed start time no host clock may show, the time-stamp counter included.
+        spec.child.trapTSC = spec.clockOffsets.realtimeStart != nil
         if spec.observation.isActive { observer = Observer(spec.observation) }
         spec.child.filter = try table.program(notify: spec.useNotifications, observing: spec.observation,
                                               cacheDirectory: spec.filterCacheDirectory)
@@ -176,7 +180,12 @@ public final class Kernel {
             case .groupStop(let tid, _):
                 tracer.listen(tid)
             case .signal(let tid, let signal):
-                tracer.resume(tid, signal: signal)
+                // An rdtsc made to fault: answered, not delivered.
+                if signal == SIGSEGV && spec.child.trapTSC && moat_emulate_rdtsc(tid, tscBase) == 1 {
+                    tracer.resume(tid)
+                } else {
+                    tracer.resume(tid, signal: signal)
+                }
             case .eventStop(let tid):
                 if pids.task(host: tid) == nil { register(tid) }
                 tracer.resume(tid)
@@ -208,6 +217,7 @@ public final class Kernel {
         spec.filter = try table.program(notify: false, observing: self.spec.observation,
                                         cacheDirectory: self.spec.filterCacheDirectory)
         spec.wantListener = false
+        spec.trapTSC = self.spec.child.trapTSC
         let spawned = try Spawner.spawnJoined(spec, initPid: initPid, stdio: stdio, console: console)
         do { try tracer.seize(spawned.pid) } catch {
             discard(spawned)

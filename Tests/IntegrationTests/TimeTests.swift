@@ -56,6 +56,11 @@ import Testing
         #expect(realtime >= 946_684_800 && realtime <= 946_684_802, "realtime: \(realtime)")
         // A fixed time means no vDSO at all: no page of the host's clocks stays mapped.
         #expect(result.value("vdso") == "0" && result.value("vdso_mappings") == "0")
+        // And rdtsc is answered by the sentry with a counter that starts with the
+        // sandbox: far below the host's, which counts from the host's boot.
+        let hostCounter = UInt64(fixture.sandboxed(["clock"]).value("tsc") ?? "") ?? 0
+        let sandboxCounter = UInt64(result.value("tsc") ?? "") ?? UInt64.max
+        #expect(sandboxCounter > 0 && sandboxCounter < hostCounter / 4, "sandbox \(sandboxCounter), host \(hostCounter)")
         #expect(abs((Int64(result.value("time_s") ?? "") ?? 0) - realtime) <= 1)
         let date = fixture.run(try fixture.bundle("fixed-date", args: ["date", "-u", "+%Y-%m-%d"]) { config in
             config["annotations"] = ["dev.moat.time.realtime-start": "946684800"]

@@ -55,6 +55,9 @@ int main(void) {
         if (x > y || y > z) disorder++;
     }
     printf("clock_disorder=%d\n", disorder);
+    unsigned int low, high;
+    __asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
+    printf("tsc=%llu\n", ((unsigned long long)high << 32) | low);
     printf("abstime_sleep=%d slept_ms=%lld\n", slept, (after - before) / 1000000);
     printf("sysinfo_uptime=%ld times_ticks=%ld\n", info.uptime, (long)ticks);
     return 0;
