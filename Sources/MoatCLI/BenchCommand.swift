@@ -2,6 +2,7 @@ import Bench
 import Glibc
 import OCI
 import Platform
+import Sentry
 
 /// `moat bench`: boot time, memory overhead and syscall cost of Moat, side by
 /// side with native and the other runtimes on the machine, in one run.
@@ -75,6 +76,8 @@ enum BenchCommand: Subcommand {
                 }
             }
         }
+        progress("\rbench: sentry hot paths          ")
+        results.hotPaths = HotPaths.measure()
         progress("\r                                   \r")
         results.machine = machineDetails(runtimes)
         writeOut(results.table())

@@ -16,6 +16,8 @@ struct BenchResults {
     /// ns per call, keyed "runtime call".
     var syscalls: [String: Samples] = [:]
     var machine: [(String, String)] = []
+    /// The sentry's own work per operation (ns), measured in-process.
+    var hotPaths: [(String, Double)] = []
 
     static let calls = ["getpid", "getuid", "clock_gettime", "open_read_close", "stat", "fork_wait"]
     static let callLabels = ["getpid": "getpid (trapped)", "getuid": "getuid (passthrough)", "clock_gettime": "clock_gettime",
@@ -56,6 +58,10 @@ struct BenchResults {
             guard let n = syscalls["native " + call]?.median, let m = syscalls["moat " + call]?.median else { continue }
             out += pad(BenchResults.callLabels[call] ?? call, 22) + pad(fixed(n, 0), 11) + pad(fixed(m, 0), 11) + ratio(m, to: n) + "\n"
         }
+        if !hotPaths.isEmpty {
+            out += "\nsentry hot paths (in-process, ns per operation)\n"
+            for (name, ns) in hotPaths { out += pad(name, 56) + fixed(ns, 1) + "\n" }
+        }
         out += "\n" + machine.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + "\n"
         return out
     }
@@ -75,6 +81,7 @@ struct BenchResults {
             })),
             ("densityPssKiBPerSandbox", .object(runtimes.compactMap { name in density[name].map { (name, .number(fixed($0, 1))) } })),
             ("syscallNs", .object(syscalls.keys.sorted().map { ($0, samples(syscalls[$0]!)) })),
+            ("sentryHotPathsNs", .object(hotPaths.map { ($0.0, .number(fixed($0.1, 2))) })),
         ])
     }
 

@@ -24,6 +24,9 @@ import Testing
         #expect(((memory["moat"]?["pss"] as? [String: Any])?["median"] as? Double ?? 0) > 0)
         #expect((report["syscallNs"] as? [String: Any])?["moat getpid"] != nil)
         #expect((report["machine"] as? [String: String])?["kernel"] != nil)
+        let hot = report["sentryHotPathsNs"] as? [String: Double] ?? [:]
+        #expect(hot.count == 4 && hot.values.allSatisfy { $0 > 0 }, "\(hot)")
+        #expect(result.stdout.contains("sentry hot paths"))
         let chart = try String(contentsOfFile: svg, encoding: .utf8)
         #expect(chart.hasPrefix("<svg") && chart.contains("moat"))
         let bad = Command.run(fixture.moat, ["bench", "--runs", "0"])
