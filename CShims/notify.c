@@ -137,3 +137,8 @@ pid_t moat_peer_pid(int sock) {
     if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0) return -errno;
     return credentials.pid;
 }
+
+int moat_fd_hung_up(int fd) {
+    struct pollfd one = { fd, POLLIN, 0 };
+    return poll(&one, 1, 0) == 1 && (one.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}

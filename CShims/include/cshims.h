@@ -217,6 +217,8 @@ int moat_notification_receive(int listener, struct moat_notification *out);   //
 int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t error, int run_on_host);
 // Waits until one of the fds is readable (or timeout_ms passes): bit i set for fds[i].
 int moat_poll_readable(const int *fds, int count, int timeout_ms);
+// Whether poll reports the fd hung up (a listener whose filter no task uses).
+int moat_fd_hung_up(int fd);
 // A non-blocking signalfd for SIGCHLD, which is blocked for the calling thread.
 int moat_sigchld_fd(void);
 void moat_drain_fd(int fd);

@@ -80,8 +80,14 @@ public final class EventLoop {
             if ready & 2 != 0 {
                 if let socket = listenerSocket {
                     acceptListener(socket)
-                } else if let listener, let n = listener.receive() {
-                    return .notification(n)
+                } else if let listener {
+                    if let n = listener.receive() { return .notification(n) }
+                    // No task uses the filter any more: stop polling it, or
+                    // its hang-up would wake the loop forever.
+                    if moat_fd_hung_up(listener.fd) != 0 {
+                        close(listener.fd)
+                        self.listener = nil
+                    }
                 }
             }
             if ready & 4 != 0 { return .watched }

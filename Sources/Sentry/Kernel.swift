@@ -142,7 +142,7 @@ public final class Kernel {
             afterStart(child.pid)
             // Once the sandbox idles, set-up code is done with: the supervisor
             // keeps mapped only what serving touches (the rest stays in the page cache).
-            events.whenIdle = { _ = moat_page_out_own_image() }
+            if getenv("MOAT_PAGEOUT") == nil { events.whenIdle = { _ = moat_page_out_own_image() } }
         } else {
             kill(child.pid, SIGKILL)
         }
@@ -196,6 +196,10 @@ public final class Kernel {
                 if tid == child.pid { initStatus = .signaled(signal) }
                 exit(tid, status: .signaled(signal))
             }
+            // Done when the init and every task of the sandbox are gone, even if
+            // this process has children of its own that are not the workload's
+            // (a shell's process substitution that exec'd moat).
+            if initStatus != nil && pids.liveTaskCount == 0 && joinedProcesses.isEmpty { break }
         }
         if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
         return initStatus ?? .signaled(SIGKILL)

@@ -44,6 +44,9 @@ public struct PidTable {
 
     public init() {}
 
+    /// Live threads of the workload.
+    public var liveTaskCount: Int { byHostTid.count }
+
     public var processCount: Int { groupsByVpid.values.reduce(0) { $0 + ($1.exited ? 0 : 1) } }
 
     public func task(host tid: HostTid) -> Task? { byHostTid[tid] }

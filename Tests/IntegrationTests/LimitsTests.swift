@@ -39,6 +39,17 @@ import Testing
         #expect(size == 67_108_864)
     }
 
+    /// A moat exec'd by a shell inherits the shell's other children: it must
+    /// finish with the workload, not wait (or spin) for them.
+    @Test func childrenThatAreNotTheWorkloadsDoNotHoldTheSupervisor() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let start = Date()
+        let result = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); sleep 30 >/dev/null 2>&1 & exec '\(fixture.moat)' do --rootfs '\(fixture.rootfs)' -- sh -c 'exit 3'"],
+                                 timeout: 60)
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(Date().timeIntervalSince(start) < 10, "it waited for the shell's sleep")
+    }
+
     /// 100,000 files in the sandbox's tmpfs: created, listed, removed.
     @Test func aHundredThousandFilesInATmpfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
