@@ -153,3 +153,14 @@ uint32_t moat_bpf_evaluate(const void *program, size_t count, uint32_t arch, int
     }
     return SECCOMP_RET_KILL_PROCESS;
 }
+
+int moat_seccomp_add_masked_values(void *ctx, int nr, int arg, uint64_t mask, int trace,
+                                   const uint64_t *values, int count) {
+    uint32_t action = trace ? SCMP_ACT_TRACE((uint16_t)nr) : SCMP_ACT_ALLOW;
+    for (int i = 0; i < count; i++) {
+        struct scmp_arg_cmp cmp = { (unsigned)arg, SCMP_CMP_MASKED_EQ, mask, values[i] };
+        int rc = seccomp_rule_add_array(ctx, action, nr, 1, &cmp);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}

@@ -230,6 +230,9 @@ int moat_seccomp_add_allow(void *ctx, int nr);
 int moat_seccomp_add_errno(void *ctx, int nr, uint16_t err);
 // Allow when (arg & mask) == 0; otherwise errno for each bit of mask.
 int moat_seccomp_add_masked(void *ctx, int nr, int arg, uint64_t mask, uint16_t err);
+// Trace (or allow) `nr` when (arg & mask) equals one of `values`.
+int moat_seccomp_add_masked_values(void *ctx, int nr, int arg, uint64_t mask, int trace,
+                                   const uint64_t *values, int count);
 // Exports the BPF program into a malloc'd buffer; returns the instruction count or -errno.
 long moat_seccomp_export(void *ctx, void **program);
 void moat_seccomp_release(void *ctx);

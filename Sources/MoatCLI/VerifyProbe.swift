@@ -478,6 +478,24 @@ static void memory_and_threads(void) {
     E("futex", S(SYS_futex, &futex_word, FUTEX_WAIT, 0, &short_wait, NULL, 0), ETIMEDOUT);
     struct futex_waitv waiter = { .val = 1, .uaddr = (uintptr_t)&futex_word, .flags = FUTEX_32 };
     E("futex_waitv", S(SYS_futex_waitv, &waiter, 1, 0, NULL, CLOCK_MONOTONIC), EAGAIN);
+    // Absolute deadlines on the monotonic clock (as this process reads it) are
+    // kept: a wait that nobody ends times out then, not at once.
+    struct timespec begin, deadline, end;
+    clock_gettime(CLOCK_MONOTONIC, &begin);
+    deadline = begin;
+    deadline.tv_nsec += 20000000;
+    if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000L; }
+    E("futex", S(SYS_futex, &futex_word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0, &deadline, NULL, FUTEX_BITSET_MATCH_ANY), ETIMEDOUT);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    T("futex", (end.tv_sec - begin.tv_sec) * 1000000000L + (end.tv_nsec - begin.tv_nsec) >= 19000000);
+    struct futex_waitv waiting = { .val = 0, .uaddr = (uintptr_t)&futex_word, .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG };
+    clock_gettime(CLOCK_MONOTONIC, &begin);
+    deadline = begin;
+    deadline.tv_nsec += 20000000;
+    if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000L; }
+    E("futex_waitv", S(SYS_futex_waitv, &waiting, 1, 0, &deadline, CLOCK_MONOTONIC), ETIMEDOUT);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    T("futex_waitv", (end.tv_sec - begin.tv_sec) * 1000000000L + (end.tv_nsec - begin.tv_nsec) >= 19000000);
     void *head;
     size_t length;
     T("get_robust_list", S(SYS_get_robust_list, 0, &head, &length) == 0 && length > 0);
@@ -718,6 +736,15 @@ static void sockets_and_ipc(void) {
     unsigned priority = 0;
     T("mq_timedreceive", S(SYS_mq_timedreceive, mq, buf, 16, &priority, NULL) == 2 && priority == 1);
     T("mq_getsetattr", S(SYS_mq_getsetattr, mq, NULL, &now) == 0 && now.mq_maxmsg == 4);
+    // An empty queue, waited on until an absolute REALTIME deadline.
+    int blocking = S(SYS_mq_open, "verify-wait", O_CREAT | O_RDWR, 0600, &attr);
+    struct timespec start_rt, until;
+    clock_gettime(CLOCK_REALTIME, &start_rt);
+    until = start_rt;
+    until.tv_nsec += 20000000;
+    if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+    E("mq_timedreceive", S(SYS_mq_timedreceive, blocking, buf, 16, NULL, &until), ETIMEDOUT);
+    S(SYS_mq_unlink, "verify-wait");
     struct sigevent note = { .sigev_notify = SIGEV_NONE };
     T("mq_notify", S(SYS_mq_notify, mq, &note) == 0 && S(SYS_mq_notify, mq, NULL) == 0);
     T("mq_unlink", S(SYS_mq_unlink, "verify") == 0);

@@ -11,6 +11,9 @@ public enum FilterAction: Equatable, Sendable {
     case errno(Int32)
     /// Allow when `(arg & mask) == 0`, otherwise fail with the errno (clone's namespace flags).
     case allowUnlessBits(argument: Int32, mask: UInt64, errno: Int32)
+    /// Trace when `arg & mask` is one of `trace`, allow when one of `allow`,
+    /// the default errno otherwise (futex: only the ops with absolute deadlines trap).
+    case traceForValues(argument: Int32, mask: UInt64, trace: [UInt64], allow: [UInt64])
 }
 
 /// A classic-BPF seccomp program exported by libseccomp.
@@ -38,6 +41,13 @@ public struct SeccompProgram: Sendable {
             case .errno(let value): rc = moat_seccomp_add_errno(ctx, rule.number, UInt16(value))
             case .allowUnlessBits(let argument, let mask, let value):
                 rc = moat_seccomp_add_masked(ctx, rule.number, argument, mask, UInt16(value))
+            case .traceForValues(let argument, let mask, let trace, let allow):
+                let traced = trace.withUnsafeBufferPointer {
+                    moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 1, $0.baseAddress, Int32(trace.count))
+                }
+                rc = traced < 0 ? traced : allow.withUnsafeBufferPointer {
+                    moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 0, $0.baseAddress, Int32(allow.count))
+                }
             }
             if rc < 0 { throw Errno(-rc) }
         }
@@ -117,6 +127,20 @@ public struct SeccompProgram: Sendable {
                     args[Int(argument)] = 1 << UInt64(bit)
                     guard evaluate(number: nr, args: args) == SeccompReturn.errno | UInt32(value) else { return false }
                 }
+            case .traceForValues(let argument, let mask, let trace, let allow):
+                var args = [UInt64](repeating: 0, count: 6)
+                for value in trace {
+                    args[Int(argument)] = value
+                    guard evaluate(number: nr, args: args) == SeccompReturn.trace | UInt32(nr) else { return false }
+                }
+                for value in allow {
+                    args[Int(argument)] = value
+                    guard evaluate(number: nr, args: args) == SeccompReturn.allow else { return false }
+                }
+                if let other = (0...mask).first(where: { !trace.contains($0) && !allow.contains($0) }) {
+                    args[Int(argument)] = other
+                    guard evaluate(number: nr, args: args) == SeccompReturn.errno | UInt32(defaultErrno) else { return false }
+                }
             }
         }
         return evaluate(arch: SeccompProgram.auditArchI386, number: 1) == SeccompReturn.killProcess
@@ -138,6 +162,8 @@ public struct SeccompProgram: Sendable {
             case .notify: mix(5)
             case .errno(let e): mix(3); mix(UInt64(e))
             case .allowUnlessBits(let a, let m, let e): mix(4); mix(UInt64(a)); mix(m); mix(UInt64(e))
+            case .traceForValues(let a, let m, let trace, let allow):
+                mix(6); mix(UInt64(a)); mix(m); trace.forEach { mix($0) }; mix(0xff); allow.forEach { mix($0) }
             }
         }
         return hash

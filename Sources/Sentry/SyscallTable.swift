@@ -26,10 +26,13 @@ public enum Handling: Sendable {
     case passthroughUnless(argument: Int32, mask: UInt64, errno: Errno)
     /// Refused (seccomp RET_ERRNO).
     case deny(Errno)
+    /// Served by the sentry when `(argument & mask)` is one of `values`, run
+    /// by the host when it is one of `otherwise` (ENOSYS for the rest).
+    case emulateWhen(argument: Int32, mask: UInt64, values: [UInt64], otherwise: [UInt64], SyscallHandler)
 
     public var kind: String {
         switch self {
-        case .emulate: "emulated"
+        case .emulate, .emulateWhen: "emulated"
         case .passthrough, .passthroughUnless: "passthrough"
         case .deny: "denied"
         }
@@ -70,8 +73,10 @@ public struct SyscallTable: Sendable {
         }
         self.entries = entries
         self.handlers = entries.map { entry in
-            if case .emulate(let handler)? = entry?.handling { return handler }
-            return nil
+            switch entry?.handling {
+            case .emulate(let handler)?, .emulateWhen(_, _, _, _, let handler)?: handler
+            default: nil
+            }
         }
         self.unresolved = unresolved
     }
@@ -120,6 +125,8 @@ public struct SyscallTable: Sendable {
                 observing.all || observing.refused || straced
                     ? .trace : .allowUnlessBits(argument: argument, mask: mask, errno: errno.rawValue)
             case .deny(let errno): observing.refused || straced ? .trace : .errno(errno.rawValue)
+            case .emulateWhen(let argument, let mask, let values, let otherwise, _):
+                observing.all || straced ? .trace : .traceForValues(argument: argument, mask: mask, trace: values, allow: otherwise)
             }
             return (nr, action)
         }
@@ -181,7 +188,7 @@ extension SyscallTable {
         // Threads, signals and futexes of the caller.
         host(["rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
               "rt_sigsuspend", "sigaltstack", "pause", "signalfd", "signalfd4", "restart_syscall",
-              "futex", "futex_waitv", "set_robust_list", "get_robust_list", "set_tid_address",
+              "set_robust_list", "get_robust_list", "set_tid_address",
               "arch_prctl", "rseq", "exit", "exit_group", "sched_yield", "sched_get_priority_max",
               "sched_get_priority_min", "getcpu", "getrandom", "getrusage", "getrlimit", "setrlimit",
               "umask", "prctl", "personality", "capget", "capset", "pidfd_send_signal"],
@@ -216,8 +223,7 @@ extension SyscallTable {
               "getpeername", "setsockopt", "getsockopt"],
              .partial, "in the config's network namespace; AF_UNIX paths resolved by the host"),
         host(["shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
-              "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive",
-              "mq_notify", "mq_getsetattr"],
+              "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_notify", "mq_getsetattr"],
              .full, "in the sandbox's IPC namespace"),
         host(["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents"],
              .full, "AIO on fds the workload holds"),
@@ -267,6 +273,13 @@ extension SyscallTable {
                     needsStop: true),
             emulate("timer_settime", Time.timerSettime, "TIMER_ABSTIME deadlines on sandbox clocks shifted to host clocks",
                     needsStop: true),
+            SyscallEntry(name: "futex", handling: .emulateWhen(argument: 1, mask: 0x7f, values: Futex.absoluteOps,
+                                                               otherwise: Futex.otherOps, Futex.futex),
+                         level: .full, note: "ops with absolute deadlines (WAIT_BITSET, LOCK_PI ...) shifted to host clocks; the rest run on the host",
+                         needsStop: true),
+            emulate("futex_waitv", Futex.futexWaitv, "absolute deadline shifted to the host clock", needsStop: true),
+            emulate("mq_timedsend", Futex.mqTimed, "absolute REALTIME deadline shifted", needsStop: true),
+            emulate("mq_timedreceive", Futex.mqTimed, "absolute REALTIME deadline shifted", needsStop: true),
             emulate("times", Time.times, "elapsed ticks since sandbox start"),
             emulate("sysinfo", Time.sysinfo, "uptime and process count of the sandbox; memory figures are the host's", level: .partial),
         ],

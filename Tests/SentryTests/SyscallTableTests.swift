@@ -30,6 +30,16 @@ import Testing
                 #expect(action == SeccompReturn.allow, "\(nr) must be allowed")
             case .deny(let errno)?:
                 #expect(action == SeccompReturn.errno && data == UInt32(errno.rawValue), "\(nr) must fail with \(errno)")
+            case .emulateWhen(let argument, _, let values, let otherwise, _)?:
+                var args = [UInt64](repeating: 0, count: 6)
+                for value in values {
+                    args[Int(argument)] = value
+                    #expect(program.evaluate(number: nr, args: args) == SeccompReturn.trace | UInt32(nr), "\(nr) op \(value) traps")
+                }
+                for value in otherwise {
+                    args[Int(argument)] = value | 128   // FUTEX_PRIVATE_FLAG is masked away
+                    #expect(program.evaluate(number: nr, args: args) == SeccompReturn.allow, "\(nr) op \(value) runs")
+                }
             case nil:
                 #expect(action == SeccompReturn.errno && data == 38, "\(nr) not in the table must be ENOSYS")
             }

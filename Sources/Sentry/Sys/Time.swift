@@ -40,14 +40,22 @@ enum Time {
     /// the host in scratch space below the caller's stack red zone.
     static func clockNanosleep(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let id = a.int32(0)
-        guard a[1] & timerAbstime != 0, Clocks.isVirtual(id) else { return .runOnHost }
+        guard a[1] & timerAbstime != 0 else { return .runOnHost }
+        return try shiftDeadlineArgument(k, t, a, index: 2, clock: id)
+    }
+
+    /// The absolute timespec at argument `index`, on sandbox clock `clock`,
+    /// converted to the host's clock and handed to the host in scratch space
+    /// below the caller's red zone (the kernel copies it in at entry).
+    static func shiftDeadlineArgument(_ k: Kernel, _ t: Task, _ a: SyscallArgs, index: Int, clock: Int32) throws(Errno) -> SyscallOutcome {
+        guard a[index] != 0, Clocks.isVirtual(clock) else { return .runOnHost }
         let memory = TraceeMemory(t.hostTid)
-        let deadline = try memory.load(Timespec.self, at: a[2])
+        let deadline = try memory.load(Timespec.self, at: a[index])
         guard deadline.nanoseconds >= 0, deadline.nanoseconds < 1_000_000_000 else { throw .invalid }
-        let host = Timespec(nanoseconds: k.clocks.hostTime(id, forVirtual: deadline.total))
+        let host = Timespec(nanoseconds: k.clocks.hostTime(clock, forVirtual: deadline.total))
         let scratch = (a.stackPointer &- 128 &- 64) & ~15
         try memory.store(host, at: scratch)
-        try k.tracer.setArgument(t.hostTid, index: 2, to: scratch)
+        try k.tracer.setArgument(t.hostTid, index: index, to: scratch)
         return .runOnHost
     }
 
