@@ -48,12 +48,22 @@ enum Scratch {
         return posix_spawn(&pid, path, &actions, nil, args, environ) == 0 ? pid : -1
     }
 
-    /// Runs a program as `spawn` does and waits: its exit code, or 128+signal.
-    static func spawnAndWait(_ path: String, _ argv: [String], output: String) -> Int32 {
+    /// Runs a program as `spawn` does and waits: its exit code, or 128+signal
+    /// (SIGKILL once `timeout` seconds have passed, if given).
+    static func spawnAndWait(_ path: String, _ argv: [String], output: String, timeout: Int? = nil) -> Int32 {
         let pid = spawn(path, argv, output: output)
         guard pid > 0 else { return 127 }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if let timeout {
+            var waited = 0
+            while waitpid(pid, &status, WNOHANG) == 0 {
+                if waited >= timeout * 100 { kill(pid, SIGKILL) }
+                usleep(10_000)
+                waited += 1
+            }
+        } else {
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
         return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 

@@ -567,6 +567,19 @@ static void time_and_names(void) {
     T("clock_nanosleep", S(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == 0
                          && S(SYS_clock_gettime, CLOCK_MONOTONIC, &a) == 0
                          && (a.tv_sec > deadline.tv_sec || (a.tv_sec == deadline.tv_sec && a.tv_nsec >= deadline.tv_nsec)));
+    // A signal during the sleep (here SIGCHLD, ignored: the kernel restarts
+    // the call) does not end it early, nor make it last forever.
+    pid_t quick = fork();
+    if (quick == 0) _exit(0);
+    S(SYS_clock_gettime, CLOCK_MONOTONIC, &b);
+    deadline = b;
+    deadline.tv_nsec += 50000000;
+    if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000L; }
+    T("clock_nanosleep", S(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == 0
+                         && S(SYS_clock_gettime, CLOCK_MONOTONIC, &a) == 0
+                         && (a.tv_sec - b.tv_sec) * 1000000000L + (a.tv_nsec - b.tv_nsec) >= 49000000
+                         && (a.tv_sec - b.tv_sec) < 2);
+    waitpid(quick, NULL, 0);
     struct tms t;
     T("times", S(SYS_times, &t) >= 0);
     struct sysinfo info;

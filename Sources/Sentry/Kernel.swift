@@ -69,6 +69,9 @@ public final class Kernel {
     /// fixed (then every clock read must reach the sentry) or the host
     /// cannot have one.
     lazy var sentryVDSO: SentryVDSO? = spec.clockOffsets.realtimeStart == nil && spec.fastClocks ? SentryVDSO.available : nil
+    /// The last deadline each thread's call was given in scratch memory, in
+    /// case the kernel restarts the call (see Time.restartedDeadline).
+    var shiftedDeadlines: [HostTid: [UInt8]] = [:]
     /// The time-stamp counter at sandbox start: the sandbox's counter starts near 0.
     let tscBase = moat_rdtsc()
     /// With an active observation: refused calls and straced calls in flight.
@@ -349,6 +352,7 @@ public final class Kernel {
     }
 
     func exit(_ tid: HostTid, status: ExitStatus) {
+        shiftedDeadlines[tid] = nil
         observer?.abandon(tid, result: nil)
         if let joined = joinedProcesses.removeValue(forKey: tid) {
             let failure = joined.child.failure()

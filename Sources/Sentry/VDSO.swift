@@ -18,6 +18,8 @@ enum VDSO {
     /// Returns a signal that arrived while the tracee ran an injected call (0: none).
     static func prepare(in tid: HostTid, tracer: PtraceTracer, sentry: SentryVDSO?, clocks: Clocks,
                         group: ThreadGroup?) -> Int32 {
+        // The old image's host vDSO is gone: only a new one may be trusted as the caller of a fallback.
+        group?.hostVDSO = nil
         let mapped = ranges(in: tid)
         guard !mapped.isEmpty, var deferred = try? tracer.stepOutOfSyscall(tid) else {
             setSysinfo(in: tid, tracer: tracer, to: nil)

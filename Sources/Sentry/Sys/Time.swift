@@ -50,13 +50,30 @@ enum Time {
     static func shiftDeadlineArgument(_ k: Kernel, _ t: Task, _ a: SyscallArgs, index: Int, clock: Int32) throws(Errno) -> SyscallOutcome {
         guard a[index] != 0, Clocks.isVirtual(clock) else { return .runOnHost }
         let memory = TraceeMemory(t.hostTid)
+        let scratch = scratchAddress(a)
+        if let again = restartedDeadline(k, t, a, index: index, scratch: scratch) {
+            try memory.write(again, at: scratch)
+            return .runOnHost
+        }
         let deadline = try memory.load(Timespec.self, at: a[index])
         guard deadline.nanoseconds >= 0, deadline.nanoseconds < 1_000_000_000 else { throw .invalid }
         let host = Timespec(nanoseconds: k.clocks.hostTime(clock, forVirtual: deadline.total))
-        let scratch = (a.stackPointer &- 128 &- 64) & ~15
         try memory.store(host, at: scratch)
         try k.tracer.setArgument(t.hostTid, index: index, to: scratch)
+        k.shiftedDeadlines[t.hostTid] = host.bytes
         return .runOnHost
+    }
+
+    /// Where a shifted argument goes: below the caller's red zone.
+    static func scratchAddress(_ a: SyscallArgs) -> UInt64 { (a.stackPointer &- 128 &- 64) & ~15 }
+
+    /// A call the kernel restarts after a signal (ERESTARTSYS, ERESTARTNOHAND)
+    /// comes back with the argument the sentry rewrote: it must not be
+    /// shifted twice. What was stored there is put back (a signal frame may
+    /// have been built over it).
+    static func restartedDeadline(_ k: Kernel, _ t: Task, _ a: SyscallArgs, index: Int, scratch: UInt64) -> [UInt8]? {
+        guard a[index] == scratch else { return nil }
+        return k.shiftedDeadlines[t.hostTid]
     }
 
     /// timerfd_settime implements Linux syscall timerfd_settime(2): an
@@ -80,13 +97,18 @@ enum Time {
     private static func shiftDeadline(_ k: Kernel, _ t: Task, _ a: SyscallArgs, clock: Int32) throws(Errno) -> SyscallOutcome {
         guard Clocks.isVirtual(clock) else { return .runOnHost }
         let memory = TraceeMemory(t.hostTid)
+        let scratch = scratchAddress(a)
+        if let again = restartedDeadline(k, t, a, index: 2, scratch: scratch) {
+            try memory.write(again, at: scratch)
+            return .runOnHost
+        }
         var spec = try memory.load(Itimerspec.self, at: a[2])
         guard (0..<1_000_000_000).contains(spec.value.nanoseconds) else { throw .invalid }
         // A zero deadline disarms the timer, absolute or not.
         if spec.value.total != 0 { spec.value = Timespec(nanoseconds: k.clocks.hostTime(clock, forVirtual: spec.value.total)) }
-        let scratch = (a.stackPointer &- 128 &- 64) & ~15
         try memory.store(spec, at: scratch)
         try k.tracer.setArgument(t.hostTid, index: 2, to: scratch)
+        k.shiftedDeadlines[t.hostTid] = withUnsafeBytes(of: spec) { Array($0) }
         return .runOnHost
     }
 
