@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <termios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -369,6 +370,20 @@ static void send_listener(int sock, int listener, int errfd) {
 static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock)
     __attribute__((noreturn));
 
+// A new network namespace starts with its loopback down: bring it up, as
+// container engines do, so that the sandbox can talk to itself.
+static void bring_loopback_up(int errfd) {
+    long sock = syscall(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -2);
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    memcpy(request.ifr_name, "lo", 3);
+    if (syscall(SYS_ioctl, sock, SIOCGIFFLAGS, &request) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -2);
+    request.ifr_flags |= IFF_UP;
+    if (syscall(SYS_ioctl, sock, SIOCSIFFLAGS, &request) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -2);
+    syscall(SYS_close, sock);
+}
+
 static void child(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock) {
     // If the supervisor dies before it has seized us, do not live on.
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -377,6 +392,7 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     // here, while the supervisor seizes us in parallel.
     if (syscall(SYS_unshare, c->clone_flags & ~(unsigned long)CLONE_NEWPID) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    if (c->clone_flags & CLONE_NEWNET) bring_loopback_up(errfd);
 
     // Before pivot_root the host's /proc is still at /proc, and /proc/sys
     // answers for the writer's own (new) network and IPC namespaces.
