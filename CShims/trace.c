@@ -246,3 +246,13 @@ int moat_emulate_rdtsc(pid_t pid, uint64_t base) {
     if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0) return -errno;
     return 1;
 }
+
+int moat_restart_interrupted(pid_t pid, const uint8_t *never_interrupted, int count) {
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0) return -errno;
+    long nr = (long)regs.orig_rax;
+    if ((long)regs.rax != -512 /* ERESTARTSYS */ || nr < 0 || nr >= count || !never_interrupted[nr]) return 0;
+    regs.rax = (unsigned long)-513;   // ERESTARTNOINTR: restarted after the handler, never EINTR
+    if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0) return -errno;
+    return 1;
+}

@@ -134,6 +134,11 @@ long moat_step_out_of_syscall(pid_t pid, int *deferred);
 // madvise(MADV_PAGEOUT) over this process's read-only mappings of its own
 // executable; the bytes advised, or -errno.
 long moat_page_out_own_image(void);
+// At a signal-delivery stop: a call interrupted while it waited for the sentry's
+// answer (seccomp user notification: -ERESTARTSYS) is made to restart whatever
+// the handler's SA_RESTART says, when never_interrupted[its number] is set.
+// 1 if it was, 0 if not, -errno.
+int moat_restart_interrupted(pid_t pid, const uint8_t *never_interrupted, int count);
 // The CPU's time-stamp counter, read here.
 uint64_t moat_rdtsc(void);
 // A tracee stopped with SIGSEGV at an rdtsc/rdtscp (PR_TSC_SIGSEGV): answers

@@ -72,6 +72,12 @@ public final class Kernel {
     /// The last deadline each thread's call was given in scratch memory, in
     /// case the kernel restarts the call (see Time.restartedDeadline).
     var shiftedDeadlines: [HostTid: [UInt8]] = [:]
+    /// By number: served calls that Linux never ends with EINTR (all but the waits).
+    lazy var neverInterrupted: [UInt8] = (0...SyscallTable.maxNumber).map { nr in
+        guard table.handler(nr) != nil, let name = SyscallTable.name(of: nr) else { return 0 }
+        return ["wait4", "waitid", "clock_nanosleep", "futex", "futex_waitv", "mq_timedsend", "mq_timedreceive"]
+            .contains(name) ? 0 : 1
+    }
     /// The time-stamp counter at sandbox start: the sandbox's counter starts near 0.
     let tscBase = moat_rdtsc()
     /// With an active observation: refused calls and straced calls in flight.
@@ -187,6 +193,13 @@ public final class Kernel {
                 if signal == SIGSEGV && spec.child.trapTSC && moat_emulate_rdtsc(tid, tscBase) == 1 {
                     tracer.resume(tid)
                 } else {
+                    // A signal that came while a call waited for its notification's
+                    // answer: restart the call (getpid never fails with EINTR).
+                    if spec.useNotifications {
+                        _ = neverInterrupted.withUnsafeBufferPointer {
+                            moat_restart_interrupted(tid, $0.baseAddress, Int32($0.count))
+                        }
+                    }
                     tracer.resume(tid, signal: signal)
                 }
             case .eventStop(let tid):

@@ -2,6 +2,17 @@ import Foundation
 import Testing
 
 @Suite struct PidTests {
+    let fixtureForStorm = Fixture.shared
+
+    /// Signals every few microseconds while getpid and kill are served (by
+    /// user notification or ptrace): none of them fails, every signal arrives.
+    @Test func servedCallsSurviveASignalStorm() throws {
+        try #require(fixtureForStorm.setupError == nil, "\(fixtureForStorm.setupError ?? "")")
+        let result = fixtureForStorm.sandboxed(["signalstorm"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "failures=0 esrch=0 eintr=0 other=0 handled=40000\n", "\(result.stdout)")
+    }
+
     let fixture = Fixture.shared
 
     @Test func initIsPidOneAndChildrenAreNumberedInsideTheSandbox() throws {
