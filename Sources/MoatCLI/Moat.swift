@@ -1,3 +1,4 @@
+import Platform
 import Glibc
 import OCI
 
@@ -31,6 +32,7 @@ enum Moat {
         ])
 
     static func main() {
+        Timing.mark("main")
         // A reader that went away (a hook that did not read its state, an exec
         // client that died) must cost a write an EPIPE, not the supervisor its
         // life. The workload's child resets every disposition before exec.

@@ -116,6 +116,7 @@ func loadBundle(_ directory: String) throws -> Bundle {
 func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?, control: ControlSocket? = nil,
                 whileCreating: ((HostTid) -> Bool)? = nil,
                 beforeStart: (HostTid) -> Bool = { _ in true }, afterStart: (HostTid) -> Void = { _ in }) throws -> Int32 {
+    Timing.mark("config read, state claimed")
     let kernel = Kernel(sandbox)
     let status: ExitStatus
     do {

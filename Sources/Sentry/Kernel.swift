@@ -113,9 +113,11 @@ public final class Kernel {
                                               cacheDirectory: spec.filterCacheDirectory)
         spec.child.wantListener = spec.useNotifications
         spec.child.pauseBeforePivot = beforePivot != nil
+        Timing.mark("filter ready")
         let events = try EventLoop(tracer: tracer)
         events.watchedFD = watch?.fd
         let child = try Spawner.spawn(spec.child)
+        Timing.mark("cloned")
         defer { child.closeErrorPipe() }
         let cgroup: Cgroup?
         do { cgroup = try joinCgroup(child.pid) } catch {
@@ -143,11 +145,14 @@ public final class Kernel {
             if proceed { child.proceed() }
         }
         if proceed, let failure = child.waitUntilReady() {
+            Timing.mark("child failed")
             discard(child)
             return .failedBeforeExec(failure)
         }
+        Timing.mark("child set up")
         if proceed && beforeStart(child.pid) {
             child.release()
+            Timing.mark("released")
             afterStart(child.pid)
             // Once the sandbox idles, set-up code is done with: the supervisor
             // keeps mapped only what serving touches (the rest stays in the page cache).
@@ -181,6 +186,7 @@ public final class Kernel {
                 }
                 tracer.resume(parent)
             case .exec(let tid, let former):
+                Timing.mark("exec")
                 observer?.abandon(former, result: 0)
                 execCount += 1
                 pids.execTookOver(tid: tid, former: former)
@@ -215,7 +221,10 @@ public final class Kernel {
             // Done when the init and every task of the sandbox are gone, even if
             // this process has children of its own that are not the workload's
             // (a shell's process substitution that exec'd moat).
-            if initStatus != nil && pids.liveTaskCount == 0 && joinedProcesses.isEmpty { break }
+            if initStatus != nil && pids.liveTaskCount == 0 && joinedProcesses.isEmpty {
+                Timing.mark("workload gone")
+                break
+            }
         }
         if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
         return initStatus ?? .signaled(SIGKILL)
