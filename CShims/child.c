@@ -302,17 +302,9 @@ static void set_up_terminal(const struct moat_spawn_config *c, int console, int 
         struct winsize size = { c->console_rows, c->console_columns, 0, 0 };
         syscall(SYS_ioctl, slave, TIOCSWINSZ, &size);
     }
-    char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
-    struct iovec io = { path, (size_t)at };
-    struct msghdr msg = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
     int fd = (int)master;
-    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    if (syscall(SYS_sendmsg, console, &msg, 0) < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 3);
+    long sent = moat_send_with_fds(console, path, (size_t)at, &fd, 1);
+    if (sent < 0) fail(errfd, MOAT_STAGE_TERMINAL, (int)-sent, 3);
     syscall(SYS_close, master);
     syscall(SYS_close, console);
     for (int i = 0; i < 3; i++)
@@ -352,17 +344,8 @@ static void close_all_but(unsigned from, int a, int b, int c) {
 
 // Hands the seccomp listener to the supervisor over the socket (SCM_RIGHTS).
 static void send_listener(int sock, int listener, int errfd) {
-    char byte = 0;
-    char control[CMSG_SPACE(sizeof(int))];
-    memset(control, 0, sizeof control);
-    struct iovec io = { &byte, 1 };
-    struct msghdr msg = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &listener, sizeof listener);
-    if (syscall(SYS_sendmsg, sock, &msg, 0) != 1) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
+    long sent = moat_send_with_fds(sock, "", 1, &listener, 1);
+    if (sent != 1) fail(errfd, MOAT_STAGE_SECCOMP, sent < 0 ? (int)-sent : EPIPE, -1);
     syscall(SYS_close, listener);
     syscall(SYS_close, sock);
 }
