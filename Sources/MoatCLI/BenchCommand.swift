@@ -205,15 +205,15 @@ struct BenchRuntime {
     func timeBoot(_ setup: BenchSetup, id: String) -> Double {
         var args = argv(setup, "true", ["true"], id: id)
         if let user = setup.userBundle, name != "native", name != "proot" { args = command(user, [], id) }
-        let start = monotonicNanoseconds()
+        let start = Clocks.host(CLOCK_MONOTONIC)
         _ = Scratch.spawnAndWait(path, args, output: "/dev/null")
-        return Double(monotonicNanoseconds() - start) / 1e6
+        return Double(Clocks.host(CLOCK_MONOTONIC) - start) / 1e6
     }
 
     /// Time (ms) from spawning the runtime to the workload's first instruction of main.
     func timeFirstInstruction(_ setup: BenchSetup, id: String) -> Double? {
         let log = setup.dir + "/first"
-        let start = realtimeNanoseconds()
+        let start = Clocks.host(CLOCK_REALTIME)
         guard Scratch.spawnAndWait(path, argv(setup, "first", ["first"], id: id), output: log) == 0,
               let text = HostFile.read(log), let reached = Int64(String(decoding: text, as: UTF8.self).split(separator: "\n").first ?? "")
         else { return nil }
@@ -260,8 +260,8 @@ struct BenchRuntime {
     /// Starts sleeping probes and waits until each runtime's tree holds its running workload.
     private func startSleepers(_ setup: BenchSetup, count: Int, id: String) -> [pid_t] {
         let pids = (0..<count).map { Scratch.spawn(path, argv(setup, "sleep", ["sleep", "30"], id: "\(id)-\($0)"), output: "/dev/null") }
-        let deadline = monotonicNanoseconds() + 5_000_000_000
-        while monotonicNanoseconds() < deadline && !pids.allSatisfy({ ProcessMemory.workloadRuns(under: $0) }) { usleep(10_000) }
+        let deadline = Clocks.host(CLOCK_MONOTONIC) + 5_000_000_000
+        while Clocks.host(CLOCK_MONOTONIC) < deadline && !pids.allSatisfy({ ProcessMemory.workloadRuns(under: $0) }) { usleep(10_000) }
         // Measure the steady state of an idle sandbox: every runtime gets 1.5 s
         // to settle (runc's init re-exec; Moat drops its set-up code after 0.5 s idle).
         usleep(1_500_000)
@@ -312,16 +312,4 @@ enum ProcessMemory {
             HostFile.read("/proc/\(pid)/comm").map { String(decoding: $0, as: UTF8.self) } == "benchprobe\n"
         }
     }
-}
-
-func monotonicNanoseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
-
-func realtimeNanoseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }

@@ -58,7 +58,6 @@ struct Timespec: BitwiseCopyable {
         if nanoseconds < 0 { seconds -= 1; nanoseconds += 1_000_000_000 }
     }
     var total: Int64 { seconds &* 1_000_000_000 &+ nanoseconds }
-    var bytes: [UInt8] { withUnsafeBytes(of: self) { Array($0) } }
 }
 
 /// struct itimerspec: the reload interval, then the first expiry.

@@ -70,7 +70,7 @@ public final class Kernel {
     /// cannot have one.
     lazy var sentryVDSO: SentryVDSO? = spec.clockOffsets.realtimeStart == nil && spec.fastClocks ? SentryVDSO.available : nil
     /// The last deadline each thread's call was given in scratch memory, in
-    /// case the kernel restarts the call (see Time.restartedDeadline).
+    /// case the kernel restarts the call (see Time.rewriteArgument).
     var shiftedDeadlines: [HostTid: [UInt8]] = [:]
     /// By number: served calls that Linux never ends with EINTR (all but the waits).
     lazy var neverInterrupted: [UInt8] = (0...SyscallTable.maxNumber).map { nr in

@@ -42,7 +42,7 @@ final class Observer {
     private(set) var refusedOrder: [UInt64] = []
     /// Straced calls running on the host, by thread: printed at their exit.
     private var pending: [HostTid: (vtid: Int32, nr: Int32, args: SyscallArgs, inputs: [String?])] = [:]
-    private let start = Observer.now()
+    private let start = Clocks.host(CLOCK_MONOTONIC)
 
     init(_ observation: Observation) { self.observation = observation }
 
@@ -96,17 +96,11 @@ final class Observer {
     }
 
     private func line(_ fd: Int32, _ vtid: Int32, _ text: String) {
-        let elapsed = Double(Observer.now() - start) / 1e9
+        let elapsed = Double(Clocks.host(CLOCK_MONOTONIC) - start) / 1e9
         var seconds = String(Int(elapsed)), micros = String(Int((elapsed - Double(Int(elapsed))) * 1e6))
         micros = String(repeating: "0", count: max(0, 6 - micros.count)) + micros
         seconds = String(repeating: " ", count: max(0, 4 - seconds.count)) + seconds
         let out = "\(seconds).\(micros) [\(vtid)] \(text)\n"
         _ = out.withCString { Glibc.write(fd, $0, strlen($0)) }
-    }
-
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }

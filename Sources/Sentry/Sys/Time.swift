@@ -45,35 +45,35 @@ enum Time {
     }
 
     /// The absolute timespec at argument `index`, on sandbox clock `clock`,
-    /// converted to the host's clock and handed to the host in scratch space
-    /// below the caller's red zone (the kernel copies it in at entry).
+    /// converted to the host's clock (see `rewriteArgument`).
     static func shiftDeadlineArgument(_ k: Kernel, _ t: Task, _ a: SyscallArgs, index: Int, clock: Int32) throws(Errno) -> SyscallOutcome {
         guard a[index] != 0, Clocks.isVirtual(clock) else { return .runOnHost }
-        let memory = TraceeMemory(t.hostTid)
-        let scratch = scratchAddress(a)
-        if let again = restartedDeadline(k, t, a, index: index, scratch: scratch) {
-            try memory.write(again, at: scratch)
-            return .runOnHost
+        return try rewriteArgument(k, t, a, index: index) { (deadline: Timespec) throws(Errno) -> Timespec in
+            guard (0..<1_000_000_000).contains(deadline.nanoseconds) else { throw .invalid }
+            return Timespec(nanoseconds: k.clocks.hostTime(clock, forVirtual: deadline.total))
         }
-        let deadline = try memory.load(Timespec.self, at: a[index])
-        guard deadline.nanoseconds >= 0, deadline.nanoseconds < 1_000_000_000 else { throw .invalid }
-        let host = Timespec(nanoseconds: k.clocks.hostTime(clock, forVirtual: deadline.total))
-        try memory.store(host, at: scratch)
-        try k.tracer.setArgument(t.hostTid, index: index, to: scratch)
-        k.shiftedDeadlines[t.hostTid] = host.bytes
-        return .runOnHost
     }
 
-    /// Where a shifted argument goes: below the caller's red zone.
-    static func scratchAddress(_ a: SyscallArgs) -> UInt64 { (a.stackPointer &- 128 &- 64) & ~15 }
-
-    /// A call the kernel restarts after a signal (ERESTARTSYS, ERESTARTNOHAND)
-    /// comes back with the argument the sentry rewrote: it must not be
-    /// shifted twice. What was stored there is put back (a signal frame may
-    /// have been built over it).
-    static func restartedDeadline(_ k: Kernel, _ t: Task, _ a: SyscallArgs, index: Int, scratch: UInt64) -> [UInt8]? {
-        guard a[index] == scratch else { return nil }
-        return k.shiftedDeadlines[t.hostTid]
+    /// Reads the struct at argument `index` once, hands the host `convert`'s
+    /// result in scratch space below the caller's red zone (the kernel copies
+    /// it in at entry) and points the argument there. A call the kernel
+    /// restarts after a signal (ERESTARTSYS, ERESTARTNOHAND) comes back with
+    /// the argument pointing at the scratch: it is not converted twice, and
+    /// what was stored there is put back (a signal frame may have been built
+    /// over it).
+    static func rewriteArgument<T: BitwiseCopyable>(_ k: Kernel, _ t: Task, _ a: SyscallArgs, index: Int,
+                                                    _ convert: (T) throws(Errno) -> T) throws(Errno) -> SyscallOutcome {
+        let memory = TraceeMemory(t.hostTid)
+        let scratch = (a.stackPointer &- 128 &- 64) & ~15
+        if a[index] == scratch, let stored = k.shiftedDeadlines[t.hostTid] {
+            try memory.write(stored, at: scratch)
+            return .runOnHost
+        }
+        let converted = try convert(try memory.load(T.self, at: a[index]))
+        try memory.store(converted, at: scratch)
+        try k.tracer.setArgument(t.hostTid, index: index, to: scratch)
+        k.shiftedDeadlines[t.hostTid] = withUnsafeBytes(of: converted) { Array($0) }
+        return .runOnHost
     }
 
     /// timerfd_settime implements Linux syscall timerfd_settime(2): an
@@ -92,24 +92,16 @@ enum Time {
         return try shiftDeadline(k, t, a, clock: clock)
     }
 
-    /// The itimerspec at argument 2, its deadline converted to the host's
-    /// clock, handed to the host in scratch space below the red zone.
+    /// The itimerspec at argument 2, its deadline converted to the host's clock.
     private static func shiftDeadline(_ k: Kernel, _ t: Task, _ a: SyscallArgs, clock: Int32) throws(Errno) -> SyscallOutcome {
         guard Clocks.isVirtual(clock) else { return .runOnHost }
-        let memory = TraceeMemory(t.hostTid)
-        let scratch = scratchAddress(a)
-        if let again = restartedDeadline(k, t, a, index: 2, scratch: scratch) {
-            try memory.write(again, at: scratch)
-            return .runOnHost
+        return try rewriteArgument(k, t, a, index: 2) { (spec: Itimerspec) throws(Errno) -> Itimerspec in
+            guard (0..<1_000_000_000).contains(spec.value.nanoseconds) else { throw .invalid }
+            var host = spec
+            // A zero deadline disarms the timer, absolute or not.
+            if spec.value.total != 0 { host.value = Timespec(nanoseconds: k.clocks.hostTime(clock, forVirtual: spec.value.total)) }
+            return host
         }
-        var spec = try memory.load(Itimerspec.self, at: a[2])
-        guard (0..<1_000_000_000).contains(spec.value.nanoseconds) else { throw .invalid }
-        // A zero deadline disarms the timer, absolute or not.
-        if spec.value.total != 0 { spec.value = Timespec(nanoseconds: k.clocks.hostTime(clock, forVirtual: spec.value.total)) }
-        try memory.store(spec, at: scratch)
-        try k.tracer.setArgument(t.hostTid, index: 2, to: scratch)
-        k.shiftedDeadlines[t.hostTid] = withUnsafeBytes(of: spec) { Array($0) }
-        return .runOnHost
     }
 
     /// times implements Linux syscall times(2): CPU times of the caller, and
