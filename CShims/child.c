@@ -13,6 +13,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -212,9 +213,33 @@ static void mask_paths(const struct moat_spawn_config *c, int rootfd, int errfd)
     }
 }
 
+// Stacks an overlay on the rootfs (in this private namespace only): the
+// bundle is its lower layer and is never written; changes go to
+// overlay_dir/upper (a tmpfs there in memory mode).
+static void mount_overlay(const struct moat_spawn_config *c, int errfd) {
+    char options[3 * PATH_MAX + 64];
+    // overlayfs splits its options at ',' and lowerdir at ':'.
+    if (strpbrk(c->rootfs, ",:") || strpbrk(c->overlay_dir, ",:")) fail(errfd, MOAT_STAGE_OVERLAY, EINVAL, -1);
+    if (c->overlay_in_memory &&
+        syscall(SYS_mount, "tmpfs", c->overlay_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
+        fail(errfd, MOAT_STAGE_OVERLAY, errno, -1);
+    long dir = syscall(SYS_openat, AT_FDCWD, c->overlay_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0) fail(errfd, MOAT_STAGE_OVERLAY, errno, -1);
+    if ((syscall(SYS_mkdirat, dir, "upper", 0755) < 0 && errno != EEXIST) ||
+        (syscall(SYS_mkdirat, dir, "work", 0700) < 0 && errno != EEXIST))
+        fail(errfd, MOAT_STAGE_OVERLAY, errno, -1);
+    syscall(SYS_close, dir);
+    int n = snprintf(options, sizeof options, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work",
+                     c->rootfs, c->overlay_dir, c->overlay_dir);
+    if (n < 0 || (size_t)n >= sizeof options) fail(errfd, MOAT_STAGE_OVERLAY, ENAMETOOLONG, -1);
+    if (syscall(SYS_mount, "overlay", c->rootfs, "overlay", 0, options) < 0)
+        fail(errfd, MOAT_STAGE_OVERLAY, errno, -1);
+}
+
 static void enter_root(const struct moat_spawn_config *c, int errfd, int releasefd) {
     if (syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    if (c->overlay_dir) mount_overlay(c, errfd);
     if (syscall(SYS_mount, c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     long rootfd = syscall(SYS_openat, AT_FDCWD, c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

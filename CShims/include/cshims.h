@@ -73,6 +73,8 @@ struct moat_spawn_config {
     int no_pivot;                     // move the root onto / and chroot instead of pivot_root (ramfs roots)
     int preserve_fds;                 // fds 3 .. 3+n-1 stay open into the workload
     int trap_tsc;                     // rdtsc faults (PR_SET_TSC) so the sentry can answer it
+    const char *overlay_dir;          // NULL, or the root gets an overlay whose upper layer lives here
+    int overlay_in_memory;            // a tmpfs is mounted on overlay_dir first (private to the sandbox)
 };
 
 // What the child reports through the close-on-exec pipe: stage 0 when it is
@@ -82,6 +84,7 @@ enum moat_child_stage {
     MOAT_STAGE_SYNC = 1, MOAT_STAGE_MOUNT, MOAT_STAGE_DEVICES, MOAT_STAGE_MASK,
     MOAT_STAGE_PIVOT, MOAT_STAGE_HOSTNAME, MOAT_STAGE_RLIMIT, MOAT_STAGE_CAPS,
     MOAT_STAGE_USER, MOAT_STAGE_CWD, MOAT_STAGE_SECCOMP, MOAT_STAGE_EXEC, MOAT_STAGE_SYSCTL, MOAT_STAGE_TERMINAL,
+    MOAT_STAGE_OVERLAY,
 };
 
 struct moat_child_error {

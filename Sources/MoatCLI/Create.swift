@@ -36,6 +36,7 @@ enum Create: Subcommand {
         let preserved = try applyRootfsOptions(arguments, to: &sandbox)
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)
+        do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch { state.remove(); throw error }
         let outcome: SupervisorProcess.Outcome
         do {
             outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved) { signalReady in
@@ -122,7 +123,35 @@ enum Create: Subcommand {
 let rootfsOptions: [CommandSpec.Option] = [
     .init(long: "no-pivot", help: "Move the root over / and chroot instead of pivot_root (for initramfs roots)."),
     .init(long: "preserve-fds", value: "n", help: "Pass fds 3 to 3+n-1 on to the workload."),
+    .init(long: "overlay", value: "memory|none|dir", optionalValue: true,
+          help: "Overlay the root: the bundle stays untouched, writes go to memory or to <dir>/upper (default: none)."),
 ]
+
+/// The root overlay from --overlay, else from the bundle's dev.moat.overlay
+/// annotation. Memory mode mounts its tmpfs on a directory of the container's
+/// state, which only the sandbox's mount namespace sees.
+func applyOverlay(_ arguments: ParsedArguments, bundle: Bundle, state: ContainerState,
+                  to sandbox: inout SandboxSpec) throws {
+    let flag = arguments.value("overlay")
+    guard let choice = flag.map({ $0.isEmpty ? "memory" : $0 }) ?? bundle.spec.annotation(Bundle.overlayAnnotation) else { return }
+    let source = flag == nil ? "annotations.\(Bundle.overlayAnnotation)" : "--overlay"
+    switch choice {
+    case "none": return
+    case "memory":
+        let mountPoint = state.directory + "/" + ContainerState.overlayMountPoint
+        guard mkdir(mountPoint, 0o700) == 0 || errno == EEXIST else {
+            throw Failure("\(source): cannot make \(mountPoint): \(Errno.current)")
+        }
+        sandbox.child.overlay = .memory(mountPoint: mountPoint)
+    default:
+        guard choice.hasPrefix("/") else { throw Failure("\(source): give memory, none or an absolute directory, not \(choice)", code: 2) }
+        var info = stat()
+        guard stat(choice, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw Failure("\(source): \(choice) is not a directory")
+        }
+        sandbox.child.overlay = .directory(choice)
+    }
+}
 
 /// Applies --no-pivot and --preserve-fds; returns the preserved fds.
 func applyRootfsOptions(_ arguments: ParsedArguments, to sandbox: inout SandboxSpec) throws -> [Int32] {

@@ -30,6 +30,7 @@ enum Run: Subcommand {
         let straceLog = try applyObservation(arguments, to: &sandbox)
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)
+        do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch { state.remove(); throw error }
         sandbox.filterCacheDirectory = root
         if arguments.flag("detach") {
             let outcome: SupervisorProcess.Outcome
@@ -153,6 +154,7 @@ func describe(_ failure: ChildFailure, sandbox: SandboxSpec, program: String) ->
     case .capabilities: return "process.capabilities: \(failure.errno)"
     case .hostname: return "hostname: \(failure.errno)"
     case .pivot: return "root.path \(child.rootfs): \(failure.errno)"
+    case .overlay: return "overlay on \(child.rootfs): \(failure.errno)"
     case .devices: return "/dev: \(failure.errno)"
     case .mask:
         let paths = child.maskedPaths + child.readonlyPaths

@@ -12,6 +12,8 @@ public struct Bundle {
     /// Annotation that fixes the sandbox's REALTIME clock at start:
     /// RFC 3339 UTC ("2000-01-01T00:00:00Z") or seconds since the epoch.
     public static let realtimeStartAnnotation = "dev.moat.time.realtime-start"
+    /// "memory", "none" or an absolute directory: the root overlay when --overlay is not given.
+    public static let overlayAnnotation = "dev.moat.overlay"
 
     public init(directory: String) throws(ConfigError) {
         guard let absolute = realPath(directory) else {

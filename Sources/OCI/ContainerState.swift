@@ -18,6 +18,8 @@ public final class ContainerState {
 
     public static let stateFile = "state.json"
     public static let controlSocket = "control.sock"
+    /// Where a memory overlay's tmpfs is mounted (inside the sandbox's mount namespace only).
+    public static let overlayMountPoint = "overlay"
 
     public static func validate(id: String) throws(ConfigError) {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-+")
@@ -91,6 +93,7 @@ public final class ContainerState {
         for name in [ContainerState.stateFile, ContainerState.controlSocket, ContainerInfo.pausedMarker, "lock"] {
             unlink(directory + "/" + name)
         }
+        rmdir(directory + "/" + ContainerState.overlayMountPoint)
         rmdir(directory)
         close(lockFD)
     }
@@ -237,6 +240,7 @@ public struct ContainerInfo: Sendable {
                      ContainerInfo.pausedMarker, "lock"] {
             unlink(directory + "/" + name)
         }
+        rmdir(directory + "/" + ContainerState.overlayMountPoint)
         rmdir(directory)
     }
 }

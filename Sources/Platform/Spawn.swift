@@ -78,6 +78,15 @@ public struct ChildSpec: Sendable {
     public var preservedFDs: Int32 = 0
     /// rdtsc faults (PR_TSC_SIGSEGV) for the sentry to answer with a sandbox counter.
     public var trapTSC = false
+    /// An overlay over the root: the bundle stays untouched, changes go to the upper layer.
+    public var overlay: Overlay?
+
+    public enum Overlay: Sendable, Equatable {
+        /// The upper layer is a tmpfs (mounted on this empty host directory, visible only to the sandbox).
+        case memory(mountPoint: String)
+        /// The upper layer lives in `upper`/upper on disk and stays after the run.
+        case directory(String)
+    }
 
     public init(rootfs: String) {
         self.rootfs = rootfs
@@ -87,7 +96,7 @@ public struct ChildSpec: Sendable {
 /// Why the child failed before execve, as it reported through the error pipe.
 public struct ChildFailure: Sendable, Equatable {
     public enum Stage: Int32, Sendable {
-        case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec, sysctl, terminal
+        case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec, sysctl, terminal, overlay
     }
     public var stage: Stage
     public var errno: Errno
@@ -236,6 +245,14 @@ public enum Spawner {
                         var config = moat_spawn_config()
                         config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
                         config.readonly_root = spec.readonlyRoot ? 1 : 0
+                        switch spec.overlay {
+                        case .memory(let mountPoint)?:
+                            config.overlay_dir = UnsafePointer(strings.copy(mountPoint))
+                            config.overlay_in_memory = 1
+                        case .directory(let directory)?:
+                            config.overlay_dir = UnsafePointer(strings.copy(directory))
+                        case nil: break
+                        }
                         config.clone_flags = spec.cloneFlags
                         config.mounts = mountBuffer.baseAddress
                         config.nmounts = Int32(mountBuffer.count)
