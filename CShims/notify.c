@@ -5,6 +5,7 @@
 #include "cshims.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
@@ -141,4 +142,18 @@ pid_t moat_peer_pid(int sock) {
 int moat_fd_hung_up(int fd) {
     struct pollfd one = { fd, POLLIN, 0 };
     return poll(&one, 1, 0) == 1 && (one.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
+// Installs `fd` (ours) in the waiting caller at its lowest free number and
+// completes the call with that number, atomically (SECCOMP_ADDFD_FLAG_SEND,
+// Linux 5.14). Returns the number or -errno.
+int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec) {
+    struct seccomp_notif_addfd add;
+    memset(&add, 0, sizeof add);
+    add.id = id;
+    add.flags = SECCOMP_ADDFD_FLAG_SEND;
+    add.srcfd = (__u32)fd;
+    add.newfd_flags = cloexec ? O_CLOEXEC : 0;
+    int rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    return rc < 0 ? -errno : rc;
 }

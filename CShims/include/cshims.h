@@ -225,6 +225,18 @@ int moat_notification_receive(int listener, struct moat_notification *out);   //
 int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t error, int run_on_host);
 // Waits until one of the fds is readable (or timeout_ms passes): bit i set for fds[i].
 int moat_poll_readable(const int *fds, int count, int timeout_ms);
+int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec);   // the caller's new fd or -errno
+
+// files.c: lookups in the sandbox's root, under a workload thread's credentials.
+long moat_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);  // fd or -errno
+int moat_enter_credentials(uint32_t fsuid, uint32_t fsgid, const uint32_t *groups, int ngroups, uint64_t effective);
+int moat_leave_credentials(void);
+long moat_statx_fd(int fd, int flags, unsigned int mask, void *buffer);   // 0 or -errno
+long moat_access_fd(int fd, int mode);                                    // 0 or -errno
+long moat_fstatfs(int fd, void *buffer);   // struct statfs (120 bytes): 0 or -errno
+long moat_fs_type(int fd);                 // f_type, or 0
+long moat_setns(int fd);                   // this thread only: 0 or -errno
+long moat_memfd(const char *name);         // close-on-exec memfd or -errno
 // Whether poll reports the fd hung up (a listener whose filter no task uses).
 int moat_fd_hung_up(int fd);
 // A non-blocking signalfd for SIGCHLD, which is blocked for the calling thread.

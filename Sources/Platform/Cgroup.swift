@@ -62,6 +62,13 @@ public final class Cgroup {
         }
     }
 
+    /// Bytes of memory the sandbox uses now (nil without the memory controller).
+    public var memoryUsage: Int64? {
+        guard let directory = directories[.memory],
+              let bytes = HostFile.read(directory + (unified ? "/memory.current" : "/memory.usage_in_bytes")) else { return nil }
+        return Int64(String(decoding: bytes.filter { (48...57).contains($0) }, as: UTF8.self))
+    }
+
     /// Moves a process in; its future children are born inside.
     public func add(_ pid: pid_t) throws(Errno) {
         for directory in Set(directories.values) where !Cgroup.write(String(pid), to: directory + "/cgroup.procs") {

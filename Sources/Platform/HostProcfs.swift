@@ -19,6 +19,16 @@ public enum HostProcfs {
         return HostFile.readAll(fd)
     }
 
+    /// The text of a symlink under /proc (a tracee's cwd, fd/N, exe), or nil.
+    public static func readLink(_ relative: String) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+        let n = buffer.withUnsafeMutableBytes { raw in
+            descriptor >= 0 ? readlinkat(descriptor, relative, raw.baseAddress!, raw.count)
+                : Glibc.readlink("/proc/" + relative, raw.baseAddress!, raw.count)
+        }
+        return n < 0 ? nil : Array(buffer[..<n])
+    }
+
     public static func exists(_ relative: String) -> Bool {
         descriptor >= 0 ? faccessat(descriptor, relative, F_OK, 0) == 0 : access("/proc/" + relative, F_OK) == 0
     }

@@ -11,4 +11,6 @@ public enum Linux {
     public static let cloneNewNet: UInt = 0x4000_0000
     public static let allNamespaceFlags = cloneNewTime | cloneNewNS | cloneNewCgroup | cloneNewUTS
         | cloneNewIPC | cloneNewUser | cloneNewPID | cloneNewNet
+    public static let openPath: Int32 = 0o10000000          // O_PATH
+    public static let openTemporaryFile: Int32 = 0o20200000  // O_TMPFILE (with O_DIRECTORY)
 }

@@ -82,6 +82,10 @@ public final class Kernel {
     let tscBase = moat_rdtsc()
     /// With an active observation: refused calls and straced calls in flight.
     var observer: Observer?
+    /// The workload's file system, once its root exists (after pivot_root).
+    var files: FileSystem?
+    /// The sandbox's cgroup, when the config sets limits.
+    var cgroup: Cgroup?
     /// Calls refused during the run (recorded when observing refused calls).
     public var refusedCalls: [RefusedCall] { observer?.refusedCalls ?? [] }
 
@@ -111,7 +115,8 @@ public final class Kernel {
         if spec.observation.isActive { observer = Observer(spec.observation) }
         spec.child.filter = try table.program(notify: spec.useNotifications, observing: spec.observation,
                                               cacheDirectory: spec.filterCacheDirectory)
-        spec.child.wantListener = spec.useNotifications
+        // File calls always come as notifications: only they can donate an fd.
+        spec.child.wantListener = true
         spec.child.pauseBeforePivot = beforePivot != nil
         Timing.mark("filter ready")
         let events = try EventLoop(tracer: tracer)
@@ -125,6 +130,7 @@ public final class Kernel {
             throw error
         }
         defer { cgroup?.remove() }
+        self.cgroup = cgroup
         if let socket = child.listenerSocket { events.expectListener(on: socket) }
         do {
             try tracer.seize(child.pid)
@@ -150,6 +156,12 @@ public final class Kernel {
             return .failedBeforeExec(failure)
         }
         Timing.mark("child set up")
+        if proceed {
+            do { try openFileSystem(child.pid) } catch {
+                discard(child)
+                throw error
+            }
+        }
         if proceed && beforeStart(child.pid) {
             child.release()
             Timing.mark("released")
@@ -190,6 +202,8 @@ public final class Kernel {
                 observer?.abandon(former, result: 0)
                 execCount += 1
                 pids.execTookOver(tid: tid, former: former)
+                // exec may change capabilities.
+                pids.task(host: tid)?.credentials = nil
                 tracer.resume(tid, signal: VDSO.prepare(in: tid, tracer: tracer, sentry: sentryVDSO, clocks: clocks,
                                                         group: pids.task(host: tid)?.group))
             case .groupStop(let tid, _):
@@ -243,7 +257,7 @@ public final class Kernel {
                             onExit: @escaping (ExitStatus) -> Void) throws(Errno) -> HostTid {
         guard let initPid else { throw Errno.noSuchProcess }
         var spec = child
-        spec.filter = try table.program(notify: false, observing: self.spec.observation,
+        spec.filter = try table.program(notify: false, observing: self.spec.observation, listener: false,
                                         cacheDirectory: self.spec.filterCacheDirectory)
         spec.wantListener = false
         spec.trapTSC = self.spec.child.trapTSC
@@ -301,14 +315,27 @@ public final class Kernel {
             listener.complete(call, value: -Int(ENOSYS))
             return
         }
+        var result: Int
         do {
             switch try handler(self, task, call.args) {
-            case .value(let value): listener.complete(call, value: value)
-            case .runOnHost: listener.runOnHost(call)
+            case .value(let value): result = value
+            case .runOnHost:
+                listener.runOnHost(call)
+                return
+            case .donate(let fd, let cloexec):
+                // Installed at the caller's lowest free number, which the call returns.
+                result = Int(moat_notification_donate(listener.fd, call.id, fd, cloexec ? 1 : 0))
+                close(fd)
+                if result >= 0 {
+                    observer?.printFinished(call.tid, vtid: task.vtid, call.args, result: result)
+                    return
+                }
             }
         } catch {
-            listener.complete(call, value: -Int(error.rawValue))
+            result = -Int(error.rawValue)
         }
+        listener.complete(call, value: result)
+        observer?.printFinished(call.tid, vtid: task.vtid, call.args, result: result)
     }
 
     /// Dispatches one trapped call through the table.
@@ -324,7 +351,15 @@ public final class Kernel {
         }
         var result: Int?
         do {
-            if case .value(let value) = try handler(self, task, args) { result = value }
+            switch try handler(self, task, args) {
+            case .value(let value): result = value
+            case .runOnHost: break
+            case .donate(let fd, _):
+                // A ptrace stop cannot take an fd (a process `moat exec` started,
+                // whose filter has no listener): the kernel repeats the open
+                // inside the pivoted root, the second wall.
+                close(fd)
+            }
         } catch {
             result = -Int(error.rawValue)
         }
@@ -361,6 +396,41 @@ public final class Kernel {
         } else {
             tracer.resume(tid)
         }
+    }
+
+    /// Opens the sandbox's root (its mount namespace's, after pivot_root) for
+    /// the sentry's lookups, and moves this thread into the sandbox's uts,
+    /// ipc, net and cgroup namespaces: files under /proc/sys and /proc/net
+    /// answer for the namespaces of whoever opens them.
+    private func openFileSystem(_ initPid: HostTid) throws(Errno) {
+        let root = HostProcfs.open("\(initPid)/root", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
+        guard root >= 0 else { throw Errno.current }
+        let proc = spec.child.mounts.last { $0.fstype == "proc" }?.target ?? "/proc"
+        files = FileSystem(root: root, procMount: proc)
+        for namespace in ["uts", "ipc", "net", "cgroup"] {
+            let fd = HostProcfs.open("\(initPid)/ns/\(namespace)", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw Errno.current }
+            defer { close(fd) }
+            let rc = moat_setns(fd)
+            if rc < 0 { throw Errno(Int32(-rc)) }
+        }
+    }
+
+    /// Runs a file operation for `task` under its credentials (`realIDs`: its
+    /// real uid and gid, for access(2)), with the file system and the caller.
+    func withFiles<T>(_ task: Task, realIDs: Bool = false,
+                      _ body: (FileSystem, FileSystem.Caller, Credentials) throws(Errno) -> T) throws(Errno) -> T {
+        guard let files else { throw Errno.notImplemented }
+        let credentials: Credentials
+        if let known = task.credentials { credentials = known } else {
+            credentials = try Credentials.of(task.hostTid)
+            task.credentials = credentials
+        }
+        let caller = FileSystem.Caller(hostTid: task.hostTid, vpid: task.group.vpid, vtid: task.vtid) { [pids] vpid in
+            pids.group(vpid: vpid)?.hostTgid
+        }
+        let applied = realIDs ? credentials.forAccessCheck : credentials
+        return try applied.apply { () throws(Errno) in try body(files, caller, credentials) }
     }
 
     /// Learns a new task's ids from the host's /proc: its process and its

@@ -5,6 +5,9 @@ public final class Task {
     public let hostTid: HostTid
     public internal(set) var vtid: Int32
     public internal(set) var group: ThreadGroup
+    /// Its ids and capabilities for file access, read once from the host's
+    /// /proc and forgotten when a call may change them (setuid, capset, umask, exec).
+    var credentials: Credentials?
 
     init(hostTid: HostTid, vtid: Int32, group: ThreadGroup) {
         self.hostTid = hostTid
@@ -50,6 +53,7 @@ public struct PidTable {
     public var processCount: Int { groupsByVpid.values.reduce(0) { $0 + ($1.exited ? 0 : 1) } }
 
     public func task(host tid: HostTid) -> Task? { byHostTid[tid] }
+    func forEachTask(_ body: (Task) -> Void) { byHostTid.values.forEach(body) }
     public func group(vpid: Int32) -> ThreadGroup? { groupsByVpid[vpid] }
     public func group(host tgid: HostTid) -> ThreadGroup? { groupsByHost[tgid] }
     public func task(vtid: Int32) -> Task? { tasksByVtid[vtid] }

@@ -9,6 +9,9 @@ public enum SyscallOutcome: Equatable, Sendable {
     /// Only for calls whose arguments are plain numbers or memory the sentry does
     /// not base a decision on (the TOCTOU rule).
     case runOnHost
+    /// The call returns a new fd: this one (the sentry's), installed in the
+    /// caller at its lowest free number (close-on-exec if asked), then closed here.
+    case donate(Int32, cloexec: Bool)
 }
 
 public typealias SyscallHandler = @Sendable (Kernel, Task, SyscallArgs) throws(Errno) -> SyscallOutcome
@@ -47,6 +50,9 @@ public struct SyscallEntry: Sendable {
     /// The handler changes the caller's registers, so the call must arrive
     /// as a ptrace stop, never as a user notification.
     var needsStop = false
+    /// The handler returns an fd to donate, which only a user notification
+    /// can take: the call comes as one whenever the filter has a listener.
+    var donatesFD = false
 }
 
 /// The one table: every x86_64 syscall number, how it is handled, how well.
@@ -110,7 +116,7 @@ public struct SyscallTable: Sendable {
     /// calls that do not need a stopped thread come as user notifications.
     /// `observing` makes more calls trap (never fewer): refused and unknown
     /// ones to be recorded, passthrough ones to be counted or straced.
-    public func filterRules(notify: Bool = false, observing: Observation = Observation())
+    public func filterRules(notify: Bool = false, observing: Observation = Observation(), listener: Bool = true)
         -> [(number: Int32, action: FilterAction)] {
         (0...SyscallTable.maxNumber).compactMap { nr in
             let straced = observing.straces(nr)
@@ -118,6 +124,7 @@ public struct SyscallTable: Sendable {
                 return observing.refused || straced ? (nr, .trace) : nil
             }
             let action: FilterAction = switch entry.handling {
+            case .emulate where entry.donatesFD && listener: .notify
             case .emulate: notify && !entry.needsStop && !straced ? .notify : .trace
             case .passthrough: observing.all || straced ? .trace : .allow
             case .passthroughUnless(let argument, let mask, let errno):
@@ -133,9 +140,9 @@ public struct SyscallTable: Sendable {
     }
 
     /// The program every workload runs under, cached in `directory` if given.
-    public func program(notify: Bool = false, observing: Observation = Observation(),
+    public func program(notify: Bool = false, observing: Observation = Observation(), listener: Bool = true,
                         cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
-        try SeccompProgram.cached(defaultErrno: ENOSYS, rules: filterRules(notify: notify, observing: observing),
+        try SeccompProgram.cached(defaultErrno: ENOSYS, rules: filterRules(notify: notify, observing: observing, listener: listener),
                                   directory: cacheDirectory)
     }
 }
@@ -148,8 +155,9 @@ extension SyscallTable {
     }
 
     static func emulate(_ name: String, _ handler: @escaping SyscallHandler, _ note: String,
-                        level: SupportLevel = .full, needsStop: Bool = false) -> SyscallEntry {
-        SyscallEntry(name: name, handling: .emulate(handler), level: level, note: note, needsStop: needsStop)
+                        level: SupportLevel = .full, needsStop: Bool = false, donatesFD: Bool = false) -> SyscallEntry {
+        SyscallEntry(name: name, handling: .emulate(handler), level: level, note: note, needsStop: needsStop,
+                     donatesFD: donatesFD)
     }
 
     static func deny(_ names: [String], _ errno: Int32, _ note: String) -> [SyscallEntry] {
@@ -169,14 +177,31 @@ extension SyscallTable {
               "sync", "syncfs", "memfd_create", "pipe", "pipe2", "eventfd", "eventfd2", "inotify_init",
               "inotify_init1", "inotify_rm_watch", "fchdir"],
              .full, "on fds the workload holds"),
-        host(["open", "openat", "openat2", "creat", "stat", "lstat", "newfstatat", "statx", "statfs",
-              "access", "faccessat", "faccessat2", "readlink", "readlinkat", "chdir", "getcwd", "mkdir",
+        host(["chdir", "getcwd", "mkdir",
               "mkdirat", "mknod", "mknodat", "unlink", "unlinkat", "rmdir", "rename", "renameat",
               "renameat2", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmodat", "fchmodat2",
               "chown", "lchown", "fchownat", "utime", "utimes", "utimensat", "futimesat", "truncate",
               "getxattr", "lgetxattr", "setxattr", "lsetxattr", "listxattr", "llistxattr", "removexattr",
               "lremovexattr", "inotify_add_watch", "execve", "execveat", "ustat"],
-             .partial, "path resolved by the host inside the pivoted root (the sentry's VFS is not built yet)"),
+             .partial, "path resolved by the host inside the pivoted root (not yet by the sentry's VFS)"),
+        // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
+        [
+            emulate("open", Files.open, "resolved by the sentry; the fd is donated", donatesFD: true),
+            emulate("openat", Files.openat, "resolved by the sentry; the fd is donated", donatesFD: true),
+            emulate("creat", Files.creat, "resolved by the sentry; the fd is donated", donatesFD: true),
+            emulate("openat2", Files.openat2, "BENEATH/IN_ROOT resolved by the kernel below the dirfd; NO_SYMLINKS/NO_MAGICLINKS by the sentry; CACHED is EAGAIN, NO_XDEV alone ENOSYS",
+                    level: .partial, donatesFD: true),
+            emulate("stat", Stat.stat, "resolved by the sentry"),
+            emulate("lstat", Stat.lstat, "resolved by the sentry"),
+            emulate("newfstatat", Stat.newfstatat, "resolved by the sentry"),
+            emulate("statx", Stat.statx, "resolved by the sentry"),
+            emulate("statfs", Stat.statfs, "resolved by the sentry"),
+            emulate("access", Stat.access, "checked with the caller's real ids"),
+            emulate("faccessat", Stat.faccessat, "checked with the caller's real ids"),
+            emulate("faccessat2", Stat.faccessat2, "AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH"),
+            emulate("readlink", Stat.readlink, "resolved by the sentry; /proc/self names the caller"),
+            emulate("readlinkat", Stat.readlinkat, "resolved by the sentry; /proc/self names the caller"),
+        ],
 
         // Memory of the process itself.
         host(["mmap", "mprotect", "munmap", "brk", "mremap", "msync", "mincore", "madvise", "mlock",
@@ -191,7 +216,7 @@ extension SyscallTable {
               "set_robust_list", "get_robust_list", "set_tid_address",
               "arch_prctl", "rseq", "exit", "exit_group", "sched_yield", "sched_get_priority_max",
               "sched_get_priority_min", "getcpu", "getrandom", "getrusage", "getrlimit", "setrlimit",
-              "umask", "prctl", "personality", "capget", "capset", "pidfd_send_signal"],
+              "prctl", "personality", "capget", "pidfd_send_signal"],
              .full, "affects only the caller"),
         // The kernel's pids are the sandbox's: it runs in its own pid namespace.
         host(["fork", "vfork"], .full, "results are pids of the sandbox's pid namespace"),
@@ -202,10 +227,12 @@ extension SyscallTable {
                       level: .partial, note: "nested filters allowed; a user-notification listener is refused (it could answer before the sentry)")],
 
         // Credentials: the child runs with process.user's ids and capabilities.
-        host(["getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid", "setuid",
-              "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid",
-              "setgroups"],
+        host(["getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid"],
              .full, "the workload runs with the config's user and capabilities"),
+        ["setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid", "setgroups",
+         "capset", "umask"].map {
+            emulate($0, Files.forgetCredentials, "run by the host; the sentry rereads the caller's ids for its next file call")
+        },
 
         // Time without deadlines on sentry clocks.
         host(["nanosleep", "clock_getres", "getitimer", "setitimer", "alarm"], .full, "relative times"),

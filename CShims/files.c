@@ -1,0 +1,92 @@
+// The sentry's file work on behalf of a workload thread: path lookups
+// confined to the sandbox's root (openat2), done under that thread's
+// credentials on the serving thread only (raw per-thread syscalls; glibc's
+// wrappers would change every thread of the supervisor).
+#define _GNU_SOURCE
+#include "cshims.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+long moat_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct open_how how = { .flags = flags, .mode = mode, .resolve = resolve };
+    long rc = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+    return rc < 0 ? -errno : rc;
+}
+
+static int capabilities(uint64_t effective, uint64_t permitted) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2] = {
+        { (uint32_t)effective, (uint32_t)permitted, 0 },
+        { (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), 0 },
+    };
+    return syscall(SYS_capset, &header, data) < 0 ? -errno : 0;
+}
+
+static uint64_t saved_effective, saved_permitted;
+static uint32_t saved_groups[256];
+static int saved_ngroups;
+
+int moat_enter_credentials(uint32_t fsuid, uint32_t fsgid, const uint32_t *groups, int ngroups, uint64_t effective) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0) return -errno;
+    saved_effective = data[0].effective | ((uint64_t)data[1].effective << 32);
+    saved_permitted = data[0].permitted | ((uint64_t)data[1].permitted << 32);
+    long n = syscall(SYS_getgroups, 256, saved_groups);
+    saved_ngroups = n < 0 ? 0 : (int)n;
+    if (syscall(SYS_setgroups, ngroups, groups) < 0) return -errno;
+    syscall(SYS_setfsgid, fsgid);
+    syscall(SYS_setfsuid, fsuid);
+    // setfsuid drops the file capabilities when leaving 0; set exactly the caller's.
+    return capabilities(effective & saved_permitted, saved_permitted);
+}
+
+int moat_leave_credentials(void) {
+    // Capabilities first: setgroups needs CAP_SETGID back.
+    int rc = capabilities(saved_effective, saved_permitted);
+    syscall(SYS_setfsuid, geteuid());
+    syscall(SYS_setfsgid, getegid());
+    if (syscall(SYS_setgroups, saved_ngroups, saved_groups) < 0 && rc == 0) rc = -errno;
+    return rc;
+}
+
+// statx of an fd itself (AT_EMPTY_PATH); `flags` may add AT_STATX_* sync modes.
+long moat_statx_fd(int fd, int flags, unsigned int mask, void *buffer) {
+    long rc = syscall(SYS_statx, fd, "", AT_EMPTY_PATH | flags, mask, buffer);
+    return rc < 0 ? -errno : 0;
+}
+
+// access(2) of an fd itself, checked with the thread's fs ids (set by
+// moat_enter_credentials to the ids the caller's check needs).
+long moat_access_fd(int fd, int mode) {
+    long rc = syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | AT_EACCESS);
+    return rc < 0 ? -errno : 0;
+}
+
+// statfs of an fd into `buffer` (struct statfs, 120 bytes): 0 or -errno.
+long moat_fstatfs(int fd, void *buffer) {
+    long rc = syscall(SYS_fstatfs, fd, buffer);
+    return rc < 0 ? -errno : 0;
+}
+
+// The file system type (f_type) of an fd, or 0.
+long moat_fs_type(int fd) {
+    long buffer[15];
+    return syscall(SYS_fstatfs, fd, buffer) < 0 ? 0 : buffer[0];
+}
+
+// Moves the calling thread into the namespace `fd` names.
+long moat_setns(int fd) {
+    return syscall(SYS_setns, fd, 0) < 0 ? -errno : 0;
+}
+
+long moat_memfd(const char *name) {
+    long rc = syscall(SYS_memfd_create, name, 1 /* MFD_CLOEXEC */);
+    return rc < 0 ? -errno : rc;
+}

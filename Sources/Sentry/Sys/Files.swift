@@ -1,0 +1,104 @@
+import CShims
+import Glibc
+import Platform
+
+/// open, openat, openat2, creat: the sentry resolves the path in the
+/// sandbox's file system (VFS/FileSystem), opens it under the caller's
+/// credentials and donates the descriptor; reads and writes on it then run
+/// on the host at native speed.
+enum Files {
+    /// open implements Linux syscall open(2).
+    static func open(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try openFile(k, t, dirfd: AT_FDCWD, pathAt: a[0], flags: a.int32(1), mode: mode_t(truncatingIfNeeded: a[2]))
+    }
+
+    /// openat implements Linux syscall openat(2).
+    static func openat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try openFile(k, t, dirfd: a.int32(0), pathAt: a[1], flags: a.int32(2), mode: mode_t(truncatingIfNeeded: a[3]))
+    }
+
+    /// creat implements Linux syscall creat(2).
+    static func creat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try openFile(k, t, dirfd: AT_FDCWD, pathAt: a[0], flags: O_CREAT | O_WRONLY | O_TRUNC,
+                     mode: mode_t(truncatingIfNeeded: a[1]))
+    }
+
+    /// RESOLVE_NO_XDEV, NO_MAGICLINKS, NO_SYMLINKS, BENEATH, IN_ROOT, CACHED.
+    static let resolveFlags: UInt64 = 0x3f
+    static let noXDev: UInt64 = 0x01, beneath: UInt64 = 0x08, cached: UInt64 = 0x20
+
+    /// openat2 implements Linux syscall openat2(2). RESOLVE_BENEATH and
+    /// RESOLVE_IN_ROOT are confined to the dirfd, which is inside the
+    /// sandbox: the kernel resolves them from the sentry's copy of it.
+    /// RESOLVE_NO_SYMLINKS and NO_MAGICLINKS go through the sentry's walk;
+    /// RESOLVE_CACHED is EAGAIN (allowed: the caller retries without it);
+    /// NO_XDEV alone is ENOSYS (callers fall back to openat).
+    static func openat2(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let size = Int(a[3])
+        guard size >= 24, size <= 4096 else { throw .invalid }
+        let memory = TraceeMemory(t.hostTid)
+        let how = try memory.read(a[2], count: size)
+        guard how.count == size else { throw .fault }
+        // Bytes past the known struct must be zero (E2BIG otherwise, as Linux).
+        if how[24...].contains(where: { $0 != 0 }) { throw Errno(E2BIG) }
+        let (flags, mode, resolve) = how.withUnsafeBytes {
+            ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+        }
+        guard flags >> 32 == 0, resolve & ~resolveFlags == 0 else { throw .invalid }
+        guard mode & ~0o7777 == 0, mode == 0 || Int32(flags) & (O_CREAT | Linux.openTemporaryFile) != 0 else { throw .invalid }
+        if resolve & cached != 0 { throw Errno(EAGAIN) }
+        if resolve & (beneath | FileSystem.inRoot) != 0 {
+            return try openBeneath(k, t, dirfd: a.int32(0), pathAt: a[1], flags: Int32(truncatingIfNeeded: flags),
+                                   mode: mode_t(mode), resolve: resolve, memory: memory)
+        }
+        if resolve & noXDev != 0 { throw .notImplemented }
+        return try openFile(k, t, dirfd: a.int32(0), pathAt: a[1], flags: Int32(truncatingIfNeeded: flags),
+                            mode: mode_t(mode), noSymlinks: resolve & FileSystem.noSymlinks != 0, memory: memory)
+    }
+
+    /// RESOLVE_BENEATH or IN_ROOT: the kernel's walk, anchored at the
+    /// caller's dirfd (reopened from the host's /proc), cannot leave it.
+    static func openBeneath(_ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
+                            resolve: UInt64, memory: TraceeMemory) throws(Errno) -> SyscallOutcome {
+        let path = try PathArgument.read(memory, address)
+        let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
+        let fd = try k.withFiles(t) { _, _, credentials throws(Errno) in
+            let anchor = HostProcfs.open(dirfd == AT_FDCWD ? "\(t.hostTid)/cwd" : "\(t.hostTid)/fd/\(dirfd)", Linux.openPath | O_CLOEXEC)
+            if anchor < 0 { throw Errno(EBADF) }
+            defer { close(anchor) }
+            let previous = creates ? umask(credentials.umask) : 0
+            defer { if creates { umask(previous) } }
+            let fd = FileSystem.openat2(anchor, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), creates ? mode : 0,
+                                        resolve | FileSystem.noMagicLinks)
+            if fd < 0 { throw Errno(-fd) }
+            return fd
+        }
+        return .donate(fd, cloexec: flags & O_CLOEXEC != 0)
+    }
+
+    static func openFile(_ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
+                         noSymlinks: Bool = false, memory: TraceeMemory? = nil) throws(Errno) -> SyscallOutcome {
+        let path = try PathArgument.read(memory ?? TraceeMemory(t.hostTid), address)
+        if path.isEmpty { throw .noSuchFile }
+        // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST.
+        let exclusive = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL
+        let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: flags & O_NOFOLLOW == 0 && !exclusive,
+                                       noSymlinks: noSymlinks)
+        let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
+        let fd = try k.withFiles(t) { files, caller, credentials throws(Errno) in
+            // The caller's umask, not the supervisor's, shapes a new file's mode.
+            let previous = creates ? umask(credentials.umask) : 0
+            defer { if creates { umask(previous) } }
+            return try files.open(lookup, caller: caller, flags: flags, mode: creates ? mode & 0o7777 : 0)
+        }
+        return .donate(try k.synthesized(fd) ?? fd, cloexec: flags & O_CLOEXEC != 0)
+    }
+
+    /// setuid, setgroups, capset, umask ...: run by the host; the caller's
+    /// cached credentials are dropped (every thread's: glibc changes them all).
+    static func forgetCredentials(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        k.pids.forEachTask { $0.credentials = nil }
+        return .runOnHost
+    }
+}

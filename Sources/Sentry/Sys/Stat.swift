@@ -1,0 +1,150 @@
+import CShims
+import Glibc
+import Platform
+
+/// stat, lstat, newfstatat, statx, statfs, access, faccessat(2), readlink(at):
+/// the path is resolved by the sentry as for open (an Linux.openPath descriptor
+/// under the caller's credentials), then the call is made on that
+/// descriptor and the result written into the caller's buffer.
+enum Stat {
+    static let symlinkNoFollow: Int32 = 0x100, emptyPath: Int32 = 0x1000, noAutomount: Int32 = 0x800
+    static let eAccess: Int32 = 0x200
+
+    /// stat implements Linux syscall stat(2).
+    static func stat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try statAt(k, t, dirfd: AT_FDCWD, path: a[0], buffer: a[1], flags: 0)
+    }
+
+    /// lstat implements Linux syscall lstat(2).
+    static func lstat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try statAt(k, t, dirfd: AT_FDCWD, path: a[0], buffer: a[1], flags: symlinkNoFollow)
+    }
+
+    /// newfstatat implements Linux syscall newfstatat(2).
+    static func newfstatat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try statAt(k, t, dirfd: a.int32(0), path: a[1], buffer: a[2], flags: a.int32(3))
+    }
+
+    static func statAt(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, buffer: UInt64, flags: Int32) throws(Errno) -> SyscallOutcome {
+        guard flags & ~(symlinkNoFollow | emptyPath | noAutomount) == 0 else { throw .invalid }
+        let fd = try target(k, t, dirfd: dirfd, path: path, flags: flags)
+        defer { close(fd) }
+        var info = Glibc.stat()
+        guard fstat(fd, &info) == 0 else { throw Errno.current }
+        try TraceeMemory(t.hostTid).store(info, at: buffer)
+        return .value(0)
+    }
+
+    /// statx implements Linux syscall statx(2).
+    static func statx(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let flags = a.int32(2)
+        let syncType: Int32 = 0x6000  // AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC
+        guard flags & ~(symlinkNoFollow | emptyPath | noAutomount | syncType) == 0, flags & syncType != syncType else {
+            throw .invalid
+        }
+        if UInt32(truncatingIfNeeded: a[3]) & 0x8000_0000 != 0 { throw .invalid }  // STATX__RESERVED
+        let fd = try target(k, t, dirfd: a.int32(0), path: a[1], flags: flags)
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let rc = buffer.withUnsafeMutableBytes { moat_statx_fd(fd, flags & syncType, UInt32(truncatingIfNeeded: a[3]), $0.baseAddress) }
+        if rc < 0 { throw Errno(Int32(-rc)) }
+        try TraceeMemory(t.hostTid).write(buffer, at: a[4])
+        return .value(0)
+    }
+
+    /// statfs implements Linux syscall statfs(2).
+    static func statfs(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let fd = try target(k, t, dirfd: AT_FDCWD, path: a[0], flags: 0)
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 120)
+        let rc = buffer.withUnsafeMutableBytes { moat_fstatfs(fd, $0.baseAddress) }
+        if rc < 0 { throw Errno(Int32(-rc)) }
+        try TraceeMemory(t.hostTid).write(buffer, at: a[1])
+        return .value(0)
+    }
+
+    /// access implements Linux syscall access(2).
+    static func access(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try accessAt(k, t, dirfd: AT_FDCWD, path: a[0], mode: a.int32(1), flags: 0)
+    }
+
+    /// faccessat implements Linux syscall faccessat(2) (no flags argument).
+    static func faccessat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try accessAt(k, t, dirfd: a.int32(0), path: a[1], mode: a.int32(2), flags: 0)
+    }
+
+    /// faccessat2 implements Linux syscall faccessat2(2).
+    static func faccessat2(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try accessAt(k, t, dirfd: a.int32(0), path: a[1], mode: a.int32(2), flags: a.int32(3))
+    }
+
+    static func accessAt(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, mode: Int32, flags: Int32) throws(Errno) -> SyscallOutcome {
+        guard mode & ~7 == 0, flags & ~(eAccess | symlinkNoFollow | emptyPath) == 0 else { throw .invalid }
+        // Without AT_EACCESS the check is made with the real ids (access(2)).
+        try target(k, t, dirfd: dirfd, path: path, flags: flags, realIDs: flags & eAccess == 0) { fd throws(Errno) in
+            let rc = moat_access_fd(fd, mode)
+            if rc < 0 { throw Errno(Int32(-rc)) }
+        }
+        return .value(0)
+    }
+
+    /// readlink implements Linux syscall readlink(2).
+    static func readlink(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try readlinkAt(k, t, dirfd: AT_FDCWD, path: a[0], buffer: a[1], size: Int64(bitPattern: a[2]))
+    }
+
+    /// readlinkat implements Linux syscall readlinkat(2).
+    static func readlinkat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try readlinkAt(k, t, dirfd: a.int32(0), path: a[1], buffer: a[2], size: Int64(bitPattern: a[3]))
+    }
+
+    static func readlinkAt(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, buffer: UInt64, size: Int64) throws(Errno) -> SyscallOutcome {
+        guard size > 0 else { throw .invalid }
+        let memory = TraceeMemory(t.hostTid)
+        let path = try PathArgument.read(memory, address)
+        if path.isEmpty { throw .noSuchFile }
+        let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: false)
+        let text = try k.withFiles(t) { files, caller, _ throws(Errno) in
+            var selfLink: [UInt8]?
+            let fd = try files.open(lookup, caller: caller, flags: Linux.openPath | O_NOFOLLOW, mode: 0, selfLink: &selfLink)
+            defer { close(fd) }
+            if let selfLink { return selfLink }
+            var info = Glibc.stat()
+            guard fstat(fd, &info) == 0 else { throw Errno.current }
+            guard info.st_mode & S_IFMT == S_IFLNK else { throw Errno.invalid }
+            return try FileSystem.linkText(fd)
+        }
+        let shown = Array(text.prefix(Int(min(size, Int64(text.count)))))
+        try memory.write(shown, at: buffer)
+        return .value(shown.count)
+    }
+
+    /// An Linux.openPath descriptor of what (dirfd, path, flags) names: the path
+    /// resolved by the sentry, or with AT_EMPTY_PATH and "" the dirfd itself.
+    static func target(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, flags: Int32) throws(Errno) -> Int32 {
+        try target(k, t, dirfd: dirfd, path: address, flags: flags, realIDs: false) { fd throws(Errno) in fcntl(fd, F_DUPFD_CLOEXEC, 0) }
+    }
+
+    /// Runs `body` on the Linux.openPath descriptor under the caller's credentials
+    /// (`realIDs`: its real uid and gid, as access(2) checks).
+    @discardableResult
+    static func target<T>(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, flags: Int32, realIDs: Bool,
+                          _ body: (Int32) throws(Errno) -> T) throws(Errno) -> T {
+        let path = try PathArgument.read(TraceeMemory(t.hostTid), address)
+        let openFlags = Linux.openPath | (flags & symlinkNoFollow != 0 ? O_NOFOLLOW : 0)
+        return try k.withFiles(t, realIDs: realIDs) { files, caller, _ throws(Errno) in
+            let fd: Int32
+            if path.isEmpty {
+                guard flags & emptyPath != 0 else { throw Errno.noSuchFile }
+                fd = dirfd == AT_FDCWD ? HostProcfs.open("\(t.hostTid)/cwd", Linux.openPath | O_CLOEXEC)
+                    : HostProcfs.open("\(t.hostTid)/fd/\(dirfd)", Linux.openPath | O_CLOEXEC)
+                if fd < 0 { throw Errno(EBADF) }
+            } else {
+                let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: flags & symlinkNoFollow == 0)
+                fd = try files.open(lookup, caller: caller, flags: openFlags, mode: 0)
+            }
+            defer { close(fd) }
+            return try body(fd)
+        }
+    }
+}

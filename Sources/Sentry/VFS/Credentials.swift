@@ -1,0 +1,72 @@
+import CShims
+import Glibc
+import Platform
+
+/// The ids and capabilities a workload thread acts with on files, as the
+/// kernel holds them (read from the host's /proc/<tid>/status).
+struct Credentials: Equatable {
+    var realUID: UInt32 = 0, realGID: UInt32 = 0
+    var fsUID: UInt32 = 0, fsGID: UInt32 = 0
+    var groups: [UInt32] = []
+    var effective: UInt64 = 0
+    var permitted: UInt64 = 0
+    var umask: mode_t = 0o022
+
+    /// Parses the Uid/Gid/Groups/CapEff/CapPrm/Umask lines of a status file.
+    init?(status bytes: [UInt8]) {
+        var seen = 0
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let key = String(decoding: line[..<colon], as: UTF8.self)
+            let values = line[(colon + 1)...].split(whereSeparator: { $0 == 9 || $0 == 32 })
+                .map { String(decoding: $0, as: UTF8.self) }
+            switch key {
+            case "Uid" where values.count == 4:
+                realUID = UInt32(values[0]) ?? 0
+                fsUID = UInt32(values[3]) ?? 0
+                seen |= 1
+            case "Gid" where values.count == 4:
+                realGID = UInt32(values[0]) ?? 0
+                fsGID = UInt32(values[3]) ?? 0
+                seen |= 2
+            case "Groups": groups = values.compactMap { UInt32($0) }
+            case "CapEff": effective = UInt64(values.first ?? "", radix: 16) ?? 0; seen |= 4
+            case "CapPrm": permitted = UInt64(values.first ?? "", radix: 16) ?? 0
+            case "Umask": umask = mode_t(values.first ?? "", radix: 8) ?? 0o022
+            default: continue
+            }
+        }
+        guard seen == 7 else { return nil }
+    }
+
+    init() {}
+
+    static func of(_ tid: HostTid) throws(Errno) -> Credentials {
+        guard let bytes = HostProcfs.read("\(tid)/status"), let credentials = Credentials(status: bytes) else {
+            throw .noSuchProcess
+        }
+        return credentials
+    }
+
+    /// What access(2) checks with: the real ids, and no capabilities unless the real uid is 0.
+    var forAccessCheck: Credentials {
+        var copy = self
+        copy.fsUID = realUID
+        copy.fsGID = realGID
+        copy.effective = realUID == 0 ? permitted : 0
+        return copy
+    }
+
+    /// Runs `body` on this thread with these fs ids, groups and effective
+    /// capabilities, then restores the supervisor's. The kernel then makes
+    /// every permission check (DAC, ptrace access to /proc/<pid>) as it
+    /// would for the workload thread.
+    func apply<T>(_ body: () throws(Errno) -> T) throws(Errno) -> T {
+        let rc = groups.withUnsafeBufferPointer {
+            moat_enter_credentials(fsUID, fsGID, $0.baseAddress, Int32($0.count), effective)
+        }
+        defer { _ = moat_leave_credentials() }
+        if rc < 0 { throw Errno(-rc) }
+        return try body()
+    }
+}
