@@ -31,24 +31,41 @@ static int capabilities(uint64_t effective, uint64_t permitted) {
 static uint64_t saved_effective, saved_permitted;
 static uint32_t saved_groups[256];
 static int saved_ngroups;
+static int switched;
 
+// Capabilities that decide file access: CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH,
+// FOWNER, FSETID, LINUX_IMMUTABLE, SYS_ADMIN, MKNOD, SETFCAP, MAC_OVERRIDE,
+// MAC_ADMIN. The supervisor keeps its others (SYS_PTRACE, KILL ...) for its own work.
+#define FILE_CAPS ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 4) | (1ULL << 9) | \
+                   (1ULL << 21) | (1ULL << 27) | (1ULL << 31) | (1ULL << 32) | (1ULL << 33))
+
+// Switches this thread's fs ids, groups and file capabilities to a
+// workload thread's; they stay until moat_leave_credentials (consecutive
+// calls with the same credentials switch nothing: the caller tracks that).
 int moat_enter_credentials(uint32_t fsuid, uint32_t fsgid, const uint32_t *groups, int ngroups, uint64_t effective) {
-    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
-    struct __user_cap_data_struct data[2];
-    if (syscall(SYS_capget, &header, data) < 0) return -errno;
-    saved_effective = data[0].effective | ((uint64_t)data[1].effective << 32);
-    saved_permitted = data[0].permitted | ((uint64_t)data[1].permitted << 32);
-    long n = syscall(SYS_getgroups, 256, saved_groups);
-    saved_ngroups = n < 0 ? 0 : (int)n;
+    if (!switched) {
+        struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+        struct __user_cap_data_struct data[2];
+        if (syscall(SYS_capget, &header, data) < 0) return -errno;
+        saved_effective = data[0].effective | ((uint64_t)data[1].effective << 32);
+        saved_permitted = data[0].permitted | ((uint64_t)data[1].permitted << 32);
+        long n = syscall(SYS_getgroups, 256, saved_groups);
+        saved_ngroups = n < 0 ? 0 : (int)n;
+    } else {
+        // setgroups needs CAP_SETGID, which the supervisor keeps; fs caps back first.
+        capabilities(saved_effective, saved_permitted);
+    }
+    switched = 1;
     if (syscall(SYS_setgroups, ngroups, groups) < 0) return -errno;
     syscall(SYS_setfsgid, fsgid);
     syscall(SYS_setfsuid, fsuid);
     // setfsuid drops the file capabilities when leaving 0; set exactly the caller's.
-    return capabilities(effective & saved_permitted, saved_permitted);
+    return capabilities((saved_effective & ~FILE_CAPS) | (effective & FILE_CAPS & saved_permitted), saved_permitted);
 }
 
 int moat_leave_credentials(void) {
-    // Capabilities first: setgroups needs CAP_SETGID back.
+    if (!switched) return 0;
+    switched = 0;
     int rc = capabilities(saved_effective, saved_permitted);
     syscall(SYS_setfsuid, geteuid());
     syscall(SYS_setfsgid, getegid());

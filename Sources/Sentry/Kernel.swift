@@ -178,7 +178,10 @@ public final class Kernel {
         while let event = events.next() {
             guard case .stop(let stop) = event else {
                 if case .notification(let call) = event, let listener = events.listener { serve(call, listener) }
-                if case .watched = event { watch?.onReadable(self) }
+                if case .watched = event {
+                    actAsSupervisor()
+                    watch?.onReadable(self)
+                }
                 continue
             }
             switch stop {
@@ -240,6 +243,7 @@ public final class Kernel {
                 break
             }
         }
+        actAsSupervisor()
         if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
         return initStatus ?? .signaled(SIGKILL)
     }
@@ -256,6 +260,7 @@ public final class Kernel {
     public func spawnJoined(_ child: ChildSpec, stdio: [Int32], console: Int32 = -1,
                             onExit: @escaping (ExitStatus) -> Void) throws(Errno) -> HostTid {
         guard let initPid else { throw Errno.noSuchProcess }
+        actAsSupervisor()
         var spec = child
         spec.filter = try table.program(notify: false, observing: self.spec.observation, listener: false,
                                         cacheDirectory: self.spec.filterCacheDirectory)
@@ -429,8 +434,28 @@ public final class Kernel {
         let caller = FileSystem.Caller(hostTid: task.hostTid, vpid: task.group.vpid, vtid: task.vtid) { [pids] vpid in
             pids.group(vpid: vpid)?.hostTgid
         }
+        // Switching costs six credential commits (~14 µs here): the thread
+        // keeps the last caller's until another's are needed or the
+        // supervisor works for itself (`actAsSupervisor`).
         let applied = realIDs ? credentials.forAccessCheck : credentials
-        return try applied.apply { () throws(Errno) in try body(files, caller, credentials) }
+        if appliedCredentials != applied {
+            appliedCredentials = nil
+            try applied.enter()
+            appliedCredentials = applied
+        }
+        return try body(files, caller, credentials)
+    }
+
+    /// The credentials this thread holds for file work (nil: the supervisor's own).
+    private var appliedCredentials: Credentials?
+
+    /// Back to the supervisor's own fs ids and capabilities, before work that
+    /// is not on a workload thread's behalf (spawning, state files, cgroups).
+    func actAsSupervisor() {
+        if appliedCredentials != nil {
+            Credentials.restore()
+            appliedCredentials = nil
+        }
     }
 
     /// Learns a new task's ids from the host's /proc: its process and its

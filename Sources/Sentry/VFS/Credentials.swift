@@ -57,16 +57,18 @@ struct Credentials: Equatable {
         return copy
     }
 
-    /// Runs `body` on this thread with these fs ids, groups and effective
-    /// capabilities, then restores the supervisor's. The kernel then makes
-    /// every permission check (DAC, ptrace access to /proc/<pid>) as it
-    /// would for the workload thread.
-    func apply<T>(_ body: () throws(Errno) -> T) throws(Errno) -> T {
+    /// Makes this thread act on files with these fs ids, groups and file
+    /// capabilities (the supervisor keeps its others), until `restore`. The
+    /// kernel then makes every DAC check as it would for the workload thread.
+    func enter() throws(Errno) {
         let rc = groups.withUnsafeBufferPointer {
             moat_enter_credentials(fsUID, fsGID, $0.baseAddress, Int32($0.count), effective)
         }
-        defer { _ = moat_leave_credentials() }
         if rc < 0 { throw Errno(-rc) }
-        return try body()
+    }
+
+    /// Back to the supervisor's own credentials.
+    static func restore() {
+        _ = moat_leave_credentials()
     }
 }
