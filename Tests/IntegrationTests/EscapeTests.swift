@@ -42,6 +42,34 @@ import Testing
         #expect(result.lines.last == "done")
     }
 
+    /// Every way out of the file namespace the sentry serves: `..` chains,
+    /// symlinks, /proc magic links, foreign dirfds, hard links, sockets and
+    /// fifos, and races that swap links or rewrite path buffers mid-call.
+    /// A marker outside the rootfs stays unread and unchanged.
+    @Test(arguments: ["notify", "ptrace"])
+    func fileSystemEscapesAreContained(platform: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let directory = fixture.scratch("marker")
+        let marker = directory.appendingPathComponent("secret")
+        try "host secret".write(to: marker, atomically: true, encoding: .utf8)
+        let evil = directory.appendingPathComponent("evil")
+        try "#!/bin/sh\nexit 42\n".write(to: evil, atomically: true, encoding: .utf8)
+        chmod(evil.path, 0o755)
+        let before = try FileManager.default.attributesOfItem(atPath: marker.path)[.modificationDate] as? Date
+        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                                                  "--", "vfsescape", marker.path, "host secret"], timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        let cases = result.lines.filter { $0.contains("=") }
+        #expect(cases.count == 22, "every case ran: \(result.stdout)")
+        for line in cases { #expect(line.hasSuffix("=contained"), "\(line)") }
+        #expect(result.lines.last == "done")
+        #expect(!result.stdout.contains("host secret"))
+        #expect(try String(contentsOf: marker, encoding: .utf8) == "host secret")
+        #expect(try FileManager.default.attributesOfItem(atPath: marker.path)[.modificationDate] as? Date == before)
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(left == ["evil", "secret"], "nothing was made next to the marker: \(left)")
+    }
+
     @Test func onlyStdioIsInherited() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["ls", "/proc/self/fd"])
