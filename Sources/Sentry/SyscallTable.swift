@@ -308,7 +308,7 @@ extension SyscallTable {
             emulate("mq_timedsend", Futex.mqTimed, "absolute REALTIME deadline shifted", needsStop: true),
             emulate("mq_timedreceive", Futex.mqTimed, "absolute REALTIME deadline shifted", needsStop: true),
             emulate("times", Time.times, "elapsed ticks since sandbox start"),
-            emulate("sysinfo", Time.sysinfo, "uptime and process count of the sandbox; memory figures are the host's", level: .partial),
+            emulate("sysinfo", Time.sysinfo, "uptime and process count of the sandbox; memory is the limit's when one is set, else the host's", level: .partial),
         ],
 
         // Identity.

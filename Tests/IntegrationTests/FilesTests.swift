@@ -79,3 +79,146 @@ import Testing
                 "no half-made container")
     }
 }
+
+/// The sentry opens and stats files under the calling thread's credentials:
+/// process.user, its groups, umask and capabilities decide as they would natively.
+@Suite struct FileCredentialTests {
+    let fixture = Fixture.shared
+
+    /// A directory bound into the sandbox at /data: a root-only file, a
+    /// public one, a private directory, and a file of uid 1000 mode 0600.
+    func dataDirectory() throws -> URL {
+        let data = fixture.scratch("data")
+        let files: [(String, String, mode_t, uid_t)] = [
+            ("secret", "root only\n", 0o600, 0), ("public", "everyone\n", 0o644, 0), ("users", "uid 1000 only\n", 0o600, 1000),
+        ]
+        for (name, text, mode, owner) in files {
+            let url = data.appendingPathComponent(name)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            chmod(url.path, mode)
+            chown(url.path, owner, owner)
+        }
+        let privateDirectory = data.appendingPathComponent("private")
+        try FileManager.default.createDirectory(at: privateDirectory, withIntermediateDirectories: true)
+        try "x".write(to: privateDirectory.appendingPathComponent("inner"), atomically: true, encoding: .utf8)
+        chmod(privateDirectory.path, 0o700)
+        return data
+    }
+
+    func bundle(_ name: String, data: URL, script: String, user: [String: Any]) throws -> URL {
+        try fixture.bundle(name, args: ["sh", "-c", script]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/data", "type": "bind", "source": data.path, "options": ["rbind", "ro"]])
+            config["mounts"] = mounts
+            config.setProcess("user", user)
+        }
+    }
+
+    static let script = """
+        cat /data/public; cat /data/secret 2>&1; cat /data/users 2>&1; ls /data/private 2>&1; stat -c %s /data/private/inner 2>&1
+        test -r /data/secret && echo secret-readable || echo secret-unreadable
+        cd /tmp && echo made > new && stat -c '%u %a' new
+        """
+
+    @Test func anUnprivilegedUserGetsEACCESAndItsUmask() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let data = try dataDirectory()
+        let bundle = try bundle("user1000", data: data, script: FileCredentialTests.script,
+                                user: ["uid": 1000, "gid": 1000, "umask": 0o027])
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.lines
+        #expect(lines.first == "everyone")
+        #expect(lines.contains("cat: can't open '/data/secret': Permission denied"), "\(lines)")
+        #expect(lines.contains("uid 1000 only"), "its own file: \(lines)")
+        #expect(lines.contains { $0.contains("/data/private") && $0.contains("Permission denied") }, "\(lines)")
+        #expect(lines.contains("stat: can't stat '/data/private/inner': Permission denied"), "\(lines)")
+        #expect(lines.contains("secret-unreadable"))
+        #expect(lines.last == "1000 640", "owner and umask of a new file: \(lines)")
+    }
+
+    @Test func rootWithoutDACOverrideIsRefusedOthersFiles() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let data = try dataDirectory()
+        // moat spec's capabilities: AUDIT_WRITE, KILL, NET_BIND_SERVICE (no DAC_OVERRIDE).
+        let bundle = try bundle("root-nocaps", data: data, script: FileCredentialTests.script, user: ["uid": 0, "gid": 0])
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.contains("root only"), "root owns it: \(result.lines)")
+        #expect(result.lines.contains("cat: can't open '/data/users': Permission denied"), "\(result.lines)")
+        #expect(result.lines.contains("inner") && result.lines.contains("secret-readable"), "\(result.lines)")
+        #expect(result.lines.last == "0 644")
+    }
+}
+
+/// /proc shows the sandbox: its processes, its memory limit, /proc/self as the caller.
+@Suite struct ProcTests {
+    let fixture = Fixture.shared
+
+    @Test func meminfoShowsTheMemoryLimit() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let limited = try fixture.bundle("meminfo", args: ["sh", "-c", "head -3 /proc/meminfo; free | head -2"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["memory": ["limit": 64 * 1024 * 1024]]
+            config["linux"] = linux
+        }
+        let result = fixture.run(limited)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.first == "MemTotal:          65536 kB", "\(result.lines)")
+        let free = Int(result.lines[1].split(separator: " ").dropFirst().first ?? "") ?? 0
+        #expect(free > 0 && free < 65536, "\(result.lines)")
+        // free(1) asks sysinfo(2), which agrees.
+        #expect(result.lines.last?.split(separator: " ").dropFirst().first == "65536", "\(result.lines)")
+        let unlimited = fixture.sandboxed(["head", "-1", "/proc/meminfo"])
+        let host = try String(contentsOfFile: "/proc/meminfo", encoding: .utf8).split(separator: "\n").first.map(String.init)
+        #expect(unlimited.lines.first == host, "without a limit the host's: \(unlimited.lines)")
+    }
+
+    @Test func procSelfNamesTheCaller() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["sh", "-c", """
+            readlink /proc/self; readlink /proc/self/exe; cat /proc/self/stat | cut -d' ' -f1; grep ^Pid: /proc/thread-self/status
+            ls /proc/self/fd; ls -la /dev/stdout | grep -c proc/self/fd; echo via-dev-fd > /dev/fd/1; cat /etc/mtab >/dev/null 2>&1; echo mtab=$?
+            cd /proc/self && readlink cwd
+            """])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.lines
+        // sh is pid 1; readlink, cat and grep run as 2, 4, 6 (a pipe's cut is 5).
+        #expect(lines.count >= 9, "\(lines)")
+        #expect(lines[0] == "2" && lines[1] == "/bin/busybox" && lines[2] == "4", "\(lines)")
+        #expect(lines[3] == "Pid:\t6", "\(lines)")
+        #expect(lines.contains("via-dev-fd"))
+        #expect(lines.last == "/proc/1", "\(lines)")
+    }
+
+    @Test func busyboxToolsSeeTheSandbox() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["sh", "-c", """
+            sleep 5 & ps -o pid,comm; echo ---; mount | cut -d' ' -f3 | sort | tr '\\n' ' '; echo; df / | tail -1 | wc -l; kill %1
+            """])
+        #expect(result.status == 0, "\(result.stderr)")
+        let psLines = result.lines.prefix { $0 != "---" }
+        // (busybox runs the background applet through /proc/self/exe: its comm is "exe", natively too.)
+        let rows = psLines.map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.map { $0.first } == ["PID", "1", "2", "3"] && rows[1].last == "sh" && rows[3].last == "ps", "\(psLines)")
+        let mounts = result.lines.drop { $0 != "---" }.dropFirst().first ?? ""
+        #expect(mounts.hasPrefix("/ /dev") && mounts.contains("/proc ") && mounts.contains("/tmp"), "\(mounts)")
+        #expect(result.lines.last == "1", "df shows the root")
+    }
+
+    /// Deterministic busybox work gives what it gives in a chroot of the same rootfs.
+    @Test func busyboxAgreesWithAChroot() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let script = """
+            find /bin /etc /usr -xdev | sort | md5sum; tar c /etc 2>/tmp/err | tar t | sort | tr '\\n' ' '; echo
+            cd /etc && ls -la passwd group | cut -c1-10; cd .. ; pwd; echo one > /tmp/a; cat < /tmp/a | tr o 0 >> /tmp/a; cat /tmp/a
+            for f in /etc/*; do test -f $f && echo file $f; done; ls /nonexistent 2>&1 >/tmp/out | wc -l
+            """
+        let moat = fixture.sandboxed(["sh", "-c", script])
+        // The chroot gets a private mount namespace and its own /tmp: the shared rootfs stays as it is.
+        let native = Command.run("/usr/bin/unshare", ["-m", "/bin/sh", "-c",
+                                                      "mount -t tmpfs tmpfs \(fixture.rootfs)/tmp && exec chroot \(fixture.rootfs) /bin/sh -c \"$0\"", script])
+        #expect(moat.status == 0, "\(moat.stderr)")
+        #expect(moat.stdout == native.stdout, "moat:\n\(moat.stdout)\nchroot:\n\(native.stdout)")
+    }
+}

@@ -122,6 +122,17 @@ enum Time {
         guard moat_sysinfo(&info) == 0 else { throw .current }
         info.uptime = Int(k.clocks.now(CLOCK_BOOTTIME) / 1_000_000_000)
         info.procs = UInt16(clamping: k.pids.processCount)
+        // With a memory limit, memory is the sandbox's, as /proc/meminfo shows it.
+        if let limit = k.spec.memoryLimit {
+            let unit = UInt64(max(info.mem_unit, 1))
+            let used = UInt64(max(0, min(k.cgroup?.memoryUsage ?? 0, limit)))
+            info.totalram = UInt(UInt64(limit) / unit)
+            info.freeram = UInt((UInt64(limit) - used) / unit)
+            info.sharedram = 0
+            info.bufferram = 0
+            info.totalswap = 0
+            info.freeswap = 0
+        }
         try TraceeMemory(t.hostTid).store(info, at: a[0])
         return .value(0)
     }
