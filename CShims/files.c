@@ -107,3 +107,8 @@ long moat_memfd(const char *name) {
     long rc = syscall(SYS_memfd_create, name, 1 /* MFD_CLOEXEC */);
     return rc < 0 ? -errno : rc;
 }
+
+long moat_renameat2(int olddir, const char *oldname, int newdir, const char *newname, unsigned int flags) {
+    long rc = syscall(SYS_renameat2, olddir, oldname, newdir, newname, flags);
+    return rc < 0 ? -errno : 0;
+}

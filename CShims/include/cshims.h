@@ -237,6 +237,7 @@ long moat_fstatfs(int fd, void *buffer);   // struct statfs (120 bytes): 0 or -e
 long moat_fs_type(int fd);                 // f_type, or 0
 long moat_setns(int fd);                   // this thread only: 0 or -errno
 long moat_memfd(const char *name);         // close-on-exec memfd or -errno
+long moat_renameat2(int olddir, const char *oldname, int newdir, const char *newname, unsigned int flags);  // 0 or -errno
 // Whether poll reports the fd hung up (a listener whose filter no task uses).
 int moat_fd_hung_up(int fd);
 // A non-blocking signalfd for SIGCHLD, which is blocked for the calling thread.

@@ -19,6 +19,11 @@ public enum HostProcfs {
         return HostFile.readAll(fd)
     }
 
+    /// A (dirfd, path) pair that names `relative` in the host's /proc, for *at calls.
+    public static func path(_ relative: String) -> (Int32, String) {
+        descriptor >= 0 ? (descriptor, relative) : (AT_FDCWD, "/proc/" + relative)
+    }
+
     /// The text of a symlink under /proc (a tracee's cwd, fd/N, exe), or nil.
     public static func readLink(_ relative: String) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))

@@ -105,6 +105,31 @@ final class FileSystem {
         }
     }
 
+    /// For calls that act on a name in a directory (mkdir, unlink, rename,
+    /// link, symlink, mknod): an O_PATH descriptor of the directory that
+    /// holds the last component (resolved as any path), and that component
+    /// (with its trailing slash, which the kernel then checks).
+    func parent(_ lookup: Lookup, caller: Caller) throws(Errno) -> (fd: Int32, name: [UInt8]) {
+        var path = lookup.path
+        var trailing: [UInt8] = []
+        while path.count > 1 && path.last == UInt8(ascii: "/") {
+            path.removeLast()
+            trailing = [UInt8(ascii: "/")]
+        }
+        let directory: [UInt8], name: [UInt8]
+        if path == [UInt8(ascii: "/")] {
+            (directory, name) = ([UInt8(ascii: "/")], [UInt8(ascii: ".")])
+        } else if let slash = path.lastIndex(of: UInt8(ascii: "/")) {
+            directory = slash == 0 ? [UInt8(ascii: "/")] : Array(path[..<slash])
+            name = Array(path[(slash + 1)...]) + trailing
+        } else {
+            (directory, name) = ([UInt8(ascii: ".")], path + trailing)
+        }
+        let parentLookup = Lookup(dirfd: lookup.dirfd, path: directory, followFinal: true, noSymlinks: lookup.noSymlinks)
+        let fd = try open(parentLookup, caller: caller, flags: Linux.openPath | O_DIRECTORY, mode: 0)
+        return (fd, name)
+    }
+
     /// The absolute path a relative lookup starts from: the cwd or the dirfd,
     /// as the sandbox names them (the host's /proc shows the path inside the
     /// sandbox's mount namespace).

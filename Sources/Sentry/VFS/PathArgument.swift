@@ -23,3 +23,13 @@ enum PathArgument {
         throw Errno(ENAMETOOLONG)
     }
 }
+
+extension Array where Element == UInt8 {
+    /// These bytes as a NUL-terminated C string (paths need not be UTF-8).
+    func withPath<T>(_ body: (UnsafePointer<CChar>) throws(Errno) -> T) throws(Errno) -> T {
+        let terminated = self + [0]
+        return try terminated.withUnsafeBufferPointer { buffer throws(Errno) in
+            try buffer.withMemoryRebound(to: CChar.self) { chars throws(Errno) in try body(chars.baseAddress!) }
+        }
+    }
+}
