@@ -521,7 +521,7 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
 // enters the init's namespaces (the mount namespace last: it also moves root
 // and cwd into the sandbox), then clones the real child with CLONE_PARENT so
 // that it is the supervisor's child, inside the sandbox's pid namespace.
-static void joined_child(const struct moat_spawn_config *c, int errfd, int releasefd, const int fds[4]) {
+static void joined_child(const struct moat_spawn_config *c, int errfd, int releasefd, const int fds[4], int listener_sock) {
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     reset_signals();
     syscall(SYS_setsid);
@@ -530,7 +530,7 @@ static void joined_child(const struct moat_spawn_config *c, int errfd, int relea
     // A terminal for `exec -t`: the pty comes from the sandbox's devpts (we
     // are in its mount namespace now), its master goes to the console socket.
     if (c->terminal && fds[3] >= 0) set_up_terminal(c, fds[3], errfd);
-    finish_and_exec(c, errfd, releasefd, -1);
+    finish_and_exec(c, errfd, releasefd, listener_sock);
 }
 
 // Opens the namespaces of `init` that a joining process enters, in the
@@ -557,9 +557,10 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int pr
     int ns[6];
     int opened = open_namespaces(init, procfd, ns);
     if (opened < 0) return opened;
-    int errpipe[2], releasepipe[2], pidpipe[2];
+    int errpipe[2], releasepipe[2], pidpipe[2], sockets[2] = { -1, -1 };
     if (pipe2(errpipe, O_CLOEXEC) < 0) return -errno;
     if (pipe2(releasepipe, O_CLOEXEC) < 0 || pipe2(pidpipe, O_CLOEXEC) < 0) return -errno;
+    if (config->want_listener && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0) return -errno;
     long middle = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (middle == 0) {
         for (int i = 0; i < 6; i++)
@@ -570,7 +571,8 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int pr
             syscall(SYS_close, releasepipe[1]);
             syscall(SYS_close, pidpipe[0]);
             syscall(SYS_close, pidpipe[1]);
-            joined_child(config, errpipe[1], releasepipe[0], fds);
+            if (sockets[0] >= 0) syscall(SYS_close, sockets[0]);
+            joined_child(config, errpipe[1], releasepipe[0], fds, sockets[1]);
         }
         int32_t reported = (int32_t)(pid < 0 ? -errno : pid);
         syscall(SYS_write, pidpipe[1], &reported, sizeof reported);
@@ -589,15 +591,17 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int pr
         pid = -err;
     }
     close(pidpipe[0]);
+    if (sockets[1] >= 0) close(sockets[1]);
     if (pid < 0) {
         close(errpipe[0]);
         close(releasepipe[1]);
+        if (sockets[0] >= 0) close(sockets[0]);
         return pid;
     }
     out->pid = pid;
     out->error_fd = errpipe[0];
     out->release_fd = releasepipe[1];
-    out->listener_socket = -1;
+    out->listener_socket = sockets[0];
     return 0;
 }
 

@@ -65,8 +65,8 @@ int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t 
 }
 
 int moat_poll_readable(const int *fds, int count, int timeout_ms) {
-    struct pollfd polls[8];
-    if (count > 8) count = 8;
+    struct pollfd polls[MOAT_MAX_POLLED];
+    if (count > MOAT_MAX_POLLED) count = MOAT_MAX_POLLED;
     for (int i = 0; i < count; i++) { polls[i].fd = fds[i]; polls[i].events = POLLIN; polls[i].revents = 0; }
     int n;
     do n = poll(polls, (nfds_t)count, timeout_ms); while (n < 0 && errno == EINTR);

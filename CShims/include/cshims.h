@@ -224,7 +224,8 @@ int moat_listener_sync_wake_up(int listener);                 // 0 or -errno (Li
 int moat_notification_receive(int listener, struct moat_notification *out);   // 0 or -errno
 int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t error, int run_on_host);
 // Waits until one of the fds is readable (or timeout_ms passes): bit i set for fds[i].
-int moat_poll_readable(const int *fds, int count, int timeout_ms);
+#define MOAT_MAX_POLLED 30
+int moat_poll_readable(const int *fds, int count, int timeout_ms);   // bit i: fds[i] is readable
 int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec);   // the caller's new fd or -errno
 
 // files.c: lookups in the sandbox's root, under a workload thread's credentials.

@@ -4,7 +4,7 @@ import Glibc
 /// Something the sentry must act on: a ptrace stop, or a call held by user notification.
 public enum Event: Sendable {
     case stop(Stop)
-    case notification(Notification)
+    case notification(Notification, NotificationListener)
     /// `watchedFD` is readable (the supervisor's control socket).
     case watched
 }
@@ -16,10 +16,17 @@ public enum Event: Sendable {
 /// once in poll, so that the synchronous wake-up can hand it the CPU.
 public final class EventLoop {
     public let tracer: PtraceTracer
-    public private(set) var listener: NotificationListener?
-    private var listenerSocket: Int32?
+    /// One listener per filter: the init's, and one per `moat exec` process.
+    public private(set) var listeners: [NotificationListener] = []
+    /// Sockets a child will send its listener on.
+    private var listenerSockets: [Int32] = []
     private let sigchld: Int32
     private var spinNext = false
+    /// What poll waits on: sigchld, the watched fd, the sockets, the listeners.
+    private var polled: [Int32] = []
+    private var listenerFDs: [Int32] = []
+    /// Listeners and sockets beyond this many are not taken (a process then has no listener).
+    public static let maxListeners = Int(MOAT_MAX_POLLED) - 2
 
     /// Create it before spawning: it blocks SIGCHLD for this thread.
     public init(tracer: PtraceTracer) throws(Errno) {
@@ -27,13 +34,25 @@ public final class EventLoop {
         let fd = moat_sigchld_fd()
         if fd < 0 { throw Errno(-fd) }
         sigchld = fd
+        rebuildPolled()
     }
 
     /// The child will send its seccomp listener on `socket`.
-    public func expectListener(on socket: Int32) { listenerSocket = socket }
+    public func expectListener(on socket: Int32) {
+        listenerSockets.append(socket)
+        rebuildPolled()
+    }
+
+    /// Whether another listener can be taken.
+    public var hasRoomForListener: Bool { listeners.count + listenerSockets.count < EventLoop.maxListeners }
 
     /// A further fd to wait on; `next()` returns `.watched` when it is readable.
-    public var watchedFD: Int32?
+    public var watchedFD: Int32? { didSet { rebuildPolled() } }
+
+    private func rebuildPolled() {
+        listenerFDs = listeners.map(\.fd)
+        polled = [sigchld, watchedFD ?? -1] + listenerSockets + listenerFDs
+    }
 
     /// Runs once, the first time the loop has waited `idleAfterMs` without an event.
     public var whenIdle: (() -> Void)?
@@ -41,8 +60,8 @@ public final class EventLoop {
 
     deinit {
         close(sigchld)
-        if let listenerSocket { close(listenerSocket) }
-        if let listener { close(listener.fd) }
+        listenerSockets.forEach { close($0) }
+        listeners.forEach { close($0.fd) }
     }
 
     /// The next event; nil once no tracee is left.
@@ -61,55 +80,68 @@ public final class EventLoop {
                 let now = EventLoop.monotonic()
                 if spinStart == 0 { spinStart = now }
                 if now - spinStart < tracer.spinNanoseconds {
-                    if let listener, EventLoop.readable(listener.fd, -1, -1, timeout: 0) != 0, let n = listener.receive() {
-                        spinNext = false
-                        return .notification(n)
-                    }
+                    if let event = readyNotification(timeout: 0) { spinNext = false; return event }
                     continue
                 }
                 spinNext = false
             }
-            let waitOn = listener?.fd ?? listenerSocket
-            let ready = EventLoop.readable(sigchld, waitOn ?? -1, watchedFD ?? -1, timeout: whenIdle == nil ? -1 : idleAfterMs)
+            let ready = polled.withUnsafeBufferPointer {
+                moat_poll_readable($0.baseAddress, Int32($0.count), whenIdle == nil ? -1 : idleAfterMs)
+            }
             if ready == 0, let idle = whenIdle {
                 whenIdle = nil
                 idle()
                 continue
             }
             if ready & 1 != 0 { moat_drain_fd(sigchld) }
-            if ready & 2 != 0 {
-                if let socket = listenerSocket {
-                    acceptListener(socket)
-                } else if let listener {
-                    if let n = listener.receive() { return .notification(n) }
-                    // No task uses the filter any more: stop polling it, or
-                    // its hang-up would wake the loop forever.
-                    if moat_fd_hung_up(listener.fd) != 0 {
-                        close(listener.fd)
-                        self.listener = nil
-                    }
-                }
-            }
-            if ready & 4 != 0 { return .watched }
+            if ready & ~3 != 0, let event = serviceListeners(ready) { return event }
+            if ready & 2 != 0 { return .watched }
         }
+    }
+
+    /// A waiting notification from any listener, if one is readable within `timeout` ms.
+    private func readyNotification(timeout: Int32) -> Event? {
+        guard !listeners.isEmpty else { return nil }
+        let ready = listenerFDs.withUnsafeBufferPointer { moat_poll_readable($0.baseAddress, Int32($0.count), timeout) }
+        for (index, listener) in listeners.enumerated() where ready & (1 << index) != 0 {
+            if let n = listener.receive() { return .notification(n, listener) }
+        }
+        return nil
+    }
+
+    /// Takes listeners that arrived, and the first waiting notification;
+    /// drops listeners no task uses any more (their hang-up would wake the loop forever).
+    private func serviceListeners(_ ready: Int32) -> Event? {
+        let sockets = listenerSockets.count
+        var arrived: [Int32] = []
+        for (index, socket) in listenerSockets.enumerated() where ready & (1 << (index + 2)) != 0 {
+            arrived.append(socket)
+        }
+        var event: Event?
+        var gone: [Int32] = []
+        for (index, listener) in listeners.enumerated() where ready & (1 << (index + 2 + sockets)) != 0 {
+            if event == nil, let n = listener.receive() {
+                event = .notification(n, listener)
+            } else if moat_fd_hung_up(listener.fd) != 0 {
+                gone.append(listener.fd)
+            }
+        }
+        for socket in arrived { acceptListener(socket) }
+        if !gone.isEmpty {
+            gone.forEach { close($0) }
+            listeners.removeAll { gone.contains($0.fd) }
+        }
+        if !arrived.isEmpty || !gone.isEmpty { rebuildPolled() }
+        return event
     }
 
     private func acceptListener(_ socket: Int32) {
         let fd = moat_receive_listener(socket)
         close(socket)
-        listenerSocket = nil
+        listenerSockets.removeAll { $0 == socket }
         guard fd >= 0 else { return }  // the child died before its filter: its exit tells why
         _ = moat_listener_sync_wake_up(fd)
-        listener = NotificationListener(fd: fd)
-    }
-
-    /// poll(2) on up to three fds (negative ones are skipped): bit i for the
-    /// i-th. A tuple on the stack, so a wait allocates nothing.
-    static func readable(_ a: Int32, _ b: Int32, _ c: Int32, timeout: Int32) -> Int32 {
-        var fds = (a, b, c)
-        return withUnsafeBytes(of: &fds) {
-            moat_poll_readable($0.baseAddress!.assumingMemoryBound(to: Int32.self), 3, timeout)
-        }
+        listeners.append(NotificationListener(fd: fd))
     }
 
     static func monotonic() -> Int64 {

@@ -121,6 +121,8 @@ public final class Kernel {
         Timing.mark("filter ready")
         let events = try EventLoop(tracer: tracer)
         events.watchedFD = watch?.fd
+        eventLoop = events
+        defer { eventLoop = nil }
         let child = try Spawner.spawn(spec.child)
         Timing.mark("cloned")
         defer { child.closeErrorPipe() }
@@ -177,7 +179,7 @@ public final class Kernel {
         initPid = child.pid
         while let event = events.next() {
             guard case .stop(let stop) = event else {
-                if case .notification(let call) = event, let listener = events.listener { serve(call, listener) }
+                if case .notification(let call, let listener) = event { serve(call, listener) }
                 if case .watched = event {
                     actAsSupervisor()
                     watch?.onReadable(self)
@@ -248,6 +250,9 @@ public final class Kernel {
         return initStatus ?? .signaled(SIGKILL)
     }
 
+    /// The running loop (for `spawnJoined` to add a listener to).
+    private var eventLoop: EventLoop?
+
     /// Processes started by `spawnJoined`, until they exit.
     private var joinedProcesses: [HostTid: (child: SpawnedChild, onExit: (ExitStatus) -> Void)] = [:]
     /// The running workload's init (host pid), once spawned.
@@ -262,9 +267,12 @@ public final class Kernel {
         guard let initPid else { throw Errno.noSuchProcess }
         actAsSupervisor()
         var spec = child
-        spec.filter = try table.program(notify: false, observing: self.spec.observation, listener: false,
+        // Its own filter and listener, so that its file calls can take donated fds
+        // (beyond the loop's room for listeners: ptrace stops, the kernel opening in the pivoted root).
+        let listener = eventLoop?.hasRoomForListener == true
+        spec.filter = try table.program(notify: false, observing: self.spec.observation, listener: listener,
                                         cacheDirectory: self.spec.filterCacheDirectory)
-        spec.wantListener = false
+        spec.wantListener = listener
         spec.trapTSC = self.spec.child.trapTSC
         let spawned = try Spawner.spawnJoined(spec, initPid: initPid, stdio: stdio, console: console)
         do { try tracer.seize(spawned.pid) } catch {
@@ -273,6 +281,7 @@ public final class Kernel {
             throw error
         }
         register(spawned.pid)
+        if let socket = spawned.listenerSocket { eventLoop?.expectListener(on: socket) }
         if let failure = spawned.waitUntilReady() {
             discard(spawned)
             pids.remove(hostTid: spawned.pid)
@@ -360,8 +369,8 @@ public final class Kernel {
             case .value(let value): result = value
             case .runOnHost: break
             case .donate(let fd, _):
-                // A ptrace stop cannot take an fd (a process `moat exec` started,
-                // whose filter has no listener): the kernel repeats the open
+                // A ptrace stop cannot take an fd (a `moat exec` process beyond
+                // the loop's room for listeners): the kernel repeats the open
                 // inside the pivoted root, the second wall.
                 close(fd)
             }

@@ -223,7 +223,11 @@ import Testing
 
     @Test func execJoinsTheRunningSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("exec", args: ["sleep", "30"])
+        let bundle = try fixture.bundle("exec", args: ["sleep", "30"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["memory": ["limit": 64 * 1024 * 1024]]
+            config["linux"] = linux
+        }
         #expect(create(bundle, id: "x1").status == 0)
         #expect(moat(bundle, ["exec", "x1", "true"]).status != 0, "no exec before start")
         #expect(moat(bundle, ["start", "x1"]).status == 0)
@@ -236,6 +240,9 @@ import Testing
         #expect(missing.stderr == "moat: /bin/nope: no such file\n")
         let user = moat(bundle, ["exec", "--user", "1000:1000", "--cwd", "/tmp", "x1", "sh", "-c", "id -u; pwd"])
         #expect(user.lines == ["1000", "/tmp"], "\(user.stdout) \(user.stderr)")
+        // Its file calls reach the sentry too (only the sentry shows the memory limit in /proc/meminfo).
+        let meminfo = moat(bundle, ["exec", "x1", "head", "-1", "/proc/meminfo"])
+        #expect(meminfo.lines == ["MemTotal:          65536 kB"], "\(meminfo.stdout) \(meminfo.stderr)")
         #expect(moat(bundle, ["delete", "--force", "x1"]).status == 0)
     }
 
