@@ -182,8 +182,8 @@ extension SyscallTable {
              .partial, "path resolved by the host inside the pivoted root (not yet by the sentry's VFS)"),
         // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
         [
-            emulate("open", Files.open, "resolved by the sentry; the fd is donated", donatesFD: true),
-            emulate("openat", Files.openat, "resolved by the sentry; the fd is donated", donatesFD: true),
+            emulate("open", Files.open, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)", donatesFD: true),
+            emulate("openat", Files.openat, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root)", donatesFD: true),
             emulate("creat", Files.creat, "resolved by the sentry; the fd is donated", donatesFD: true),
             emulate("openat2", Files.openat2, "BENEATH/IN_ROOT resolved by the kernel below the dirfd; NO_SYMLINKS/NO_MAGICLINKS by the sentry; CACHED is EAGAIN, NO_XDEV alone ENOSYS",
                     level: .partial, donatesFD: true),

@@ -61,6 +61,7 @@ enum Files {
     /// caller's dirfd (reopened from the host's /proc), cannot leave it.
     static func openBeneath(_ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
                             resolve: UInt64, memory: TraceeMemory) throws(Errno) -> SyscallOutcome {
+        if flags & Linux.openPath != 0 { return .runOnHost }
         let path = try PathArgument.read(memory, address)
         let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
         let fd = try k.withFiles(t) { _, _, credentials throws(Errno) in
@@ -79,6 +80,11 @@ enum Files {
 
     static func openFile(_ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
                          noSymlinks: Bool = false, memory: TraceeMemory? = nil) throws(Errno) -> SyscallOutcome {
+        // SECCOMP_ADDFD cannot pass an O_PATH file (the kernel's fget skips
+        // them): the kernel opens it inside the pivoted root. An O_PATH fd
+        // reads and writes nothing; every path call made through it comes
+        // back to the sentry.
+        if flags & Linux.openPath != 0 { return .runOnHost }
         let path = try PathArgument.read(memory ?? TraceeMemory(t.hostTid), address)
         if path.isEmpty { throw .noSuchFile }
         // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST.
