@@ -9,7 +9,11 @@
 #include <linux/capability.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,10 +38,10 @@ static int saved_ngroups;
 static int switched;
 
 // Capabilities that decide file access: CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH,
-// FOWNER, FSETID, LINUX_IMMUTABLE, SYS_ADMIN, MKNOD, SETFCAP, MAC_OVERRIDE,
-// MAC_ADMIN. The supervisor keeps its others (SYS_PTRACE, KILL ...) for its own work.
+// FOWNER, FSETID, LINUX_IMMUTABLE, NET_BIND_SERVICE (binds made for the
+// caller), SYS_ADMIN, MKNOD, SETFCAP, MAC_OVERRIDE, MAC_ADMIN. The supervisor keeps its others (SYS_PTRACE, KILL ...) for its own work.
 #define FILE_CAPS ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 4) | (1ULL << 9) | \
-                   (1ULL << 21) | (1ULL << 27) | (1ULL << 31) | (1ULL << 32) | (1ULL << 33))
+                   (1ULL << 10) | (1ULL << 21) | (1ULL << 27) | (1ULL << 31) | (1ULL << 32) | (1ULL << 33))
 
 // Switches this thread's fs ids, groups and file capabilities to a
 // workload thread's; they stay until moat_leave_credentials (consecutive
@@ -111,4 +115,47 @@ long moat_memfd(const char *name) {
 long moat_renameat2(int olddir, const char *oldname, int newdir, const char *newname, unsigned int flags) {
     long rc = syscall(SYS_renameat2, olddir, oldname, newdir, newname, flags);
     return rc < 0 ? -errno : 0;
+}
+
+// A copy of fd `target` of process `pid` (its socket, for bind and connect).
+int moat_take_fd(pid_t pid, int target) {
+    long pidfd = syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return -errno;
+    long fd = syscall(SYS_pidfd_getfd, (int)pidfd, target, 0);
+    int err = errno;
+    close((int)pidfd);
+    return fd < 0 ? -err : (int)fd;
+}
+
+// This thread gets its own cwd and umask (the sentry changes them for a
+// workload thread's call without touching the supervisor's other threads).
+int moat_unshare_fs(void) {
+    return syscall(SYS_unshare, 0x00000200 /* CLONE_FS */) < 0 ? -errno : 0;
+}
+
+// bind(2) or connect(2) of `sock` to exactly the address the caller gave,
+// with this thread chrooted into the sandbox's root and its cwd at the
+// caller's, so the kernel resolves the path as the caller would and no
+// further; then back to `host_root` and `home`. 0 or -errno. connect does
+// not wait: a full backlog is EAGAIN.
+int moat_unix_in_root(int sock, const void *addr, unsigned int length, int connecting,
+                      int sandbox_root, int caller_cwd, int host_root, int home) {
+    if (syscall(SYS_fchdir, sandbox_root) < 0 || syscall(SYS_chroot, ".") < 0) return -errno;
+    long rc = syscall(SYS_fchdir, caller_cwd);
+    if (rc == 0) {
+        if (connecting) {
+            int flags = fcntl(sock, F_GETFL);
+            if (!(flags & O_NONBLOCK)) fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+            rc = connect(sock, addr, length);
+            int err = errno;
+            if (!(flags & O_NONBLOCK)) fcntl(sock, F_SETFL, flags);
+            errno = err;
+        } else {
+            rc = bind(sock, addr, length);
+        }
+    }
+    int err = errno;
+    if (syscall(SYS_fchdir, host_root) < 0 || syscall(SYS_chroot, ".") < 0) abort();  // never serve on from inside
+    syscall(SYS_fchdir, home);
+    return rc < 0 ? -err : 0;
 }

@@ -238,6 +238,10 @@ long moat_fstatfs(int fd, void *buffer);   // struct statfs (120 bytes): 0 or -e
 long moat_fs_type(int fd);                 // f_type, or 0
 long moat_setns(int fd);                   // this thread only: 0 or -errno
 long moat_memfd(const char *name);         // close-on-exec memfd or -errno
+int moat_take_fd(pid_t pid, int target);   // pidfd_getfd: our copy of another process's fd, or -errno
+int moat_unshare_fs(void);                 // this thread's own cwd and umask: 0 or -errno
+int moat_unix_in_root(int sock, const void *addr, unsigned int length, int connecting,
+                      int sandbox_root, int caller_cwd, int host_root, int home);  // 0 or -errno
 long moat_renameat2(int olddir, const char *oldname, int newdir, const char *newname, unsigned int flags);  // 0 or -errno
 // Whether poll reports the fd hung up (a listener whose filter no task uses).
 int moat_fd_hung_up(int fd);

@@ -84,6 +84,10 @@ public final class Kernel {
     var observer: Observer?
     /// The workload's file system, once its root exists (after pivot_root).
     var files: FileSystem?
+    /// The serving thread's own cwd, to come back to after a call made from inside a sandbox directory.
+    var homeDirectory: Int32 = -1
+    /// The supervisor's root, to come back to after a call made chrooted into the sandbox's.
+    var hostRoot: Int32 = -1
     /// The sandbox's cgroup, when the config sets limits.
     var cgroup: Cgroup?
     /// Calls refused during the run (recorded when observing refused calls).
@@ -421,6 +425,11 @@ public final class Kernel {
         guard root >= 0 else { throw Errno.current }
         let proc = spec.child.mounts.last { $0.fstype == "proc" }?.target ?? "/proc"
         files = FileSystem(root: root, procMount: proc)
+        // This thread's own cwd and umask: a unix socket is bound from inside its directory.
+        let unshared = moat_unshare_fs()
+        if unshared < 0 { throw Errno(-unshared) }
+        homeDirectory = open(".", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
+        hostRoot = open("/", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
         for namespace in ["uts", "ipc", "net", "cgroup"] {
             let fd = HostProcfs.open("\(initPid)/ns/\(namespace)", O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw Errno.current }

@@ -266,10 +266,16 @@ extension SyscallTable {
              .full, "on fds the workload holds"),
 
         // Sockets and IPC live in the sandbox's network and IPC namespaces.
-        host(["socket", "socketpair", "connect", "accept", "accept4", "bind", "listen", "shutdown",
-              "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "getsockname",
-              "getpeername", "setsockopt", "getsockopt"],
-             .partial, "in the config's network namespace; AF_UNIX paths resolved by the host"),
+        host(["socket", "socketpair", "accept", "accept4", "listen", "shutdown",
+              "recvfrom", "recvmsg", "recvmmsg", "getsockname", "getpeername", "setsockopt", "getsockopt"],
+             .full, "in the config's network namespace"),
+        host(["sendto", "sendmsg", "sendmmsg"], .partial,
+             "in the config's network namespace; a unix datagram's path is resolved by the host inside the pivoted root"),
+        [
+            emulate("bind", UnixSockets.bind, "the copied address bound by the sentry; a unix socket path resolved by the sentry"),
+            emulate("connect", UnixSockets.connect, "unix socket paths resolved by the sentry (a full backlog is EAGAIN); other addresses run on the host",
+                    level: .partial),
+        ],
         host(["shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
               "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_notify", "mq_getsetattr"],
              .full, "in the sandbox's IPC namespace"),

@@ -56,18 +56,23 @@ import Testing
         try "#!/bin/sh\nexit 42\n".write(to: evil, atomically: true, encoding: .utf8)
         chmod(evil.path, 0o755)
         let before = try FileManager.default.attributesOfItem(atPath: marker.path)[.modificationDate] as? Date
+        // A host process listens on a unix socket next to the marker.
+        let listener = Command.start("/usr/bin/python3", ["-c", "import socket, time; s = socket.socket(socket.AF_UNIX); "
+            + "s.bind('\(directory.path)/hostsock'); s.listen(); time.sleep(120)"])
+        defer { _ = listener.finish(timeout: 0) }
+        #expect(eventually { FileManager.default.fileExists(atPath: directory.appendingPathComponent("hostsock").path) })
         let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
                                                   "--", "vfsescape", marker.path, "host secret"], timeout: 300)
         #expect(result.status == 0, "\(result.stderr)")
         let cases = result.lines.filter { $0.contains("=") }
-        #expect(cases.count == 22, "every case ran: \(result.stdout)")
+        #expect(cases.count == 23, "every case ran: \(result.stdout)")
         for line in cases { #expect(line.hasSuffix("=contained"), "\(line)") }
         #expect(result.lines.last == "done")
         #expect(!result.stdout.contains("host secret"))
         #expect(try String(contentsOf: marker, encoding: .utf8) == "host secret")
         #expect(try FileManager.default.attributesOfItem(atPath: marker.path)[.modificationDate] as? Date == before)
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        #expect(left == ["evil", "secret"], "nothing was made next to the marker: \(left)")
+        #expect(left == ["evil", "hostsock", "secret"], "nothing was made next to the marker: \(left)")
     }
 
     @Test func onlyStdioIsInherited() throws {

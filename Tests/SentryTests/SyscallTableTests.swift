@@ -24,6 +24,8 @@ import Testing
             let result = program.evaluate(number: nr)
             let action = result & SeccompReturn.actionMask, data = result & SeccompReturn.dataMask
             switch table.entry(nr)?.handling {
+            case .emulate? where table.entry(nr)?.donatesFD == true:
+                #expect(action == SeccompReturn.userNotif, "\(nr) donates an fd: it must come as a notification")
             case .emulate?:
                 #expect(action == SeccompReturn.trace && data == UInt32(nr), "\(nr) must trap with its number")
             case .passthrough?, .passthroughUnless?:
@@ -53,6 +55,11 @@ import Testing
             guard let entry = table.entry(nr), case .emulate = entry.handling else { continue }
             let action = program.evaluate(number: nr) & SeccompReturn.actionMask
             #expect(action == (entry.needsStop ? SeccompReturn.trace : SeccompReturn.userNotif), "\(entry.name)")
+        }
+        // A filter without a listener (no room left for one) traps the donating calls as stops.
+        let withoutListener = try table.program(notify: false, listener: false)
+        for nr in Int32(0)...SyscallTable.maxNumber where table.entry(nr)?.donatesFD == true {
+            #expect(withoutListener.evaluate(number: nr) == SeccompReturn.trace | UInt32(nr))
         }
         let nanosleep = try #require(SyscallNames.number(of: "clock_nanosleep"))
         #expect(program.evaluate(number: nanosleep) == SeccompReturn.trace | UInt32(nanosleep))

@@ -133,6 +133,9 @@ int main(int argc, char **argv) {
     snprintf(addr.sun_path, sizeof addr.sun_path, "%s/sock", markerDir);
     report("unix-socket-outside", bind(sock, (struct sockaddr *)&addr, sizeof addr) == 0 && access(addr.sun_path, F_OK) != 0,
            "bound where the sandbox cannot see");
+    int client = socket(AF_UNIX, SOCK_STREAM, 0);
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s/hostsock", markerDir);
+    report("unix-connect-outside", connect(client, (struct sockaddr *)&addr, sizeof addr) == 0, "connected to a host socket");
     snprintf(path, sizeof path, "%s/fifo", markerDir);
     report("fifo-outside", mkfifo(path, 0600) == 0 && access(path, F_OK) != 0, "fifo made where the sandbox cannot see");
 

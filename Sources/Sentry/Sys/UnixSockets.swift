@@ -1,0 +1,65 @@
+import CShims
+import Glibc
+import Platform
+
+/// bind and connect: the address is copied once, and the call is made from
+/// the supervisor on a copy of the caller's socket (pidfd_getfd). For a unix
+/// socket path the serving thread is chrooted into the sandbox's root with
+/// the caller's cwd for the call, so the kernel resolves the path as for the
+/// caller, never outside the sandbox, and the socket keeps the exact name
+/// (getsockname, getpeername) it was given.
+enum UnixSockets {
+    /// bind implements Linux syscall bind(2): every family, from the copied address.
+    static func bind(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try serve(k, t, a, connecting: false)
+    }
+
+    /// connect implements Linux syscall connect(2) for unix socket paths; other
+    /// addresses run on the host (a connect may wait, the sentry must not).
+    static func connect(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        try serve(k, t, a, connecting: true)
+    }
+
+    static func serve(_ k: Kernel, _ t: Task, _ a: SyscallArgs, connecting: Bool) throws(Errno) -> SyscallOutcome {
+        let length = Int(Int32(truncatingIfNeeded: a[2]))
+        guard length >= 2, length <= 128 else { return connecting ? .runOnHost : .value(try bindCopied(k, t, a, [])) }
+        let address = try TraceeMemory(t.hostTid).read(a[1], count: length)
+        guard address.count == length else { throw .fault }
+        let family = Int32(address[0]) | Int32(address[1]) << 8
+        var path = Array(address[2...])
+        if let end = path.firstIndex(of: 0), end > 0 { path.removeSubrange(end...) }
+        guard family == AF_UNIX, let first = path.first, first != 0 else {
+            // Another family, an abstract name or autobind: no path to resolve.
+            return connecting ? .runOnHost : .value(try bindCopied(k, t, a, address))
+        }
+        let socket = moat_take_fd(t.group.hostTgid, a.int32(0))
+        if socket < 0 { throw Errno(-socket) }
+        defer { close(socket) }
+        let cwd = HostProcfs.open("\(t.hostTid)/cwd", Linux.openPath | O_CLOEXEC)
+        if cwd < 0 { throw Errno.noSuchProcess }
+        defer { close(cwd) }
+        try k.withFiles(t) { files, _, credentials throws(Errno) in
+            let previous = umask(credentials.umask)
+            defer { umask(previous) }
+            let rc = address.withUnsafeBytes {
+                moat_unix_in_root(socket, $0.baseAddress, UInt32($0.count), connecting ? 1 : 0, files.root, cwd,
+                                  k.hostRoot, k.homeDirectory)
+            }
+            if rc < 0 { throw Errno(-rc) }
+        }
+        return .value(0)
+    }
+
+    /// bind(2) of the caller's socket to exactly the bytes copied.
+    static func bindCopied(_ k: Kernel, _ t: Task, _ a: SyscallArgs, _ address: [UInt8]) throws(Errno) -> Int {
+        let socket = moat_take_fd(t.group.hostTgid, a.int32(0))
+        if socket < 0 { throw Errno(-socket) }
+        defer { close(socket) }
+        let length = address.isEmpty ? socklen_t(truncatingIfNeeded: a[2]) : socklen_t(address.count)
+        let rc = try k.withFiles(t) { _, _, _ throws(Errno) in
+            address.withUnsafeBytes { Glibc.bind(socket, $0.baseAddress?.assumingMemoryBound(to: sockaddr.self), length) }
+        }
+        if rc != 0 { throw Errno.current }
+        return 0
+    }
+}
