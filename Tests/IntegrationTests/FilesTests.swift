@@ -191,6 +191,17 @@ import Testing
         #expect(lines.last == "/proc/1", "\(lines)")
     }
 
+    @Test func procAgreesWithTheSentry() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["sh", "-c", "cut -d' ' -f1 /proc/uptime; cat /proc/sys/kernel/osrelease; uname -r; "
+                                        + "cat /proc/sys/kernel/hostname; hostname; cut -d' ' -f3 /proc/version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.lines
+        #expect(lines.count == 6, "\(lines)")
+        #expect((Double(lines.first ?? "") ?? 99) < 5, "the sandbox's uptime, not the host's: \(lines)")
+        #expect(lines[1] == lines[2] && lines[3] == lines[4] && lines[5] == lines[2], "\(lines)")
+    }
+
     @Test func busyboxToolsSeeTheSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["sh", "-c", """

@@ -98,7 +98,7 @@ enum Files {
             defer { if creates { umask(previous) } }
             return try files.open(lookup, caller: caller, flags: flags, mode: creates ? mode & 0o7777 : 0)
         }
-        return .donate(try k.synthesized(fd) ?? fd, cloexec: flags & O_CLOEXEC != 0)
+        return .donate(try k.synthesized(fd, flags: flags) ?? fd, cloexec: flags & O_CLOEXEC != 0)
     }
 
     /// setuid, setgroups, capset, umask ...: run by the host; the caller's

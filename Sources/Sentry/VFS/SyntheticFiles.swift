@@ -2,18 +2,20 @@ import CShims
 import Glibc
 import Platform
 
-/// Files the sentry renders itself instead of the kernel's: /proc/meminfo
-/// shows the sandbox's memory limit and use when the config sets a limit
-/// (the kernel would show the host's memory).
+/// Files the sentry renders itself instead of the kernel's, so that /proc
+/// agrees with what the sentry answers elsewhere: the uptime of the sandbox
+/// (its CLOCK_BOOTTIME), uname's release and names, and, when the config
+/// sets a memory limit, /proc/meminfo with that limit (as sysinfo).
 extension Kernel {
-    /// The descriptor to donate in place of `fd` (which it then closes), or nil to donate `fd`.
-    func synthesized(_ fd: Int32) throws(Errno) -> Int32? {
-        guard let limit = spec.memoryLimit, let files, FileSystem.onProcfs(fd),
-              let path = HostProcfs.readLink("self/fd/\(fd)"),
-              path == FileSystem.joined(files.procMount + [Array("meminfo".utf8)]) else { return nil }
-        let used = cgroup?.memoryUsage ?? 0
-        let text = Kernel.meminfo(limitKiB: limit / 1024, usedKiB: min(used, limit) / 1024)
-        let created = moat_memfd("meminfo")
+    /// The descriptor to donate in place of `fd` (which it then closes), or
+    /// nil to donate `fd`. Only files opened for reading are rendered.
+    func synthesized(_ fd: Int32, flags: Int32) throws(Errno) -> Int32? {
+        guard flags & O_ACCMODE == O_RDONLY, let files, FileSystem.onProcfs(fd),
+              let shown = HostProcfs.readLink("self/fd/\(fd)") else { return nil }
+        let procPath = FileSystem.joined(files.procMount)
+        guard shown.count > procPath.count + 1, Array(shown.prefix(procPath.count)) == procPath,
+              let text = render(String(decoding: shown.dropFirst(procPath.count + 1), as: UTF8.self)) else { return nil }
+        let created = moat_memfd("proc")
         guard created >= 0 else { throw Errno(Int32(-created)) }
         let memfd = Int32(created)
         let bytes = Array(text.utf8)
@@ -23,6 +25,32 @@ extension Kernel {
         }
         close(fd)
         return memfd
+    }
+
+    /// The text of a rendered file, by its path under /proc; nil for the kernel's own.
+    func render(_ path: String) -> String? {
+        switch path {
+        case "meminfo":
+            guard let limit = spec.memoryLimit else { return nil }
+            let used = cgroup?.memoryUsage ?? 0
+            return Kernel.meminfo(limitKiB: limit / 1024, usedKiB: min(used, limit) / 1024)
+        case "uptime":
+            let seconds = Double(clocks.now(CLOCK_BOOTTIME)) / 1e9
+            let idle = seconds * Double(max(sysconf(Int32(_SC_NPROCESSORS_ONLN)), 1))
+            return Kernel.hundredths(seconds) + " " + Kernel.hundredths(idle) + "\n"
+        case "version": return "Linux version \(Identity.release) (moat@moat) \(Identity.version)\n"
+        case "sys/kernel/osrelease": return Identity.release + "\n"
+        case "sys/kernel/hostname": return hostname + "\n"
+        case "sys/kernel/domainname": return domainname + "\n"
+        default: return nil
+        }
+    }
+
+    /// "12.34": as /proc/uptime prints seconds.
+    static func hundredths(_ value: Double) -> String {
+        let total = Int((value * 100).rounded())
+        let fraction = total % 100
+        return "\(total / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
     static func meminfo(limitKiB: Int64, usedKiB: Int64) -> String {
