@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -158,4 +159,43 @@ int moat_unix_in_root(int sock, const void *addr, unsigned int length, int conne
     if (syscall(SYS_fchdir, host_root) < 0 || syscall(SYS_chroot, ".") < 0) abort();  // never serve on from inside
     syscall(SYS_fchdir, home);
     return rc < 0 ? -err : 0;
+}
+
+// Extended attributes through the *xattrat calls (Linux 6.13), of
+// `path` relative to `dirfd` with `at_flags`. Size or -errno.
+struct moat_xattr_args { uint64_t value; uint32_t size; uint32_t flags; };
+
+long moat_getxattrat(int dirfd, const char *path, int at_flags, const char *name, void *value, size_t size) {
+    struct moat_xattr_args args = { (uint64_t)(uintptr_t)value, (uint32_t)size, 0 };
+    long rc = syscall(464, dirfd, path, at_flags, name, &args, sizeof args);
+    return rc < 0 ? -errno : rc;
+}
+
+long moat_setxattrat(int dirfd, const char *path, int at_flags, const char *name, const void *value, size_t size, int flags) {
+    struct moat_xattr_args args = { (uint64_t)(uintptr_t)value, (uint32_t)size, (uint32_t)flags };
+    long rc = syscall(463, dirfd, path, at_flags, name, &args, sizeof args);
+    return rc < 0 ? -errno : rc;
+}
+
+long moat_listxattrat(int dirfd, const char *path, int at_flags, char *list, size_t size) {
+    long rc = syscall(465, dirfd, path, at_flags, list, size);
+    return rc < 0 ? -errno : rc;
+}
+
+long moat_removexattrat(int dirfd, const char *path, int at_flags, const char *name) {
+    long rc = syscall(466, dirfd, path, at_flags, name);
+    return rc < 0 ? -errno : rc;
+}
+
+// inotify_add_watch on the file an O_PATH fd names (through our own
+// /proc/self/fd/N, relative to the host's /proc, with this thread's cwd
+// there for the call). The watch descriptor or -errno.
+long moat_inotify_watch_fd(int inotify, int proc, int fd, uint32_t mask, int home) {
+    char path[32];
+    snprintf(path, sizeof path, "self/fd/%d", fd);
+    if (syscall(SYS_fchdir, proc) < 0) return -errno;
+    long rc = syscall(SYS_inotify_add_watch, inotify, path, mask);
+    int err = errno;
+    syscall(SYS_fchdir, home);
+    return rc < 0 ? -err : rc;
 }

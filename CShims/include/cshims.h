@@ -242,6 +242,11 @@ int moat_take_fd(pid_t pid, int target);   // pidfd_getfd: our copy of another p
 int moat_unshare_fs(void);                 // this thread's own cwd and umask: 0 or -errno
 int moat_unix_in_root(int sock, const void *addr, unsigned int length, int connecting,
                       int sandbox_root, int caller_cwd, int host_root, int home);  // 0 or -errno
+long moat_getxattrat(int dirfd, const char *path, int at_flags, const char *name, void *value, size_t size);  // size or -errno
+long moat_setxattrat(int dirfd, const char *path, int at_flags, const char *name, const void *value, size_t size, int flags);
+long moat_listxattrat(int dirfd, const char *path, int at_flags, char *list, size_t size);
+long moat_removexattrat(int dirfd, const char *path, int at_flags, const char *name);
+long moat_inotify_watch_fd(int inotify, int proc, int fd, uint32_t mask, int home);   // wd or -errno
 long moat_renameat2(int olddir, const char *oldname, int newdir, const char *newname, unsigned int flags);  // 0 or -errno
 // Whether poll reports the fd hung up (a listener whose filter no task uses).
 int moat_fd_hung_up(int fd);

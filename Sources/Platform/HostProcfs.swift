@@ -19,6 +19,14 @@ public enum HostProcfs {
         return HostFile.readAll(fd)
     }
 
+    /// A descriptor of the host's /proc directory (for calls relative to it).
+    public static var directory: Int32 {
+        if descriptor >= 0 { return descriptor }
+        if opened < 0 { opened = Glibc.open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        return opened
+    }
+    nonisolated(unsafe) private static var opened: Int32 = -1
+
     /// A (dirfd, path) pair that names `relative` in the host's /proc, for *at calls.
     public static func path(_ relative: String) -> (Int32, String) {
         descriptor >= 0 ? (descriptor, relative) : (AT_FDCWD, "/proc/" + relative)

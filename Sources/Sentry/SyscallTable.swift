@@ -177,8 +177,7 @@ extension SyscallTable {
               "sync", "syncfs", "memfd_create", "pipe", "pipe2", "eventfd", "eventfd2", "inotify_init",
               "inotify_init1", "inotify_rm_watch", "fchdir"],
              .full, "on fds the workload holds"),
-        host(["chdir", "getcwd", "getxattr", "lgetxattr", "setxattr", "lsetxattr", "listxattr", "llistxattr",
-              "removexattr", "lremovexattr", "inotify_add_watch", "execve", "execveat", "ustat"],
+        host(["chdir", "getcwd", "execve", "execveat", "ustat"],
              .partial, "path resolved by the host inside the pivoted root (not yet by the sentry's VFS)"),
         // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
         [
@@ -222,6 +221,15 @@ extension SyscallTable {
             emulate("futimesat", Attributes.futimesat, "resolved by the sentry"),
             emulate("utime", Attributes.utime, "resolved by the sentry"),
             emulate("truncate", Attributes.truncate, "opened for writing under the caller's credentials, then cut"),
+            emulate("getxattr", ExtendedAttributes.getxattr, "resolved by the sentry"),
+            emulate("lgetxattr", ExtendedAttributes.lgetxattr, "resolved by the sentry"),
+            emulate("setxattr", ExtendedAttributes.setxattr, "resolved by the sentry"),
+            emulate("lsetxattr", ExtendedAttributes.lsetxattr, "resolved by the sentry"),
+            emulate("listxattr", ExtendedAttributes.listxattr, "resolved by the sentry"),
+            emulate("llistxattr", ExtendedAttributes.llistxattr, "resolved by the sentry"),
+            emulate("removexattr", ExtendedAttributes.removexattr, "resolved by the sentry"),
+            emulate("lremovexattr", ExtendedAttributes.lremovexattr, "resolved by the sentry"),
+            emulate("inotify_add_watch", ExtendedAttributes.inotifyAddWatch, "resolved by the sentry; the watch is added to the caller's instance"),
         ],
 
         // Memory of the process itself.
