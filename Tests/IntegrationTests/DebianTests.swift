@@ -54,7 +54,7 @@ import Testing
     }
 
     /// A few of CPython's own regression modules (scripts/cpython-conformance runs more, against native).
-    @Test(arguments: ["test_select", "test_fcntl", "test_time"])
+    @Test(arguments: ["test_select", "test_fcntl", "test_time", "test_fileio", "test_stat", "test_tempfile", "test_shutil", "test_pathlib"])
     func cpythonRegressionModulesPass(module: String) throws {
         try requireBundle()
         let result = Command.run(fixture.moat, ["do", "--rootfs", rootfs, "--writable", "--cwd", "/tmp", "--",
