@@ -17,6 +17,7 @@ enum Do: Subcommand {
             .init(long: "network", value: "mode", defaultValue: "none", help: "none (own namespace, loopback only) or host."),
             .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory (holds the cached seccomp program)."),
             .init(long: "cwd", value: "dir", defaultValue: "/", help: "Working directory inside the sandbox."),
+            .init(long: "cap-add", value: "caps", help: "Grant these capabilities too (comma-separated, e.g. CAP_CHOWN,CAP_DAC_OVERRIDE)."),
         ] + observationOptions,
         positionals: [.init(name: "command", help: "The command and its arguments.", rest: true)])
 
@@ -39,6 +40,15 @@ enum Do: Subcommand {
             try ContainerState.makeDirectories(root)
         } catch { throw Failure("\(error)") }
         sandbox.filterCacheDirectory = root
+        if let added = arguments.value("cap-add") {
+            for name in added.split(separator: ",").map({ $0.uppercased().hasPrefix("CAP_") ? $0.uppercased() : "CAP_" + $0.uppercased() }) {
+                guard let bit = Spec.capabilityNames.firstIndex(of: name) else { throw Failure("--cap-add: unknown capability \(name)", code: 2) }
+                let mask = UInt64(1) << UInt64(bit)
+                sandbox.child.capabilities.bounding |= mask
+                sandbox.child.capabilities.effective |= mask
+                sandbox.child.capabilities.permitted |= mask
+            }
+        }
         try applyObservation(arguments, to: &sandbox)
         return try runSandbox(sandbox, program: args[0], report: arguments.value("syscall-report"))
     }
