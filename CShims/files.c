@@ -134,23 +134,26 @@ int moat_unshare_fs(void) {
     return syscall(SYS_unshare, 0x00000200 /* CLONE_FS */) < 0 ? -errno : 0;
 }
 
-// bind(2) or connect(2) of `sock` to exactly the address the caller gave,
+// bind(2), connect(2) or sendto(2) of `sock` with exactly the address the caller gave,
 // with this thread chrooted into the sandbox's root and its cwd at the
 // caller's, so the kernel resolves the path as the caller would and no
-// further; then back to `host_root` and `home`. 0 or -errno. connect does
-// not wait: a full backlog is EAGAIN.
-int moat_unix_in_root(int sock, const void *addr, unsigned int length, int connecting,
-                      int sandbox_root, int caller_cwd, int host_root, int home) {
+// further; then back to `host_root` and `home`. 0 (sendto: bytes sent) or
+// -errno. connect and sendto do not wait: a full backlog or buffer is EAGAIN.
+long moat_unix_in_root(int sock, const void *addr, unsigned int length, int operation,
+                       const void *data, size_t size, int flags,
+                       int sandbox_root, int caller_cwd, int host_root, int home) {
     if (syscall(SYS_fchdir, sandbox_root) < 0 || syscall(SYS_chroot, ".") < 0) return -errno;
     long rc = syscall(SYS_fchdir, caller_cwd);
     if (rc == 0) {
-        if (connecting) {
-            int flags = fcntl(sock, F_GETFL);
-            if (!(flags & O_NONBLOCK)) fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+        if (operation == MOAT_UNIX_CONNECT) {
+            int status = fcntl(sock, F_GETFL);
+            if (!(status & O_NONBLOCK)) fcntl(sock, F_SETFL, status | O_NONBLOCK);
             rc = connect(sock, addr, length);
             int err = errno;
-            if (!(flags & O_NONBLOCK)) fcntl(sock, F_SETFL, flags);
+            if (!(status & O_NONBLOCK)) fcntl(sock, F_SETFL, status);
             errno = err;
+        } else if (operation == MOAT_UNIX_SENDTO) {
+            rc = sendto(sock, data, size, flags | MSG_DONTWAIT | MSG_NOSIGNAL, addr, length);
         } else {
             rc = bind(sock, addr, length);
         }
@@ -158,7 +161,7 @@ int moat_unix_in_root(int sock, const void *addr, unsigned int length, int conne
     int err = errno;
     if (syscall(SYS_fchdir, host_root) < 0 || syscall(SYS_chroot, ".") < 0) abort();  // never serve on from inside
     syscall(SYS_fchdir, home);
-    return rc < 0 ? -err : 0;
+    return rc < 0 ? -err : rc;
 }
 
 // Extended attributes through the *xattrat calls (Linux 6.13), of
@@ -198,4 +201,8 @@ long moat_inotify_watch_fd(int inotify, int proc, int fd, uint32_t mask, int hom
     int err = errno;
     syscall(SYS_fchdir, home);
     return rc < 0 ? -err : rc;
+}
+
+int moat_tgkill(pid_t tgid, pid_t tid, int signal) {
+    return syscall(SYS_tgkill, tgid, tid, signal) < 0 ? -errno : 0;
 }

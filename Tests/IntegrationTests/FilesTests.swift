@@ -202,6 +202,16 @@ import Testing
         #expect(lines[1] == lines[2] && lines[3] == lines[4] && lines[5] == lines[2], "\(lines)")
     }
 
+    @Test func unixSocketPathsResolveInTheSandbox() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        for platform in ["notify", "ptrace"] {
+            let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                                                      "--", "unixpaths"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.lines == ["bound /tmp/dgram.sock", "received ping", "peer stream.sock", "missing 1"], "\(result.lines)")
+        }
+    }
+
     @Test func busyboxToolsSeeTheSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["sh", "-c", """

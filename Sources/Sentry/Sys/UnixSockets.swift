@@ -20,6 +20,25 @@ enum UnixSockets {
         try serve(k, t, a, connecting: true)
     }
 
+    /// sendto implements Linux syscall sendto(2) to a unix socket path (the
+    /// data copied once, sent without waiting: a full buffer is EAGAIN);
+    /// sends without an address or to other families run on the host.
+    static func sendto(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let length = Int(Int32(truncatingIfNeeded: a[5]))
+        guard a[4] != 0, length >= 3, length <= 128 else { return .runOnHost }
+        let memory = TraceeMemory(t.hostTid)
+        let address = try memory.read(a[4], count: length)
+        guard address.count == length else { throw .fault }
+        guard Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX, address[2] != 0 else { return .runOnHost }
+        let size = Int(a[2])
+        guard size <= 1 << 20 else { throw Errno(EMSGSIZE) }
+        let data = try memory.read(a[1], count: size)
+        guard data.count == size else { throw .fault }
+        let sent = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_SENDTO),
+                              data: data, flags: a.int32(3))
+        return .value(sent)
+    }
+
     static func serve(_ k: Kernel, _ t: Task, _ a: SyscallArgs, connecting: Bool) throws(Errno) -> SyscallOutcome {
         let length = Int(Int32(truncatingIfNeeded: a[2]))
         guard length >= 2, length <= 128 else { return connecting ? .runOnHost : .value(try bindCopied(k, t, a, [])) }
@@ -32,22 +51,36 @@ enum UnixSockets {
             // Another family, an abstract name or autobind: no path to resolve.
             return connecting ? .runOnHost : .value(try bindCopied(k, t, a, address))
         }
-        let socket = moat_take_fd(t.group.hostTgid, a.int32(0))
+        _ = try inRoot(k, t, socketFD: a.int32(0), address: address,
+                       operation: Int32(connecting ? MOAT_UNIX_CONNECT : MOAT_UNIX_BIND), data: [], flags: 0)
+        return .value(0)
+    }
+
+    /// Makes the call on a copy of the caller's socket from inside the sandbox's root.
+    static func inRoot(_ k: Kernel, _ t: Task, socketFD: Int32, address: [UInt8], operation: Int32,
+                       data: [UInt8], flags: Int32) throws(Errno) -> Int {
+        let socket = moat_take_fd(t.group.hostTgid, socketFD)
         if socket < 0 { throw Errno(-socket) }
         defer { close(socket) }
         let cwd = HostProcfs.open("\(t.hostTid)/cwd", Linux.openPath | O_CLOEXEC)
         if cwd < 0 { throw Errno.noSuchProcess }
         defer { close(cwd) }
-        try k.withFiles(t) { files, _, credentials throws(Errno) in
+        let rc = try k.withFiles(t) { files, _, credentials throws(Errno) in
             let previous = umask(credentials.umask)
             defer { umask(previous) }
-            let rc = address.withUnsafeBytes {
-                moat_unix_in_root(socket, $0.baseAddress, UInt32($0.count), connecting ? 1 : 0, files.root, cwd,
-                                  k.hostRoot, k.homeDirectory)
+            return address.withUnsafeBytes { addressBytes in
+                data.withUnsafeBytes {
+                    moat_unix_in_root(socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
+                                      $0.baseAddress, $0.count, flags, files.root, cwd, k.hostRoot, k.homeDirectory)
+                }
             }
-            if rc < 0 { throw Errno(-rc) }
         }
-        return .value(0)
+        // The supervisor sends without SIGPIPE; the caller gets it as Linux would give it.
+        if rc == -Int(EPIPE) && operation == Int32(MOAT_UNIX_SENDTO) && flags & Int32(MSG_NOSIGNAL) == 0 {
+            _ = moat_tgkill(t.group.hostTgid, t.hostTid, SIGPIPE)
+        }
+        if rc < 0 { throw Errno(Int32(-rc)) }
+        return rc
     }
 
     /// bind(2) of the caller's socket to exactly the bytes copied.
