@@ -290,7 +290,9 @@ static void set_identity(const struct moat_spawn_config *c, int errfd) {
         if (!(c->cap_bounding & (1ULL << cap)) && syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
             fail(errfd, MOAT_STAGE_CAPS, errno, cap);
     if (syscall(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(errfd, MOAT_STAGE_CAPS, errno, -1);
-    if (syscall(SYS_setgroups, c->ngroups, c->groups) < 0) fail(errfd, MOAT_STAGE_USER, errno, -1);
+    // With setgroups denied (a user namespace made without privilege) only an empty list can stand.
+    if (!(c->deny_setgroups && c->ngroups == 0) && syscall(SYS_setgroups, c->ngroups, c->groups) < 0)
+        fail(errfd, MOAT_STAGE_USER, errno, -1);
     if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0) fail(errfd, MOAT_STAGE_USER, errno, -1);
     if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0) fail(errfd, MOAT_STAGE_USER, errno, -1);
     struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -392,10 +394,17 @@ static void bring_loopback_up(int errfd) {
     syscall(SYS_close, sock);
 }
 
-static void child(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock) {
+static void child(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock, int mappedfd) {
     // If the supervisor dies before it has seized us, do not live on.
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     reset_signals();
+    // In a new user namespace: wait until the supervisor has written our id
+    // maps, so that the namespaces made next belong to it with us as root.
+    if (mappedfd >= 0) {
+        char byte;
+        if (syscall(SYS_read, mappedfd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_USER, EPERM, -1);
+        syscall(SYS_close, mappedfd);
+    }
     // Only the pid namespace had to be made by clone; the others are made
     // here, while the supervisor seizes us in parallel.
     if (syscall(SYS_unshare, c->clone_flags & ~(unsigned long)CLONE_NEWPID) < 0)
@@ -481,8 +490,27 @@ static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int re
     fail(errfd, MOAT_STAGE_EXEC, err, index);
 }
 
+// Writes /proc/<pid>/{setgroups,uid_map,gid_map}: 0 or -errno.
+static int write_id_maps(pid_t pid, const struct moat_spawn_config *c) {
+    const char *files[3] = { "setgroups", "uid_map", "gid_map" };
+    const char *texts[3] = { c->deny_setgroups ? "deny" : NULL, c->uid_map, c->gid_map };
+    for (int i = 0; i < 3; i++) {
+        if (!texts[i]) continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/%s", pid, files[i]);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return -errno;
+        ssize_t n = write(fd, texts[i], strlen(texts[i]));
+        int err = errno;
+        close(fd);
+        if (n < 0) return -err;
+    }
+    return 0;
+}
+
 int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out) {
-    int errpipe[2], releasepipe[2], sockets[2] = { -1, -1 };
+    int errpipe[2], releasepipe[2], sockets[2] = { -1, -1 }, mapped[2] = { -1, -1 };
+    if (config->uid_map && pipe2(mapped, O_CLOEXEC) < 0) return -errno;
     if (pipe2(errpipe, O_CLOEXEC) < 0) return -errno;
     if (pipe2(releasepipe, O_CLOEXEC) < 0) {
         int err = errno;
@@ -494,17 +522,31 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
         close(errpipe[0]); close(errpipe[1]); close(releasepipe[0]); close(releasepipe[1]);
         return -err;
     }
-    long pid = syscall(SYS_clone, (config->clone_flags & CLONE_NEWPID) | SIGCHLD, 0, 0, 0, 0);
+    // The pid namespace (and a user namespace) must come from clone; the others are unshared by the child.
+    unsigned long flags = (config->clone_flags & CLONE_NEWPID) | (config->uid_map ? CLONE_NEWUSER : 0);
+    long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
         syscall(SYS_close, errpipe[0]);
         syscall(SYS_close, releasepipe[1]);
         if (sockets[0] >= 0) syscall(SYS_close, sockets[0]);
-        child(config, errpipe[1], releasepipe[0], sockets[1]);
+        if (mapped[1] >= 0) syscall(SYS_close, mapped[1]);
+        child(config, errpipe[1], releasepipe[0], sockets[1], mapped[0]);
     }
     int err = errno;
     close(errpipe[1]);
     close(releasepipe[0]);
     if (sockets[1] >= 0) close(sockets[1]);
+    if (mapped[0] >= 0) close(mapped[0]);
+    if (pid > 0 && config->uid_map) {
+        int written = write_id_maps((pid_t)pid, config);
+        if (written < 0 || write(mapped[1], "", 1) != 1) {
+            err = written < 0 ? -written : errno;
+            kill((pid_t)pid, SIGKILL);
+            waitpid((pid_t)pid, NULL, __WALL);
+            pid = -1;
+        }
+    }
+    if (mapped[1] >= 0) close(mapped[1]);
     if (pid < 0) {
         close(errpipe[0]); close(releasepipe[1]);
         if (sockets[0] >= 0) close(sockets[0]);
@@ -534,10 +576,12 @@ static void joined_child(const struct moat_spawn_config *c, int errfd, int relea
 }
 
 // Opens the namespaces of `init` that a joining process enters, in the
-// order it enters them (mnt last: it also moves root and cwd). 0 or -errno.
-static int open_namespaces(pid_t init, int procfd, int ns[6]) {
-    static const char *const names[] = { "ipc", "uts", "net", "cgroup", "pid", "mnt" };
-    for (int i = 0; i < 6; i++) {
+// order it enters them: its user namespace first when it has one of its own
+// (rootless), mnt last (it also moves root and cwd). ns[0] is -1 when the
+// user namespace is ours already. 0 or -errno.
+static int open_namespaces(pid_t init, int procfd, int ns[7]) {
+    static const char *const names[] = { "user", "ipc", "uts", "net", "cgroup", "pid", "mnt" };
+    for (int i = 0; i < 7; i++) {
         char path[64];
         int n = procfd >= 0 ? snprintf(path, sizeof path, "%d/ns/%s", init, names[i])
                             : snprintf(path, sizeof path, "/proc/%d/ns/%s", init, names[i]);
@@ -545,8 +589,20 @@ static int open_namespaces(pid_t init, int procfd, int ns[6]) {
         ns[i] = openat(procfd >= 0 ? procfd : AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
         if (ns[i] < 0) {
             int err = errno;
-            for (int j = 0; j < i; j++) close(ns[j]);
+            for (int j = 0; j < i; j++) if (ns[j] >= 0) close(ns[j]);
             return -err;
+        }
+    }
+    // Namespaces the sandbox shares with us are not entered (without root
+    // that would need privilege over the host's own).
+    for (int i = 0; i < 7; i++) {
+        char self[64];
+        snprintf(self, sizeof self, procfd >= 0 ? "self/ns/%s" : "/proc/self/ns/%s", names[i]);
+        struct stat theirs, ours;
+        if (fstat(ns[i], &theirs) == 0 && fstatat(procfd >= 0 ? procfd : AT_FDCWD, self, &ours, 0) == 0 &&
+            theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) {
+            close(ns[i]);
+            ns[i] = -1;
         }
     }
     return 0;
@@ -554,7 +610,7 @@ static int open_namespaces(pid_t init, int procfd, int ns[6]) {
 
 int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int procfd, const int fds[4],
                       struct moat_spawned *out) {
-    int ns[6];
+    int ns[7];
     int opened = open_namespaces(init, procfd, ns);
     if (opened < 0) return opened;
     int errpipe[2], releasepipe[2], pidpipe[2], sockets[2] = { -1, -1 };
@@ -563,8 +619,8 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int pr
     if (config->want_listener && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0) return -errno;
     long middle = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (middle == 0) {
-        for (int i = 0; i < 6; i++)
-            if (syscall(SYS_setns, ns[i], 0) < 0) fail(errpipe[1], MOAT_STAGE_PIVOT, errno, i);
+        for (int i = 0; i < 7; i++)
+            if (ns[i] >= 0 && syscall(SYS_setns, ns[i], 0) < 0) fail(errpipe[1], MOAT_STAGE_PIVOT, errno, i);
         long pid = syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0);
         if (pid == 0) {
             syscall(SYS_close, errpipe[0]);
@@ -579,7 +635,7 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int pr
         syscall(SYS_exit_group, 0);
     }
     int err = errno;
-    for (int i = 0; i < 6; i++) close(ns[i]);
+    for (int i = 0; i < 7; i++) if (ns[i] >= 0) close(ns[i]);
     close(errpipe[1]);
     close(releasepipe[0]);
     close(pidpipe[1]);
@@ -593,6 +649,9 @@ int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int pr
     close(pidpipe[0]);
     if (sockets[1] >= 0) close(sockets[1]);
     if (pid < 0) {
+        // The intermediate child failed to enter a namespace: say why.
+        struct moat_child_error report;
+        if (read(errpipe[0], &report, sizeof report) == (ssize_t)sizeof report && report.err > 0) pid = -report.err;
         close(errpipe[0]);
         close(releasepipe[1]);
         if (sockets[0] >= 0) close(sockets[0]);
@@ -663,13 +722,13 @@ int moat_show_sandbox_proc(pid_t init) {
 
 pid_t moat_run_in_namespaces(pid_t init, int procfd, const char *path, char *const argv[], char *const envp[],
                              int stdin_fd) {
-    int ns[6];
+    int ns[7];
     int opened = open_namespaces(init, procfd, ns);
     if (opened < 0) return opened;
     long middle = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (middle == 0) {
-        for (int i = 0; i < 6; i++)
-            if (syscall(SYS_setns, ns[i], 0) < 0) syscall(SYS_exit_group, 126);
+        for (int i = 0; i < 7; i++)
+            if (ns[i] >= 0 && syscall(SYS_setns, ns[i], 0) < 0) syscall(SYS_exit_group, 126);
         // Nothing of the supervisor's but stdin stays open (the hook must
         // see end-of-file on it).
         if (syscall(SYS_dup2, stdin_fd, 0) < 0) syscall(SYS_exit_group, 126);
@@ -687,6 +746,6 @@ pid_t moat_run_in_namespaces(pid_t init, int procfd, const char *path, char *con
         syscall(SYS_exit_group, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     }
     int err = errno;
-    for (int i = 0; i < 6; i++) close(ns[i]);
+    for (int i = 0; i < 7; i++) if (ns[i] >= 0) close(ns[i]);
     return middle < 0 ? -err : (pid_t)middle;
 }

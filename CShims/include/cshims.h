@@ -75,6 +75,9 @@ struct moat_spawn_config {
     int trap_tsc;                     // rdtsc faults (PR_SET_TSC) so the sentry can answer it
     const char *overlay_dir;          // NULL, or the root gets an overlay whose upper layer lives here
     int overlay_in_memory;            // a tmpfs is mounted on overlay_dir first (private to the sandbox)
+    const char *uid_map;              // non-NULL: a new user namespace with these maps ("inside outside count" lines)
+    const char *gid_map;
+    int deny_setgroups;               // write "deny" to setgroups first (needed without CAP_SETGID outside)
 };
 
 // What the child reports through the close-on-exec pipe: stage 0 when it is

@@ -15,7 +15,7 @@ enum Create: Subcommand {
             """,
         options: [
             .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
-            .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory."),
+            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory."),
             .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
             .init(long: "console-socket", value: "path", help: "With process.terminal: where to send the pty master (runc's protocol)."),
         ] + rootfsOptions,

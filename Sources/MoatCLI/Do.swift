@@ -15,7 +15,7 @@ enum Do: Subcommand {
             .init(long: "rootfs", value: "dir", defaultValue: "/", help: "Directory to use as the root."),
             .init(long: "writable", help: "Let the command write to the root."),
             .init(long: "network", value: "mode", defaultValue: "none", help: "none (own namespace, loopback only) or host."),
-            .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory (holds the cached seccomp program)."),
+            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory (holds the cached seccomp program)."),
             .init(long: "cwd", value: "dir", defaultValue: "/", help: "Working directory inside the sandbox."),
             .init(long: "cap-add", value: "caps", help: "Grant these capabilities too (comma-separated, e.g. CAP_CHOWN,CAP_DAC_OVERRIDE)."),
         ] + observationOptions,

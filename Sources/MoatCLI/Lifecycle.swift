@@ -5,7 +5,7 @@ import Platform
 /// The rest of the runtime-spec lifecycle: start, state, kill, delete, list.
 /// Each reads the container's state; only its supervisor changes it.
 
-let rootOption = CommandSpec.Option(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory.")
+let rootOption = CommandSpec.Option(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory.")
 let idArgument = CommandSpec.Positional(name: "container-id", help: "Container id.")
 
 func container(_ arguments: ParsedArguments, acceptCorrupt: Bool = false) throws -> ContainerInfo {

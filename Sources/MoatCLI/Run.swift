@@ -9,7 +9,7 @@ enum Run: Subcommand {
         abstract: "Create and start a container from a bundle, wait for it, and exit with its status.",
         options: [
             .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
-            .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory."),
+            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory."),
             .init(long: "detach", short: "d", help: "Return once the container runs; it stays until `moat delete`."),
             .init(long: "keep", help: "Keep the stopped container (for `moat state`) until `moat delete`."),
             .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
@@ -118,6 +118,7 @@ func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?, c
                 whileCreating: ((HostTid) -> Bool)? = nil,
                 beforeStart: (HostTid) -> Bool = { _ in true }, afterStart: (HostTid) -> Void = { _ in }) throws -> Int32 {
     Timing.mark("config read, state claimed")
+    if Linux.rootless, let obstacle = Rootless.obstacle() { throw Failure(obstacle) }
     let kernel = Kernel(sandbox)
     let status: ExitStatus
     do {
@@ -126,6 +127,8 @@ func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?, c
             return beforeStart(pid)
         }, afterStart: afterStart,
         watch: control.map { ($0.descriptor, controlHandler($0, sandbox, program: program)) })
+    } catch let error as Errno where Linux.rootless && [EPERM, ENOSPC, EUSERS, EACCES].contains(error.rawValue) {
+        throw Failure("cannot start the sandbox: " + Rootless.explain(error))
     } catch {
         throw Failure("cannot start the sandbox: \(error)")
     }

@@ -91,3 +91,11 @@ enum Scratch {
         rmdir(path)
     }
 }
+
+/// Where container state lives by default: /run/moat as root; without root
+/// (rootless mode) under $XDG_RUNTIME_DIR, else /tmp, per user.
+let defaultStateRoot: String = {
+    if geteuid() == 0 { return "/run/moat" }
+    if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty { return runtime + "/moat" }
+    return "/tmp/moat-\(geteuid())"
+}()

@@ -16,7 +16,7 @@ enum Syscalls: Subcommand {
             .init(long: "filter", value: "kind",
                   help: "Only emulated, passthrough, denied or unimplemented calls (or a level: full, partial)."),
             .init(long: "verify", help: "Run the probes inside a sandbox and report what was seen."),
-            .init(long: "root", value: "dir", defaultValue: "/run/moat", help: "State directory for --verify's sandbox."),
+            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory for --verify's sandbox."),
         ],
         positionals: [.init(name: "name", help: "Only these syscalls.", optional: true, rest: true)])
 

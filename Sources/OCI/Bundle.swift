@@ -50,8 +50,18 @@ public struct Bundle {
             if ns.type == "network" { child.cloneFlags |= Linux.cloneNewNet }
             if ns.type == "cgroup" { child.cloneFlags |= Linux.cloneNewCgroup }
         }
+        child.userNamespace = try userNamespace()
         for (index, mount) in spec.mounts.enumerated() {
             child.mounts.append(try MountOptions.childMount(mount, index: index, bundle: directory))
+        }
+        if let user = child.userNamespace {
+            // devpts's gid=N needs N mapped inside (runc's rootless spec drops it; so do we when it is not).
+            for index in child.mounts.indices where child.mounts[index].fstype == "devpts" {
+                child.mounts[index].data = child.mounts[index].data.split(separator: ",").filter { option in
+                    guard option.hasPrefix("gid="), let gid = UInt32(option.dropFirst(4)) else { return true }
+                    return Bundle.maps(gid, user.gidMap)
+                }.joined(separator: ",")
+            }
         }
         child.defaultDevices = spec.mounts.contains { $0.destination == "/dev" && $0.type == "tmpfs" }
         child.maskedPaths = spec.maskedPaths
@@ -96,6 +106,38 @@ public struct Bundle {
             sandbox.clockOffsets.realtimeStart = seconds * 1_000_000_000
         }
         return sandbox
+    }
+
+    /// The config's user namespace; without one, rootless mode maps the
+    /// container's root to the caller's own uid and gid (all an
+    /// unprivileged process may map).
+    func userNamespace() throws(ConfigError) -> ChildSpec.UserNamespace? {
+        func text(_ mappings: [Spec.IDMapping]) -> String {
+            mappings.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        if spec.namespaces.contains(where: { $0.type == "user" }) {
+            if Linux.rootless {
+                let own = [Spec.IDMapping(containerID: 0, hostID: geteuid(), size: 1)]
+                guard spec.uidMappings.count == 1, spec.uidMappings[0].hostID == geteuid(), spec.uidMappings[0].size == 1,
+                      spec.gidMappings.count == 1, spec.gidMappings[0].hostID == getegid(), spec.gidMappings[0].size == 1 else {
+                    throw ConfigError("linux.uidMappings/gidMappings: without root only the caller's own ids can be mapped (\(text(own).dropLast()))")
+                }
+            }
+            return .init(uidMap: text(spec.uidMappings), gidMap: text(spec.gidMappings), denySetgroups: Linux.rootless)
+        }
+        guard Linux.rootless else { return nil }
+        if spec.pidsLimit != nil || spec.memoryLimit != nil || spec.cpu != nil {
+            throw ConfigError("linux.resources: limits need cgroups, which need root (run moat as root)")
+        }
+        return .init(uidMap: "0 \(geteuid()) 1\n", gidMap: "0 \(getegid()) 1\n", denySetgroups: true)
+    }
+
+    /// Whether an id map text ("inside outside count" lines) maps `id` inside.
+    static func maps(_ id: UInt32, _ map: String) -> Bool {
+        map.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ").compactMap { UInt64($0) }
+            return fields.count == 3 && UInt64(id) >= fields[0] && UInt64(id) < fields[0] + fields[2]
+        }
     }
 
     static func mask(_ names: [String]) -> UInt64 {

@@ -52,6 +52,13 @@ public struct Spec: Equatable, Sendable {
         public var type: String
     }
 
+    /// linux.uidMappings / gidMappings: `size` ids from `containerID` inside are `hostID`... outside.
+    public struct IDMapping: Equatable, Sendable {
+        public var containerID: UInt32
+        public var hostID: UInt32
+        public var size: UInt32
+    }
+
     public var ociVersion: String
     public var process: Process
     public var rootPath: String
@@ -77,6 +84,9 @@ public struct Spec: Equatable, Sendable {
     }
     public var cpu: CPU? = nil
     public var cgroupsPath: String? = nil
+    /// With a user namespace: its id maps.
+    public var uidMappings: [IDMapping] = []
+    public var gidMappings: [IDMapping] = []
     /// linux.seccomp, loaded after Moat's own filter.
     public var seccomp: SeccompProfile? = nil
     public var hooks = Hooks()
@@ -90,6 +100,23 @@ public struct Spec: Equatable, Sendable {
     }
 
     public func annotation(_ key: String) -> String? { annotations.last { $0.0 == key }?.1 }
+
+    /// At most 340 lines (the kernel's limit), each within 32-bit ids, no empty range.
+    static func idMappings(_ field: Field) throws(ConfigError) -> [IDMapping] {
+        var mappings: [IDMapping] = []
+        for item in try field.items() {
+            try item.only(["containerID", "hostID", "size"])
+            let mapping = IDMapping(containerID: try item["containerID"].unsigned(UInt32.self),
+                                    hostID: try item["hostID"].unsigned(UInt32.self), size: try item["size"].unsigned(UInt32.self))
+            guard mapping.size > 0, UInt64(mapping.containerID) + UInt64(mapping.size) <= 1 << 32,
+                  UInt64(mapping.hostID) + UInt64(mapping.size) <= 1 << 32 else {
+                throw item["size"].error("must be positive and keep the ids within 32 bits")
+            }
+            mappings.append(mapping)
+        }
+        guard mappings.count <= 340 else { throw field.error("has more than 340 lines") }
+        return mappings
+    }
 
     static let rlimitNumbers: [String: Int32] = [
         "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
@@ -109,7 +136,7 @@ public struct Spec: Equatable, Sendable {
         "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
     ]
 
-    static let supportedNamespaces: Set<String> = ["pid", "mount", "ipc", "uts", "network", "cgroup"]
+    static let supportedNamespaces: Set<String> = ["pid", "mount", "ipc", "uts", "network", "cgroup", "user"]
     static let mountTypes: Set<String> = ["bind", "proc", "tmpfs", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"]
 
     /// Decodes and validates config.json.
@@ -147,9 +174,7 @@ public struct Spec: Equatable, Sendable {
         try linux.only(["namespaces", "maskedPaths", "readonlyPaths", "timeOffsets", "resources",
                         "cgroupsPath", "rootfsPropagation", "uidMappings", "gidMappings", "sysctl",
                         "seccomp", "devices"])
-        for key in ["uidMappings", "gidMappings", "devices"] where linux[key].isNonEmpty {
-            throw linux[key].error("is not supported yet")
-        }
+        if linux["devices"].isNonEmpty { throw linux["devices"].error("is not supported yet") }
         if let propagation = try linux["rootfsPropagation"].optionalString(),
            !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw linux["rootfsPropagation"].error("\(propagation) is not supported (the sandbox's mounts are private)")
@@ -165,6 +190,14 @@ public struct Spec: Equatable, Sendable {
                 throw item["type"].error("\(type) namespaces are not supported yet")
             }
             namespaces.append(Namespace(type: type))
+        }
+        let uidMappings = try idMappings(linux["uidMappings"]), gidMappings = try idMappings(linux["gidMappings"])
+        let hasUserNamespace = namespaces.contains { $0.type == "user" }
+        if hasUserNamespace && (uidMappings.isEmpty || gidMappings.isEmpty) {
+            throw linux["uidMappings"].error("a user namespace needs uidMappings and gidMappings")
+        }
+        if !hasUserNamespace && (!uidMappings.isEmpty || !gidMappings.isEmpty) {
+            throw linux["uidMappings"].error("needs a user namespace in linux.namespaces")
         }
         var sysctls: [(String, String)] = []
         for key in try linux["sysctl"].keys() {
@@ -196,6 +229,7 @@ public struct Spec: Equatable, Sendable {
             maskedPaths: try absolutePaths(linux["maskedPaths"]), readonlyPaths: try absolutePaths(linux["readonlyPaths"]),
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
             annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, memoryLimit: memoryLimit, cpu: cpu, cgroupsPath: cgroupsPath,
+            uidMappings: uidMappings, gidMappings: gidMappings,
             seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]))
     }
 

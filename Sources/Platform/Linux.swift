@@ -1,3 +1,5 @@
+import Glibc
+
 /// Kernel constants the Glibc module does not export (they sit behind
 /// _GNU_SOURCE or in linux/ headers).
 public enum Linux {
@@ -12,5 +14,7 @@ public enum Linux {
     public static let allNamespaceFlags = cloneNewTime | cloneNewNS | cloneNewCgroup | cloneNewUTS
         | cloneNewIPC | cloneNewUser | cloneNewPID | cloneNewNet
     public static let openPath: Int32 = 0o10000000          // O_PATH
+    /// Whether this process runs without root: rootless mode (a user namespace, no cgroups).
+    public static var rootless: Bool { geteuid() != 0 }
     public static let openTemporaryFile: Int32 = 0o20200000  // O_TMPFILE (with O_DIRECTORY)
 }

@@ -80,6 +80,21 @@ public struct ChildSpec: Sendable {
     public var trapTSC = false
     /// An overlay over the root: the bundle stays untouched, changes go to the upper layer.
     public var overlay: Overlay?
+    /// A user namespace of its own with these id maps (rootless, or linux.uidMappings).
+    public var userNamespace: UserNamespace?
+
+    public struct UserNamespace: Sendable, Equatable {
+        /// /proc/<pid>/uid_map and gid_map texts: "inside outside count" lines.
+        public var uidMap: String
+        public var gidMap: String
+        /// setgroups must be denied before a gid map can be written without CAP_SETGID.
+        public var denySetgroups: Bool
+        public init(uidMap: String, gidMap: String, denySetgroups: Bool) {
+            self.uidMap = uidMap
+            self.gidMap = gidMap
+            self.denySetgroups = denySetgroups
+        }
+    }
 
     public enum Overlay: Sendable, Equatable {
         /// The upper layer is a tmpfs (mounted on this empty host directory, visible only to the sandbox).
@@ -245,6 +260,11 @@ public enum Spawner {
                         var config = moat_spawn_config()
                         config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
                         config.readonly_root = spec.readonlyRoot ? 1 : 0
+                        if let user = spec.userNamespace {
+                            config.uid_map = UnsafePointer(strings.copy(user.uidMap))
+                            config.gid_map = UnsafePointer(strings.copy(user.gidMap))
+                            config.deny_setgroups = user.denySetgroups ? 1 : 0
+                        }
                         switch spec.overlay {
                         case .memory(let mountPoint)?:
                             config.overlay_dir = UnsafePointer(strings.copy(mountPoint))

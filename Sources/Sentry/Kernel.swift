@@ -277,6 +277,8 @@ public final class Kernel {
         spec.filter = try table.program(notify: false, observing: self.spec.observation, listener: listener,
                                         cacheDirectory: self.spec.filterCacheDirectory)
         spec.wantListener = listener
+        // In the sandbox's user namespace (rootless), groups are as the init's were set.
+        spec.userNamespace = self.spec.child.userNamespace
         spec.trapTSC = self.spec.child.trapTSC
         let spawned = try Spawner.spawnJoined(spec, initPid: initPid, stdio: stdio, console: console)
         do { try tracer.seize(spawned.pid) } catch {
@@ -430,7 +432,8 @@ public final class Kernel {
         if unshared < 0 { throw Errno(-unshared) }
         homeDirectory = open(".", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
         hostRoot = open("/", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
-        for namespace in ["uts", "ipc", "net", "cgroup"] {
+        // (Without root the supervisor may not enter them: /proc/sys then answers for its own.)
+        for namespace in ["uts", "ipc", "net", "cgroup"] where !Linux.rootless {
             let fd = HostProcfs.open("\(initPid)/ns/\(namespace)", O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw Errno.current }
             defer { close(fd) }
@@ -456,7 +459,9 @@ public final class Kernel {
         // keeps the last caller's until another's are needed or the
         // supervisor works for itself (`actAsSupervisor`).
         let applied = realIDs ? credentials.forAccessCheck : credentials
-        if appliedCredentials != applied {
+        // Without root the supervisor cannot take other ids; in rootless mode
+        // the sandbox's only id is the caller's own anyway.
+        if appliedCredentials != applied && !Linux.rootless {
             appliedCredentials = nil
             try applied.enter()
             appliedCredentials = applied

@@ -232,7 +232,7 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let script = """
             find /bin /etc /usr -xdev | sort | md5sum; tar c /etc 2>/tmp/err | tar t | sort | tr '\\n' ' '; echo
-            cd /etc && ls -la passwd group | cut -c1-10; cd .. ; pwd; echo one > /tmp/a; cat < /tmp/a | tr o 0 >> /tmp/a; cat /tmp/a
+            cd /etc && ls -la passwd group | cut -c1-10; cd .. ; pwd; echo one > /tmp/a; cat < /tmp/a | tr o 0 > /tmp/b; cat /tmp/a /tmp/b
             for f in /etc/*; do test -f $f && echo file $f; done; ls /nonexistent 2>&1 >/tmp/out | wc -l
             """
         let moat = fixture.sandboxed(["sh", "-c", script])

@@ -87,6 +87,10 @@ enum Files {
         if flags & Linux.openPath != 0 { return .runOnHost }
         let path = try PathArgument.read(memory ?? TraceeMemory(t.hostTid), address)
         if path.isEmpty { throw .noSuchFile }
+        // Without root, a /proc file opened by the supervisor would show ids as
+        // the host sees them (procfs renders for its opener): the kernel opens those.
+        if Linux.rootless, let files = k.files, FileSystem.components(path).starts(with: files.procMount),
+           path.first == UInt8(ascii: "/") { return .runOnHost }
         // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST.
         let exclusive = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL
         let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: flags & O_NOFOLLOW == 0 && !exclusive,

@@ -29,7 +29,7 @@ enum UnixSockets {
         let memory = TraceeMemory(t.hostTid)
         let address = try memory.read(a[4], count: length)
         guard address.count == length else { throw .fault }
-        guard Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX, address[2] != 0 else { return .runOnHost }
+        guard Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX, address[2] != 0, !Linux.rootless else { return .runOnHost }
         let size = Int(a[2])
         guard size <= 1 << 20 else { throw Errno(EMSGSIZE) }
         let data = try memory.read(a[1], count: size)
@@ -47,6 +47,7 @@ enum UnixSockets {
         let family = Int32(address[0]) | Int32(address[1]) << 8
         var path = Array(address[2...])
         if let end = path.firstIndex(of: 0), end > 0 { path.removeSubrange(end...) }
+        if Linux.rootless && family == AF_UNIX && path.first.map({ $0 != 0 }) == true { return .runOnHost }
         guard family == AF_UNIX, let first = path.first, first != 0 else {
             // Another family, an abstract name or autobind: no path to resolve.
             return connecting ? .runOnHost : .value(try bindCopied(k, t, a, address))
@@ -57,6 +58,8 @@ enum UnixSockets {
     }
 
     /// Makes the call on a copy of the caller's socket from inside the sandbox's root.
+    /// (Without root the supervisor cannot chroot: rootless mode leaves unix
+    /// socket paths to the kernel inside the pivoted root, hence `serveUnixPaths`.)
     static func inRoot(_ k: Kernel, _ t: Task, socketFD: Int32, address: [UInt8], operation: Int32,
                        data: [UInt8], flags: Int32) throws(Errno) -> Int {
         let socket = moat_take_fd(t.group.hostTgid, socketFD)

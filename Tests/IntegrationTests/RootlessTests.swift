@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// `moat` as an unprivileged user: the sandbox gets a user namespace whose
+/// root is the caller's own uid, and the same sentry serves it.
+@Suite struct RootlessTests {
+    let fixture = Fixture.shared
+    static let nobody = ["--reuid", "65534", "--regid", "65534", "--clear-groups"]
+
+    func asNobody(_ args: [String], timeout: Double = 120) -> Command.Result {
+        Command.run("/usr/bin/setpriv", RootlessTests.nobody + [fixture.moat] + args, timeout: timeout)
+    }
+
+    /// A state directory the unprivileged user owns.
+    func stateRoot() -> String {
+        let root = fixture.scratch("rootless-state").path
+        chown(root, 65534, 65534)
+        return root
+    }
+
+    @Test func doRunsUnprivilegedInAUserNamespace() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = asNobody(["do", "--root", stateRoot(), "--rootfs", fixture.rootfs, "--", "sh", "-c", """
+            id -u; awk '{print $1, $2, $3}' /proc/self/uid_map; echo hi > /tmp/f && stat -c '%u %s' /tmp/f; stat -c %u /etc/passwd
+            ps -o pid,user,comm | tail -n +2 | wc -l; readlink /proc/self; mount -t tmpfs t /mnt 2>&1 | grep -c denied
+            """])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines.count == 7, "\(result.lines)")
+        #expect(result.lines.first == "0", "root inside")
+        #expect(result.lines.dropFirst().first == "0 65534 1", "\(result.lines)")
+        #expect(result.lines.dropFirst(2).first == "0 3", "a file it made is its own: \(result.lines)")
+        #expect(result.lines.dropFirst(3).first == "65534", "the host's root is unmapped inside: \(result.lines)")
+        // sh, ps, tail and wc: ps sees the sandbox only.
+        #expect(result.lines.dropFirst(4).first == "4", "\(result.lines)")
+    }
+
+    @Test func runCreateExecAndEscapesWorkUnprivileged() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let root = stateRoot()
+        let bundle = try fixture.bundle("rootless", args: ["sleep", "30"])
+        chown(bundle.path, 65534, 65534)
+        #expect(asNobody(["create", "--root", root, "--bundle", bundle.path, "r1"]).status == 0)
+        #expect(asNobody(["start", "--root", root, "r1"]).status == 0)
+        let joined = asNobody(["exec", "--root", root, "r1", "sh", "-c", "id -u; cat /proc/1/cmdline | tr '\\0' ' '"])
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(joined.lines == ["0", "sleep 30 "], "\(joined.lines)")
+        #expect(asNobody(["delete", "--force", "--root", root, "r1"]).status == 0)
+
+        let directory = fixture.scratch("rootless-marker")
+        let marker = directory.appendingPathComponent("secret")
+        try "host secret".write(to: marker, atomically: true, encoding: .utf8)
+        chmod(marker.path, 0o644)
+        let escapes = asNobody(["do", "--root", root, "--rootfs", fixture.rootfs, "--", "vfsescape", marker.path, "host secret"],
+                               timeout: 300)
+        let cases = escapes.lines.filter { $0.contains("=") }
+        #expect(cases.count == 23 && escapes.lines.last == "done", "\(escapes.stdout) \(escapes.stderr)")
+        for line in cases { #expect(line.hasSuffix("=contained"), "\(line)") }
+        #expect(try String(contentsOf: marker, encoding: .utf8) == "host secret")
+    }
+
+    @Test func whatRootlessCannotDoIsAOneLineError() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let root = stateRoot()
+        let limited = try fixture.bundle("rootless-limits", args: ["true"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["pids": ["limit": 10]]
+            config["linux"] = linux
+        }
+        let result = asNobody(["run", "--root", root, "--bundle", limited.path, "l1"])
+        #expect(result.status != 0 && result.stderr.contains("limits need cgroups, which need root"), "\(result.stderr)")
+        let mapped = try fixture.bundle("rootless-map", args: ["true"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "user"]]
+            linux["uidMappings"] = [["containerID": 0, "hostID": 1000, "size": 1]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 1000, "size": 1]]
+            config["linux"] = linux
+        }
+        let foreign = asNobody(["run", "--root", root, "--bundle", mapped.path, "m1"])
+        #expect(foreign.status != 0 && foreign.stderr.contains("only the caller's own ids can be mapped"), "\(foreign.stderr)")
+        #expect(foreign.stderr.split(separator: "\n").count == 1)
+    }
+}
