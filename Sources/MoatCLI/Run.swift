@@ -127,7 +127,7 @@ func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?, c
             return beforeStart(pid)
         }, afterStart: afterStart,
         watch: control.map { ($0.descriptor, controlHandler($0, sandbox, program: program)) })
-    } catch let error as Errno where Linux.rootless && [EPERM, ENOSPC, EUSERS, EACCES].contains(error.rawValue) {
+    } catch where Linux.rootless && [EPERM, ENOSPC, EUSERS, EACCES].contains(error.rawValue) {
         throw Failure("cannot start the sandbox: " + Rootless.explain(error))
     } catch {
         throw Failure("cannot start the sandbox: \(error)")
