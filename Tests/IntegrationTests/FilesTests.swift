@@ -137,6 +137,26 @@ import Testing
         #expect(lines.last == "1000 640", "owner and umask of a new file: \(lines)")
     }
 
+    /// The sentry opens /proc as a supervisor with CAP_SYS_PTRACE; it makes
+    /// Linux's ptrace-access check for another process's guarded files itself.
+    @Test func anotherUsersProcFilesNeedPtraceRights() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("procaccess", args: ["procaccess"]) { config in
+            var process = config["process"] as! [String: Any]
+            var caps = process["capabilities"] as! [String: Any]
+            for set in ["bounding", "effective", "permitted"] {
+                caps[set] = (caps[set] as? [String] ?? []) + ["CAP_SETUID", "CAP_SETGID"]
+            }
+            process["capabilities"] = caps
+            config["process"] = process
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["self environ: opened", "parent environ: Permission denied", "parent mem: Permission denied",
+                                 "parent cwd link: Permission denied", "parent status: opened", "root reads child-free self: opened"],
+                "\(result.lines)")
+    }
+
     @Test func rootWithoutDACOverrideIsRefusedOthersFiles() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let data = try dataDirectory()

@@ -100,7 +100,12 @@ enum Files {
             // The caller's umask, not the supervisor's, shapes a new file's mode.
             let previous = creates ? umask(credentials.umask) : 0
             defer { if creates { umask(previous) } }
-            return try files.open(lookup, caller: caller, flags: flags, mode: creates ? mode & 0o7777 : 0)
+            let fd = try files.open(lookup, caller: caller, flags: flags, mode: creates ? mode & 0o7777 : 0)
+            do throws(Errno) { try k.checkProcAccess(fd, t, credentials) } catch {
+                close(fd)
+                throw error
+            }
+            return fd
         }
         return .donate(try k.synthesized(fd, flags: flags) ?? fd, cloexec: flags & O_CLOEXEC != 0)
     }

@@ -121,11 +121,12 @@ enum Stat {
         let path = try PathArgument.read(memory, address)
         if path.isEmpty { throw .noSuchFile }
         let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: false)
-        let text = try k.withFiles(t) { files, caller, _ throws(Errno) in
+        let text = try k.withFiles(t) { files, caller, credentials throws(Errno) in
             var selfLink: [UInt8]?
             let fd = try files.open(lookup, caller: caller, flags: Linux.openPath | O_NOFOLLOW, mode: 0, selfLink: &selfLink)
             defer { close(fd) }
             if let selfLink { return selfLink }
+            try k.checkProcAccess(fd, t, credentials)
             var info = Glibc.stat()
             guard fstat(fd, &info) == 0 else { throw Errno.current }
             guard info.st_mode & S_IFMT == S_IFLNK else { throw Errno.invalid }

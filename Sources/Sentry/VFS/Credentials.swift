@@ -11,6 +11,8 @@ struct Credentials: Equatable {
     var effective: UInt64 = 0
     var permitted: UInt64 = 0
     var umask: mode_t = 0o022
+    /// Real, effective, saved and fs ids: what ptrace access compares.
+    var uids: [UInt32] = [], gids: [UInt32] = []
 
     /// Parses the Uid/Gid/Groups/CapEff/CapPrm/Umask lines of a status file.
     init?(status bytes: [UInt8]) {
@@ -22,10 +24,12 @@ struct Credentials: Equatable {
                 .map { String(decoding: $0, as: UTF8.self) }
             switch key {
             case "Uid" where values.count == 4:
+                uids = values.compactMap { UInt32($0) }
                 realUID = UInt32(values[0]) ?? 0
                 fsUID = UInt32(values[3]) ?? 0
                 seen |= 1
             case "Gid" where values.count == 4:
+                gids = values.compactMap { UInt32($0) }
                 realGID = UInt32(values[0]) ?? 0
                 fsGID = UInt32(values[3]) ?? 0
                 seen |= 2

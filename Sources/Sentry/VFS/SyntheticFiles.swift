@@ -7,6 +7,34 @@ import Platform
 /// (its CLOCK_BOOTTIME), uname's release and names, and, when the config
 /// sets a memory limit, /proc/meminfo with that limit (as sysinfo).
 extension Kernel {
+    /// Files under /proc/<pid>/ that Linux gives only to a process that may
+    /// ptrace the target (PTRACE_MODE_READ or ATTACH).
+    static let ptraceGuarded: Set<String> = [
+        "environ", "auxv", "mem", "maps", "smaps", "smaps_rollup", "numa_maps", "pagemap", "stack", "syscall",
+        "personality", "io", "fd", "fdinfo", "map_files", "cwd", "root", "exe", "ns", "wchan", "timers",
+        "timerslack_ns", "clear_refs",
+    ]
+    static let capSysPtrace: UInt64 = 1 << 19
+
+    /// The sentry opens /proc files as a supervisor that keeps CAP_SYS_PTRACE
+    /// for its own work, so it makes Linux's check itself: another process's
+    /// guarded file needs CAP_SYS_PTRACE, or the same uids and gids. EACCES otherwise.
+    func checkProcAccess(_ fd: Int32, _ task: Task, _ credentials: Credentials) throws(Errno) {
+        guard let files, FileSystem.onProcfs(fd), let shown = HostProcfs.readLink("self/fd/\(fd)") else { return }
+        let parts = FileSystem.components(shown)
+        guard parts.count > files.procMount.count + 1, Array(parts.prefix(files.procMount.count)) == files.procMount else { return }
+        var rest = parts.dropFirst(files.procMount.count).map { String(decoding: $0, as: UTF8.self) }
+        guard let vpid = Int32(rest[0]), vpid != task.group.vpid else { return }
+        // /proc/<pid>/task/<tid>/...: the file's name comes after the tid.
+        if rest.count > 3, rest[1] == "task" { rest.removeSubrange(1...2) }
+        guard rest.count > 1, Kernel.ptraceGuarded.contains(rest[1]) else { return }
+        if credentials.effective & Kernel.capSysPtrace != 0 { return }
+        guard let target = pids.group(vpid: vpid), let theirs = try? Credentials.of(target.hostTgid),
+              theirs.uids.allSatisfy({ $0 == credentials.fsUID }), theirs.gids.allSatisfy({ $0 == credentials.fsGID }) else {
+            throw Errno(EACCES)
+        }
+    }
+
     /// The descriptor to donate in place of `fd` (which it then closes), or
     /// nil to donate `fd`. Only files opened for reading are rendered.
     func synthesized(_ fd: Int32, flags: Int32) throws(Errno) -> Int32? {
