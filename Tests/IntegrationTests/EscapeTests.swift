@@ -75,6 +75,16 @@ import Testing
         #expect(left == ["evil", "hostsock", "secret"], "nothing was made next to the marker: \(left)")
     }
 
+    /// /dev/tty names its opener's controlling terminal: a workload in its
+    /// own session has none, even when the supervisor runs on a terminal.
+    @Test func devTtyIsNeverTheSupervisorsTerminal() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let command = "\(fixture.moat) do --rootfs \(fixture.rootfs) -- sh -c 'echo leaked > /dev/tty; echo rc=$?'"
+        let result = Command.run("/usr/bin/script", ["-qc", command, "/dev/null"])
+        #expect(result.stdout.contains("No such device or address"), "\(result.stdout)")
+        #expect(result.stdout.contains("rc=1") && !result.stdout.contains("leaked\r"), "\(result.stdout)")
+    }
+
     @Test func onlyStdioIsInherited() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["ls", "/proc/self/fd"])

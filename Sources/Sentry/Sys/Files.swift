@@ -23,6 +23,9 @@ enum Files {
                      mode: mode_t(truncatingIfNeeded: a[1]))
     }
 
+    /// The device number of /dev/tty (5, 0).
+    static let controllingTTY = dev_t(5 << 8)
+
     /// RESOLVE_NO_XDEV, NO_MAGICLINKS, NO_SYMLINKS, BENEATH, IN_ROOT, CACHED.
     static let resolveFlags: UInt64 = 0x3f
     static let noXDev: UInt64 = 0x01, beneath: UInt64 = 0x08, cached: UInt64 = 0x20
@@ -106,6 +109,13 @@ enum Files {
                 throw error
             }
             return fd
+        }
+        // /dev/tty is whatever terminal its opener controls: opened by the
+        // supervisor it would be the supervisor's. The caller opens it itself.
+        var info = Glibc.stat()
+        if fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == controllingTTY {
+            close(fd)
+            return .runOnHost
         }
         return .donate(try k.synthesized(fd, flags: flags) ?? fd, cloexec: flags & O_CLOEXEC != 0)
     }
