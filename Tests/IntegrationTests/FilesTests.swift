@@ -232,6 +232,25 @@ import Testing
         }
     }
 
+    /// With /proc/sys writable (no readonlyPaths), only the sandbox's own
+    /// namespaced keys can be written; host-wide ones stay EROFS.
+    @Test func onlyNamespacedSysctlsCanBeWritten() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let before = try String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8)
+        let script = "echo '|/tmp/evil' > /proc/sys/kernel/core_pattern; echo core=$?; echo 1000 > /proc/sys/net/core/somaxconn; "
+            + "echo net=$?; cat /proc/sys/net/core/somaxconn; echo 512 > /proc/sys/kernel/msgmni; echo msg=$?"
+        let bundle = try fixture.bundle("sysctl-writes", args: ["sh", "-c", script]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["readonlyPaths"] = []
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["core=1", "net=0", "1000", "msg=0"], "\(result.lines) \(result.stderr)")
+        #expect(result.stderr.contains("core_pattern: Read-only file system"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8) == before)
+    }
+
     @Test func busyboxToolsSeeTheSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["sh", "-c", """

@@ -104,11 +104,7 @@ enum Files {
             let previous = creates ? umask(credentials.umask) : 0
             defer { if creates { umask(previous) } }
             let fd = try files.open(lookup, caller: caller, flags: flags, mode: creates ? mode & 0o7777 : 0)
-            do throws(Errno) { try k.checkProcAccess(fd, t, credentials) } catch {
-                close(fd)
-                throw error
-            }
-            return fd
+            return try k.procPolicy(fd, flags: flags, t, credentials) ?? fd
         }
         // /dev/tty is whatever terminal its opener controls: opened by the
         // supervisor it would be the supervisor's. The caller opens it itself.
@@ -117,7 +113,7 @@ enum Files {
             close(fd)
             return .runOnHost
         }
-        return .donate(try k.synthesized(fd, flags: flags) ?? fd, cloexec: flags & O_CLOEXEC != 0)
+        return .donate(fd, cloexec: flags & O_CLOEXEC != 0)
     }
 
     /// setuid, setgroups, capset, umask ...: run by the host; the caller's

@@ -126,7 +126,7 @@ enum Stat {
             let fd = try files.open(lookup, caller: caller, flags: Linux.openPath | O_NOFOLLOW, mode: 0, selfLink: &selfLink)
             defer { close(fd) }
             if let selfLink { return selfLink }
-            try k.checkProcAccess(fd, t, credentials)
+            if let parts = k.procComponents(fd) { try k.checkPtraceAccess(parts, t, credentials) }
             var info = Glibc.stat()
             guard fstat(fd, &info) == 0 else { throw Errno.current }
             guard info.st_mode & S_IFMT == S_IFLNK else { throw Errno.invalid }

@@ -2,10 +2,18 @@ import CShims
 import Glibc
 import Platform
 
-/// Files the sentry renders itself instead of the kernel's, so that /proc
-/// agrees with what the sentry answers elsewhere: the uptime of the sandbox
-/// (its CLOCK_BOOTTIME), uname's release and names, and, when the config
-/// sets a memory limit, /proc/meminfo with that limit (as sysinfo).
+/// What the sentry adds to the kernel's procfs, for a file it opened under
+/// /proc for a caller:
+/// - ptrace access: another process's guarded files (environ, mem, fd, cwd
+///   ...) need CAP_SYS_PTRACE or the same ids; the supervisor keeps
+///   CAP_SYS_PTRACE for its own work, so the kernel's check would pass;
+/// - /proc/sys: only the sandbox's own namespaced keys (net, ipc, uts, mqueue)
+///   may be opened for writing, whatever the config mounts; the rest is
+///   EROFS, as OCI's default read-only /proc/sys gives (kernel.core_pattern
+///   and the like act on the host);
+/// - rendered files, so that /proc agrees with what the sentry answers
+///   elsewhere: the sandbox's uptime, uname's release and names, and, with a
+///   memory limit, meminfo (as sysinfo).
 extension Kernel {
     /// Files under /proc/<pid>/ that Linux gives only to a process that may
     /// ptrace the target (PTRACE_MODE_READ or ATTACH).
@@ -15,16 +23,48 @@ extension Kernel {
         "timerslack_ns", "clear_refs",
     ]
     static let capSysPtrace: UInt64 = 1 << 19
+    /// /proc/sys keys that belong to the sandbox's own namespaces.
+    static let namespacedSysctls: [String] = [
+        "sys/net/", "sys/fs/mqueue/", "sys/kernel/hostname", "sys/kernel/domainname", "sys/kernel/shm",
+        "sys/kernel/msg", "sys/kernel/sem",
+    ]
 
-    /// The sentry opens /proc files as a supervisor that keeps CAP_SYS_PTRACE
-    /// for its own work, so it makes Linux's check itself: another process's
-    /// guarded file needs CAP_SYS_PTRACE, or the same uids and gids. EACCES otherwise.
-    func checkProcAccess(_ fd: Int32, _ task: Task, _ credentials: Credentials) throws(Errno) {
-        guard let files, FileSystem.onProcfs(fd), let shown = HostProcfs.readLink("self/fd/\(fd)") else { return }
+    /// Applies the policy to `fd` (just opened for `task` with `flags`):
+    /// the descriptor to donate instead (`fd` then closed), nil for `fd`
+    /// itself, or an errno (`fd` then closed).
+    func procPolicy(_ fd: Int32, flags: Int32, _ task: Task, _ credentials: Credentials) throws(Errno) -> Int32? {
+        guard let rest = procComponents(fd) else { return nil }
+        do throws(Errno) {
+            try checkPtraceAccess(rest, task, credentials)
+            let relative = rest.joined(separator: "/")
+            // (net/ keys are the sandbox's only with a network namespace of its own.)
+            let ownNetwork = spec.child.cloneFlags & Linux.cloneNewNet != 0
+            if flags & O_ACCMODE != O_RDONLY, relative.hasPrefix("sys/"),
+               !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0) && ($0 != "sys/net/" || ownNetwork) }) {
+                throw Errno(EROFS)
+            }
+            guard flags & O_ACCMODE == O_RDONLY, let text = render(relative) else { return nil }
+            let rendered = try Kernel.memfd(text)
+            close(fd)
+            return rendered
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// The path of an fd under /proc, as components after the mount point; nil elsewhere.
+    func procComponents(_ fd: Int32) -> [String]? {
+        guard let files, FileSystem.onProcfs(fd), let shown = HostProcfs.readLink("self/fd/\(fd)") else { return nil }
         let parts = FileSystem.components(shown)
-        guard parts.count > files.procMount.count + 1, Array(parts.prefix(files.procMount.count)) == files.procMount else { return }
-        var rest = parts.dropFirst(files.procMount.count).map { String(decoding: $0, as: UTF8.self) }
+        guard parts.count > files.procMount.count, Array(parts.prefix(files.procMount.count)) == files.procMount else { return nil }
+        return parts.dropFirst(files.procMount.count).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// /proc/<pid>/<guarded> of another process: CAP_SYS_PTRACE, or all the same uids and gids.
+    func checkPtraceAccess(_ rest: [String], _ task: Task, _ credentials: Credentials) throws(Errno) {
         guard let vpid = Int32(rest[0]), vpid != task.group.vpid else { return }
+        var rest = rest
         // /proc/<pid>/task/<tid>/...: the file's name comes after the tid.
         if rest.count > 3, rest[1] == "task" { rest.removeSubrange(1...2) }
         guard rest.count > 1, Kernel.ptraceGuarded.contains(rest[1]) else { return }
@@ -35,14 +75,8 @@ extension Kernel {
         }
     }
 
-    /// The descriptor to donate in place of `fd` (which it then closes), or
-    /// nil to donate `fd`. Only files opened for reading are rendered.
-    func synthesized(_ fd: Int32, flags: Int32) throws(Errno) -> Int32? {
-        guard flags & O_ACCMODE == O_RDONLY, let files, FileSystem.onProcfs(fd),
-              let shown = HostProcfs.readLink("self/fd/\(fd)") else { return nil }
-        let procPath = FileSystem.joined(files.procMount)
-        guard shown.count > procPath.count + 1, Array(shown.prefix(procPath.count)) == procPath,
-              let text = render(String(decoding: shown.dropFirst(procPath.count + 1), as: UTF8.self)) else { return nil }
+    /// A close-on-exec memfd holding `text`, at offset 0.
+    static func memfd(_ text: String) throws(Errno) -> Int32 {
         let created = moat_memfd("proc")
         guard created >= 0 else { throw Errno(Int32(-created)) }
         let memfd = Int32(created)
@@ -51,7 +85,6 @@ extension Kernel {
             close(memfd)
             throw Errno.current
         }
-        close(fd)
         return memfd
     }
 
