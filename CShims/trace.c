@@ -256,3 +256,28 @@ int moat_restart_interrupted(pid_t pid, const uint8_t *never_interrupted, int co
     if (ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0) return -errno;
     return 1;
 }
+
+// Stops a running tracee at the next chance (a PTRACE_EVENT_STOP).
+int moat_ptrace_interrupt(pid_t pid) {
+    return ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 ? -errno : 0;
+}
+
+// Makes a tracee held at a stop reap the zombies `pids` (its children) with
+// wait4(pid, NULL, WNOHANG, NULL), its seccomp filter suspended meanwhile
+// so that the injected calls reach the kernel (needs CAP_SYS_ADMIN). Its
+// registers come back as they were: a syscall the stop interrupted restarts
+// as it would after any stop. Returns how many were reaped, or -errno; a
+// signal that arrived meanwhile is left in *deferred.
+long moat_reap_zombies(pid_t pid, const int *pids, int count, int *deferred) {
+    *deferred = 0;
+    if (ptrace(PTRACE_SETOPTIONS, pid, 0, moat_trace_options() | PTRACE_O_SUSPEND_SECCOMP) < 0) return -errno;
+    long reaped = 0;
+    for (int i = 0; i < count; i++) {
+        long args[6] = { pids[i], 0, WNOHANG, 0, 0, 0 }, result = 0;
+        int signal = 0;
+        if (moat_inject_syscall(pid, SYS_wait4, args, &result, &signal) == 0 && result == pids[i]) reaped++;
+        if (signal) *deferred = signal;
+    }
+    if (ptrace(PTRACE_SETOPTIONS, pid, 0, moat_trace_options()) < 0) return -errno;
+    return reaped;
+}

@@ -160,6 +160,8 @@ long moat_get_syscall_result(pid_t pid, int64_t *value);
 long moat_ptrace_listen(pid_t pid);
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg);
 unsigned long moat_trace_options(void);
+int moat_ptrace_interrupt(pid_t pid);                                           // 0 or -errno
+long moat_reap_zombies(pid_t pid, const int *pids, int count, int *deferred);   // reaped or -errno
 
 // Syscall arguments at a seccomp stop: nr and six args, one request.
 struct moat_syscall_args {

@@ -126,6 +126,20 @@ public final class PtraceTracer {
         _ = moat_ptrace_syscall(tid)
     }
 
+    /// Stops a running tracee soon (an event stop), wherever it is.
+    public func interrupt(_ tid: HostTid) {
+        _ = moat_ptrace_interrupt(tid)
+    }
+
+    /// Makes a stopped tracee reap these children of its (zombies); how many
+    /// it reaped, and a signal that arrived meanwhile (to deliver on resuming).
+    public func reap(in tid: HostTid, children: [Int32]) throws(Errno) -> (reaped: Int, deferredSignal: Int32) {
+        var deferred: Int32 = 0
+        let rc = children.withUnsafeBufferPointer { moat_reap_zombies(tid, $0.baseAddress, Int32($0.count), &deferred) }
+        if rc < 0 { throw Errno(Int32(-rc)) }
+        return (rc, deferred)
+    }
+
     /// Leaves a tracee in group-stop while still reporting its next event.
     public func listen(_ tid: HostTid) {
         _ = moat_ptrace_listen(tid)

@@ -201,9 +201,9 @@ public final class Kernel {
             case .newTask(let parent, let newTid):
                 if pids.task(host: newTid) == nil { register(newTid) }
                 // A forked process has its parent's mappings, the host vDSO's among them.
-                if let child = pids.task(host: newTid)?.group, let from = pids.task(host: parent)?.group,
-                   child !== from, child.hostVDSO == nil {
-                    child.hostVDSO = from.hostVDSO
+                if let child = pids.task(host: newTid)?.group, let from = pids.task(host: parent)?.group, child !== from {
+                    if child.hostVDSO == nil { child.hostVDSO = from.hostVDSO }
+                    child.parentVpid = from.vpid
                 }
                 tracer.resume(parent)
             case .exec(let tid, let former):
@@ -231,6 +231,8 @@ public final class Kernel {
                     }
                     tracer.resume(tid, signal: signal)
                 }
+            case .eventStop(let tid) where tid == initPid && !orphansToReap.isEmpty:
+                tracer.resume(tid, signal: reapOrphans(in: tid))
             case .eventStop(let tid):
                 if pids.task(host: tid) == nil { register(tid) }
                 tracer.resume(tid)
@@ -481,6 +483,35 @@ public final class Kernel {
         }
     }
 
+    /// Exited orphans the init has not reaped, to reap in it at its next stop.
+    var orphansToReap: [Int32] = []
+
+    /// A process of the sandbox ended. If it was an orphan (its parent gone,
+    /// so it is now the init's child) and the init does not handle SIGCHLD,
+    /// nothing would ever wait for it: the sentry reaps it as an init would,
+    /// by making the init call wait4 for it (see `reapOrphans`).
+    func noteExit(of group: ThreadGroup) {
+        guard let initPid, group.vpid != 1, !Linux.rootless, let parent = group.parentVpid,
+              parent != 1, pids.group(vpid: parent)?.exited ?? true else { return }
+        guard let status = HostProcfs.read("\(initPid)/status").map({ String(decoding: $0, as: UTF8.self) }) else { return }
+        let sigchld: UInt64 = 1 << UInt64(SIGCHLD - 1)
+        for line in status.split(separator: "\n") where line.hasPrefix("SigCgt:") || line.hasPrefix("SigIgn:") {
+            // A handler reaps (an init that knows its job); SIG_IGN makes the kernel reap.
+            if let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16), mask & sigchld != 0 { return }
+        }
+        if orphansToReap.isEmpty { tracer.interrupt(initPid) }
+        orphansToReap.append(group.vpid)
+    }
+
+    /// At the init's stop: it reaps the orphans (its seccomp filter suspended
+    /// for the injected wait4 calls). The signal to deliver on resuming, if any.
+    func reapOrphans(in tid: HostTid) -> Int32 {
+        actAsSupervisor()
+        let orphans = orphansToReap
+        orphansToReap = []
+        return (try? tracer.reap(in: tid, children: orphans))?.deferredSignal ?? 0
+    }
+
     /// Learns a new task's ids from the host's /proc: its process and its
     /// number in the sandbox's pid namespace.
     @discardableResult
@@ -492,6 +523,8 @@ public final class Kernel {
     }
 
     func exit(_ tid: HostTid, status: ExitStatus) {
+        if tid == initPid { orphansToReap = [] }
+        if let group = pids.task(host: tid)?.group, group.liveThreads == 1 { noteExit(of: group) }
         shiftedDeadlines[tid] = nil
         observer?.abandon(tid, result: nil)
         if let joined = joinedProcesses.removeValue(forKey: tid) {

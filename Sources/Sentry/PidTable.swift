@@ -28,6 +28,8 @@ public final class ThreadGroup {
     /// calls it: its clock_gettime may fall back to a real syscall, which the
     /// sentry must then answer with the host's time.
     var hostVDSO: ClosedRange<UInt64>?
+    /// The process that forked it (nil: the init, or one that joined).
+    var parentVpid: Int32?
 
     init(hostTgid: HostTid, vpid: Int32) {
         self.hostTgid = hostTgid

@@ -50,4 +50,15 @@ import Testing
         // ps sees sh, ps and wc (plus its header): nothing of the host.
         #expect(Int(result.lines.last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 99 <= 5)
     }
+
+    /// An init that never waits for orphans (a program run as pid 1, without
+    /// an init in front of it) leaves no zombies: the sentry reaps them.
+    @Test(arguments: ["notify", "ptrace"])
+    func orphansOfANonReapingInitAreReaped(platform: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                                                  "--", "orphans", "8"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["zombies=0"], "\(result.lines)")
+    }
 }
