@@ -3,8 +3,9 @@ import Glibc
 /// What a host must allow for Moat to run without root: user namespaces for
 /// the sandbox, ptrace of its own children, and seccomp user notification.
 public enum Rootless {
-    /// Why this host cannot run an unprivileged sandbox, or nil.
-    public static func obstacle() -> String? {
+    /// Why this host cannot run an unprivileged sandbox, or nil; `sysctl`
+    /// reads a /proc/sys key (tests give their own).
+    public static func obstacle(sysctl: (String) -> Int? = Rootless.sysctl) -> String? {
         if let scope = sysctl("kernel/yama/ptrace_scope"), scope >= 2 {
             return "rootless mode needs to trace its own children, but kernel.yama.ptrace_scope is \(scope) (0 or 1 allow it)"
         }
@@ -25,7 +26,7 @@ public enum Rootless {
         return outer ? why + "; this process already runs under a seccomp filter (an outer container's policy?)" : why
     }
 
-    static func sysctl(_ name: String) -> Int? {
+    public static func sysctl(_ name: String) -> Int? {
         guard let bytes = HostFile.read("/proc/sys/" + name) else { return nil }
         return Int(String(decoding: bytes.filter { (48...57).contains($0) }, as: UTF8.self))
     }
