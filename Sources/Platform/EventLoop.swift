@@ -57,6 +57,11 @@ public final class EventLoop {
     /// Runs once, the first time the loop has waited `idleAfterMs` without an event.
     public var whenIdle: (() -> Void)?
     public var idleAfterMs: Int32 = 500
+    /// Runs when the loop has waited `quietAfterMs` without an event, once
+    /// each time `quietArmed` is set (then cleared).
+    public var whenQuiet: (() -> Void)?
+    public var quietArmed = false
+    public var quietAfterMs: Int32 = 50
 
     deinit {
         close(sigchld)
@@ -85,8 +90,16 @@ public final class EventLoop {
                 }
                 spinNext = false
             }
+            let quiet = quietArmed && whenQuiet != nil
+            let timeout: Int32 = quiet ? (whenIdle == nil ? quietAfterMs : min(quietAfterMs, idleAfterMs))
+                : (whenIdle == nil ? -1 : idleAfterMs)
             let ready = polled.withUnsafeBufferPointer {
-                moat_poll_readable($0.baseAddress, Int32($0.count), whenIdle == nil ? -1 : idleAfterMs)
+                moat_poll_readable($0.baseAddress, Int32($0.count), timeout)
+            }
+            if ready == 0 && quiet {
+                quietArmed = false
+                whenQuiet?()
+                continue
             }
             if ready == 0, let idle = whenIdle {
                 whenIdle = nil

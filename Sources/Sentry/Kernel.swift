@@ -127,6 +127,7 @@ public final class Kernel {
         events.watchedFD = watch?.fd
         eventLoop = events
         defer { eventLoop = nil }
+        events.whenQuiet = { [latency] in latency.release() }
         let child = try Spawner.spawn(spec.child)
         Timing.mark("cloned")
         defer { child.closeErrorPipe() }
@@ -256,6 +257,9 @@ public final class Kernel {
         return initStatus ?? .signaled(SIGKILL)
     }
 
+    /// Held while fds are being donated (see LowLatency).
+    let latency = LowLatency()
+
     /// The running loop (for `spawnJoined` to add a listener to).
     private var eventLoop: EventLoop?
 
@@ -345,6 +349,8 @@ public final class Kernel {
                 listener.runOnHost(call)
                 return
             case .donate(let fd, let cloexec):
+                latency.hold()
+                eventLoop?.quietArmed = true
                 // Installed at the caller's lowest free number, which the call returns.
                 result = Int(moat_notification_donate(listener.fd, call.id, fd, cloexec ? 1 : 0))
                 close(fd)
