@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 
 long moat_ptrace_seize(pid_t pid, unsigned long options) {
     return ptrace(PTRACE_SEIZE, pid, 0, options);
@@ -280,4 +281,61 @@ long moat_reap_zombies(pid_t pid, const int *pids, int count, int *deferred) {
     }
     if (ptrace(PTRACE_SETOPTIONS, pid, 0, moat_trace_options()) < 0) return -errno;
     return reaped;
+}
+
+// Gives our fd `fd` to a tracee held at a stop (a ptrace stop cannot take
+// SECCOMP_ADDFD): it makes a socketpair (injected), we take one end with
+// pidfd_getfd and send `fd` over it, it receives it with an injected
+// recvmsg whose buffers live in `scratch` (unused memory below its stack,
+// 512 bytes), then closes both ends. Its new fd (close-on-exec), or -errno;
+// a signal that arrived meanwhile is left in *deferred.
+long moat_give_fd(pid_t tid, pid_t tgid, int fd, uint64_t scratch, int *deferred) {
+    long result = 0, args[6] = { AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, (long)scratch, 0, 0 };
+    int signal = 0, pair[2];
+    *deferred = 0;
+    long rc = moat_inject_syscall(tid, SYS_socketpair, args, &result, &signal);
+    if (signal) *deferred = signal;
+    if (rc < 0) return rc;
+    if (result < 0) return result;
+    if (moat_read_memory(tid, scratch, pair, sizeof pair) != (ssize_t)sizeof pair) return -EFAULT;
+    int ours = moat_take_fd(tgid, pair[1]);
+    long close_args[6] = { pair[1], 0, 0, 0, 0, 0 };
+    moat_inject_syscall(tid, SYS_close, close_args, &result, &signal);
+    if (signal) *deferred = signal;
+    long received = -EIO;
+    if (ours >= 0) {
+        char byte = 0;
+        if (moat_send_with_fds(ours, &byte, 1, &fd, 1) >= 0) {
+            // msghdr at scratch, its iovec at +64, control at +128, the byte at +256.
+            struct msghdr message = { 0 };
+            struct iovec io = { (void *)(uintptr_t)(scratch + 256), 1 };
+            message.msg_iov = (struct iovec *)(uintptr_t)(scratch + 64);
+            message.msg_iovlen = 1;
+            message.msg_control = (void *)(uintptr_t)(scratch + 128);
+            message.msg_controllen = CMSG_SPACE(sizeof(int));
+            if (moat_write_memory(tid, scratch, &message, sizeof message) == (ssize_t)sizeof message &&
+                moat_write_memory(tid, scratch + 64, &io, sizeof io) == (ssize_t)sizeof io) {
+                long recv_args[6] = { pair[0], (long)scratch, MSG_CMSG_CLOEXEC, 0, 0, 0 };
+                rc = moat_inject_syscall(tid, SYS_recvmsg, recv_args, &result, &signal);
+                if (signal) *deferred = signal;
+                char control[CMSG_SPACE(sizeof(int))];
+                if (rc == 0 && result == 1 &&
+                    moat_read_memory(tid, scratch + 128, control, sizeof control) == (ssize_t)sizeof control) {
+                    struct cmsghdr *header = (struct cmsghdr *)control;
+                    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) {
+                        int given;
+                        memcpy(&given, CMSG_DATA(header), sizeof given);
+                        received = given;
+                    }
+                } else if (rc == 0 && result < 0) {
+                    received = result;
+                }
+            }
+        }
+        close(ours);
+    }
+    close_args[0] = pair[0];
+    moat_inject_syscall(tid, SYS_close, close_args, &result, &signal);
+    if (signal) *deferred = signal;
+    return received;
 }

@@ -162,6 +162,7 @@ long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg);
 unsigned long moat_trace_options(void);
 int moat_ptrace_interrupt(pid_t pid);                                           // 0 or -errno
 long moat_reap_zombies(pid_t pid, const int *pids, int count, int *deferred);   // reaped or -errno
+long moat_give_fd(pid_t tid, pid_t tgid, int fd, uint64_t scratch, int *deferred);  // the tracee's new fd or -errno
 
 // Syscall arguments at a seccomp stop: nr and six args, one request.
 struct moat_syscall_args {

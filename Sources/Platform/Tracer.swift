@@ -140,6 +140,16 @@ public final class PtraceTracer {
         return (rc, deferred)
     }
 
+    /// Gives our fd to a stopped tracee (a socketpair dance with injected
+    /// calls; `scratch` is 512 bytes of its memory nobody uses): its new fd
+    /// number, close-on-exec, and a signal that arrived meanwhile, if any.
+    public func give(_ fd: Int32, to tid: HostTid, process tgid: HostTid, scratch: UInt64) throws(Errno) -> (fd: Int32, deferredSignal: Int32) {
+        var deferred: Int32 = 0
+        let rc = moat_give_fd(tid, tgid, fd, scratch, &deferred)
+        if rc < 0 { throw Errno(Int32(-rc)) }
+        return (Int32(rc), deferred)
+    }
+
     /// Leaves a tracee in group-stop while still reporting its next event.
     public func listen(_ tid: HostTid) {
         _ = moat_ptrace_listen(tid)

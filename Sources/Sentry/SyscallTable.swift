@@ -177,7 +177,8 @@ extension SyscallTable {
               "sync", "syncfs", "memfd_create", "pipe", "pipe2", "eventfd", "eventfd2", "inotify_init",
               "inotify_init1", "inotify_rm_watch", "fchdir"],
              .full, "on fds the workload holds"),
-        host(["chdir", "getcwd", "execve", "execveat", "ustat"],
+        host(["getcwd"], .full, "the kernel's answer is the path inside the pivoted root"),
+        host(["execve", "execveat", "ustat"],
              .partial, "path resolved by the host inside the pivoted root (not yet by the sentry's VFS)"),
         // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
         [
@@ -196,6 +197,8 @@ extension SyscallTable {
             emulate("faccessat2", Stat.faccessat2, "AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH"),
             emulate("readlink", Stat.readlink, "resolved by the sentry; /proc/self names the caller"),
             emulate("readlinkat", Stat.readlinkat, "resolved by the sentry; /proc/self names the caller"),
+            emulate("chdir", Directories.chdir, "resolved and checked by the sentry; the caller is handed the directory's fd and fchdirs to it",
+                    needsStop: true),
             emulate("mkdir", Directories.mkdir, "in the directory the sentry resolved, with the caller's umask"),
             emulate("mkdirat", Directories.mkdirat, "in the directory the sentry resolved, with the caller's umask"),
             emulate("mknod", Directories.mknod, "regular files, fifos, sockets; devices EPERM", level: .partial),

@@ -172,4 +172,37 @@ enum Directories {
         }
         return .value(0)
     }
+
+    /// chdir implements Linux syscall chdir(2). The sentry resolves the
+    /// directory and checks search permission under the caller's
+    /// credentials; the caller is then handed an fd of it and made to
+    /// fchdir to it (injected at this ptrace stop), so no path is resolved
+    /// by the kernel on its behalf. (A stop cannot take SECCOMP_ADDFD: the fd
+    /// crosses over a socketpair the caller makes.)
+    static func chdir(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let path = try PathArgument.read(TraceeMemory(t.hostTid), a[0])
+        if path.isEmpty { throw .noSuchFile }
+        let directory = try k.withFiles(t) { files, caller, _ throws(Errno) in
+            let fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: Linux.openPath | O_DIRECTORY, mode: 0)
+            let rc = moat_access_fd(fd, X_OK)
+            if rc < 0 {
+                close(fd)
+                throw Errno(Int32(-rc))
+            }
+            return fd
+        }
+        defer { close(directory) }
+        // Out of the chdir (skipped), then the calls that move the cwd.
+        k.tracer.complete(t.hostTid, value: 0)
+        var signals = [try k.tracer.stepOutOfSyscall(t.hostTid)]
+        let scratch = (a.stackPointer &- 128 &- 1024) & ~15
+        let given = try k.tracer.give(directory, to: t.hostTid, process: t.group.hostTgid, scratch: scratch)
+        signals.append(given.deferredSignal)
+        let moved = try k.tracer.inject(t.hostTid, syscall: Int(SyscallTable.number(of: "fchdir")!), [Int(given.fd)])
+        let closed = try k.tracer.inject(t.hostTid, syscall: Int(SyscallTable.number(of: "close")!), [Int(given.fd)])
+        signals += [moved.deferredSignal, closed.deferredSignal]
+        // A signal that came meanwhile is sent again, to be delivered as usual.
+        for signal in Set(signals) where signal != 0 { _ = moat_tgkill(t.group.hostTgid, t.hostTid, signal) }
+        return .value(moved.result)
+    }
 }

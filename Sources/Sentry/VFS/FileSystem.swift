@@ -239,10 +239,18 @@ final class FileSystem {
     }
 
     /// openat2 with a path of raw bytes (not necessarily UTF-8): the fd or -errno.
+    /// With RESOLVE_IN_ROOT or BENEATH the kernel answers EAGAIN when a rename
+    /// anywhere raced with a `..` it walked (it cannot prove `..` stayed
+    /// inside); the walk is then simply tried again.
     static func openat2(_ dirfd: Int32, _ path: [UInt8], _ flags: UInt64, _ mode: mode_t, _ resolve: UInt64) -> Int32 {
-        let rc = (path + [0]).withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { moat_openat2(dirfd, $0.baseAddress, flags, UInt64(mode), resolve) }
+        (path + [0]).withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { name in
+                var rc = Int32(-EAGAIN)
+                for _ in 0..<1000 where rc == -EAGAIN {
+                    rc = Int32(truncatingIfNeeded: moat_openat2(dirfd, name.baseAddress, flags, UInt64(mode), resolve))
+                }
+                return rc
+            }
         }
-        return Int32(truncatingIfNeeded: rc)
     }
 }

@@ -189,6 +189,10 @@ int main(int argc, char **argv) {
     pthread_join(thread, NULL);
     report("execve-swap-race", escaped, "exec of a path another thread rewrites");
 
+    // chdir (served by the sentry) out through .. and a magic link, then a relative open.
+    report("chdir-out", (chdir("/proc/self/root/../../..") == 0 || chdir("/../..") == 0) && tryOpen(AT_FDCWD, marker + 1),
+           "chdir then a relative path");
+    chdir("/");
     report("chroot-dotdot", syscall(SYS_chroot, "/tmp") == 0 && tryOpen(AT_FDCWD, "../../../../../etc/passwd") == 0 &&
            tryOpen(AT_FDCWD, marker), "chroot then ..");
     printf("done\n");
