@@ -209,7 +209,6 @@ static void files(void) {
     struct statfs sf;
     T("statfs", S(SYS_statfs, "/tmp", &sf) == 0 && sf.f_type == 0x01021994);
     T("fstatfs", S(SYS_fstatfs, fd, &sf) == 0 && sf.f_type == 0x01021994);
-    T("ustat", S(SYS_stat, "/tmp", &st) == 0 && (S(SYS_ustat, st.st_dev, buf) == 0 || errno == EINVAL));
     T("setxattr", S(SYS_setxattr, "/tmp/f1", "user.moat", "v1", 2, 0) == 0);
     T("lsetxattr", S(SYS_lsetxattr, "/tmp/f1", "user.lm", "v2", 2, 0) == 0);
     T("fsetxattr", S(SYS_fsetxattr, fd, "user.fm", "v3", 2, 0) == 0);

@@ -178,8 +178,8 @@ extension SyscallTable {
               "inotify_init1", "inotify_rm_watch", "fchdir"],
              .full, "on fds the workload holds"),
         host(["getcwd"], .full, "the kernel's answer is the path inside the pivoted root"),
-        host(["execve", "execveat", "ustat"],
-             .partial, "path resolved by the host inside the pivoted root (not yet by the sentry's VFS)"),
+        host(["execve", "execveat"],
+             .partial, "the kernel loads the program inside the pivoted root (an fd-based execveat would change what #! scripts see)"),
         // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
         [
             emulate("open", Files.open, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)", donatesFD: true),
@@ -373,6 +373,7 @@ extension SyscallTable {
         deny(["io_uring_setup", "io_uring_enter", "io_uring_register"], ENOSYS,
              "io_uring bypasses syscall interception; programs fall back to read/write"),
         deny(["clone3"], ENOSYS, "its flags are in memory the filter cannot check; libc falls back to clone"),
+        deny(["ustat"], ENOSYS, "obsolete (glibc dropped it); it names a host device number, not a path"),
         deny(["uselib", "create_module", "get_kernel_syms", "query_module", "_sysctl", "nfsservctl",
               "getpmsg", "putpmsg", "afs_syscall", "tuxcall", "security", "vserver", "epoll_ctl_old",
               "epoll_wait_old", "sysfs", "set_thread_area", "get_thread_area"],
