@@ -111,8 +111,12 @@ long moat_send_with_fds(int sock, const void *data, size_t length, const int *fd
         cm->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
         memcpy(CMSG_DATA(cm), fds, (size_t)count * sizeof(int));
     }
-    ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    return n < 0 ? -errno : n;
+    // sendmmsg, not sendmsg: the child sends its seccomp listener after
+    // loading the filter, where sendmsg is served by the sentry, which has
+    // no listener yet to hear it on; sendmmsg runs on the host.
+    struct mmsghdr one = { .msg_hdr = msg };
+    int n = sendmmsg(sock, &one, 1, MSG_NOSIGNAL);
+    return n < 0 ? -errno : (long)one.msg_len;
 }
 
 long moat_receive_with_fds(int sock, void *data, size_t length, int fds[MOAT_MAX_PASSED_FDS]) {

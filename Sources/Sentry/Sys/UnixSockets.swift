@@ -39,6 +39,42 @@ enum UnixSockets {
         return .value(sent)
     }
 
+    /// sendmsg implements Linux syscall sendmsg(2) to a unix socket path named
+    /// in msg_name, without control messages: the header and the data it
+    /// points to are copied once and sent as sendto does. With control
+    /// messages (passed fds, credentials that would be the supervisor's),
+    /// without a name, or to other families, it runs on the host.
+    static func sendmsg(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let memory = TraceeMemory(t.hostTid)
+        let header = try memory.read(a[1], count: 56)
+        guard header.count == 56 else { throw .fault }
+        let field = { (offset: Int) -> UInt64 in header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) } }
+        let name = field(0), nameLength = Int(UInt32(truncatingIfNeeded: field(8))), iov = field(16)
+        let iovCount = Int(truncatingIfNeeded: field(24))
+        let controlLength = field(40)
+        guard name != 0, nameLength >= 3, nameLength <= 128, controlLength == 0, !Linux.rootless else { return .runOnHost }
+        let address = try memory.read(name, count: nameLength)
+        guard address.count == nameLength else { throw .fault }
+        guard Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX, address[2] != 0 else { return .runOnHost }
+        guard iovCount >= 0, iovCount <= 1024 else { throw .invalid }
+        let vectors = try memory.read(iov, count: iovCount * 16)
+        guard vectors.count == iovCount * 16 else { throw .fault }
+        var data: [UInt8] = []
+        for index in 0..<iovCount {
+            let (base, length) = vectors.withUnsafeBytes {
+                ($0.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),
+                 Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self)))
+            }
+            guard length >= 0, data.count + length <= 1 << 20 else { throw Errno(EMSGSIZE) }
+            let chunk = try memory.read(base, count: length)
+            guard chunk.count == length else { throw .fault }
+            data += chunk
+        }
+        let sent = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_SENDTO),
+                              data: data, flags: a.int32(2))
+        return .value(sent)
+    }
+
     static func serve(_ k: Kernel, _ t: Task, _ a: SyscallArgs, connecting: Bool) throws(Errno) -> SyscallOutcome {
         let length = Int(Int32(truncatingIfNeeded: a[2]))
         guard length >= 2, length <= 128 else { return connecting ? .runOnHost : .value(try bindCopied(k, t, a, [])) }

@@ -30,6 +30,13 @@ int main(void) {
     length = sizeof name;
     getpeername(client, (struct sockaddr *)&name, &length);
     printf("peer %s\n", name.sun_path);
+    // sendmsg with the path in msg_name, two iovecs.
+    strcpy(addr.sun_path, "/tmp/dgram.sock");
+    struct iovec parts[2] = { { "po", 2 }, { "ng", 2 } };
+    struct msghdr message = { .msg_name = &addr, .msg_namelen = sizeof addr, .msg_iov = parts, .msg_iovlen = 2 };
+    memset(buf, 0, sizeof buf);
+    if (sendmsg(sender, &message, 0) != 4 || recv(receiver, buf, sizeof buf - 1, 0) != 4) { perror("sendmsg"); return 1; }
+    printf("sendmsg %s\n", buf);
     strcpy(addr.sun_path, "/tmp/none.sock");
     printf("missing %d\n", sendto(sender, "x", 1, 0, (struct sockaddr *)&addr, sizeof addr) == -1);
     return 0;
