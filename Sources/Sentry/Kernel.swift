@@ -169,6 +169,7 @@ public final class Kernel {
                 throw error
             }
         }
+        Timing.mark("file system opened")
         if proceed && beforeStart(child.pid) {
             child.release()
             Timing.mark("released")
