@@ -28,7 +28,7 @@ enum Moat {
             .init(long: "log-format", value: "format", defaultValue: "text", help: "text or json."),
             .init(long: "debug", help: "Accepted for runc compatibility."),
             .init(long: "systemd-cgroup", help: "Accepted; Moat creates no cgroups yet."),
-            .init(long: "rootless", value: "value", help: "auto or false (rootless mode is not supported yet)."),
+            .init(long: "rootless", value: "value", help: "auto, true or false: Moat is rootless exactly when run without root."),
         ])
 
     static func main() {
@@ -49,8 +49,14 @@ enum Moat {
             usageFailure(UsageError(topLevel: "global options" + error.message.prefix { $0 != "(" }.dropLast() + " (see moat --help)"))
         }
         if let log = global.value("log") { ErrorLog.destination = (log, global.value("log-format") == "json") }
-        if let rootless = global.value("rootless"), rootless == "true" {
-            usageFailure(UsageError(topLevel: "--rootless true: rootless mode is not supported yet"))
+        // Rootless mode follows the caller's uid; a value that contradicts it is an error.
+        if let rootless = global.value("rootless"), rootless != "auto" {
+            guard rootless == "true" || rootless == "false" else {
+                usageFailure(UsageError(topLevel: "--rootless: use auto, true or false"))
+            }
+            if (rootless == "true") != Linux.rootless {
+                usageFailure(UsageError(topLevel: "--rootless \(rootless): Moat is rootless exactly when run without root"))
+            }
         }
         if let root = global.value("root"), args.count > 0 { args.insert(contentsOf: ["--root", root], at: 1) }
         guard let first = args.first else { usageFailure(UsageError(topLevel: "name a command (see moat --help)")) }

@@ -78,5 +78,10 @@ import Testing
         let foreign = asNobody(["run", "--root", root, "--bundle", mapped.path, "m1"])
         #expect(foreign.status != 0 && foreign.stderr.contains("only the caller's own ids can be mapped"), "\(foreign.stderr)")
         #expect(foreign.stderr.split(separator: "\n").count == 1)
+        // runc's --rootless: a value that contradicts the caller's uid is refused.
+        let asRoot = Command.run(fixture.moat, ["--rootless", "true", "list"])
+        #expect(asRoot.status != 0 && asRoot.stderr.contains("rootless exactly when run without root"), "\(asRoot.stderr)")
+        #expect(asNobody(["--rootless", "true", "list", "--root", root]).status == 0)
+        #expect(Command.run(fixture.moat, ["--rootless", "auto", "list"]).status == 0)
     }
 }
