@@ -97,12 +97,6 @@ long moat_fstatfs(int fd, void *buffer) {
     return rc < 0 ? -errno : 0;
 }
 
-// The file system type (f_type) of an fd, or 0.
-long moat_fs_type(int fd) {
-    long buffer[15];
-    return syscall(SYS_fstatfs, fd, buffer) < 0 ? 0 : buffer[0];
-}
-
 // Moves the calling thread into the namespace `fd` names.
 long moat_setns(int fd) {
     return syscall(SYS_setns, fd, 0) < 0 ? -errno : 0;

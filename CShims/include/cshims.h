@@ -241,7 +241,6 @@ int moat_leave_credentials(void);
 long moat_statx_fd(int fd, int flags, unsigned int mask, void *buffer);   // 0 or -errno
 long moat_access_fd(int fd, int mode);                                    // 0 or -errno
 long moat_fstatfs(int fd, void *buffer);   // struct statfs (120 bytes): 0 or -errno
-long moat_fs_type(int fd);                 // f_type, or 0
 long moat_setns(int fd);                   // this thread only: 0 or -errno
 long moat_memfd(const char *name);         // close-on-exec memfd or -errno
 int moat_take_fd(pid_t pid, int target);   // pidfd_getfd: our copy of another process's fd, or -errno

@@ -8,8 +8,17 @@ public enum HostProcfs {
     /// -1 until the switch: then "/proc" is the host's.
     nonisolated(unsafe) public private(set) static var descriptor: Int32 = -1
 
+    /// A descriptor of the host's /proc, for calls relative to it: the one
+    /// kept at the switch, or /proc opened once (before any switch).
+    public static var directory: Int32 {
+        if descriptor >= 0 { return descriptor }
+        if opened < 0 { opened = Glibc.open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        return opened
+    }
+    nonisolated(unsafe) private static var opened: Int32 = -1
+
     public static func open(_ relative: String, _ flags: Int32) -> Int32 {
-        descriptor >= 0 ? openat(descriptor, relative, flags) : Glibc.open("/proc/" + relative, flags)
+        openat(directory, relative, flags)
     }
 
     public static func read(_ relative: String) -> [UInt8]? {
@@ -19,31 +28,15 @@ public enum HostProcfs {
         return HostFile.readAll(fd)
     }
 
-    /// A descriptor of the host's /proc directory (for calls relative to it).
-    public static var directory: Int32 {
-        if descriptor >= 0 { return descriptor }
-        if opened < 0 { opened = Glibc.open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        return opened
-    }
-    nonisolated(unsafe) private static var opened: Int32 = -1
-
-    /// A (dirfd, path) pair that names `relative` in the host's /proc, for *at calls.
-    public static func path(_ relative: String) -> (Int32, String) {
-        descriptor >= 0 ? (descriptor, relative) : (AT_FDCWD, "/proc/" + relative)
-    }
-
     /// The text of a symlink under /proc (a tracee's cwd, fd/N, exe), or nil.
     public static func readLink(_ relative: String) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
-        let n = buffer.withUnsafeMutableBytes { raw in
-            descriptor >= 0 ? readlinkat(descriptor, relative, raw.baseAddress!, raw.count)
-                : Glibc.readlink("/proc/" + relative, raw.baseAddress!, raw.count)
-        }
+        let n = buffer.withUnsafeMutableBytes { readlinkat(directory, relative, $0.baseAddress!, $0.count) }
         return n < 0 ? nil : Array(buffer[..<n])
     }
 
     public static func exists(_ relative: String) -> Bool {
-        descriptor >= 0 ? faccessat(descriptor, relative, F_OK, 0) == 0 : access("/proc/" + relative, F_OK) == 0
+        faccessat(directory, relative, F_OK, 0) == 0
     }
 
     /// Gives this process a mount namespace of its own whose /proc is the

@@ -14,21 +14,26 @@ enum HostProc {
     static func status(_ tid: HostTid) -> Status? {
         guard let bytes = HostProcfs.read("\(tid)/status") else { return nil }
         var status = Status()
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let key = String(decoding: line[..<colon], as: UTF8.self)
-            let values = line[(colon + 1)...].split(whereSeparator: { $0 == 9 || $0 == 32 })
-            guard let last = values.last else { continue }
-            let text = String(decoding: last, as: UTF8.self)
+        forEachField(bytes) { key, values in
+            guard let text = values.last else { return }
             switch key {
             case "Tgid": status.tgid = HostTid(text) ?? 0
             case "PPid": status.ppid = HostTid(text) ?? 0
             case "NSpid": status.nspid = Int32(text) ?? 0
             case "CapEff": status.effectiveCaps = UInt64(text, radix: 16) ?? 0
-            default: continue
+            default: break
             }
         }
         return status.tgid == 0 ? nil : status
+    }
+
+    /// Each "Key:\tvalue value ..." line of a /proc status file.
+    static func forEachField(_ bytes: [UInt8], _ body: (String, [String]) -> Void) {
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let values = line[(colon + 1)...].split(whereSeparator: { $0 == 9 || $0 == 32 })
+            body(String(decoding: line[..<colon], as: UTF8.self), values.map { String(decoding: $0, as: UTF8.self) })
+        }
     }
 
     /// utime, stime, cutime, cstime (clock ticks) from /proc/<pid>/stat.

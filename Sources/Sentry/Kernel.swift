@@ -467,7 +467,15 @@ public final class Kernel {
         // Switching costs six credential commits (~14 µs here): the thread
         // keeps the last caller's until another's are needed or the
         // supervisor works for itself (`actAsSupervisor`).
-        let applied = realIDs ? credentials.forAccessCheck : credentials
+        var applied = realIDs ? credentials.forAccessCheck : credentials
+        // The caller's umask shapes what it creates; this thread's own (it
+        // has its own since openFileSystem) is set apart from the ids.
+        if appliedUmask != applied.umask {
+            let previous = umask(applied.umask)
+            if appliedUmask == nil { supervisorUmask = previous }
+            appliedUmask = applied.umask
+        }
+        applied.umask = 0
         // Without root the supervisor cannot take other ids; in rootless mode
         // the sandbox's only id is the caller's own anyway.
         if appliedCredentials != applied && !Linux.rootless {
@@ -478,15 +486,22 @@ public final class Kernel {
         return try body(files, caller, credentials)
     }
 
-    /// The credentials this thread holds for file work (nil: the supervisor's own).
+    /// The credentials this thread holds for file work (nil: the supervisor's
+    /// own), and the umask (nil: the supervisor's, kept in `supervisorUmask`).
     private var appliedCredentials: Credentials?
+    private var appliedUmask: mode_t?
+    private var supervisorUmask: mode_t = 0o022
 
-    /// Back to the supervisor's own fs ids and capabilities, before work that
-    /// is not on a workload thread's behalf (spawning, state files, cgroups).
+    /// Back to the supervisor's own fs ids, capabilities and umask, before
+    /// work that is not on a workload thread's behalf (spawning, state files, cgroups).
     func actAsSupervisor() {
         if appliedCredentials != nil {
             Credentials.restore()
             appliedCredentials = nil
+        }
+        if appliedUmask != nil {
+            umask(supervisorUmask)
+            appliedUmask = nil
         }
     }
 

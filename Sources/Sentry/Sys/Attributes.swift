@@ -28,7 +28,7 @@ enum Attributes {
             var info = Glibc.stat()
             guard fstat(fd, &info) == 0 else { throw Errno.current }
             if info.st_mode & S_IFMT == S_IFLNK { throw Errno(EOPNOTSUPP) }
-            let (base, relative) = HostProcfs.path("self/fd/\(fd)")
+            let (base, relative) = (HostProcfs.directory, "self/fd/\(fd)")
             if Glibc.fchmodat(base, relative, mode & 0o7777, 0) != 0 { throw Errno.current }
         }
         return .value(0)
@@ -126,7 +126,7 @@ enum Attributes {
     /// Sets the times of an O_PATH fd's file (a symlink itself with `nofollow`).
     static func setTimes(_ fd: Int32, _ times: [timespec]?, nofollow: Bool) throws(Errno) {
         // A symlink itself only through AT_EMPTY_PATH; anything else through /proc/self/fd/N.
-        let (base, relative) = nofollow ? (fd, "") : HostProcfs.path("self/fd/\(fd)")
+        let (base, relative) = nofollow ? (fd, "") : (HostProcfs.directory, "self/fd/\(fd)")
         let flags = nofollow ? Stat.emptyPath | AT_SYMLINK_NOFOLLOW : 0
         let rc: Int32
         if let times {

@@ -17,7 +17,7 @@ enum Directories {
     }
 
     static func makeDirectory(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, mode: mode_t) throws(Errno) -> SyscallOutcome {
-        try atParent(k, t, dirfd: dirfd, path: path, creates: true) { parent, name throws(Errno) in
+        try atParent(k, t, dirfd: dirfd, path: path) { parent, name throws(Errno) in
             try name.withPath { Glibc.mkdirat(parent, $0, mode & 0o7777) }
         }
     }
@@ -40,7 +40,7 @@ enum Directories {
             if type == S_IFCHR || type == S_IFBLK { throw .notPermitted }
             throw .invalid
         }
-        return try atParent(k, t, dirfd: dirfd, path: path, creates: true) { parent, name throws(Errno) in
+        return try atParent(k, t, dirfd: dirfd, path: path) { parent, name throws(Errno) in
             try name.withPath { Glibc.mknodat(parent, $0, mode & (S_IFMT | 0o7777), 0) }
         }
     }
@@ -84,9 +84,7 @@ enum Directories {
     }
 
     static func renameAt(_ k: Kernel, _ t: Task, from: (Int32, UInt64), to: (Int32, UInt64), flags: UInt32) throws(Errno) -> SyscallOutcome {
-        let memory = TraceeMemory(t.hostTid)
-        let old = try PathArgument.read(memory, from.1), new = try PathArgument.read(memory, to.1)
-        if old.isEmpty || new.isEmpty { throw .noSuchFile }
+        let (old, new) = try twoPaths(t, from.1, to.1)
         try k.withFiles(t) { files, caller, _ throws(Errno) in
             let source = try files.parent(.init(dirfd: from.0, path: old, followFinal: false), caller: caller)
             defer { close(source.fd) }
@@ -114,9 +112,7 @@ enum Directories {
     }
 
     static func linkAt(_ k: Kernel, _ t: Task, from: (Int32, UInt64), to: (Int32, UInt64), flags: Int32) throws(Errno) -> SyscallOutcome {
-        let memory = TraceeMemory(t.hostTid)
-        let old = try PathArgument.read(memory, from.1), new = try PathArgument.read(memory, to.1)
-        if old.isEmpty || new.isEmpty { throw .noSuchFile }
+        let (old, new) = try twoPaths(t, from.1, to.1)
         try k.withFiles(t) { files, caller, _ throws(Errno) in
             let target = try files.parent(.init(dirfd: to.0, path: new, followFinal: false), caller: caller)
             defer { close(target.fd) }
@@ -125,7 +121,7 @@ enum Directories {
                 // Link what the path leads to: its O_PATH fd, through our own /proc/self/fd.
                 let source = try files.open(.init(dirfd: from.0, path: old), caller: caller, flags: Linux.openPath, mode: 0)
                 defer { close(source) }
-                let (base, relative) = HostProcfs.path("self/fd/\(source)")
+                let (base, relative) = (HostProcfs.directory, "self/fd/\(source)")
                 rc = try target.name.withPath { Glibc.linkat(base, relative, target.fd, $0, AT_SYMLINK_FOLLOW) }
             } else {
                 let source = try files.parent(.init(dirfd: from.0, path: old, followFinal: false), caller: caller)
@@ -158,16 +154,22 @@ enum Directories {
         }
     }
 
+    /// The two paths of rename and link, each copied once; ENOENT for an empty one.
+    static func twoPaths(_ t: Task, _ first: UInt64, _ second: UInt64) throws(Errno) -> ([UInt8], [UInt8]) {
+        let memory = TraceeMemory(t.hostTid)
+        let paths = (try PathArgument.read(memory, first), try PathArgument.read(memory, second))
+        if paths.0.isEmpty || paths.1.isEmpty { throw .noSuchFile }
+        return paths
+    }
+
     /// Reads the path once, resolves its directory and runs `call` (0 or -1 with errno) on it.
-    static func atParent(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, creates: Bool = false,
+    static func atParent(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64,
                          _ call: (Int32, [UInt8]) throws(Errno) -> Int32) throws(Errno) -> SyscallOutcome {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), address)
         if path.isEmpty { throw .noSuchFile }
-        try k.withFiles(t) { files, caller, credentials throws(Errno) in
+        try k.withFiles(t) { files, caller, _ throws(Errno) in
             let parent = try files.parent(.init(dirfd: dirfd, path: path, followFinal: false), caller: caller)
             defer { close(parent.fd) }
-            let previous = creates ? umask(credentials.umask) : 0
-            defer { if creates { umask(previous) } }
             if try call(parent.fd, parent.name) < 0 { throw Errno.current }
         }
         return .value(0)

@@ -23,9 +23,6 @@ enum Files {
                      mode: mode_t(truncatingIfNeeded: a[1]))
     }
 
-    /// The device number of /dev/tty (5, 0).
-    static let controllingTTY = dev_t(5 << 8)
-
     /// RESOLVE_NO_XDEV, NO_MAGICLINKS, NO_SYMLINKS, BENEATH, IN_ROOT, CACHED.
     static let resolveFlags: UInt64 = 0x3f
     static let noXDev: UInt64 = 0x01, beneath: UInt64 = 0x08, cached: UInt64 = 0x20
@@ -67,12 +64,10 @@ enum Files {
         if flags & Linux.openPath != 0 { return .runOnHost }
         let path = try PathArgument.read(memory, address)
         let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
-        let fd = try k.withFiles(t) { _, _, credentials throws(Errno) in
+        let fd = try k.withFiles(t) { _, _, _ throws(Errno) in
             let anchor = HostProcfs.open(dirfd == AT_FDCWD ? "\(t.hostTid)/cwd" : "\(t.hostTid)/fd/\(dirfd)", Linux.openPath | O_CLOEXEC)
             if anchor < 0 { throw Errno(EBADF) }
             defer { close(anchor) }
-            let previous = creates ? umask(credentials.umask) : 0
-            defer { if creates { umask(previous) } }
             let fd = FileSystem.openat2(anchor, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), creates ? mode : 0,
                                         resolve | FileSystem.noMagicLinks)
             if fd < 0 { throw Errno(-fd) }
@@ -100,19 +95,10 @@ enum Files {
                                        noSymlinks: noSymlinks)
         let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
         let fd = try k.withFiles(t) { files, caller, credentials throws(Errno) in
-            // The caller's umask, not the supervisor's, shapes a new file's mode.
-            let previous = creates ? umask(credentials.umask) : 0
-            defer { if creates { umask(previous) } }
             let fd = try files.open(lookup, caller: caller, flags: flags, mode: creates ? mode & 0o7777 : 0)
-            return try k.procPolicy(fd, flags: flags, t, credentials) ?? fd
+            return try k.vetOpened(fd, flags: flags, t, credentials)
         }
-        // /dev/tty is whatever terminal its opener controls: opened by the
-        // supervisor it would be the supervisor's. The caller opens it itself.
-        var info = Glibc.stat()
-        if fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == controllingTTY {
-            close(fd)
-            return .runOnHost
-        }
+        guard let fd else { return .runOnHost }
         return .donate(fd, cloexec: flags & O_CLOEXEC != 0)
     }
 

@@ -126,9 +126,9 @@ enum Stat {
             let fd = try files.open(lookup, caller: caller, flags: Linux.openPath | O_NOFOLLOW, mode: 0, selfLink: &selfLink)
             defer { close(fd) }
             if let selfLink { return selfLink }
-            if let parts = k.procComponents(fd) { try k.checkPtraceAccess(parts, t, credentials) }
             var info = Glibc.stat()
             guard fstat(fd, &info) == 0 else { throw Errno.current }
+            if files.onProcfs(info), let parts = k.procComponents(fd) { try k.checkPtraceAccess(parts, t, credentials) }
             guard info.st_mode & S_IFMT == S_IFLNK else { throw Errno.invalid }
             return try FileSystem.linkText(fd)
         }

@@ -77,16 +77,13 @@ enum UnixSockets {
 
     static func serve(_ k: Kernel, _ t: Task, _ a: SyscallArgs, connecting: Bool) throws(Errno) -> SyscallOutcome {
         let length = Int(Int32(truncatingIfNeeded: a[2]))
-        guard length >= 2, length <= 128 else { return connecting ? .runOnHost : .value(try bindCopied(k, t, a, [])) }
+        guard length >= 0, length <= 128 else { throw .invalid }  // beyond sockaddr_storage, as Linux
         let address = try TraceeMemory(t.hostTid).read(a[1], count: length)
         guard address.count == length else { throw .fault }
-        let family = Int32(address[0]) | Int32(address[1]) << 8
-        var path = Array(address[2...])
-        if let end = path.firstIndex(of: 0), end > 0 { path.removeSubrange(end...) }
-        if Linux.rootless && family == AF_UNIX && path.first.map({ $0 != 0 }) == true { return .runOnHost }
-        guard family == AF_UNIX, let first = path.first, first != 0 else {
-            // Another family, an abstract name or autobind: no path to resolve.
-            return connecting ? .runOnHost : .value(try bindCopied(k, t, a, address))
+        // A unix socket path (not an abstract name, not autobind) is resolved in the sandbox.
+        let unixPath = length > 2 && Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX && address[2] != 0
+        guard unixPath && !Linux.rootless else {
+            return connecting || (unixPath && Linux.rootless) ? .runOnHost : .value(try bindCopied(k, t, a, address))
         }
         _ = try inRoot(k, t, socketFD: a.int32(0), address: address,
                        operation: Int32(connecting ? MOAT_UNIX_CONNECT : MOAT_UNIX_BIND), data: [], flags: 0)
@@ -104,9 +101,7 @@ enum UnixSockets {
         let cwd = HostProcfs.open("\(t.hostTid)/cwd", Linux.openPath | O_CLOEXEC)
         if cwd < 0 { throw Errno.noSuchProcess }
         defer { close(cwd) }
-        let rc = try k.withFiles(t) { files, _, credentials throws(Errno) in
-            let previous = umask(credentials.umask)
-            defer { umask(previous) }
+        let rc = try k.withFiles(t) { files, _, _ throws(Errno) in
             return address.withUnsafeBytes { addressBytes in
                 data.withUnsafeBytes {
                     moat_unix_in_root(socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
@@ -127,9 +122,10 @@ enum UnixSockets {
         let socket = moat_take_fd(t.group.hostTgid, a.int32(0))
         if socket < 0 { throw Errno(-socket) }
         defer { close(socket) }
-        let length = address.isEmpty ? socklen_t(truncatingIfNeeded: a[2]) : socklen_t(address.count)
         let rc = try k.withFiles(t) { _, _, _ throws(Errno) in
-            address.withUnsafeBytes { Glibc.bind(socket, $0.baseAddress?.assumingMemoryBound(to: sockaddr.self), length) }
+            address.withUnsafeBytes {
+                Glibc.bind(socket, $0.baseAddress?.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count))
+            }
         }
         if rc != 0 { throw Errno.current }
         return 0

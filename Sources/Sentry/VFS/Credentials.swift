@@ -17,11 +17,7 @@ struct Credentials: Equatable {
     /// Parses the Uid/Gid/Groups/CapEff/CapPrm/Umask lines of a status file.
     init?(status bytes: [UInt8]) {
         var seen = 0
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let key = String(decoding: line[..<colon], as: UTF8.self)
-            let values = line[(colon + 1)...].split(whereSeparator: { $0 == 9 || $0 == 32 })
-                .map { String(decoding: $0, as: UTF8.self) }
+        HostProc.forEachField(bytes) { key, values in
             switch key {
             case "Uid" where values.count == 4:
                 uids = values.compactMap { UInt32($0) }
@@ -37,7 +33,7 @@ struct Credentials: Equatable {
             case "CapEff": effective = UInt64(values.first ?? "", radix: 16) ?? 0; seen |= 4
             case "CapPrm": permitted = UInt64(values.first ?? "", radix: 16) ?? 0
             case "Umask": umask = mode_t(values.first ?? "", radix: 8) ?? 0o022
-            default: continue
+            default: break
             }
         }
         guard seen == 7 else { return nil }

@@ -15,17 +15,24 @@ final class FileSystem {
     let root: Int32
     /// Where procfs is mounted inside the sandbox, as path components.
     let procMount: [[UInt8]]
+    /// The device number of that procfs (nil without one): a file on it has this st_dev.
+    let procDevice: dev_t?
 
     static let inRoot: UInt64 = 0x10          // RESOLVE_IN_ROOT
     static let noMagicLinks: UInt64 = 0x02    // RESOLVE_NO_MAGICLINKS
     static let noSymlinks: UInt64 = 0x04      // RESOLVE_NO_SYMLINKS
     static let maxSymlinkHops = 40
-    static let procMagic = 0x9fa0
 
     init(root: Int32, procMount: String = "/proc") {
         self.root = root
         self.procMount = FileSystem.components(Array(procMount.utf8))
+        let proc = FileSystem.openat2(root, Array(procMount.utf8), UInt64(Linux.openPath | O_CLOEXEC), 0, FileSystem.inRoot)
+        var info = stat()
+        procDevice = proc >= 0 && fstat(proc, &info) == 0 ? info.st_dev : nil
+        if proc >= 0 { close(proc) }
     }
+
+    func onProcfs(_ info: stat) -> Bool { info.st_dev == procDevice }
 
     deinit { close(root) }
 
@@ -200,7 +207,7 @@ final class FileSystem {
             if text.first == UInt8(ascii: "/") {
                 // An ordinary absolute symlink, or a magic link followed by the path it shows.
                 current = []
-            } else if FileSystem.onProcfs(fd) && text.contains(UInt8(ascii: ":")) {
+            } else if onProcfs(info) && text.contains(UInt8(ascii: ":")) {
                 // pipe:[N], socket:[N], anon_inode:...: only a final component can reopen it.
                 guard isFinal, let relative = hostProcPath(candidate, caller) else { throw Errno(ENOTDIR) }
                 return .hostProc(relative)
@@ -224,10 +231,6 @@ final class FileSystem {
         let n = buffer.withUnsafeMutableBytes { readlinkat(fd, "", $0.baseAddress!, $0.count) }
         if n < 0 { throw Errno.current }
         return Array(buffer[..<n])
-    }
-
-    static func onProcfs(_ fd: Int32) -> Bool {
-        moat_fs_type(fd) == procMagic
     }
 
     static func components(_ path: [UInt8]) -> [[UInt8]] {

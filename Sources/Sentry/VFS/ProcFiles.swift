@@ -2,8 +2,8 @@ import CShims
 import Glibc
 import Platform
 
-/// What the sentry adds to the kernel's procfs, for a file it opened under
-/// /proc for a caller:
+/// What the sentry checks in a file it opened for a caller: /dev/tty is
+/// left to the caller, and for the kernel's procfs it adds:
 /// - ptrace access: another process's guarded files (environ, mem, fd, cwd
 ///   ...) need CAP_SYS_PTRACE or the same ids; the supervisor keeps
 ///   CAP_SYS_PTRACE for its own work, so the kernel's check would pass;
@@ -29,11 +29,22 @@ extension Kernel {
         "sys/kernel/msg", "sys/kernel/sem",
     ]
 
-    /// Applies the policy to `fd` (just opened for `task` with `flags`):
-    /// the descriptor to donate instead (`fd` then closed), nil for `fd`
-    /// itself, or an errno (`fd` then closed).
-    func procPolicy(_ fd: Int32, flags: Int32, _ task: Task, _ credentials: Credentials) throws(Errno) -> Int32? {
-        guard let rest = procComponents(fd) else { return nil }
+    /// The device number of /dev/tty (5, 0).
+    static let controllingTTY = dev_t(5 << 8)
+
+    /// What to donate for `fd`, just opened for `task` with `flags` (one
+    /// fstat decides what it is): `fd` itself, or a rendered file in its
+    /// place (`fd` then closed); nil when the caller must open it itself
+    /// (/dev/tty names its opener's terminal: opened by the supervisor it
+    /// would be the supervisor's); or an errno (`fd` then closed).
+    func vetOpened(_ fd: Int32, flags: Int32, _ task: Task, _ credentials: Credentials) throws(Errno) -> Int32? {
+        var info = Glibc.stat()
+        guard fstat(fd, &info) == 0 else { return fd }
+        if info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == Kernel.controllingTTY {
+            close(fd)
+            return nil
+        }
+        guard files?.onProcfs(info) == true, let rest = procComponents(fd) else { return fd }
         do throws(Errno) {
             try checkPtraceAccess(rest, task, credentials)
             let relative = rest.joined(separator: "/")
@@ -43,7 +54,7 @@ extension Kernel {
                !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0) && ($0 != "sys/net/" || ownNetwork) }) {
                 throw Errno(EROFS)
             }
-            guard flags & O_ACCMODE == O_RDONLY, let text = render(relative) else { return nil }
+            guard flags & O_ACCMODE == O_RDONLY, let text = render(relative) else { return fd }
             let rendered = try Kernel.memfd(text)
             close(fd)
             return rendered
@@ -53,9 +64,9 @@ extension Kernel {
         }
     }
 
-    /// The path of an fd under /proc, as components after the mount point; nil elsewhere.
+    /// The path of an fd on the sandbox's procfs, as components after the mount point; nil elsewhere.
     func procComponents(_ fd: Int32) -> [String]? {
-        guard let files, FileSystem.onProcfs(fd), let shown = HostProcfs.readLink("self/fd/\(fd)") else { return nil }
+        guard let files, let shown = HostProcfs.readLink("self/fd/\(fd)") else { return nil }
         let parts = FileSystem.components(shown)
         guard parts.count > files.procMount.count, Array(parts.prefix(files.procMount.count)) == files.procMount else { return nil }
         return parts.dropFirst(files.procMount.count).map { String(decoding: $0, as: UTF8.self) }
