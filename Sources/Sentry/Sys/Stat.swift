@@ -3,7 +3,7 @@ import Glibc
 import Platform
 
 /// stat, lstat, newfstatat, statx, statfs, access, faccessat(2), readlink(at):
-/// the path is resolved by the sentry as for open (an Linux.openPath descriptor
+/// the path is resolved by the sentry as for open (an O_PATH descriptor
 /// under the caller's credentials), then the call is made on that
 /// descriptor and the result written into the caller's buffer.
 enum Stat {
@@ -27,10 +27,10 @@ enum Stat {
 
     static func statAt(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, buffer: UInt64, flags: Int32) throws(Errno) -> SyscallOutcome {
         guard flags & ~(symlinkNoFollow | emptyPath | noAutomount) == 0 else { throw .invalid }
-        let fd = try target(k, t, dirfd: dirfd, path: path, flags: flags)
-        defer { close(fd) }
         var info = Glibc.stat()
-        guard fstat(fd, &info) == 0 else { throw Errno.current }
+        try target(k, t, dirfd: dirfd, path: path, flags: flags) { fd throws(Errno) in
+            if fstat(fd, &info) != 0 { throw Errno.current }
+        }
         if Linux.rootless {
             info.st_uid = Stat.insideID(info.st_uid, own: geteuid())
             info.st_gid = Stat.insideID(info.st_gid, own: getegid())
@@ -53,11 +53,11 @@ enum Stat {
             throw .invalid
         }
         if UInt32(truncatingIfNeeded: a[3]) & 0x8000_0000 != 0 { throw .invalid }  // STATX__RESERVED
-        let fd = try target(k, t, dirfd: a.int32(0), path: a[1], flags: flags)
-        defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 256)
-        let rc = buffer.withUnsafeMutableBytes { moat_statx_fd(fd, flags & syncType, UInt32(truncatingIfNeeded: a[3]), $0.baseAddress) }
-        if rc < 0 { throw Errno(Int32(-rc)) }
+        try target(k, t, dirfd: a.int32(0), path: a[1], flags: flags) { fd throws(Errno) in
+            let rc = buffer.withUnsafeMutableBytes { moat_statx_fd(fd, flags & syncType, UInt32(truncatingIfNeeded: a[3]), $0.baseAddress) }
+            if rc < 0 { throw Errno(Int32(-rc)) }
+        }
         if Linux.rootless {
             // stx_uid and stx_gid, at offsets 20 and 24.
             buffer.withUnsafeMutableBytes { raw in
@@ -71,11 +71,11 @@ enum Stat {
 
     /// statfs implements Linux syscall statfs(2).
     static func statfs(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        let fd = try target(k, t, dirfd: AT_FDCWD, path: a[0], flags: 0)
-        defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 120)
-        let rc = buffer.withUnsafeMutableBytes { moat_fstatfs(fd, $0.baseAddress) }
-        if rc < 0 { throw Errno(Int32(-rc)) }
+        try target(k, t, dirfd: AT_FDCWD, path: a[0], flags: 0) { fd throws(Errno) in
+            let rc = buffer.withUnsafeMutableBytes { moat_fstatfs(fd, $0.baseAddress) }
+            if rc < 0 { throw Errno(Int32(-rc)) }
+        }
         try TraceeMemory(t.hostTid).write(buffer, at: a[1])
         return .value(0)
     }
@@ -137,16 +137,12 @@ enum Stat {
         return .value(shown.count)
     }
 
-    /// An Linux.openPath descriptor of what (dirfd, path, flags) names: the path
-    /// resolved by the sentry, or with AT_EMPTY_PATH and "" the dirfd itself.
-    static func target(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, flags: Int32) throws(Errno) -> Int32 {
-        try target(k, t, dirfd: dirfd, path: address, flags: flags, realIDs: false) { fd throws(Errno) in fcntl(fd, F_DUPFD_CLOEXEC, 0) }
-    }
-
-    /// Runs `body` on the Linux.openPath descriptor under the caller's credentials
-    /// (`realIDs`: its real uid and gid, as access(2) checks).
+    /// Runs `body` on an O_PATH descriptor of what (dirfd, path, flags)
+    /// names: the path resolved by the sentry, or with AT_EMPTY_PATH and ""
+    /// the dirfd itself; under the caller's credentials (`realIDs`: its real
+    /// uid and gid, as access(2) checks).
     @discardableResult
-    static func target<T>(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, flags: Int32, realIDs: Bool,
+    static func target<T>(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, flags: Int32, realIDs: Bool = false,
                           _ body: (Int32) throws(Errno) -> T) throws(Errno) -> T {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), address)
         let openFlags = Linux.openPath | (flags & symlinkNoFollow != 0 ? O_NOFOLLOW : 0)

@@ -4,7 +4,7 @@ import Platform
 
 /// The workload's file namespace as the sentry resolves it: the tree of the
 /// sandbox's mount namespace (the rootfs or its overlay, and every mount the
-/// config made), reached from an Linux.openPath descriptor of its root. Every lookup
+/// config made), reached from an O_PATH descriptor of its root. Every lookup
 /// is an openat2 from that descriptor with RESOLVE_IN_ROOT, so `..` and
 /// absolute symlinks stop at the sandbox's root, and magic links never
 /// resolve by the kernel's rules: the sentry follows them itself, by the
@@ -102,7 +102,7 @@ final class FileSystem {
             if fd < 0 { throw Errno.current }
             return fd
         case .link(let text):
-            // Only Linux.openPath opens a symlink itself.
+            // Only O_PATH opens a symlink itself.
             if Int32(truncatingIfNeeded: flags) & Linux.openPath == 0 { throw Errno(ELOOP) }
             selfLink?.pointee = text
             let fd = FileSystem.openat2(root, FileSystem.joined(procMount + [Array("self".utf8)]), flags, 0,
@@ -148,7 +148,7 @@ final class FileSystem {
         return text
     }
 
-    /// The sentry's walk: one component at a time, each opened Linux.openPath and
+    /// The sentry's walk: one component at a time, each opened O_PATH and
     /// O_NOFOLLOW below the last (with RESOLVE_NO_SYMLINKS: a component
     /// swapped for a symlink meanwhile fails instead of being followed);
     /// symlinks are read and followed here, at most 40 of them.
