@@ -212,6 +212,9 @@ public final class Kernel {
                 Timing.mark("exec")
                 observer?.abandon(former, result: 0)
                 execCount += 1
+                // Before the new program runs: is it what the sentry allowed?
+                Exec.verify(tid: tid, expected: pids.task(host: former)?.expectedExec)
+                pids.task(host: former)?.expectedExec = nil
                 pids.execTookOver(tid: tid, former: former)
                 // exec may change capabilities.
                 pids.task(host: tid)?.credentials = nil

@@ -8,6 +8,8 @@ public final class Task {
     /// Its ids and capabilities for file access, read once from the host's
     /// /proc and forgotten when a call may change them (setuid, capset, umask, exec).
     var credentials: Credentials?
+    /// The exec the sentry last allowed this thread, checked at its exec stop.
+    var expectedExec: Exec.Expected?
 
     init(hostTid: HostTid, vtid: Int32, group: ThreadGroup) {
         self.hostTid = hostTid

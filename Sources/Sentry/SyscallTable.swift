@@ -178,8 +178,10 @@ extension SyscallTable {
               "inotify_init1", "inotify_rm_watch", "fchdir"],
              .full, "on fds the workload holds"),
         host(["getcwd"], .full, "the kernel's answer is the path inside the pivoted root"),
-        host(["execve", "execveat"],
-             .partial, "the kernel loads the program inside the pivoted root (an fd-based execveat would change what #! scripts see)"),
+        [
+            emulate("execve", Exec.execve, "program and #! interpreters resolved and checked by the sentry; the kernel loads it in the pivoted root and the exec stop proves it read the same path and file"),
+            emulate("execveat", Exec.execveat, "AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW; checked as execve"),
+        ],
         // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
         [
             emulate("open", Files.open, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)", donatesFD: true),

@@ -75,6 +75,28 @@ import Testing
         #expect(left == ["evil", "hostsock", "secret"], "nothing was made next to the marker: \(left)")
     }
 
+    /// execve of a path another thread keeps rewriting: the kernel copies
+    /// the path again after the sentry checked it, so the exec stop compares
+    /// the two and kills the process, before its first instruction, when
+    /// they differ. Every kill is reported, and the race must really happen
+    /// (a run where it never does would prove nothing).
+    @Test(arguments: ["notify", "ptrace"])
+    func execOfARewrittenPathIsKilledBeforeItRuns(platform: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let rounds = 600
+        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                                                  "--", "execrace", "\(rounds)"], timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        let counts = (result.lines.last ?? "").split(separator: " ").compactMap { Int($0) }
+        try #require(counts.count == 3, "\(result.stdout)")
+        let (ran, killed, failed) = (counts[0], counts[1], counts[2])
+        #expect(ran + killed + failed == rounds)
+        #expect(ran > 0, "execs of an unchanged path run")
+        #expect(killed > 0, "the rewrite never landed between check and exec: the test proved nothing")
+        let reported = result.stderr.split(separator: "\n").filter { $0.contains("killed a process whose execve ran a path other") }
+        #expect(reported.count == killed, "every kill is the sentry's: \(result.stderr.prefix(500))")
+    }
+
     /// /dev/tty names its opener's controlling terminal: a workload in its
     /// own session has none, even when the supervisor runs on a terminal.
     @Test func devTtyIsNeverTheSupervisorsTerminal() throws {

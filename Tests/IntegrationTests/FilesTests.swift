@@ -266,6 +266,23 @@ import Testing
         #expect(result.lines.last == "1", "df shows the root")
     }
 
+    /// execve and execveat (scripts, nested and relative interpreters, fds,
+    /// memfds, symlinks, every error) end as they do in a chroot of the same
+    /// rootfs, though the sentry resolves and checks each program first.
+    @Test(arguments: ["notify", "ptrace"])
+    func execAgreesWithAChroot(platform: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let moat = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                                                "--", "execs"])
+        let native = Command.run("/usr/bin/unshare", ["-m", "/bin/sh", "-c",
+            "mount -t tmpfs tmpfs \(fixture.rootfs)/tmp && mount -t proc proc \(fixture.rootfs)/proc && exec chroot \(fixture.rootfs) execs"])
+        #expect(native.status == 0, "\(native.stderr)")
+        #expect(moat.status == 0, "\(moat.stderr)")
+        #expect(moat.lines.last == "cases 26", "every case ran: \(moat.stdout)")
+        #expect(moat.stdout == native.stdout, "moat:\n\(moat.stdout)\nchroot:\n\(native.stdout)")
+        #expect(moat.stderr == native.stderr)
+    }
+
     /// Deterministic busybox work gives what it gives in a chroot of the same rootfs.
     @Test func busyboxAgreesWithAChroot() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
