@@ -133,11 +133,49 @@ int moat_unshare_fs(void) {
 // caller's, so the kernel resolves the path as the caller would and no
 // further; then back to `host_root` and `home`. 0 (sendto: bytes sent) or
 // -errno. connect and sendto do not wait: a full backlog or buffer is EAGAIN.
+// A connecting or sending socket hands its peer the ids of the thread that
+// calls: effective ones at connect (SO_PEERCRED), real ones on datagrams
+// (SCM_CREDENTIALS). The serving thread takes the caller's real and
+// effective ids for the call (its saved uid stays 0: the way back) and its
+// file capabilities, then returns to the switched state it was in.
+struct moat_saved_ids { int fsuid, fsgid; uint64_t effective, permitted; };
+
+static int become_caller(const uint32_t ids[4], uint64_t file_caps, struct moat_saved_ids *saved) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0) return -errno;
+    saved->effective = data[0].effective | ((uint64_t)data[1].effective << 32);
+    saved->permitted = data[0].permitted | ((uint64_t)data[1].permitted << 32);
+    saved->fsuid = (int)syscall(SYS_setfsuid, -1);
+    saved->fsgid = (int)syscall(SYS_setfsgid, -1);
+    if (syscall(SYS_setresgid, ids[2], ids[3], -1) < 0) return -errno;
+    if (syscall(SYS_setresuid, ids[0], ids[1], -1) < 0) return -errno;
+    syscall(SYS_setfsgid, saved->fsgid);
+    syscall(SYS_setfsuid, saved->fsuid);
+    return capabilities(file_caps & FILE_CAPS & saved->permitted, saved->permitted);
+}
+
+static void back_from_caller(const struct moat_saved_ids *saved) {
+    // euid 0 again restores the effective set; then CAP_SETGID allows the gids.
+    if (syscall(SYS_setresuid, 0, 0, -1) < 0 || syscall(SYS_setresgid, 0, 0, -1) < 0) abort();
+    syscall(SYS_setfsgid, saved->fsgid);
+    syscall(SYS_setfsuid, saved->fsuid);
+    if (capabilities(saved->effective, saved->permitted) < 0) abort();
+}
+
 long moat_unix_in_root(int sock, const void *addr, unsigned int length, int operation,
                        const void *data, size_t size, int flags,
-                       int sandbox_root, int caller_cwd, int host_root, int home) {
+                       int sandbox_root, int caller_cwd, int host_root, int home,
+                       const uint32_t *caller_ids, uint64_t caller_caps) {
     if (syscall(SYS_fchdir, sandbox_root) < 0 || syscall(SYS_chroot, ".") < 0) return -errno;
     long rc = syscall(SYS_fchdir, caller_cwd);
+    struct moat_saved_ids saved;
+    int became = 0;
+    if (rc == 0 && caller_ids && operation != MOAT_UNIX_BIND) {
+        rc = become_caller(caller_ids, caller_caps, &saved);
+        became = 1;
+        if (rc < 0) { errno = (int)-rc; rc = -1; }
+    }
     if (rc == 0) {
         if (operation == MOAT_UNIX_CONNECT) {
             int status = fcntl(sock, F_GETFL);
@@ -153,6 +191,7 @@ long moat_unix_in_root(int sock, const void *addr, unsigned int length, int oper
         }
     }
     int err = errno;
+    if (became) back_from_caller(&saved);
     if (syscall(SYS_fchdir, host_root) < 0 || syscall(SYS_chroot, ".") < 0) abort();  // never serve on from inside
     syscall(SYS_fchdir, home);
     return rc < 0 ? -err : rc;

@@ -101,11 +101,17 @@ enum UnixSockets {
         let cwd = HostProcfs.open("\(t.hostTid)/cwd", Linux.openPath | O_CLOEXEC)
         if cwd < 0 { throw Errno.noSuchProcess }
         defer { close(cwd) }
-        let rc = try k.withFiles(t) { files, _, _ throws(Errno) in
+        let rc = try k.withFiles(t) { files, _, credentials throws(Errno) in
+            // The peer sees the caller's ids (SO_PEERCRED, SCM_CREDENTIALS), not the supervisor's.
+            let ids: [UInt32] = [credentials.uids.first ?? 0, credentials.uids.dropFirst().first ?? 0,
+                       credentials.gids.first ?? 0, credentials.gids.dropFirst().first ?? 0]
             return address.withUnsafeBytes { addressBytes in
-                data.withUnsafeBytes {
-                    moat_unix_in_root(socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
-                                      $0.baseAddress, $0.count, flags, files.root, cwd, k.hostRoot, k.homeDirectory)
+                data.withUnsafeBytes { bytes in
+                    ids.withUnsafeBufferPointer {
+                        moat_unix_in_root(socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
+                                          bytes.baseAddress, bytes.count, flags, files.root, cwd, k.hostRoot, k.homeDirectory,
+                                          $0.baseAddress, credentials.effective)
+                    }
                 }
             }
         }
