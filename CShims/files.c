@@ -140,7 +140,7 @@ int moat_unshare_fs(void) {
 // file capabilities, then returns to the switched state it was in.
 struct moat_saved_ids { int fsuid, fsgid; uint64_t effective, permitted; };
 
-static int become_caller(const uint32_t ids[4], uint64_t file_caps, struct moat_saved_ids *saved) {
+static int become_caller(const uint32_t ids[4], uint64_t file_caps, uint64_t keep_caps, struct moat_saved_ids *saved) {
     struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
     struct __user_cap_data_struct data[2];
     if (syscall(SYS_capget, &header, data) < 0) return -errno;
@@ -152,7 +152,7 @@ static int become_caller(const uint32_t ids[4], uint64_t file_caps, struct moat_
     if (syscall(SYS_setresuid, ids[0], ids[1], -1) < 0) return -errno;
     syscall(SYS_setfsgid, saved->fsgid);
     syscall(SYS_setfsuid, saved->fsuid);
-    return capabilities(file_caps & FILE_CAPS & saved->permitted, saved->permitted);
+    return capabilities(((file_caps & FILE_CAPS) | keep_caps) & saved->permitted, saved->permitted);
 }
 
 static void back_from_caller(const struct moat_saved_ids *saved) {
@@ -166,13 +166,14 @@ static void back_from_caller(const struct moat_saved_ids *saved) {
 long moat_unix_in_root(int sock, const void *addr, unsigned int length, int operation,
                        const void *data, size_t size, int flags,
                        int sandbox_root, int caller_cwd, int host_root, int home,
-                       const uint32_t *caller_ids, uint64_t caller_caps) {
+                       const uint32_t *caller_ids, uint64_t caller_caps,
+                       const void *control, size_t control_length, uint64_t keep_caps) {
     if (syscall(SYS_fchdir, sandbox_root) < 0 || syscall(SYS_chroot, ".") < 0) return -errno;
     long rc = syscall(SYS_fchdir, caller_cwd);
     struct moat_saved_ids saved;
     int became = 0;
     if (rc == 0 && caller_ids && operation != MOAT_UNIX_BIND) {
-        rc = become_caller(caller_ids, caller_caps, &saved);
+        rc = become_caller(caller_ids, caller_caps, keep_caps, &saved);
         became = 1;
         if (rc < 0) { errno = (int)-rc; rc = -1; }
     }
@@ -185,7 +186,11 @@ long moat_unix_in_root(int sock, const void *addr, unsigned int length, int oper
             if (!(status & O_NONBLOCK)) fcntl(sock, F_SETFL, status);
             errno = err;
         } else if (operation == MOAT_UNIX_SENDTO) {
-            rc = sendto(sock, data, size, flags | MSG_DONTWAIT | MSG_NOSIGNAL, addr, length);
+            struct iovec io = { (void *)data, size };
+            struct msghdr message = { .msg_name = length ? (void *)addr : NULL, .msg_namelen = length,
+                                      .msg_iov = &io, .msg_iovlen = 1,
+                                      .msg_control = control_length ? (void *)control : NULL, .msg_controllen = control_length };
+            rc = sendmsg(sock, &message, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
         } else {
             rc = bind(sock, addr, length);
         }

@@ -112,8 +112,8 @@ long moat_send_with_fds(int sock, const void *data, size_t length, const int *fd
         memcpy(CMSG_DATA(cm), fds, (size_t)count * sizeof(int));
     }
     // sendmmsg, not sendmsg: the child sends its seccomp listener after
-    // loading the filter, where sendmsg is served by the sentry, which has
-    // no listener yet to hear it on; sendmmsg runs on the host.
+    // loading the filter, where sendmsg comes as a notification, which has
+    // no listener yet to hear it; sendmmsg comes as a ptrace stop.
     struct mmsghdr one = { .msg_hdr = msg };
     int n = sendmmsg(sock, &one, 1, MSG_NOSIGNAL);
     return n < 0 ? -errno : (long)one.msg_len;

@@ -250,8 +250,10 @@ int moat_tgkill(pid_t tgid, pid_t tid, int signal);
 long moat_unix_in_root(int sock, const void *addr, unsigned int length, int operation,
                        const void *data, size_t size, int flags,
                        int sandbox_root, int caller_cwd, int host_root, int home,
-                       const uint32_t *caller_ids, uint64_t caller_caps);  // 0, bytes sent, or -errno
-                       // caller_ids: real uid, effective uid, real gid, effective gid the peer is to see (NULL: the thread's)
+                       const uint32_t *caller_ids, uint64_t caller_caps,
+                       const void *control, size_t control_length, uint64_t keep_caps);  // 0, bytes sent, or -errno
+                       // caller_ids: real uid, effective uid, real gid, effective gid the peer is to see (NULL: the thread's);
+                       // control: control messages to send with the data; keep_caps: capabilities the send needs beyond the caller's
 long moat_getxattrat(int dirfd, const char *path, int at_flags, const char *name, void *value, size_t size);  // size or -errno
 long moat_setxattrat(int dirfd, const char *path, int at_flags, const char *name, const void *value, size_t size, int flags);
 long moat_listxattrat(int dirfd, const char *path, int at_flags, char *list, size_t size);

@@ -282,14 +282,16 @@ extension SyscallTable {
         host(["socket", "socketpair", "accept", "accept4", "listen", "shutdown",
               "recvfrom", "recvmsg", "recvmmsg", "getsockname", "getpeername", "setsockopt", "getsockopt"],
              .full, "in the config's network namespace"),
-        host(["sendmmsg"], .partial,
-             "in the config's network namespace; a unix datagram's msg_name path is resolved by the host inside the pivoted root"),
         [
             emulate("bind", UnixSockets.bind, "the copied address bound by the sentry; a unix socket path resolved by the sentry"),
             emulate("sendto", UnixSockets.sendto, "to a unix socket path: resolved by the sentry, sent without waiting (a full buffer is EAGAIN); else run on the host",
                     level: .partial),
-            emulate("sendmsg", UnixSockets.sendmsg, "to a unix socket path without control messages: resolved by the sentry, sent without waiting; else run on the host",
+            emulate("sendmsg", UnixSockets.sendmsg, "to a unix socket path: resolved by the sentry, passed fds and credentials rebuilt, sent without waiting (a full buffer is EAGAIN); else run on the host",
                     level: .partial),
+            // A ptrace stop, not a notification: a child hands its new listener
+            // over with sendmmsg, after its filter is loaded and before anyone listens.
+            emulate("sendmmsg", UnixSockets.sendmmsg, "as sendmsg, message by message, when one names a unix socket path; else run on the host",
+                    level: .partial, needsStop: true),
             emulate("connect", UnixSockets.connect, "unix socket paths resolved by the sentry (a full backlog is EAGAIN); other addresses run on the host",
                     level: .partial),
         ],

@@ -229,7 +229,8 @@ import Testing
                                                       "--cap-add", "CAP_SETUID,CAP_SETGID", "--", "unixpaths"])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.lines == ["bound /tmp/dgram.sock", "received ping", "peer stream.sock", "sendmsg pong", "missing 1",
-                                     "peercred 4321 1234", "passcred 4321 1234"], "\(result.lines)")
+                                     "peercred 4321 1234", "passcred 4321 1234 pid", "rights via fd", "creds own 2 other EPERM",
+                                     "mmsg 2 2 2 m1 m2"], "\(result.lines)")
         }
     }
 

@@ -35,44 +35,107 @@ enum UnixSockets {
         let data = try memory.read(a[1], count: size)
         guard data.count == size else { throw .fault }
         let sent = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_SENDTO),
-                              data: data, flags: a.int32(3))
+                              data: data, flags: a.int32(3), control: [])
         return .value(sent)
     }
 
     /// sendmsg implements Linux syscall sendmsg(2) to a unix socket path named
-    /// in msg_name, without control messages: the header and the data it
-    /// points to are copied once and sent as sendto does. With control
-    /// messages (passed fds, credentials that would be the supervisor's),
-    /// without a name, or to other families, it runs on the host.
+    /// in msg_name: the header, the data and the control messages it points
+    /// to are copied once and sent as sendto does (passed fds and
+    /// credentials rebuilt by ControlMessages). Without a name, or to other
+    /// families, it runs on the host.
     static func sendmsg(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let memory = TraceeMemory(t.hostTid)
-        let header = try memory.read(a[1], count: 56)
-        guard header.count == 56 else { throw .fault }
-        let field = { (offset: Int) -> UInt64 in header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) } }
-        let name = field(0), nameLength = Int(UInt32(truncatingIfNeeded: field(8))), iov = field(16)
-        let iovCount = Int(truncatingIfNeeded: field(24))
-        let controlLength = field(40)
-        guard name != 0, nameLength >= 3, nameLength <= 128, controlLength == 0, !Linux.rootless else { return .runOnHost }
-        let address = try memory.read(name, count: nameLength)
-        guard address.count == nameLength else { throw .fault }
-        guard Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX, address[2] != 0 else { return .runOnHost }
-        guard iovCount >= 0, iovCount <= 1024 else { throw .invalid }
-        let vectors = try memory.read(iov, count: iovCount * 16)
-        guard vectors.count == iovCount * 16 else { throw .fault }
-        var data: [UInt8] = []
-        for index in 0..<iovCount {
-            let (base, length) = vectors.withUnsafeBytes {
-                ($0.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),
-                 Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self)))
+        var message = try Message(memory, at: a[1])
+        guard message.toUnixPath, !Linux.rootless else { return .runOnHost }
+        try message.readContents(memory)
+        return .value(try send(k, t, socketFD: a.int32(0), message, flags: a.int32(2)))
+    }
+
+    /// sendmmsg implements Linux syscall sendmmsg(2): served as sendmsg, one
+    /// message after another, when any message names a unix socket path; run
+    /// on the host when none does. Like Linux it returns how many were sent,
+    /// and fails only if the first one does.
+    static func sendmmsg(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        let memory = TraceeMemory(t.hostTid)
+        let count = min(Int(UInt32(truncatingIfNeeded: a[2])), 1024)  // UIO_MAXIOV
+        var messages: [Message] = []
+        for index in 0..<count { messages.append(try Message(memory, at: a[1] &+ UInt64(index * 64))) }
+        guard messages.contains(where: \.toUnixPath), !Linux.rootless else { return .runOnHost }
+        var sent = 0
+        for index in 0..<count {
+            do {
+                try messages[index].readContents(memory)
+                let bytes = try send(k, t, socketFD: a.int32(0), messages[index], flags: a.int32(3))
+                try memory.store(UInt32(bytes), at: a[1] &+ UInt64(index * 64 + 56))  // msg_len
+                sent += 1
+            } catch {
+                if sent == 0 { throw error }
+                break
             }
-            guard length >= 0, data.count + length <= 1 << 20 else { throw Errno(EMSGSIZE) }
-            let chunk = try memory.read(base, count: length)
-            guard chunk.count == length else { throw .fault }
-            data += chunk
         }
-        let sent = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_SENDTO),
-                              data: data, flags: a.int32(2))
         return .value(sent)
+    }
+
+    /// One msghdr copied out of the caller, once: its name first (whether the
+    /// sentry serves it), then what it carries.
+    struct Message {
+        let header: [UInt8]
+        let address: [UInt8]
+        var data: [UInt8] = []
+        var control: [UInt8] = []
+
+        init(_ memory: TraceeMemory, at headerAddress: UInt64) throws(Errno) {
+            header = try memory.read(headerAddress, count: 56)
+            guard header.count == 56 else { throw .fault }
+            let name = Message.field(header, 0), nameLength = Int(Int32(truncatingIfNeeded: Message.field(header, 8)))
+            guard nameLength >= 0 else { throw .invalid }
+            if name == 0 || nameLength == 0 {
+                address = []
+            } else {
+                guard nameLength <= 128 else { throw .invalid }
+                address = try memory.read(name, count: nameLength)
+                guard address.count == nameLength else { throw .fault }
+            }
+        }
+
+        static func field(_ header: [UInt8], _ offset: Int) -> UInt64 {
+            header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+        }
+
+        /// A unix socket path (not an abstract name).
+        var toUnixPath: Bool {
+            address.count >= 3 && Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX && address[2] != 0
+        }
+
+        /// The data (the iovecs joined, at most 1 MiB) and the control bytes.
+        mutating func readContents(_ memory: TraceeMemory) throws(Errno) {
+            let iov = Message.field(header, 16), iovCount = Int(truncatingIfNeeded: Message.field(header, 24))
+            let controlAt = Message.field(header, 32), controlLength = Message.field(header, 40)
+            guard iovCount >= 0, iovCount <= 1024 else { throw .invalid }
+            let vectors = try memory.read(iov, count: iovCount * 16)
+            guard vectors.count == iovCount * 16 else { throw .fault }
+            for index in 0..<iovCount {
+                let (base, length) = vectors.withUnsafeBytes {
+                    ($0.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),
+                     Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self)))
+                }
+                guard length >= 0, data.count + length <= 1 << 20 else { throw Errno(EMSGSIZE) }
+                let chunk = try memory.read(base, count: length)
+                guard chunk.count == length else { throw .fault }
+                data += chunk
+            }
+            guard controlLength <= 20480 else { throw Errno(ENOBUFS) }  // optmem_max
+            if controlLength > 0 {
+                control = try memory.read(controlAt, count: Int(controlLength))
+                guard control.count == Int(controlLength) else { throw .fault }
+            }
+        }
+    }
+
+    static func send(_ k: Kernel, _ t: Task, socketFD: Int32, _ message: Message, flags: Int32) throws(Errno) -> Int {
+        try inRoot(k, t, socketFD: socketFD, address: message.address, operation: Int32(MOAT_UNIX_SENDTO),
+                   data: message.data, flags: flags, control: message.control)
     }
 
     static func serve(_ k: Kernel, _ t: Task, _ a: SyscallArgs, connecting: Bool) throws(Errno) -> SyscallOutcome {
@@ -93,8 +156,10 @@ enum UnixSockets {
     /// Makes the call on a copy of the caller's socket from inside the sandbox's root.
     /// (Without root the supervisor cannot chroot: rootless mode leaves unix
     /// socket paths to the kernel inside the pivoted root, hence `serveUnixPaths`.)
+    /// `control`: the caller's control messages for a send (rebuilt by
+    /// ControlMessages, which also attaches its credentials).
     static func inRoot(_ k: Kernel, _ t: Task, socketFD: Int32, address: [UInt8], operation: Int32,
-                       data: [UInt8], flags: Int32) throws(Errno) -> Int {
+                       data: [UInt8], flags: Int32, control callerControl: [UInt8]? = nil) throws(Errno) -> Int {
         let socket = moat_take_fd(t.group.hostTgid, socketFD)
         if socket < 0 { throw Errno(-socket) }
         defer { close(socket) }
@@ -104,13 +169,21 @@ enum UnixSockets {
         let rc = try k.withFiles(t) { files, _, credentials throws(Errno) in
             // The peer sees the caller's ids (SO_PEERCRED, SCM_CREDENTIALS), not the supervisor's.
             let ids: [UInt32] = [credentials.uids.first ?? 0, credentials.uids.dropFirst().first ?? 0,
-                       credentials.gids.first ?? 0, credentials.gids.dropFirst().first ?? 0]
+                                 credentials.gids.first ?? 0, credentials.gids.dropFirst().first ?? 0]
+            let control = try callerControl.map { bytes throws(Errno) in
+                try ControlMessages(caller: bytes, of: t, credentials: credentials) { vpid in k.pids.group(vpid: vpid)?.hostTgid }
+            }
+            defer { control?.close() }
+            let controlBytes = control?.bytes ?? []
             return address.withUnsafeBytes { addressBytes in
                 data.withUnsafeBytes { bytes in
-                    ids.withUnsafeBufferPointer {
-                        moat_unix_in_root(socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
-                                          bytes.baseAddress, bytes.count, flags, files.root, cwd, k.hostRoot, k.homeDirectory,
-                                          $0.baseAddress, credentials.effective)
+                    controlBytes.withUnsafeBytes { controlRaw in
+                        ids.withUnsafeBufferPointer {
+                            moat_unix_in_root(socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
+                                              bytes.baseAddress, bytes.count, flags, files.root, cwd, k.hostRoot, k.homeDirectory,
+                                              $0.baseAddress, credentials.effective, controlRaw.baseAddress, controlRaw.count,
+                                              control == nil ? 0 : ControlMessages.neededCapabilities)
+                        }
                     }
                 }
             }

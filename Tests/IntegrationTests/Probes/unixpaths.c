@@ -3,6 +3,7 @@
 // the names getsockname/getpeername report; the ids a peer sees of a
 // process that changed its own (SO_PEERCRED, SCM_CREDENTIALS).
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);  // lines reach the test even if a step hangs
     struct sockaddr_un addr = { .sun_family = AF_UNIX }, name;
     socklen_t length = sizeof name;
     strcpy(addr.sun_path, "/tmp/dgram.sock");
@@ -71,9 +73,67 @@ int main(void) {
     struct msghdr received = { .msg_iov = &part, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
     if (recvmsg(receiver, &received, 0) == 3 && CMSG_FIRSTHDR(&received)) {
         memcpy(&peer, CMSG_DATA(CMSG_FIRSTHDR(&received)), sizeof peer);
-        printf("passcred %u %u\n", peer.uid, peer.gid);
+        printf("passcred %u %u %s\n", peer.uid, peer.gid, peer.pid == child ? "pid" : "otherpid");
     }
     int status;
     waitpid(child, &status, 0);
-    return WEXITSTATUS(status);
+    if (WEXITSTATUS(status) != 0) return 1;
+
+    // Control messages through the sentry: an fd passed with SCM_RIGHTS
+    // works on the other side; SCM_CREDENTIALS may claim our own pid, not
+    // another's without CAP_SYS_ADMIN.
+    strcpy(addr.sun_path, "/tmp/dgram.sock");
+    int pipefd[2];
+    pipe(pipefd);
+    union { char bytes[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))]; struct cmsghdr align; } out;
+    memset(&out, 0, sizeof out);
+    struct msghdr message2 = { .msg_name = &addr, .msg_namelen = sizeof addr, .msg_iov = &part, .msg_iovlen = 1,
+                               .msg_control = out.bytes, .msg_controllen = CMSG_SPACE(sizeof(int)) };
+    part.iov_base = "fd";
+    part.iov_len = 2;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message2);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &pipefd[1], sizeof(int));
+    if (sendmsg(sender, &message2, 0) != 2) { perror("sendmsg SCM_RIGHTS"); return 1; }
+    close(pipefd[1]);
+    union { char bytes[256]; struct cmsghdr align; } in;
+    struct iovec into = { buf, sizeof buf };
+    struct msghdr got = { .msg_iov = &into, .msg_iovlen = 1, .msg_control = in.bytes, .msg_controllen = sizeof in.bytes };
+    int passed = -1;
+    if (recvmsg(receiver, &got, 0) == 2)
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&got); c; c = CMSG_NXTHDR(&got, c))
+            if (c->cmsg_type == SCM_RIGHTS) memcpy(&passed, CMSG_DATA(c), sizeof passed);
+    write(passed, "via fd", 6);
+    close(passed);
+    memset(buf, 0, sizeof buf);
+    read(pipefd[0], buf, sizeof buf - 1);
+    printf("rights %s\n", buf);
+
+    struct ucred claim = { getpid(), getuid(), getgid() };
+    header->cmsg_type = SCM_CREDENTIALS;
+    header->cmsg_len = CMSG_LEN(sizeof claim);
+    message2.msg_controllen = CMSG_SPACE(sizeof claim);
+    memcpy(CMSG_DATA(header), &claim, sizeof claim);
+    long own = sendmsg(sender, &message2, 0);
+    got.msg_controllen = sizeof in.bytes;
+    recvmsg(receiver, &got, 0);
+    claim.pid = child;
+    memcpy(CMSG_DATA(header), &claim, sizeof claim);
+    long other = sendmsg(sender, &message2, 0);
+    printf("creds own %ld other %s\n", own, other < 0 ? strerrorname_np(errno) : "sent");
+
+    // sendmmsg: two datagrams in one call.
+    struct iovec first = { "m1", 2 }, second = { "m2", 2 };
+    struct mmsghdr batch[2] = {
+        { .msg_hdr = { .msg_name = &addr, .msg_namelen = sizeof addr, .msg_iov = &first, .msg_iovlen = 1 } },
+        { .msg_hdr = { .msg_name = &addr, .msg_namelen = sizeof addr, .msg_iov = &second, .msg_iovlen = 1 } },
+    };
+    int batched = sendmmsg(sender, batch, 2, 0);
+    char one[8] = { 0 }, two[8] = { 0 };
+    recv(receiver, one, sizeof one - 1, 0);
+    recv(receiver, two, sizeof two - 1, 0);
+    printf("mmsg %d %u %u %s %s\n", batched, batch[0].msg_len, batch[1].msg_len, one, two);
+    return 0;
 }
