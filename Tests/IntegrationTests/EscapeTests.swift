@@ -97,6 +97,35 @@ import Testing
         #expect(reported.count == killed, "every kill is the sentry's: \(result.stderr.prefix(500))")
     }
 
+    /// execve of a file that a host process keeps exchanging with another
+    /// (in a bind-mounted directory): the kernel resolves the path again
+    /// after the sentry did, so the exec stop compares the file that runs
+    /// with the one checked, and kills the process when they differ.
+    @Test func execOfASwappedFileIsKilledBeforeItRuns() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let shared = fixture.scratch("exchanged")
+        for name in ["p1", "p2"] {
+            try FileManager.default.copyItem(atPath: "\(fixture.rootfs)/bin/busybox", toPath: shared.appendingPathComponent(name).path)
+        }
+        let exchanger = Command.start("\(fixture.rootfs)/bin/execrace", ["exchange", shared.path])
+        defer { _ = exchanger.finish(timeout: 0) }
+        let rounds = 600
+        let bundle = try fixture.bundle("exec-swap", args: ["execrace", "\(rounds)", "run", "/shared"]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/shared", "type": "bind", "source": shared.path, "options": ["rbind", "ro"]])
+            config["mounts"] = mounts
+        }
+        let result = fixture.run(bundle, timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        let counts = (result.lines.last ?? "").split(separator: " ").compactMap { Int($0) }
+        try #require(counts.count == 3, "\(result.stdout)")
+        #expect(counts[0] + counts[1] + counts[2] == rounds)
+        #expect(counts[0] > 0, "execs of the file checked run")
+        #expect(counts[1] > 0, "no exchange landed between check and exec: the test proved nothing")
+        let reported = result.stderr.split(separator: "\n").filter { $0.contains("ran a file other than the one checked") }
+        #expect(reported.count == counts[1], "every kill is the sentry's: \(result.stderr.prefix(500))")
+    }
+
     /// /dev/tty names its opener's controlling terminal: a workload in its
     /// own session has none, even when the supervisor runs on a terminal.
     @Test func devTtyIsNeverTheSupervisorsTerminal() throws {

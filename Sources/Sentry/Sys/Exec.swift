@@ -17,9 +17,10 @@ enum Exec {
         /// The kernel's name for the program (AT_EXECFN): the path as given,
         /// or /dev/fd/N[/path] for execveat relative to a descriptor.
         let filename: [UInt8]
-        /// The file that will run: the program, or its last interpreter.
-        let device: UInt64
-        let inode: UInt64
+        /// The file that will run: the program, or its last interpreter. Nil
+        /// when that is neither ELF nor a script: a binfmt_misc handler the
+        /// host registered may run it through a program of its own.
+        let file: (device: UInt64, inode: UInt64)?
     }
 
     /// execve implements Linux syscall execve(2).
@@ -53,8 +54,8 @@ enum Exec {
                 try checkRunnable(fd, symlinkNoFollow: false)
             }
         }
-        t.expectedExec = Expected(filename: kernelFilename(dirfd: dirfd, path: path), device: program.device,
-                                  inode: program.inode)
+        t.expectedExec = Expected(filename: kernelFilename(dirfd: dirfd, path: path),
+                                  file: program.isELF ? (program.device, program.inode) : nil)
         return .runOnHost
     }
 
@@ -64,6 +65,7 @@ enum Exec {
         let inode: UInt64
         /// The interpreter a `#!` first line names, if it has one.
         let script: [UInt8]?
+        let isELF: Bool
     }
 
     /// The kernel's checks on a file to execute: a regular file (a final
@@ -82,7 +84,9 @@ enum Exec {
             let mountFlags = fs.withUnsafeBytes { $0.load(fromByteOffset: 80, as: UInt64.self) }  // f_flags
             if mountFlags & 8 != 0 { throw Errno(EACCES) }  // ST_NOEXEC
         }
-        return Runnable(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), script: ScriptHeader.interpreter(in: header(fd)))
+        let start = header(fd)
+        return Runnable(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), script: ScriptHeader.interpreter(in: start),
+                        isELF: start.starts(with: [0x7f, 0x45, 0x4c, 0x46]))
     }
 
     /// The first bytes of the file, as binfmt_script reads them (the kernel
@@ -123,9 +127,10 @@ enum Exec {
         }
         let shown = try? TraceeMemory(tid).read(address, count: expected.filename.count + 1)
         guard shown == expected.filename + [0] else { return "ran a path other than the one checked (rewritten meanwhile)" }
+        guard let file = expected.file else { return nil }
         var info = Glibc.stat()
         guard fstatat(HostProcfs.directory, "\(tid)/exe", &info, 0) == 0,
-              UInt64(info.st_dev) == expected.device, UInt64(info.st_ino) == expected.inode else {
+              UInt64(info.st_dev) == file.device, UInt64(info.st_ino) == file.inode else {
             return "ran a file other than the one checked (swapped meanwhile)"
         }
         return nil
