@@ -268,6 +268,14 @@ import Testing
         #expect(result.lines.last == "1", "df shows the root")
     }
 
+    /// busybox top, one batch: the sandbox's processes only, in its pids.
+    @Test func topShowsOnlyTheSandbox() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["sh", "-c", "sleep 5 & top -bn1 > /tmp/top; kill %1; awk 'NR > 4 { print $1 }' /tmp/top | sort -n"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["1", "2", "3"], "sh, sleep and top: \(result.lines)")
+    }
+
     /// execve and execveat (scripts, nested and relative interpreters, fds,
     /// memfds, symlinks, every error) end as they do in a chroot of the same
     /// rootfs, though the sentry resolves and checks each program first.
