@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -133,9 +138,8 @@ int moat_unshare_fs(void) {
 // caller's, so the kernel resolves the path as the caller would and no
 // further; then back to `host_root` and `home`. 0 (sendto: bytes sent) or
 // -errno. connect and sendto do not wait: a full backlog or buffer is EAGAIN.
-// A connecting or sending socket hands its peer the ids of the thread that
-// calls: effective ones at connect (SO_PEERCRED), real ones on datagrams
-// (SCM_CREDENTIALS). The serving thread takes the caller's real and
+// A sending socket hands its peer the ids of the thread that calls (real
+// ones, SCM_CREDENTIALS; effective ones would be SO_PEERCRED's at connect). The serving thread takes the caller's real and
 // effective ids for the call (its saved uid stays 0: the way back) and its
 // file capabilities, then returns to the switched state it was in.
 struct moat_saved_ids { int fsuid, fsgid; uint64_t effective, permitted; };
@@ -178,14 +182,7 @@ long moat_unix_in_root(int sock, const void *addr, unsigned int length, int oper
         if (rc < 0) { errno = (int)-rc; rc = -1; }
     }
     if (rc == 0) {
-        if (operation == MOAT_UNIX_CONNECT) {
-            int status = fcntl(sock, F_GETFL);
-            if (!(status & O_NONBLOCK)) fcntl(sock, F_SETFL, status | O_NONBLOCK);
-            rc = connect(sock, addr, length);
-            int err = errno;
-            if (!(status & O_NONBLOCK)) fcntl(sock, F_SETFL, status);
-            errno = err;
-        } else if (operation == MOAT_UNIX_SENDTO) {
+        if (operation == MOAT_UNIX_SENDTO) {
             struct iovec io = { (void *)data, size };
             struct msghdr message = { .msg_name = length ? (void *)addr : NULL, .msg_namelen = length,
                                       .msg_iov = &io, .msg_iovlen = 1,
@@ -243,4 +240,58 @@ long moat_inotify_watch_fd(int inotify, int proc, int fd, uint32_t mask, int hom
 
 int moat_tgkill(pid_t tgid, pid_t tid, int signal) {
     return syscall(SYS_tgkill, tgid, tid, signal) < 0 ? -errno : 0;
+}
+
+// One sock_diag request for unix socket inode `ino` showing `show`; the
+// attribute `attribute` of the answer copied into `out`. 0 or -errno.
+static int unix_diag_attribute(int netlink, uint32_t ino, uint32_t show, int attribute, void *out, size_t size) {
+    struct {
+        struct nlmsghdr header;
+        struct unix_diag_req request;
+    } query = {
+        .header = { .nlmsg_len = sizeof query, .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST },
+        .request = { .sdiag_family = AF_UNIX, .udiag_states = ~0U, .udiag_ino = ino, .udiag_show = show,
+                     .udiag_cookie = { ~0U, ~0U } },
+    };
+    if (send(netlink, &query, sizeof query, 0) < 0) return -errno;
+    char answer[8192];
+    ssize_t n = recv(netlink, answer, sizeof answer, 0);
+    if (n < 0) return -errno;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)answer; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_type == NLMSG_ERROR) {
+            struct nlmsgerr *error = NLMSG_DATA(h);
+            return error->error < 0 ? error->error : -ENOENT;
+        }
+        if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+        struct unix_diag_msg *message = NLMSG_DATA(h);
+        int left = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *message));
+        for (struct rtattr *a = (struct rtattr *)(message + 1); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+            if (a->rta_type == attribute && RTA_PAYLOAD(a) >= size) {
+                memcpy(out, RTA_DATA(a), size);
+                return 0;
+            }
+        }
+    }
+    return -ENOENT;
+}
+
+// The file the peer of unix socket `sock` is bound to, as (major, minor,
+// inode low 32 bits), asked of sock_diag in this thread's network
+// namespace. 0, or -errno (-ENOENT: no peer, or a peer bound to no file).
+int moat_unix_peer_file(int sock, uint32_t *major, uint32_t *minor, uint32_t *ino) {
+    struct stat info;
+    if (fstat(sock, &info) < 0) return -errno;
+    int netlink = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (netlink < 0) return -errno;
+    uint32_t peer = 0;
+    struct unix_diag_vfs vfs;
+    int rc = unix_diag_attribute(netlink, (uint32_t)info.st_ino, UDIAG_SHOW_PEER, UNIX_DIAG_PEER, &peer, sizeof peer);
+    if (rc == 0) rc = unix_diag_attribute(netlink, peer, UDIAG_SHOW_VFS, UNIX_DIAG_VFS, &vfs, sizeof vfs);
+    close(netlink);
+    if (rc < 0) return rc;
+    // The kernel's own dev_t encoding: 12-bit major above a 20-bit minor.
+    *major = vfs.udiag_vfs_dev >> 20;
+    *minor = vfs.udiag_vfs_dev & 0xfffff;
+    *ino = vfs.udiag_vfs_ino;
+    return 0;
 }

@@ -245,7 +245,7 @@ long moat_setns(int fd);                   // this thread only: 0 or -errno
 long moat_memfd(const char *name);         // close-on-exec memfd or -errno
 int moat_take_fd(pid_t pid, int target);   // pidfd_getfd: our copy of another process's fd, or -errno
 int moat_unshare_fs(void);                 // this thread's own cwd and umask: 0 or -errno
-enum { MOAT_UNIX_BIND, MOAT_UNIX_CONNECT, MOAT_UNIX_SENDTO };
+enum { MOAT_UNIX_BIND, MOAT_UNIX_SENDTO };
 int moat_tgkill(pid_t tgid, pid_t tid, int signal);
 long moat_unix_in_root(int sock, const void *addr, unsigned int length, int operation,
                        const void *data, size_t size, int flags,
@@ -254,6 +254,7 @@ long moat_unix_in_root(int sock, const void *addr, unsigned int length, int oper
                        const void *control, size_t control_length, uint64_t keep_caps);  // 0, bytes sent, or -errno
                        // caller_ids: real uid, effective uid, real gid, effective gid the peer is to see (NULL: the thread's);
                        // control: control messages to send with the data; keep_caps: capabilities the send needs beyond the caller's
+int moat_unix_peer_file(int sock, uint32_t *major, uint32_t *minor, uint32_t *ino);  // sock_diag: the file its peer is bound to; 0 or -errno
 long moat_getxattrat(int dirfd, const char *path, int at_flags, const char *name, void *value, size_t size);  // size or -errno
 long moat_setxattrat(int dirfd, const char *path, int at_flags, const char *name, const void *value, size_t size, int flags);
 long moat_listxattrat(int dirfd, const char *path, int at_flags, char *list, size_t size);

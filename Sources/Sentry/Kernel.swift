@@ -195,9 +195,11 @@ public final class Kernel {
             switch stop {
             case .syscall(let tid, let args):
                 serve(tid, args)
-            case .syscallExit(let tid, _) where observer == nil:
-                tracer.resume(tid)
             case .syscallExit(let tid, let result):
+                if let task = pids.task(host: tid), let connect = task.pendingConnect {
+                    task.pendingConnect = nil
+                    UnixSockets.verifyConnect(self, task, connect, result: result)
+                }
                 _ = observer?.finish(tid, result: result)
                 tracer.resume(tid)
             case .newTask(let parent, let newTid):
@@ -349,7 +351,7 @@ public final class Kernel {
         do {
             switch try handler(self, task, call.args) {
             case .value(let value): result = value
-            case .runOnHost:
+            case .runOnHost, .runOnHostToExit:
                 listener.runOnHost(call)
                 return
             case .donate(let fd, let cloexec):
@@ -386,6 +388,10 @@ public final class Kernel {
             switch try handler(self, task, args) {
             case .value(let value): result = value
             case .runOnHost: break
+            case .runOnHostToExit:
+                if let observer, observer.observation.straces(nr) { observer.begin(tid, vtid: task.vtid, args) }
+                tracer.resumeToExit(tid)
+                return
             case .donate(let fd, _):
                 // A ptrace stop cannot take an fd (a `moat exec` process beyond
                 // the loop's room for listeners): the kernel repeats the open

@@ -10,6 +10,8 @@ public final class Task {
     var credentials: Credentials?
     /// The exec the sentry last allowed this thread, checked at its exec stop.
     var expectedExec: Exec.Expected?
+    /// The unix socket connect the sentry last allowed this thread, checked at its exit.
+    var pendingConnect: UnixSockets.PendingConnect?
 
     init(hostTid: HostTid, vtid: Int32, group: ThreadGroup) {
         self.hostTid = hostTid

@@ -12,6 +12,9 @@ public enum SyscallOutcome: Equatable, Sendable {
     /// The call returns a new fd: this one (the sentry's), installed in the
     /// caller at its lowest free number (close-on-exec if asked), then closed here.
     case donate(Int32, cloexec: Bool)
+    /// The host runs the call as is and the sentry checks its result at the
+    /// exit stop (calls that arrive as ptrace stops only: `needsStop`).
+    case runOnHostToExit
 }
 
 public typealias SyscallHandler = @Sendable (Kernel, Task, SyscallArgs) throws(Errno) -> SyscallOutcome
@@ -292,8 +295,8 @@ extension SyscallTable {
             // over with sendmmsg, after its filter is loaded and before anyone listens.
             emulate("sendmmsg", UnixSockets.sendmmsg, "as sendmsg, message by message, when one names a unix socket path; else run on the host",
                     level: .partial, needsStop: true),
-            emulate("connect", UnixSockets.connect, "unix socket paths resolved by the sentry (a full backlog is EAGAIN); other addresses run on the host",
-                    level: .partial),
+            emulate("connect", UnixSockets.connect, "a unix socket path is resolved and checked by the sentry, connected by the kernel in the pivoted root, and the peer's file compared at the exit stop; other addresses run on the host",
+                    needsStop: true),
         ],
         host(["shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
               "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_notify", "mq_getsetattr"],

@@ -97,6 +97,39 @@ import Testing
         #expect(reported.count == killed, "every kill is the sentry's: \(result.stderr.prefix(500))")
     }
 
+    /// connect to a unix socket path another thread keeps rewriting: the
+    /// kernel connects (so the connection is the caller's own), the exit
+    /// stop compares the file the peer is bound to with the one the sentry
+    /// checked and kills the process when they differ.
+    @Test(arguments: ["notify", "ptrace"])
+    func connectToARewrittenPathIsKilled(platform: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let rounds = 300
+        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                                                  "--", "connectrace", "\(rounds)"], timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        let counts = (result.lines.last ?? "").split(separator: " ").compactMap { Int($0) }
+        try #require(counts.count == 3, "\(result.stdout)")
+        #expect(counts[0] + counts[1] == rounds && counts[2] == 0, "\(result.stdout)")
+        #expect(counts[0] > 0, "connects to the path checked go through")
+        #expect(counts[1] > 0, "the rewrite never landed between check and connect: the test proved nothing")
+        let reported = result.stderr.split(separator: "\n").filter { $0.contains("connect reached a socket other than the one checked") }
+        #expect(reported.count == counts[1], "\(result.stderr.prefix(500))")
+    }
+
+    /// On an overlay root a socket's file shows stat one device and
+    /// sock_diag another (the upper layer's and the overlay's): connects
+    /// there must not be taken for races.
+    @Test func connectOnAnOverlayRootIsNotKilled() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("connect-overlay", args: ["sh", "-c", "mkdir -p /run/s && connectrace 20 /run/s plain"]) { config in
+            config["root"] = ["path": fixture.rootfs, "readonly": false]
+        }
+        let result = fixture.run(bundle, extra: ["--overlay=memory"])
+        #expect(result.lines.last == "finished 20 killed 0 failed 0", "\(result.stdout) \(result.stderr)")
+        #expect(!result.stderr.contains("killed"), "\(result.stderr)")
+    }
+
     /// execve of a file that a host process keeps exchanging with another
     /// (in a bind-mounted directory): the kernel resolves the path again
     /// after the sentry did, so the exec stop compares the file that runs

@@ -2,22 +2,102 @@ import CShims
 import Glibc
 import Platform
 
-/// bind and connect: the address is copied once, and the call is made from
-/// the supervisor on a copy of the caller's socket (pidfd_getfd). For a unix
-/// socket path the serving thread is chrooted into the sandbox's root with
-/// the caller's cwd for the call, so the kernel resolves the path as for the
-/// caller, never outside the sandbox, and the socket keeps the exact name
-/// (getsockname, getpeername) it was given.
+/// bind, connect and the sends that name an address. bind and the sends:
+/// the address is copied once, and the call is made from the supervisor on
+/// a copy of the caller's socket (pidfd_getfd); for a unix socket path the
+/// serving thread is chrooted into the sandbox's root with the caller's cwd
+/// for the call, so the kernel resolves the path as for the caller, never
+/// outside the sandbox, and the socket keeps the exact name (getsockname,
+/// getpeername) it was given. connect is the caller's own, checked after.
 enum UnixSockets {
     /// bind implements Linux syscall bind(2): every family, from the copied address.
     static func bind(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        try serve(k, t, a, connecting: false)
+        try bindAddress(k, t, a)
     }
 
-    /// connect implements Linux syscall connect(2) for unix socket paths; other
-    /// addresses run on the host (a connect may wait, the sentry must not).
+    /// connect implements Linux syscall connect(2). A unix socket path is
+    /// resolved by the sentry (a socket file the caller may write), then
+    /// the kernel connects in the pivoted root, so the connection is the
+    /// caller's own (SO_PEERCRED, waiting on a full backlog). The kernel
+    /// reads the path again: at the exit stop the file the peer is bound to
+    /// must be the one checked, or the process is killed. Other addresses
+    /// run on the host.
     static func connect(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        try serve(k, t, a, connecting: true)
+        t.pendingConnect = nil
+        let length = Int(Int32(truncatingIfNeeded: a[2]))
+        guard length >= 0, length <= 128 else { throw .invalid }
+        let address = try TraceeMemory(t.hostTid).read(a[1], count: length)
+        guard address.count == length else { throw .fault }
+        guard length > 2, Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX, address[2] != 0, !Linux.rootless else {
+            return .runOnHost
+        }
+        let path = Array(address[2...].prefix { $0 != 0 })
+        let lookup = FileSystem.Lookup(dirfd: AT_FDCWD, path: path)
+        var info = Glibc.stat()
+        var mountDevice: (UInt32, UInt32)?
+        try k.withFiles(t) { files, caller, _ throws(Errno) in
+            let fd = try files.open(lookup, caller: caller, flags: Linux.openPath, mode: 0)
+            defer { close(fd) }
+            guard fstat(fd, &info) == 0 else { throw Errno.current }
+            mountDevice = k.initPid.flatMap { superblockDevice(of: fd, initPid: $0) }
+            guard info.st_mode & S_IFMT == S_IFSOCK else { throw Errno(ECONNREFUSED) }
+            let rc = moat_access_fd(fd, W_OK)
+            if rc < 0 { throw Errno(Int32(-rc)) }
+        }
+        t.pendingConnect = PendingConnect(socketFD: a.int32(0), devices: [splitDevice(UInt64(info.st_dev)), mountDevice],
+                                          inode: UInt32(truncatingIfNeeded: info.st_ino))
+        return .runOnHostToExit
+    }
+
+    /// The socket file a connect was allowed to reach: its inode, and the
+    /// devices it may show (stat's, and its mount's superblock's, which
+    /// sock_diag reports and differs on an overlay whose layers do).
+    struct PendingConnect {
+        let socketFD: Int32
+        let devices: [(major: UInt32, minor: UInt32)?]
+        let inode: UInt32
+    }
+
+    /// st_dev as glibc encodes it: major and minor split over its bits.
+    static func splitDevice(_ device: UInt64) -> (UInt32, UInt32) {
+        (UInt32(truncatingIfNeeded: ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff)),
+         UInt32(truncatingIfNeeded: (device & 0xff) | ((device >> 12) & ~0xff)))
+    }
+
+    /// The device of the superblock `fd` lies on: its mount's line in the
+    /// sandbox's mountinfo (found by the mount id statx gives).
+    static func superblockDevice(of fd: Int32, initPid: HostTid) -> (UInt32, UInt32)? {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let mountIDMask: UInt32 = 0x1000  // STATX_MNT_ID
+        guard buffer.withUnsafeMutableBytes({ moat_statx_fd(fd, 0, mountIDMask, $0.baseAddress) }) == 0 else { return nil }
+        let mountID = buffer.withUnsafeBytes { $0.load(fromByteOffset: 144, as: UInt64.self) }  // stx_mnt_id
+        guard let table = HostProcfs.read("\(initPid)/mountinfo") else { return nil }
+        for line in table.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 3)
+            guard fields.count > 2, UInt64(String(decoding: fields[0], as: UTF8.self)) == mountID else { continue }
+            let numbers = fields[2].split(separator: UInt8(ascii: ":")).compactMap { UInt32(String(decoding: $0, as: UTF8.self)) }
+            return numbers.count == 2 ? (numbers[0], numbers[1]) : nil
+        }
+        return nil
+    }
+
+    /// At the exit of a connect the sentry allowed: kills the process if the
+    /// peer is bound to another file than the one checked (the path was
+    /// rewritten, or the file swapped, meanwhile). A peer the kernel cannot
+    /// describe (gone already) proves nothing either way: the kernel's walk
+    /// stayed inside the pivoted root.
+    static func verifyConnect(_ k: Kernel, _ t: Task, _ expected: PendingConnect, result: Int64) {
+        guard result == 0 else { return }
+        let socket = moat_take_fd(t.group.hostTgid, expected.socketFD)
+        guard socket >= 0 else { return }
+        defer { close(socket) }
+        var major: UInt32 = 0, minor: UInt32 = 0, inode: UInt32 = 0
+        guard moat_unix_peer_file(socket, &major, &minor, &inode) == 0 else { return }
+        let sameDevice = expected.devices.contains { $0.map { $0 == (major, minor) } ?? false }
+        guard !sameDevice || inode != expected.inode else { return }
+        _ = Glibc.kill(t.group.hostTgid, SIGKILL)
+        let line = "moat: killed a process whose connect reached a socket other than the one checked\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
     }
 
     /// sendto implements Linux syscall sendto(2) to a unix socket path (the
@@ -138,7 +218,7 @@ enum UnixSockets {
                    data: message.data, flags: flags, control: message.control)
     }
 
-    static func serve(_ k: Kernel, _ t: Task, _ a: SyscallArgs, connecting: Bool) throws(Errno) -> SyscallOutcome {
+    static func bindAddress(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let length = Int(Int32(truncatingIfNeeded: a[2]))
         guard length >= 0, length <= 128 else { throw .invalid }  // beyond sockaddr_storage, as Linux
         let address = try TraceeMemory(t.hostTid).read(a[1], count: length)
@@ -146,10 +226,9 @@ enum UnixSockets {
         // A unix socket path (not an abstract name, not autobind) is resolved in the sandbox.
         let unixPath = length > 2 && Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX && address[2] != 0
         guard unixPath && !Linux.rootless else {
-            return connecting || (unixPath && Linux.rootless) ? .runOnHost : .value(try bindCopied(k, t, a, address))
+            return unixPath && Linux.rootless ? .runOnHost : .value(try bindCopied(k, t, a, address))
         }
-        _ = try inRoot(k, t, socketFD: a.int32(0), address: address,
-                       operation: Int32(connecting ? MOAT_UNIX_CONNECT : MOAT_UNIX_BIND), data: [], flags: 0)
+        _ = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_BIND), data: [], flags: 0)
         return .value(0)
     }
 

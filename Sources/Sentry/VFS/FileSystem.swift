@@ -85,7 +85,11 @@ final class FileSystem {
                                         | (lookup.noSymlinks ? FileSystem.noSymlinks : FileSystem.noMagicLinks))
         if direct >= 0 && !namesSelf { return direct }
         if direct >= 0 { close(direct) }
-        if direct < 0 && (lookup.noSymlinks || (direct != -ENOENT && direct != -ELOOP)) { throw Errno(-direct) }
+        // EAGAIN: `..` raced with renames or mounts on the host; the sentry's
+        // own walk resolves `..` by itself and leaves the kernel none.
+        if direct < 0 && direct != -EAGAIN && (lookup.noSymlinks || (direct != -ENOENT && direct != -ELOOP)) {
+            throw Errno(-direct)
+        }
         if direct == -ENOENT {
             let plain = FileSystem.openat2(root, full, UInt64(Linux.openPath | O_CLOEXEC) | (flags & UInt64(O_NOFOLLOW)), 0,
                                            FileSystem.inRoot | FileSystem.noSymlinks)
@@ -243,13 +247,15 @@ final class FileSystem {
 
     /// openat2 with a path of raw bytes (not necessarily UTF-8): the fd or -errno.
     /// With RESOLVE_IN_ROOT or BENEATH the kernel answers EAGAIN when a rename
-    /// anywhere raced with a `..` it walked (it cannot prove `..` stayed
-    /// inside); the walk is then simply tried again.
+    /// or mount anywhere on the host raced with a `..` it walked (it cannot
+    /// prove `..` stayed inside); the walk is tried again a few times, then
+    /// EAGAIN is the answer (a host renaming without pause would otherwise
+    /// keep the sentry spinning: `open` then walks the path itself).
     static func openat2(_ dirfd: Int32, _ path: [UInt8], _ flags: UInt64, _ mode: mode_t, _ resolve: UInt64) -> Int32 {
         (path + [0]).withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { name in
                 var rc = Int32(-EAGAIN)
-                for _ in 0..<1000 where rc == -EAGAIN {
+                for _ in 0..<8 where rc == -EAGAIN {
                     rc = Int32(truncatingIfNeeded: moat_openat2(dirfd, name.baseAddress, flags, UInt64(mode), resolve))
                 }
                 return rc
