@@ -22,6 +22,10 @@ public final class EventLoop {
     private var listenerSockets: [Int32] = []
     private let sigchld: Int32
     private var spinNext = false
+    /// A SIGCHLD came (or a stop was just returned) since wait4 last found
+    /// nothing: only then is wait4 worth a syscall. A notification alone
+    /// changes no tracee's state, and skipping it saves one call per notification.
+    private var mayHaveStops = true
     /// What poll waits on: sigchld, the watched fd, the sockets, the listeners.
     private var polled: [Int32] = []
     private var listenerFDs: [Int32] = []
@@ -73,13 +77,16 @@ public final class EventLoop {
     public func next() -> Event? {
         var spinStart: Int64 = 0
         while true {
-            var status: Int32 = 0
-            let tid = moat_wait_nohang(&status)
-            if tid < 0 { return nil }
-            if tid > 0 {
-                guard let stop = tracer.decode(tid, status) else { continue }
-                spinNext = true
-                return .stop(stop)
+            if mayHaveStops || spinNext {
+                var status: Int32 = 0
+                let tid = moat_wait_nohang(&status)
+                if tid < 0 { return nil }
+                if tid > 0 {
+                    guard let stop = tracer.decode(tid, status) else { continue }
+                    spinNext = true
+                    return .stop(stop)
+                }
+                mayHaveStops = false
             }
             if spinNext {
                 let now = EventLoop.monotonic()
@@ -106,7 +113,10 @@ public final class EventLoop {
                 idle()
                 continue
             }
-            if ready & 1 != 0 { moat_drain_fd(sigchld) }
+            if ready & 1 != 0 {
+                moat_drain_fd(sigchld)
+                mayHaveStops = true
+            }
             if ready & ~3 != 0, let event = serviceListeners(ready) { return event }
             if ready & 2 != 0 { return .watched }
         }
