@@ -89,9 +89,11 @@ enum Exec {
                         isELF: start.starts(with: [0x7f, 0x45, 0x4c, 0x46]))
     }
 
-    /// The first bytes of the file, as binfmt_script reads them (the kernel
-    /// reads an execute-only file too: so does the supervisor, with its own
-    /// rights, through its /proc).
+    /// The first bytes of the file, as binfmt_script reads them, reopened
+    /// through the supervisor's /proc under the caller's credentials. An
+    /// execute-only script the caller cannot read yields none: the kernel
+    /// still runs its interpreter, unchecked here, which then cannot read it
+    /// either (and the exec stop still checks the path bytes).
     static func header(_ fd: Int32) -> [UInt8] {
         let readable = HostProcfs.open("self/fd/\(fd)", O_RDONLY | O_CLOEXEC | O_NOCTTY)
         guard readable >= 0 else { return [] }
