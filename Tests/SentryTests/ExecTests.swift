@@ -1,4 +1,5 @@
 import Glibc
+import Platform
 import Testing
 @testable import Sentry
 
@@ -55,5 +56,35 @@ import Testing
         let bytes = words.withUnsafeBytes { Array($0) }
         #expect(Exec.auxiliaryValue(bytes, type: 31) == 0x7fff_1234)
         #expect(Exec.auxiliaryValue(bytes, type: 9) == nil)
+    }
+}
+
+/// SCM_CREDENTIALS a caller may claim, as the kernel's scm_check_creds decides.
+@Suite struct ControlMessageCredentialTests {
+    func caller(uids: [UInt32], gids: [UInt32], caps: UInt64 = 0) -> Credentials {
+        var c = Credentials()
+        c.uids = uids + [uids.last ?? 0]
+        c.gids = gids + [gids.last ?? 0]
+        c.effective = caps
+        return c
+    }
+
+    @Test func ownPidAndAnyOfItsIds() throws {
+        let c = caller(uids: [1000, 1001, 1002], gids: [50, 51, 52])
+        for uid: UInt32 in [1000, 1001, 1002] {
+            #expect(throws: Never.self) { try ControlMessages.check((pid: 7, uid: uid, gid: 51), vpid: 7, c) }
+        }
+        #expect(throws: Errno.notPermitted) { try ControlMessages.check((pid: 8, uid: 1000, gid: 50), vpid: 7, c) }
+        #expect(throws: Errno.notPermitted) { try ControlMessages.check((pid: 7, uid: 0, gid: 50), vpid: 7, c) }
+        #expect(throws: Errno.notPermitted) { try ControlMessages.check((pid: 7, uid: 1000, gid: 0), vpid: 7, c) }
+    }
+
+    @Test func capabilitiesWidenEachCheck() throws {
+        let all = caller(uids: [1000, 1000, 1000], gids: [50, 50, 50],
+                         caps: ControlMessages.capSysAdmin | ControlMessages.capSetUID | ControlMessages.capSetGID)
+        #expect(throws: Never.self) { try ControlMessages.check((pid: 99, uid: 0, gid: 0), vpid: 7, all) }
+        let onlySetUID = caller(uids: [1000, 1000, 1000], gids: [50, 50, 50], caps: ControlMessages.capSetUID)
+        #expect(throws: Never.self) { try ControlMessages.check((pid: 7, uid: 0, gid: 50), vpid: 7, onlySetUID) }
+        #expect(throws: Errno.notPermitted) { try ControlMessages.check((pid: 7, uid: 0, gid: 0), vpid: 7, onlySetUID) }
     }
 }
