@@ -86,15 +86,7 @@ import Testing
         let rounds = 600
         let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
                                                   "--", "execrace", "\(rounds)"], timeout: 300)
-        #expect(result.status == 0, "\(result.stderr)")
-        let counts = (result.lines.last ?? "").split(separator: " ").compactMap { Int($0) }
-        try #require(counts.count == 3, "\(result.stdout)")
-        let (ran, killed, failed) = (counts[0], counts[1], counts[2])
-        #expect(ran + killed + failed == rounds)
-        #expect(ran > 0, "execs of an unchanged path run")
-        #expect(killed > 0, "the rewrite never landed between check and exec: the test proved nothing")
-        let reported = result.stderr.split(separator: "\n").filter { $0.contains("killed a process whose execve ran a path other") }
-        #expect(reported.count == killed, "every kill is the sentry's: \(result.stderr.prefix(500))")
+        try expectRaceCaught(result, rounds: rounds, report: "killed a process whose execve ran a path other")
     }
 
     /// connect to a unix socket path another thread keeps rewriting: the
@@ -107,14 +99,8 @@ import Testing
         let rounds = 300
         let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
                                                   "--", "connectrace", "\(rounds)"], timeout: 300)
-        #expect(result.status == 0, "\(result.stderr)")
-        let counts = (result.lines.last ?? "").split(separator: " ").compactMap { Int($0) }
-        try #require(counts.count == 3, "\(result.stdout)")
-        #expect(counts[0] + counts[1] == rounds && counts[2] == 0, "\(result.stdout)")
-        #expect(counts[0] > 0, "connects to the path checked go through")
-        #expect(counts[1] > 0, "the rewrite never landed between check and connect: the test proved nothing")
-        let reported = result.stderr.split(separator: "\n").filter { $0.contains("connect reached a socket other than the one checked") }
-        #expect(reported.count == counts[1], "\(result.stderr.prefix(500))")
+        let failed = try expectRaceCaught(result, rounds: rounds, report: "connect reached a socket other than the one checked")
+        #expect(failed == 0, "\(result.stdout)")
     }
 
     /// On an overlay root a socket's file shows stat one device and
@@ -149,14 +135,25 @@ import Testing
             config["mounts"] = mounts
         }
         let result = fixture.run(bundle, timeout: 300)
+        try expectRaceCaught(result, rounds: rounds, report: "ran a file other than the one checked")
+    }
+
+    /// A race probe's last line is "<went through> <killed> <failed>": every
+    /// round is counted, unraced calls go through, the race really landed
+    /// (else the run proved nothing), and each kill is the sentry's, reported
+    /// on stderr with `report`. Returns the failed count.
+    @discardableResult
+    func expectRaceCaught(_ result: Command.Result, rounds: Int, report: String) throws -> Int {
         #expect(result.status == 0, "\(result.stderr)")
         let counts = (result.lines.last ?? "").split(separator: " ").compactMap { Int($0) }
         try #require(counts.count == 3, "\(result.stdout)")
-        #expect(counts[0] + counts[1] + counts[2] == rounds)
-        #expect(counts[0] > 0, "execs of the file checked run")
-        #expect(counts[1] > 0, "no exchange landed between check and exec: the test proved nothing")
-        let reported = result.stderr.split(separator: "\n").filter { $0.contains("ran a file other than the one checked") }
-        #expect(reported.count == counts[1], "every kill is the sentry's: \(result.stderr.prefix(500))")
+        let (through, killed, failed) = (counts[0], counts[1], counts[2])
+        #expect(through + killed + failed == rounds, "\(result.stdout)")
+        #expect(through > 0, "calls the race did not touch go through")
+        #expect(killed > 0, "the race never landed between the sentry's check and the kernel's call: the test proved nothing")
+        let reported = result.stderr.split(separator: "\n").filter { $0.contains(report) }
+        #expect(reported.count == killed, "every kill is the sentry's: \(result.stderr.prefix(500))")
+        return failed
     }
 
     /// /dev/tty names its opener's controlling terminal: a workload in its
