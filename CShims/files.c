@@ -19,6 +19,7 @@
 #include <linux/unix_diag.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -243,7 +244,8 @@ int moat_tgkill(pid_t tgid, pid_t tid, int signal) {
 }
 
 // One sock_diag request for unix socket inode `ino` showing `show`; the
-// attribute `attribute` of the answer copied into `out`. 0 or -errno.
+// attribute `attribute` of the answer copied into `out`. 0 or -errno
+// (-ENODATA: the socket is there but the answer lacks the attribute).
 static int unix_diag_attribute(int netlink, uint32_t ino, uint32_t show, int attribute, void *out, size_t size) {
     struct {
         struct nlmsghdr header;
@@ -271,27 +273,31 @@ static int unix_diag_attribute(int netlink, uint32_t ino, uint32_t show, int att
                 return 0;
             }
         }
+        return -ENODATA;
     }
     return -ENOENT;
 }
 
-// The file the peer of unix socket `sock` is bound to, as (major, minor,
-// inode low 32 bits), asked of sock_diag in this thread's network
-// namespace. 0, or -errno (-ENOENT: no peer, or a peer bound to no file).
-int moat_unix_peer_file(int sock, uint32_t *major, uint32_t *minor, uint32_t *ino) {
+// The file the peer of unix socket `sock` is bound to, as (st_dev, inode
+// low 32 bits), asked of sock_diag in this thread's network namespace.
+// 0, or -errno: -ENOTCONN without a peer, -ENOENT for a peer gone or bound to no file.
+int moat_unix_peer_file(int sock, uint64_t *dev, uint32_t *ino) {
     struct stat info;
     if (fstat(sock, &info) < 0) return -errno;
     int netlink = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (netlink < 0) return -errno;
     uint32_t peer = 0;
     struct unix_diag_vfs vfs;
+    // No peer attribute: not connected. A peer numbered 0 is one closed already.
     int rc = unix_diag_attribute(netlink, (uint32_t)info.st_ino, UDIAG_SHOW_PEER, UNIX_DIAG_PEER, &peer, sizeof peer);
+    if (rc == -ENODATA) rc = -ENOTCONN;
+    else if (rc == 0 && peer == 0) rc = -ENOENT;
     if (rc == 0) rc = unix_diag_attribute(netlink, peer, UDIAG_SHOW_VFS, UNIX_DIAG_VFS, &vfs, sizeof vfs);
+    if (rc == -ENODATA) rc = -ENOENT;
     close(netlink);
     if (rc < 0) return rc;
-    // The kernel's own dev_t encoding: 12-bit major above a 20-bit minor.
-    *major = vfs.udiag_vfs_dev >> 20;
-    *minor = vfs.udiag_vfs_dev & 0xfffff;
+    // sock_diag gives the kernel's own encoding (12-bit major above a 20-bit minor); stat's is glibc's.
+    *dev = makedev(vfs.udiag_vfs_dev >> 20, vfs.udiag_vfs_dev & 0xfffff);
     *ino = vfs.udiag_vfs_ino;
     return 0;
 }

@@ -254,7 +254,7 @@ long moat_unix_in_root(int sock, const void *addr, unsigned int length, int oper
                        const void *control, size_t control_length, uint64_t keep_caps);  // 0, bytes sent, or -errno
                        // caller_ids: real uid, effective uid, real gid, effective gid the peer is to see (NULL: the thread's);
                        // control: control messages to send with the data; keep_caps: capabilities the send needs beyond the caller's
-int moat_unix_peer_file(int sock, uint32_t *major, uint32_t *minor, uint32_t *ino);  // sock_diag: the file its peer is bound to; 0 or -errno
+int moat_unix_peer_file(int sock, uint64_t *dev, uint32_t *ino);  // sock_diag: the file its peer is bound to; 0 or -errno
 long moat_getxattrat(int dirfd, const char *path, int at_flags, const char *name, void *value, size_t size);  // size or -errno
 long moat_setxattrat(int dirfd, const char *path, int at_flags, const char *name, const void *value, size_t size, int flags);
 long moat_listxattrat(int dirfd, const char *path, int at_flags, char *list, size_t size);

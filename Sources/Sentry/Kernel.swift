@@ -215,8 +215,9 @@ public final class Kernel {
                 observer?.abandon(former, result: 0)
                 execCount += 1
                 // Before the new program runs: is it what the sentry allowed?
-                Exec.verify(tid: tid, expected: pids.task(host: former)?.expectedExec)
-                pids.task(host: former)?.expectedExec = nil
+                let caller = pids.task(host: former)
+                Exec.verify(tid: tid, expected: caller?.expectedExec)
+                caller?.expectedExec = nil
                 pids.execTookOver(tid: tid, former: former)
                 // exec may change capabilities.
                 pids.task(host: tid)?.credentials = nil

@@ -28,73 +28,59 @@ enum UnixSockets {
         guard length >= 0, length <= 128 else { throw .invalid }
         let address = try TraceeMemory(t.hostTid).read(a[1], count: length)
         guard address.count == length else { throw .fault }
-        guard length > 2, Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX, address[2] != 0, !Linux.rootless else {
-            return .runOnHost
-        }
+        guard namesUnixPath(address), !Linux.rootless else { return .runOnHost }
         let path = Array(address[2...].prefix { $0 != 0 })
         let lookup = FileSystem.Lookup(dirfd: AT_FDCWD, path: path)
-        var info = Glibc.stat()
-        var mountDevice: (UInt32, UInt32)?
+        var info = Glibc.stat(), directory = Glibc.stat()
         try k.withFiles(t) { files, caller, _ throws(Errno) in
             let fd = try files.open(lookup, caller: caller, flags: Linux.openPath, mode: 0)
             defer { close(fd) }
             guard fstat(fd, &info) == 0 else { throw Errno.current }
-            mountDevice = k.initPid.flatMap { superblockDevice(of: fd, initPid: $0) }
             guard info.st_mode & S_IFMT == S_IFSOCK else { throw Errno(ECONNREFUSED) }
             let rc = moat_access_fd(fd, W_OK)
             if rc < 0 { throw Errno(Int32(-rc)) }
+            let parent = try files.parent(lookup, caller: caller)
+            defer { close(parent.fd) }
+            guard fstat(parent.fd, &directory) == 0 else { throw Errno.current }
         }
-        t.pendingConnect = PendingConnect(socketFD: a.int32(0), devices: [splitDevice(UInt64(info.st_dev)), mountDevice],
+        // The socket itself, taken now: at the exit its fd number may name another.
+        let socket = moat_take_fd(t.group.hostTgid, a.int32(0))
+        if socket < 0 { throw Errno(-socket) }
+        t.pendingConnect = PendingConnect(socket: socket, devices: [UInt64(info.st_dev), UInt64(directory.st_dev)],
                                           inode: UInt32(truncatingIfNeeded: info.st_ino))
         return .runOnHostToExit
     }
 
     /// The socket file a connect was allowed to reach: its inode, and the
-    /// devices it may show (stat's, and its mount's superblock's, which
-    /// sock_diag reports and differs on an overlay whose layers do).
-    struct PendingConnect {
-        let socketFD: Int32
-        let devices: [(major: UInt32, minor: UInt32)?]
+    /// devices sock_diag may name for it. That is its own st_dev, or, on an
+    /// overlay whose upper layer is another file system, the overlay's,
+    /// which stat shows for the directory holding it (never for the file).
+    final class PendingConnect {
+        /// Our copy of the caller's socket (closed with this).
+        let socket: Int32
+        let devices: [UInt64]
         let inode: UInt32
-    }
 
-    /// st_dev as glibc encodes it: major and minor split over its bits.
-    static func splitDevice(_ device: UInt64) -> (UInt32, UInt32) {
-        (UInt32(truncatingIfNeeded: ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff)),
-         UInt32(truncatingIfNeeded: (device & 0xff) | ((device >> 12) & ~0xff)))
-    }
-
-    /// The device of the superblock `fd` lies on: its mount's line in the
-    /// sandbox's mountinfo (found by the mount id statx gives).
-    static func superblockDevice(of fd: Int32, initPid: HostTid) -> (UInt32, UInt32)? {
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let mountIDMask: UInt32 = 0x1000  // STATX_MNT_ID
-        guard buffer.withUnsafeMutableBytes({ moat_statx_fd(fd, 0, mountIDMask, $0.baseAddress) }) == 0 else { return nil }
-        let mountID = buffer.withUnsafeBytes { $0.load(fromByteOffset: 144, as: UInt64.self) }  // stx_mnt_id
-        guard let table = HostProcfs.read("\(initPid)/mountinfo") else { return nil }
-        for line in table.split(separator: UInt8(ascii: "\n")) {
-            let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 3)
-            guard fields.count > 2, UInt64(String(decoding: fields[0], as: UTF8.self)) == mountID else { continue }
-            let numbers = fields[2].split(separator: UInt8(ascii: ":")).compactMap { UInt32(String(decoding: $0, as: UTF8.self)) }
-            return numbers.count == 2 ? (numbers[0], numbers[1]) : nil
+        init(socket: Int32, devices: [UInt64], inode: UInt32) {
+            (self.socket, self.devices, self.inode) = (socket, devices, inode)
         }
-        return nil
+
+        deinit { close(socket) }
     }
 
     /// At the exit of a connect the sentry allowed: kills the process if the
-    /// peer is bound to another file than the one checked (the path was
-    /// rewritten, or the file swapped, meanwhile). A peer the kernel cannot
-    /// describe (gone already) proves nothing either way: the kernel's walk
-    /// stayed inside the pivoted root.
+    /// socket taken at entry is not connected although the call succeeded
+    /// (another thread swapped the fd meanwhile), or if its peer is bound
+    /// to another file than the one checked (the path was rewritten, or the
+    /// file swapped). A peer the kernel can no longer describe (closed
+    /// already) proves nothing either way: the kernel's walk stayed inside
+    /// the pivoted root.
     static func verifyConnect(_ k: Kernel, _ t: Task, _ expected: PendingConnect, result: Int64) {
         guard result == 0 else { return }
-        let socket = moat_take_fd(t.group.hostTgid, expected.socketFD)
-        guard socket >= 0 else { return }
-        defer { close(socket) }
-        var major: UInt32 = 0, minor: UInt32 = 0, inode: UInt32 = 0
-        guard moat_unix_peer_file(socket, &major, &minor, &inode) == 0 else { return }
-        let sameDevice = expected.devices.contains { $0.map { $0 == (major, minor) } ?? false }
-        guard !sameDevice || inode != expected.inode else { return }
+        var device: UInt64 = 0, inode: UInt32 = 0
+        let rc = moat_unix_peer_file(expected.socket, &device, &inode)
+        if rc != 0 && rc != -ENOTCONN { return }
+        guard rc == -ENOTCONN || !expected.devices.contains(device) || inode != expected.inode else { return }
         _ = Glibc.kill(t.group.hostTgid, SIGKILL)
         let line = "moat: killed a process whose connect reached a socket other than the one checked\n"
         _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
@@ -109,7 +95,7 @@ enum UnixSockets {
         let memory = TraceeMemory(t.hostTid)
         let address = try memory.read(a[4], count: length)
         guard address.count == length else { throw .fault }
-        guard Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX, address[2] != 0, !Linux.rootless else { return .runOnHost }
+        guard namesUnixPath(address), !Linux.rootless else { return .runOnHost }
         let size = Int(a[2])
         guard size <= 1 << 20 else { throw Errno(EMSGSIZE) }
         let data = try memory.read(a[1], count: size)
@@ -183,10 +169,7 @@ enum UnixSockets {
             header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
         }
 
-        /// A unix socket path (not an abstract name).
-        var toUnixPath: Bool {
-            address.count >= 3 && Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX && address[2] != 0
-        }
+        var toUnixPath: Bool { UnixSockets.namesUnixPath(address) }
 
         /// The data (the iovecs joined, at most 1 MiB) and the control bytes.
         mutating func readContents(_ memory: TraceeMemory) throws(Errno) {
@@ -223,13 +206,17 @@ enum UnixSockets {
         guard length >= 0, length <= 128 else { throw .invalid }  // beyond sockaddr_storage, as Linux
         let address = try TraceeMemory(t.hostTid).read(a[1], count: length)
         guard address.count == length else { throw .fault }
-        // A unix socket path (not an abstract name, not autobind) is resolved in the sandbox.
-        let unixPath = length > 2 && Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX && address[2] != 0
+        let unixPath = namesUnixPath(address)
         guard unixPath && !Linux.rootless else {
             return unixPath && Linux.rootless ? .runOnHost : .value(try bindCopied(k, t, a, address))
         }
         _ = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_BIND), data: [], flags: 0)
         return .value(0)
+    }
+
+    /// A unix socket path (not an abstract name, not autobind): what the sentry resolves in the sandbox.
+    static func namesUnixPath(_ address: [UInt8]) -> Bool {
+        address.count > 2 && Int32(address[0]) | Int32(address[1]) << 8 == AF_UNIX && address[2] != 0
     }
 
     /// Makes the call on a copy of the caller's socket from inside the sandbox's root.
