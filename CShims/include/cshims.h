@@ -153,6 +153,14 @@ uint64_t moat_rdtsc(void);
 int moat_emulate_rdtsc(pid_t pid, uint64_t base);
 // Where this process's own vDSO is mapped (its AT_SYSINFO_EHDR), or 0.
 unsigned long moat_own_vdso(void);
+// The sentry vDSO's code (vdso.S), never run by Moat itself: its bytes and
+// length, and where each exported function starts in it.
+enum moat_vdso_function {
+    MOAT_VDSO_CLOCK_GETTIME, MOAT_VDSO_GETTIMEOFDAY, MOAT_VDSO_TIME,
+    MOAT_VDSO_CLOCK_GETRES, MOAT_VDSO_GETCPU, MOAT_VDSO_FUNCTIONS
+};
+const uint8_t *moat_vdso_code(size_t *length);
+size_t moat_vdso_function_offset(enum moat_vdso_function function);
 // "ENOENT" for ENOENT; "" when unknown.
 const char *moat_errno_name(int value);
 // At a syscall-exit stop: the call's result (or -errno).

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// What every integration test shares: the built `moat`, a busybox rootfs
-/// with the C probes compiled into it (gcc -static), built once per run.
+/// with the C probes compiled into it (gcc -static; vdsocalls also with
+/// musl) and the Go probe (CGO_ENABLED=0), built once per run.
 final class Fixture: Sendable {
     static let shared = Fixture()
 
@@ -39,6 +40,14 @@ final class Fixture: Sendable {
                                                      probes.appendingPathComponent(source).path])
             guard built.status == 0 else { return "gcc \(source): \(built.stderr)" }
         }
+        // The vDSO probe again with musl, and the Go probe: runtimes that read the vDSO their own way.
+        let musl = Command.run("/usr/bin/musl-gcc", ["-static", "-O1", "-o", "\(bundle)/rootfs/bin/vdsocalls-musl",
+                                                     probes.appendingPathComponent("vdsocalls.c").path])
+        guard musl.status == 0 else { return "musl-gcc vdsocalls.c: \(musl.stderr)" }
+        let go = Command.run("/usr/bin/env", ["CGO_ENABLED=0", "GOCACHE=\(packageRoot.path)/.build/go-cache",
+                                              "GOFLAGS=-buildvcs=false", "/usr/bin/go", "build", "-o",
+                                              "\(bundle)/rootfs/bin/goprobe", probes.appendingPathComponent("goprobe.go").path])
+        guard go.status == 0 else { return "go build goprobe.go: \(go.stderr)" }
         return nil
     }
 
