@@ -168,6 +168,7 @@ extension SyscallTable {
     }
 
     static let namespaceFlags = UInt64(Linux.allNamespaceFlags)
+    static let cloneUntraced: UInt64 = 0x0080_0000
 
     static let declared: [SyscallEntry] = [
         // Files: until the sentry's VFS lands these run on the host, confined to
@@ -258,8 +259,12 @@ extension SyscallTable {
         // The kernel's pids are the sandbox's: it runs in its own pid namespace.
         host(["fork", "vfork"], .full, "results are pids of the sandbox's pid namespace"),
         host(["pidfd_getfd"], .full, "a pidfd names a sandbox process: pidfd_open is checked, CLONE_PIDFD gives children"),
-        [SyscallEntry(name: "clone", handling: .passthroughUnless(argument: 0, mask: namespaceFlags, errno: .notPermitted),
-                      level: .full, note: "namespace flags refused with EPERM")],
+        // CLONE_UNTRACED would make a child that ptrace never sees: its calls
+        // served at ptrace stops fail, and its execs go unchecked. CLONE_PTRACE
+        // is allowed: every child is traced already (PTRACE_O_TRACECLONE...).
+        [SyscallEntry(name: "clone", handling: .passthroughUnless(argument: 0, mask: namespaceFlags | cloneUntraced,
+                                                                  errno: .notPermitted),
+                      level: .full, note: "namespace flags and CLONE_UNTRACED refused with EPERM")],
         [SyscallEntry(name: "seccomp", handling: .passthroughUnless(argument: 1, mask: 8, errno: .notPermitted),
                       level: .partial, note: "nested filters allowed; a user-notification listener is refused (it could answer before the sentry)")],
 

@@ -33,6 +33,16 @@ import Testing
         #expect(result.lines.last == "still running")
     }
 
+    /// A child made with CLONE_UNTRACED would be out of ptrace's reach; it
+    /// is refused. CLONE_PTRACE and plain children are traced and served.
+    @Test func everyCloneChildIsTraced() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["escape", "clone-flags"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["untraced=refused:EPERM", "ptrace=child_connect:ECONNREFUSED",
+                                 "plain=child_connect:ECONNREFUSED"], "\(result.stdout)")
+    }
+
     @Test func theWorkloadSeesOnlyTheRootfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let marker = fixture.scratch("marker").appendingPathComponent("secret")

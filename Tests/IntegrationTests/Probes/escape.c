@@ -5,8 +5,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static long int80_getpid(void) {
@@ -34,6 +39,30 @@ int main(int argc, char **argv) {
         printf("before\n");
         long r = syscall(0x40000000 | 39);
         printf("x32 returned %ld\n", r);
+    } else if (!strcmp(mode, "clone-flags")) {
+        // A child the tracer does not trace would make its calls without the
+        // sentry: a call served at a ptrace stop (connect) fails with ENOSYS there.
+        static const struct { const char *name; long flags; } cases[] = {
+            { "untraced", 0x00800000 }, { "ptrace", 0x00002000 }, { "plain", 0 },
+        };
+        for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            errno = 0;
+            long r = syscall(SYS_clone, cases[i].flags | SIGCHLD, 0, 0, 0, 0);
+            if (r == 0) {
+                int s = socket(AF_INET, SOCK_STREAM, 0);
+                struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(1) };
+                to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                _exit(connect(s, (struct sockaddr *)&to, sizeof to) == 0 ? 0 : errno);
+            }
+            if (r < 0) {
+                printf("%s=refused:%s\n", cases[i].name, errno == EPERM ? "EPERM" : strerror(errno));
+                continue;
+            }
+            int status = 0;
+            waitpid(r, &status, 0);
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            printf("%s=child_connect:%s\n", cases[i].name, code == ECONNREFUSED ? "ECONNREFUSED" : code == ENOSYS ? "ENOSYS" : code < 0 ? "signalled" : strerror(code));
+        }
     } else if (!strcmp(mode, "refused")) {
         errno = 0;
         long r = syscall(1000);
