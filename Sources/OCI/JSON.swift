@@ -117,22 +117,69 @@ extension JSON {
             }
         }
 
+        /// RFC 8259's number: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
         mutating func number() throws(JSONError) -> JSON {
             let start = at
-            while at < bytes.count, "+-0123456789.eE".utf8.contains(bytes[at]) { at += 1 }
-            guard at > start else { throw fail("unexpected character") }
-            let text = String(decoding: bytes[start..<at], as: UTF8.self)
-            guard Double(text) != nil else { throw JSONError(offset: start, reason: "invalid number") }
-            return .number(text)
+            func isDigit(_ index: Int) -> Bool { index < bytes.count && (48...57).contains(bytes[index]) }
+            func digits() throws(JSONError) {
+                guard isDigit(at) else { throw JSONError(offset: start, reason: "invalid number") }
+                while isDigit(at) { at += 1 }
+            }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "-") { at += 1 }
+            guard isDigit(at) else {
+                throw at == start ? fail("unexpected character") : JSONError(offset: start, reason: "invalid number")
+            }
+            if bytes[at] == UInt8(ascii: "0") {
+                at += 1
+                if isDigit(at) { throw JSONError(offset: start, reason: "invalid number (leading zero)") }
+            } else {
+                try digits()
+            }
+            if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
+                at += 1
+                try digits()
+            }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "e") || bytes[at] == UInt8(ascii: "E") {
+                at += 1
+                if at < bytes.count, bytes[at] == UInt8(ascii: "+") || bytes[at] == UInt8(ascii: "-") { at += 1 }
+                try digits()
+            }
+            return .number(String(decoding: bytes[start..<at], as: UTF8.self))
         }
 
+        /// Four hex digits of a \u escape, exactly.
         mutating func hex4() throws(JSONError) -> UInt32 {
-            guard at + 4 <= bytes.count,
-                  let value = UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16) else {
-                throw fail("invalid \\u escape")
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                guard at < bytes.count else { throw fail("invalid \\u escape") }
+                let byte = bytes[at]
+                let digit: UInt8
+                switch byte {
+                case 48...57: digit = byte - 48
+                case 65...70: digit = byte - 55
+                case 97...102: digit = byte - 87
+                default: throw fail("invalid \\u escape")
+                }
+                value = value << 4 | UInt32(digit)
+                at += 1
             }
-            at += 4
             return value
+        }
+
+        /// A \u escape after its "\u": one scalar, or a surrogate pair as two escapes.
+        mutating func unicodeEscape() throws(JSONError) -> Unicode.Scalar {
+            let escape = at - 2
+            let unpaired = JSONError(offset: escape, reason: "unpaired surrogate in \\u escape")
+            let first = try hex4()
+            if (0xDC00..<0xE000).contains(first) { throw unpaired }
+            guard (0xD800..<0xDC00).contains(first) else { return Unicode.Scalar(first)! }
+            guard at + 2 <= bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else {
+                throw unpaired
+            }
+            at += 2
+            let second = try hex4()
+            guard (0xDC00..<0xE000).contains(second) else { throw unpaired }
+            return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!
         }
 
         mutating func string() throws(JSONError) -> String {
@@ -147,25 +194,20 @@ extension JSON {
                     guard let text = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
                     return text
                 case UInt8(ascii: "\\"):
-                    guard at < bytes.count else { break }
+                    guard at < bytes.count else { throw fail("unterminated string") }
                     let escape = bytes[at]
                     at += 1
                     switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
                     case UInt8(ascii: "n"): out.append(10)
                     case UInt8(ascii: "t"): out.append(9)
                     case UInt8(ascii: "r"): out.append(13)
                     case UInt8(ascii: "b"): out.append(8)
                     case UInt8(ascii: "f"): out.append(12)
-                    case UInt8(ascii: "u"):
-                        var scalar = try hex4()
-                        if (0xD800..<0xDC00).contains(scalar), at + 6 <= bytes.count,
-                           bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") {
-                            at += 2
-                            let low = try hex4()
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        }
-                        out += Array(String(Unicode.Scalar(scalar).map(Character.init) ?? "\u{FFFD}").utf8)
-                    default: out.append(escape)
+                    case UInt8(ascii: "u"): out += Array(String(Character(try unicodeEscape())).utf8)
+                    default:
+                        at -= 1
+                        throw fail("invalid escape")
                     }
                 case 0..<32:
                     throw fail("control character in string")

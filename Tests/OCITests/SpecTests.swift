@@ -13,9 +13,33 @@ import Platform
         #expect(try JSON.parse(value.rendered(pretty: false)) == value)
     }
 
-    @Test(arguments: ["", "{", "{\"a\" 1}", "[1,]", "tru", "\"abc", "{} x", "[01x]"])
+    @Test(arguments: ["", "{", "{\"a\" 1}", "[1,]", "tru", "\"abc", "{} x", "[01x]",
+                      // RFC 8259 numbers only: no sign but minus, no leading zero, digits around the point.
+                      "+1", "01", "-01", "1.", ".5", "-", "1e", "1e+", "--1", "0x10", "1.5.2", "Infinity", "NaN",
+                      // Only the eight escapes and \u with four hex digits; surrogates only in pairs.
+                      #""\x""#, #""\a""#, #""\'""#, #""\u12""#, #""\u+123""#, #""\u-123""#, #""\ug000""#,
+                      #""\ud800\u0041""#, #""\ud800""#, #""\ud800x""#, #""\udc00""#, #""\ud800\ud800""#,
+                      #""\"#, "\"a\tb\""])
     func rejectsMalformedInput(text: String) {
         #expect(throws: JSONError.self) { try JSON.parse(text) }
+    }
+
+    @Test func acceptsEveryRFC8259Form() throws {
+        for number in ["0", "-0", "1", "-1", "10", "0.5", "-0.5", "1e5", "1E5", "1e+5", "1e-5", "1.25e-3", "18446744073709551616"] {
+            #expect(try JSON.parse(number) == .number(number), "\(number)")
+        }
+        #expect(try JSON.parse(#""\"\\\/\b\f\n\r\t""#) == .string("\"\\/\u{8}\u{c}\n\r\t"))
+        #expect(try JSON.parse(#""\u0041\u00e9\uFFFF\ud83d\ude00\uDBFF\uDFFF""#) == .string("Aé\u{FFFF}😀\u{10FFFF}"))
+        #expect(try JSON.parse(" \t\r\n[ 1 , {} ]\n") == .array([.number("1"), .object([])]))
+    }
+
+    /// The config that crashed `moat create` (an arithmetic-overflow trap)
+    /// is a one-line error naming the byte.
+    @Test func aHighSurrogateBeforeAnotherEscapeIsAnError() {
+        #expect(throws: JSONError.self) { try JSON.parse(#"{"hostname": "\ud800\u0041"}"#) }
+        do { _ = try JSON.parse(#"{"hostname": "\ud800\u0041"}"#) } catch {
+            #expect(error.description == "unpaired surrogate in \\u escape at byte 14", "\(error)")
+        }
     }
 }
 
