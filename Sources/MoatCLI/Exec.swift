@@ -29,36 +29,42 @@ enum Exec: Subcommand {
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
         guard info.status == "running" else { throw Failure("container \(info.id) is \(info.status), not running", code: 1) }
-        var request: [(String, JSON)] = []
-        var args = Array(arguments.positionals.dropFirst())
+        var request = ExecRequest()
         if let file = arguments.value("process") {
-            guard let bytes = HostFile.read(file), let json = try? JSON.parse(bytes) else {
-                throw Failure("--process \(file): not a readable JSON file", code: 1)
-            }
-            for key in ["args", "env", "cwd", "terminal", "consoleSize"] { if let value = json[key] { request.append((key, value)) } }
-            if let user = json["user"] { request.append(("user", user)) }
+            guard let bytes = HostFile.read(file) else { throw Failure("--process \(file): cannot be read", code: 1) }
+            do {
+                let json: JSON
+                do { json = try JSON.parse(bytes) } catch { throw ConfigError("--process \(file): malformed JSON: \(error)") }
+                try request.merge(process: json, path: "--process \(file)")
+            } catch { throw Failure("\(error)", code: 1) }
         }
-        if !args.isEmpty { request.append(("args", .array(args.map { .string($0) }))) }
-        args = []
-        if let cwd = arguments.value("cwd") { request.append(("cwd", .string(cwd))) }
-        if let env = arguments.lists["env"] { request.append(("extraEnv", .array(env.map { .string($0) }))) }
+        let args = Array(arguments.positionals.dropFirst())
+        if !args.isEmpty { request.args = args }
+        if let cwd = arguments.value("cwd") {
+            guard cwd.hasPrefix("/") else { throw Failure("--cwd: must be an absolute path", code: 2) }
+            request.cwd = cwd
+        }
+        if let env = arguments.lists["env"] {
+            guard env.allSatisfy({ ($0.firstIndex(of: "=") ?? $0.startIndex) != $0.startIndex }) else {
+                throw Failure("--env: give KEY=VALUE", code: 2)
+            }
+            request.extraEnv = env
+        }
         if let user = arguments.value("user") {
-            let parts = user.split(separator: ":").map { UInt32($0) }
+            let parts = user.split(separator: ":", omittingEmptySubsequences: false).map { UInt32($0) }
             guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil }) else {
                 throw Failure("--user: give numeric uid[:gid]", code: 2)
             }
-            var fields: [(String, JSON)] = [("uid", .int(parts[0]!))]
-            if parts.count == 2 { fields.append(("gid", .int(parts[1]!))) }
-            request.append(("user", .object(fields)))
+            request.uid = parts[0]
+            if parts.count == 2 { request.gid = parts[1] }
         }
-        guard request.contains(where: { $0.0 == "args" }) else { throw Failure("exec: name a command", code: 2) }
+        guard !request.args.isEmpty else { throw Failure("exec: name a command", code: 2) }
         // A terminal: with a console socket the process gets a pty of the
         // sandbox's devpts and the socket its master, as runc does. Without
         // one, this command's own stdio (a terminal already) is passed on.
         var fds: [Int32] = [0, 1, 2]
-        if arguments.flag("tty") { request.append(("terminal", .bool(true))) }
-        let terminal = request.contains { $0.0 == "terminal" && $0.1 == .bool(true) }
-        switch (terminal, arguments.value("console-socket")) {
+        if arguments.flag("tty") { request.terminal = true }
+        switch (request.terminal, arguments.value("console-socket")) {
         case (true, let path?):
             do { fds.append(try ControlSocket.connect(path)) } catch {
                 throw Failure("--console-socket \(path): \(error)", code: 1)
@@ -71,8 +77,7 @@ enum Exec: Subcommand {
         }
         let connection: Int32
         do {
-            connection = try ControlSocket.send(directory: info.directory,
-                                                "exec " + JSON.object(request).rendered(pretty: false) + "\n", fds: fds)
+            connection = try ControlSocket.send(directory: info.directory, request.encoded, fds: fds)
         } catch { throw Failure("\(error)", code: 1) }
         if fds.count > 3 { close(fds[3]) }
         guard let first = ControlSocket.readLine(connection) else { throw Failure("exec: the supervisor did not answer", code: 1) }
@@ -118,31 +123,28 @@ func controlHandler(_ control: ControlSocket, _ sandbox: SandboxSpec, program: S
     { kernel in
         guard let request = control.accept() else { return }
         defer { request.closeReceivedFDs() }
-        guard request.text.hasPrefix("exec "), (3...4).contains(request.fds.count),
-              let json = try? JSON.parse(String(request.text.dropFirst(5))) else {
-            request.reply("error unknown request\n")
+        let exec: ExecRequest
+        do {
+            guard (3...4).contains(request.fds.count) else { throw ConfigError("exec: pass stdin, stdout, stderr (and a console)") }
+            exec = try ExecRequest.decode(request.text)
+        } catch {
+            request.reply("error \(error)\n")
             request.finish()
             return
         }
         var child = sandbox.child
-        if case .array(let args)? = json["args"] {
-            child.argv = args.compactMap { if case .string(let s) = $0 { s } else { nil } }
+        if !exec.args.isEmpty { child.argv = exec.args }
+        if let env = exec.env { child.env = env }
+        for pair in exec.extraEnv {
+            let key = pair.prefix { $0 != "=" }
+            child.env.removeAll { $0.hasPrefix(key + "=") }
+            child.env.append(pair)
         }
-        if case .array(let env)? = json["env"] {
-            child.env = env.compactMap { if case .string(let s) = $0 { s } else { nil } }
-        }
-        if case .array(let extra)? = json["extraEnv"] {
-            for case .string(let pair) in extra {
-                let key = pair.prefix { $0 != "=" }
-                child.env.removeAll { $0.hasPrefix(key + "=") }
-                child.env.append(pair)
-            }
-        }
-        if case .string(let cwd)? = json["cwd"] { child.cwd = cwd }
-        if case .number(let uid)? = json["user"]?["uid"], let value = UInt32(uid) { child.uid = value }
-        if case .number(let gid)? = json["user"]?["gid"], let value = UInt32(gid) { child.gid = value }
-        guard let program = child.argv.first, child.cwd.hasPrefix("/") else {
-            request.reply("error exec: args must name a program and cwd be absolute\n")
+        if let cwd = exec.cwd { child.cwd = cwd }
+        if let uid = exec.uid { child.uid = uid }
+        if let gid = exec.gid { child.gid = gid }
+        guard let program = child.argv.first else {
+            request.reply("error exec: args must name a program\n")
             request.finish()
             return
         }
@@ -150,13 +152,9 @@ func controlHandler(_ control: ControlSocket, _ sandbox: SandboxSpec, program: S
         // With a console socket the process gets a pty; without one, its
         // stdio are the caller's (already a terminal, if it asked for one).
         let console = request.fds.count == 4 ? request.fds[3] : -1
-        child.terminal = console >= 0 && json["terminal"] == .bool(true)
+        child.terminal = console >= 0 && exec.terminal
         child.consoleSocket = nil
-        child.consoleSize = nil
-        if case .number(let rows)? = json["consoleSize"]?["height"], case .number(let columns)? = json["consoleSize"]?["width"],
-           let rows = UInt16(rows), let columns = UInt16(columns) {
-            child.consoleSize = (rows, columns)
-        }
+        child.consoleSize = exec.consoleSize.map { ($0.rows, $0.columns) }
         child.extraFilter = sandbox.child.extraFilter
         child.preservedFDs = 0
         do {

@@ -166,8 +166,8 @@ public struct ContainerInfo: Sendable {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { flock(fd, LOCK_UN) } else { supervised = errno == EWOULDBLOCK }
             close(fd)
         }
-        let json: JSON
-        do { json = try JSON.parse(bytes) } catch {
+        let record: StateRecord
+        do { record = try StateRecord.decode(bytes) } catch {
             // Still a container: `delete --force` must be able to end it.
             var info = ContainerInfo(id: id, directory: directory, status: supervised ? "unknown" : "stopped",
                                      pid: supervised ? supervisorPid(directory) : nil, initPid: nil, bundle: "",
@@ -175,24 +175,12 @@ public struct ContainerInfo: Sendable {
             info.corruption = "corrupt state file: \(error)"
             return info
         }
-        func int(_ key: String) -> Int32? {
-            if case .number(let text)? = json[key] { return Int32(text) }
-            return nil
-        }
-        func string(_ key: String) -> String? {
-            if case .string(let text)? = json[key] { return text }
-            return nil
-        }
-        var annotations: [(String, String)] = []
-        if case .object(let members)? = json["annotations"] {
-            for (key, value) in members { if case .string(let text) = value { annotations.append((key, text)) } }
-        }
         // A supervisor that died without writing "stopped" leaves a stopped container.
-        var recorded = string("status") ?? "stopped"
+        var recorded = record.status ?? "stopped"
         if recorded == "running" && access(directory + "/" + pausedMarker, F_OK) == 0 { recorded = "paused" }
         return ContainerInfo(id: id, directory: directory, status: supervised ? recorded : "stopped",
-                             pid: int("pid"), initPid: int("initPid"), bundle: string("bundle") ?? "",
-                             exitCode: int("exitCode"), annotations: annotations, supervised: supervised)
+                             pid: record.pid, initPid: record.initPid, bundle: record.bundle ?? "",
+                             exitCode: record.exitCode, annotations: record.annotations, supervised: supervised)
     }
 
     static let pausedMarker = "paused"

@@ -240,6 +240,27 @@ import Testing
         #expect(missing.stderr == "moat: /bin/nope: no such file\n")
         let user = moat(bundle, ["exec", "--user", "1000:1000", "--cwd", "/tmp", "x1", "sh", "-c", "id -u; pwd"])
         #expect(user.lines == ["1000", "/tmp"], "\(user.stdout) \(user.stderr)")
+        // A runtime-spec process file: typed as the spec types it, a wrongly typed field is refused.
+        let process = bundle.appendingPathComponent("process.json")
+        try #"{"args": ["sh", "-c", "id -u; pwd"], "cwd": "/tmp", "user": {"uid": "1000"}}"#.write(to: process, atomically: true, encoding: .utf8)
+        let wrong = moat(bundle, ["exec", "--process", process.path, "x1"])
+        #expect(wrong.status == 1 && wrong.stderr == "moat: --process \(process.path).user.uid: must be a number\n", "\(wrong.stderr)")
+        try #"{"args": ["sh", "-c", "id -u; pwd"], "cwd": "/tmp", "user": {"uid": 1000, "gid": 1000}}"#.write(to: process, atomically: true, encoding: .utf8)
+        let typed = moat(bundle, ["exec", "--process", process.path, "x1"])
+        #expect(typed.status == 0 && typed.lines == ["1000", "/tmp"], "\(typed.stdout) \(typed.stderr)")
+        // Requests any local root process could send to the running supervisor: each is refused with one line, and the sandbox lives on.
+        let socket = root(bundle) + "/x1/control.sock"
+        for request in [#"exec {"args":["x"],"cwd":"\ud800\u0041"}"#, #"exec {"args":["x"],"user":{"uid":"0"}}"#, "exec [", "nonsense"] {
+            let script = """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+                socket.send_fds(s, [sys.argv[2].encode() + b"\\n"], [0, 1, 2])
+                print(s.makefile().readline().strip())
+                """
+            let answer = Command.run("/usr/bin/python3", ["-c", script, socket, request])
+            #expect(answer.stdout.hasPrefix("error "), "\(request): \(answer.stdout) \(answer.stderr)")
+        }
+        #expect(state(bundle, "x1")?["status"] as? String == "running")
         // Its file calls reach the sentry too (only the sentry shows the memory limit in /proc/meminfo).
         let meminfo = moat(bundle, ["exec", "x1", "head", "-1", "/proc/meminfo"])
         #expect(meminfo.lines == ["MemTotal:          65536 kB"], "\(meminfo.stdout) \(meminfo.stderr)")
