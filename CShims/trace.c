@@ -24,6 +24,13 @@ long moat_ptrace_seize(pid_t pid, unsigned long options) {
 long moat_ptrace_cont(pid_t pid, int signal) { return ptrace(PTRACE_CONT, pid, 0, (long)signal); }
 long moat_ptrace_syscall(pid_t pid) { return ptrace(PTRACE_SYSCALL, pid, 0, 0); }
 long moat_ptrace_listen(pid_t pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0); }
+
+int moat_signal_code(pid_t pid, int *code) {
+    siginfo_t info;
+    if (ptrace(PTRACE_GETSIGINFO, pid, 0, &info) < 0) return -errno;
+    *code = info.si_code;
+    return 0;
+}
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg) {
     return ptrace(PTRACE_GETEVENTMSG, pid, 0, msg);
 }

@@ -166,6 +166,9 @@ const char *moat_errno_name(int value);
 // At a syscall-exit stop: the call's result (or -errno).
 long moat_get_syscall_result(pid_t pid, int64_t *value);
 long moat_ptrace_listen(pid_t pid);
+// At a signal-delivery stop: the signal's si_code (> 0: sent by the kernel,
+// a fault; <= 0: sent by a process). 0 or -errno.
+int moat_signal_code(pid_t pid, int *code);
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg);
 unsigned long moat_trace_options(void);
 int moat_ptrace_interrupt(pid_t pid);                                           // 0 or -errno

@@ -126,6 +126,13 @@ public final class PtraceTracer {
         _ = moat_ptrace_syscall(tid)
     }
 
+    /// At a signal-delivery stop: whether the kernel raised the signal for a
+    /// fault of the tracee's own (si_code > 0) rather than a process sending it.
+    public func signalIsAFault(_ tid: HostTid) -> Bool {
+        var code: Int32 = 0
+        return moat_signal_code(tid, &code) == 0 && code > 0
+    }
+
     /// Stops a running tracee soon (an event stop), wherever it is.
     public func interrupt(_ tid: HostTid) {
         _ = moat_ptrace_interrupt(tid)

@@ -27,6 +27,22 @@ enum HostProc {
         return status.tgid == 0 ? nil : status
     }
 
+    /// Whether a fault raising `signal` in thread `tid` takes the default
+    /// action, as the kernel's force_sig decides: unless a handler catches
+    /// it and the thread does not block it (a blocked or ignored fault
+    /// signal is unblocked and reset to its default).
+    static func faultTakesDefaultAction(_ tid: HostTid, signal: Int32) -> Bool {
+        guard let bytes = HostProcfs.read("\(tid)/status") else { return true }
+        var caught = false, blocked = false
+        let bit = UInt64(1) << UInt64(signal - 1)
+        forEachField(bytes) { key, values in
+            guard let mask = values.last.flatMap({ UInt64($0, radix: 16) }) else { return }
+            if key == "SigCgt" { caught = mask & bit != 0 }
+            if key == "SigBlk" { blocked = mask & bit != 0 }
+        }
+        return !caught || blocked
+    }
+
     /// Each "Key:\tvalue value ..." line of a /proc status file.
     static func forEachField(_ bytes: [UInt8], _ body: (String, [String]) -> Void) {
         for line in bytes.split(separator: UInt8(ascii: "\n")) {

@@ -182,6 +182,7 @@ public final class Kernel {
         }
 
         var initStatus: ExitStatus?
+        var initFault: Int32?
         initPid = child.pid
         while let event = events.next() {
             guard case .stop(let stop) = event else {
@@ -229,6 +230,9 @@ public final class Kernel {
                 // An rdtsc made to fault: answered, not delivered.
                 if signal == SIGSEGV && spec.child.trapTSC && moat_emulate_rdtsc(tid, tscBase) == 1 {
                     tracer.resume(tid)
+                } else if initDiesOfFault(tid, signal) {
+                    initFault = signal
+                    kill(child.pid, SIGKILL)
                 } else {
                     // A signal that came while a call waited for its notification's
                     // answer: restart the call (getpid never fails with EINTR).
@@ -248,7 +252,7 @@ public final class Kernel {
                 if tid == child.pid { initStatus = .exited(code) }
                 exit(tid, status: .exited(code))
             case .killed(let tid, let signal):
-                if tid == child.pid { initStatus = .signaled(signal) }
+                if tid == child.pid { initStatus = .signaled(initFault ?? signal) }
                 exit(tid, status: .signaled(signal))
             }
             // Done when the init and every task of the sandbox are gone, even if
@@ -513,6 +517,19 @@ public final class Kernel {
             umask(supervisorUmask)
             appliedUmask = nil
         }
+    }
+
+    static let faultSignals: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]
+
+    /// Whether a signal stopping `tid` is a fault that ends the sandbox's
+    /// init. Linux kills an init that faults without a handler (force_sig
+    /// clears its immunity to signals), but not while it is ptraced: then
+    /// the default action is ignored and the init faults again forever. So
+    /// the sentry ends it with SIGKILL and reports the fault's signal.
+    func initDiesOfFault(_ tid: HostTid, _ signal: Int32) -> Bool {
+        guard Kernel.faultSignals.contains(signal), pids.task(host: tid)?.group.vpid == 1,
+              tracer.signalIsAFault(tid) else { return false }
+        return HostProc.faultTakesDefaultAction(tid, signal: signal)
     }
 
     /// Exited orphans the init has not reaped, to reap in it at its next stop.

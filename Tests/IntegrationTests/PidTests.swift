@@ -15,6 +15,21 @@ import Testing
 
     let fixture = Fixture.shared
 
+    /// An init that faults ends as Linux ends it (under ptrace the kernel
+    /// would leave it faulting forever): the container's status is the
+    /// fault's signal, as under runc. A handler still runs; a signal merely
+    /// sent is ignored by an init; a child that faults dies as usual.
+    @Test(arguments: [("segv", 139), ("abort", 139), ("fpe", 136), ("ill", 132), ("blocked", 139), ("handled", 3), ("sent", 0)])
+    func anInitThatFaultsEnds(mode: String, status: Int32) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("fault-\(mode)", args: ["fault", mode])
+        let result = fixture.run(bundle, timeout: 20)
+        #expect(result.status == status, "\(mode): \(result.status) \(result.stdout) \(result.stderr)")
+        #expect(result.lines.first == "pid=1")
+        let child = fixture.sandboxed(["fault", "child", mode == "handled" || mode == "sent" ? "segv" : mode], extra: [])
+        #expect(child.status == 0 && child.lines.first?.hasPrefix("child ") == true, "\(child.stdout) \(child.stderr)")
+    }
+
     @Test func initIsPidOneAndChildrenAreNumberedInsideTheSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["pids"])
