@@ -72,6 +72,42 @@ int moat_seccomp_add_masked(void *ctx, int nr, int arg, uint64_t mask, uint16_t 
     return rc;
 }
 
+// ALLOW rules for every x whose (x & mask) is none of `values`, as disjoint
+// prefixes of mask's bits (high to low): where the values' binary trie has
+// no child, one rule covers that whole subtree. libseccomp does not order
+// overlapping rules (an always-true ALLOW swallowed the refusals), so no
+// input may match two of them. At most one rule per mask bit and value.
+static int allow_complement(void *ctx, int nr, int arg, uint64_t mask, const uint64_t *values, int count,
+                            uint64_t prefix_mask, uint64_t prefix, int bit) {
+    while (bit >= 0 && !(mask & (1ULL << bit))) bit--;
+    if (bit < 0) return 0;   // every bit fixed: this is one of the refused values
+    uint64_t one = 1ULL << bit;
+    for (int side = 0; side < 2; side++) {
+        uint64_t branch = prefix | (side ? one : 0);
+        int refused_below = 0;
+        for (int i = 0; i < count; i++) refused_below |= (values[i] & (prefix_mask | one)) == branch;
+        int rc;
+        if (refused_below) {
+            rc = allow_complement(ctx, nr, arg, mask, values, count, prefix_mask | one, branch, bit - 1);
+        } else {
+            struct scmp_arg_cmp cmp = { (unsigned)arg, SCMP_CMP_MASKED_EQ, prefix_mask | one, branch };
+            rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp);
+        }
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+int moat_seccomp_add_allow_except(void *ctx, int nr, int arg, uint64_t mask, const uint64_t *values, int count,
+                                  uint16_t err) {
+    for (int i = 0; i < count; i++) {
+        struct scmp_arg_cmp refuse = { (unsigned)arg, SCMP_CMP_MASKED_EQ, mask, values[i] & mask };
+        int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(err), nr, 1, &refuse);
+        if (rc < 0) return rc;
+    }
+    return allow_complement(ctx, nr, arg, mask, values, count, 0, 0, 63);
+}
+
 long moat_seccomp_export(void *ctx, void **program) {
     int fd = memfd_create("moat-bpf", MFD_CLOEXEC);
     if (fd < 0) return -errno;

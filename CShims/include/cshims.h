@@ -285,6 +285,9 @@ int moat_seccomp_add_allow(void *ctx, int nr);
 int moat_seccomp_add_errno(void *ctx, int nr, uint16_t err);
 // Allow when (arg & mask) == 0; otherwise errno for each bit of mask.
 int moat_seccomp_add_masked(void *ctx, int nr, int arg, uint64_t mask, uint16_t err);
+// Allow, except errno when (arg & mask) is one of `values`.
+int moat_seccomp_add_allow_except(void *ctx, int nr, int arg, uint64_t mask, const uint64_t *values, int count,
+                                  uint16_t err);
 // Trace (or allow) `nr` when (arg & mask) equals one of `values`.
 int moat_seccomp_add_masked_values(void *ctx, int nr, int arg, uint64_t mask, int trace,
                                    const uint64_t *values, int count);

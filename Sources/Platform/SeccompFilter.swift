@@ -11,6 +11,8 @@ public enum FilterAction: Equatable, Sendable {
     case errno(Int32)
     /// Allow when `(arg & mask) == 0`, otherwise fail with the errno (clone's namespace flags).
     case allowUnlessBits(argument: Int32, mask: UInt64, errno: Int32)
+    /// Allow unless `arg & mask` is one of `values`, which fail with the errno (ioctl's terminal injection requests).
+    case allowExceptValues(argument: Int32, mask: UInt64, values: [UInt64], errno: Int32)
     /// Trace when `arg & mask` is one of `trace`, allow when one of `allow`,
     /// the default errno otherwise (futex: only the ops with absolute deadlines trap).
     case traceForValues(argument: Int32, mask: UInt64, trace: [UInt64], allow: [UInt64])
@@ -41,6 +43,10 @@ public struct SeccompProgram: Sendable {
             case .errno(let value): rc = moat_seccomp_add_errno(ctx, rule.number, UInt16(value))
             case .allowUnlessBits(let argument, let mask, let value):
                 rc = moat_seccomp_add_masked(ctx, rule.number, argument, mask, UInt16(value))
+            case .allowExceptValues(let argument, let mask, let values, let value):
+                rc = values.withUnsafeBufferPointer {
+                    moat_seccomp_add_allow_except(ctx, rule.number, argument, mask, $0.baseAddress, Int32(values.count), UInt16(value))
+                }
             case .traceForValues(let argument, let mask, let trace, let allow):
                 let traced = trace.withUnsafeBufferPointer {
                     moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 1, $0.baseAddress, Int32(trace.count))
@@ -127,6 +133,27 @@ public struct SeccompProgram: Sendable {
                     args[Int(argument)] = 1 << UInt64(bit)
                     guard evaluate(number: nr, args: args) == SeccompReturn.errno | UInt32(value) else { return false }
                 }
+            case .allowExceptValues(let argument, let mask, let values, let value):
+                var args = [UInt64](repeating: 0, count: 6)
+                for refused in values {
+                    // Bits outside the mask change nothing: the kernel never sees them.
+                    for high in [UInt64(0), ~mask] {
+                        args[Int(argument)] = refused | high
+                        guard evaluate(number: nr, args: args) == SeccompReturn.errno | UInt32(value) else { return false }
+                    }
+                    args[Int(argument)] = refused ^ 1
+                    guard values.contains(refused ^ 1) || evaluate(number: nr, args: args) == SeccompReturn.allow else { return false }
+                }
+                // Everything else is allowed: zero, every single bit, and a fixed pseudo-random sample.
+                var sample: UInt64 = 0x9e37_79b9_7f4a_7c15
+                let others = [0] + (0..<64).map { UInt64(1) << UInt64($0) } + (0..<256).map { _ -> UInt64 in
+                    sample = sample &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    return sample
+                }
+                for other in others where !values.contains(other & mask) {
+                    args[Int(argument)] = other
+                    guard evaluate(number: nr, args: args) == SeccompReturn.allow else { return false }
+                }
             case .traceForValues(let argument, let mask, let trace, let allow):
                 var args = [UInt64](repeating: 0, count: 6)
                 for value in trace {
@@ -162,6 +189,8 @@ public struct SeccompProgram: Sendable {
             case .notify: mix(5)
             case .errno(let e): mix(3); mix(UInt64(e))
             case .allowUnlessBits(let a, let m, let e): mix(4); mix(UInt64(a)); mix(m); mix(UInt64(e))
+            case .allowExceptValues(let a, let m, let values, let e):
+                mix(7); mix(UInt64(a)); mix(m); values.forEach { mix($0) }; mix(UInt64(e))
             case .traceForValues(let a, let m, let trace, let allow):
                 mix(6); mix(UInt64(a)); mix(m); trace.forEach { mix($0) }; mix(0xff); allow.forEach { mix($0) }
             }

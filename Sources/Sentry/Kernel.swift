@@ -426,6 +426,8 @@ public final class Kernel {
         case .deny(let errno)?: refusal = errno
         case nil: refusal = Errno(ENOSYS)
         case .passthroughUnless(let argument, let mask, let errno)? where args[Int(argument)] & mask != 0: refusal = errno
+        case .passthroughExcept(let argument, let mask, let values, let errno)? where values.contains(args[Int(argument)] & mask):
+            refusal = errno
         default: break
         }
         if let refusal {

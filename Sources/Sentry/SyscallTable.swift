@@ -30,6 +30,8 @@ public enum Handling: Sendable {
     case passthrough
     /// Run by the host unless an argument has one of `mask`'s bits.
     case passthroughUnless(argument: Int32, mask: UInt64, errno: Errno)
+    /// Run by the host unless `argument & mask` is one of `values`.
+    case passthroughExcept(argument: Int32, mask: UInt64, values: [UInt64], errno: Errno)
     /// Refused (seccomp RET_ERRNO).
     case deny(Errno)
     /// Served by the sentry when `(argument & mask)` is one of `values`, run
@@ -39,7 +41,7 @@ public enum Handling: Sendable {
     public var kind: String {
         switch self {
         case .emulate, .emulateWhen: "emulated"
-        case .passthrough, .passthroughUnless: "passthrough"
+        case .passthrough, .passthroughUnless, .passthroughExcept: "passthrough"
         case .deny: "denied"
         }
     }
@@ -134,6 +136,9 @@ public struct SyscallTable: Sendable {
                 // Recording refusals: the sentry applies the same check itself.
                 observing.all || observing.refused || straced
                     ? .trace : .allowUnlessBits(argument: argument, mask: mask, errno: errno.rawValue)
+            case .passthroughExcept(let argument, let mask, let values, let errno):
+                observing.all || observing.refused || straced
+                    ? .trace : .allowExceptValues(argument: argument, mask: mask, values: values, errno: errno.rawValue)
             case .deny(let errno): observing.refused || straced ? .trace : .errno(errno.rawValue)
             case .emulateWhen(let argument, let mask, let values, let otherwise, _):
                 observing.all || straced ? .trace : .traceForValues(argument: argument, mask: mask, trace: values, allow: otherwise)
@@ -169,6 +174,8 @@ extension SyscallTable {
 
     static let namespaceFlags = UInt64(Linux.allNamespaceFlags)
     static let cloneUntraced: UInt64 = 0x0080_0000
+    /// TIOCSTI, TIOCLINUX, TIOCSETD.
+    static let terminalInjection: [UInt64] = [0x5412, 0x541c, 0x5423]
 
     static let declared: [SyscallEntry] = [
         // Files: until the sentry's VFS lands these run on the host, confined to
@@ -177,10 +184,17 @@ extension SyscallTable {
               "pwritev2", "lseek", "close", "dup", "dup2", "dup3", "fcntl", "flock", "fsync", "fdatasync",
               "ftruncate", "fstat", "fstatfs", "fchmod", "fchown", "fadvise64", "readahead", "fallocate",
               "sync_file_range", "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "close_range",
-              "ioctl", "getdents", "getdents64", "fgetxattr", "fsetxattr", "flistxattr", "fremovexattr",
+              "getdents", "getdents64", "fgetxattr", "fsetxattr", "flistxattr", "fremovexattr",
               "sync", "syncfs", "memfd_create", "pipe", "pipe2", "eventfd", "eventfd2", "inotify_init",
               "inotify_init1", "inotify_rm_watch", "fchdir"],
              .full, "on fds the workload holds"),
+        // TIOCSTI pushes input into a terminal's queue, TIOCLINUX's selection
+        // pastes into the console, TIOCSETD swaps the line discipline: with a
+        // terminal shared with the host they would type commands there.
+        // The kernel reads the request as an unsigned int: only 32 bits count.
+        [SyscallEntry(name: "ioctl", handling: .passthroughExcept(argument: 1, mask: 0xffff_ffff, values: terminalInjection,
+                                                                  errno: .notPermitted),
+                      level: .full, note: "on fds the workload holds; TIOCSTI, TIOCLINUX and TIOCSETD refused with EPERM")],
         host(["getcwd"], .full, "the kernel's answer is the path inside the pivoted root"),
         [
             emulate("execve", Exec.execve, "program and #! interpreters resolved and checked by the sentry; the kernel loads it in the pivoted root and the exec stop proves it read the same path and file"),

@@ -43,6 +43,17 @@ import Testing
                                  "plain=child_connect:ECONNREFUSED"], "\(result.stdout)")
     }
 
+    /// The ioctls that type into a terminal are refused even on the
+    /// workload's own controlling pty (where the kernel would allow them),
+    /// so none can reach a terminal it shares with the host.
+    @Test func terminalInjectionIsRefused() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["escape", "tty-injection"])
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        #expect(result.lines == ["TIOCSTI=EPERM", "TIOCSTI_high_bits=EPERM", "TIOCLINUX=EPERM", "TIOCSETD=EPERM",
+                                 "TCGETS=ran FIONREAD=ran"], "\(result.stdout)")
+    }
+
     @Test func theWorkloadSeesOnlyTheRootfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let marker = fixture.scratch("marker").appendingPathComponent("secret")

@@ -28,7 +28,7 @@ import Testing
                 #expect(action == SeccompReturn.userNotif, "\(nr) donates an fd: it must come as a notification")
             case .emulate?:
                 #expect(action == SeccompReturn.trace && data == UInt32(nr), "\(nr) must trap with its number")
-            case .passthrough?, .passthroughUnless?:
+            case .passthrough?, .passthroughUnless?, .passthroughExcept?:
                 #expect(action == SeccompReturn.allow, "\(nr) must be allowed")
             case .deny(let errno)?:
                 #expect(action == SeccompReturn.errno && data == UInt32(errno.rawValue), "\(nr) must fail with \(errno)")

@@ -8,7 +8,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -63,6 +66,29 @@ int main(int argc, char **argv) {
             int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
             printf("%s=child_connect:%s\n", cases[i].name, code == ECONNREFUSED ? "ECONNREFUSED" : code == ENOSYS ? "ENOSYS" : code < 0 ? "signalled" : strerror(code));
         }
+    } else if (!strcmp(mode, "tty-injection")) {
+        // A pty of its own, as its controlling terminal: the kernel itself
+        // would let TIOCSTI push input into it. The filter refuses the
+        // requests that type into a terminal, with or without high bits.
+        int master = posix_openpt(O_RDWR | O_NOCTTY);
+        if (master < 0 || grantpt(master) || unlockpt(master)) { printf("no pty: %s\n", strerror(errno)); return 1; }
+        setsid();
+        int replica = open(ptsname(master), O_RDWR);
+        if (replica < 0 || ioctl(replica, TIOCSCTTY, 0) < 0) { printf("no controlling tty: %s\n", strerror(errno)); return 1; }
+        char c = 'x';
+        static const struct { const char *name; unsigned long request; } requests[] = {
+            { "TIOCSTI", TIOCSTI }, { "TIOCSTI_high_bits", 0xffffffff00000000UL | TIOCSTI },
+            { "TIOCLINUX", TIOCLINUX }, { "TIOCSETD", TIOCSETD },
+        };
+        for (unsigned i = 0; i < sizeof requests / sizeof requests[0]; i++) {
+            errno = 0;
+            long r = syscall(SYS_ioctl, replica, requests[i].request, &c);
+            printf("%s=%s\n", requests[i].name, r == 0 ? "ran" : errno == EPERM ? "EPERM" : strerror(errno));
+        }
+        struct termios t;
+        int size = 0;
+        printf("TCGETS=%s FIONREAD=%s\n", ioctl(replica, TCGETS, &t) == 0 ? "ran" : strerror(errno),
+               ioctl(master, FIONREAD, &size) == 0 ? "ran" : strerror(errno));
     } else if (!strcmp(mode, "refused")) {
         errno = 0;
         long r = syscall(1000);
