@@ -24,7 +24,7 @@ let package = Package(
             dependencies: ["OCI", "Sentry", "Platform", "Bench"]
         ),
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Platform"], exclude: ["FuzzRegressions"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Platform"], exclude: ["FuzzRegressions", "EngineConfigs"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "IntegrationTests", exclude: ["Probes"]),
     ],

@@ -411,6 +411,16 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     if (c->clone_flags & CLONE_NEWNET) bring_loopback_up(errfd);
 
+    // As runc: while still root with every capability (lowering it needs CAP_SYS_RESOURCE).
+    if (c->oom_score_adj) {
+        long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd < 0) fail(errfd, MOAT_STAGE_OOM_SCORE, errno, -1);
+        long n = syscall(SYS_write, fd, c->oom_score_adj, length(c->oom_score_adj));
+        int err = errno;
+        syscall(SYS_close, fd);
+        if (n < 0) fail(errfd, MOAT_STAGE_OOM_SCORE, err, -1);
+    }
+
     // Before pivot_root the host's /proc is still at /proc, and /proc/sys
     // answers for the writer's own (new) network and IPC namespaces.
     for (int i = 0; i < c->nsysctls; i++) {

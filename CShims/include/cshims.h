@@ -78,6 +78,7 @@ struct moat_spawn_config {
     const char *uid_map;              // non-NULL: a new user namespace with these maps ("inside outside count" lines)
     const char *gid_map;
     int deny_setgroups;               // write "deny" to setgroups first (needed without CAP_SETGID outside)
+    const char *oom_score_adj;        // NULL: leave; else written to /proc/self/oom_score_adj (process.oomScoreAdj)
 };
 
 // What the child reports through the close-on-exec pipe: stage 0 when it is
@@ -87,7 +88,7 @@ enum moat_child_stage {
     MOAT_STAGE_SYNC = 1, MOAT_STAGE_MOUNT, MOAT_STAGE_DEVICES, MOAT_STAGE_MASK,
     MOAT_STAGE_PIVOT, MOAT_STAGE_HOSTNAME, MOAT_STAGE_RLIMIT, MOAT_STAGE_CAPS,
     MOAT_STAGE_USER, MOAT_STAGE_CWD, MOAT_STAGE_SECCOMP, MOAT_STAGE_EXEC, MOAT_STAGE_SYSCTL, MOAT_STAGE_TERMINAL,
-    MOAT_STAGE_OVERLAY,
+    MOAT_STAGE_OVERLAY, MOAT_STAGE_OOM_SCORE,
 };
 
 struct moat_child_error {

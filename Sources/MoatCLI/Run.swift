@@ -166,6 +166,7 @@ func describe(_ failure: ChildFailure, sandbox: SandboxSpec, program: String) ->
     case .seccomp: return "loading the seccomp filter: \(failure.errno)"
     case .sync: return "supervisor went away before start: \(failure.errno)"
     case .terminal: return "process.terminal (pty or --console-socket): \(failure.errno)"
+    case .oomScore: return "process.oomScoreAdj \(child.oomScoreAdj ?? 0): \(failure.errno)"
     case .sysctl:
         let key = child.sysctls.indices.contains(failure.index) ? child.sysctls[failure.index].key : "?"
         return "linux.sysctl \(key): \(failure.errno)"

@@ -68,6 +68,7 @@ public struct Bundle {
         child.readonlyPaths = spec.readonlyPaths
         child.hostname = spec.hostname
         child.sysctls = spec.sysctls.map { (key: $0.0, value: $0.1) }
+        child.oomScoreAdj = spec.process.oomScoreAdj
         child.extraFilter = try spec.seccomp?.program()
         child.terminal = process.terminal
         child.consoleSize = process.consoleSize
@@ -92,6 +93,11 @@ public struct Bundle {
         if let domain = spec.domainname { sandbox.domainname = domain }
         sandbox.pidsLimit = spec.pidsLimit
         sandbox.memoryLimit = spec.memoryLimit
+        sandbox.memorySwap = spec.resources.memorySwap
+        sandbox.memoryReservation = spec.resources.memoryReservation
+        sandbox.disableOOMKiller = spec.resources.disableOOMKiller
+        sandbox.blockIOWeight = spec.resources.blockIOWeight
+        try checkHostCgroups()
         sandbox.cpu = spec.cpu.map { (shares: $0.shares, quota: $0.quota, period: $0.period) }
         if let path = spec.cgroupsPath, !path.isEmpty {
             // systemd's "slice:prefix:name" form names a scope; Moat manages cgroupfs paths.
@@ -106,6 +112,20 @@ public struct Bundle {
             sandbox.clockOffsets.realtimeStart = seconds * 1_000_000_000
         }
         return sandbox
+    }
+
+    /// What this host's cgroups cannot enforce is refused before anything is made.
+    func checkHostCgroups() throws(ConfigError) {
+        let resources = spec.resources
+        if resources.disableOOMKiller && Cgroup.unifiedOnly {
+            throw ConfigError("linux.resources.memory.disableOOMKiller: cgroup v2 cannot turn the OOM killer off")
+        }
+        if let swap = resources.memorySwap, swap > 0, swap != resources.memoryLimit, !Cgroup.supportsSwapLimit {
+            throw ConfigError("linux.resources.memory.swap: this kernel does not account swap in cgroups (swapaccount)")
+        }
+        if resources.blockIOWeight != nil && !Cgroup.supportsBlockIOWeight {
+            throw ConfigError("linux.resources.blockIO.weight: this host's I/O scheduler has no weights (blkio.weight)")
+        }
     }
 
     /// The config's user namespace; without one, rootless mode maps the
@@ -126,7 +146,7 @@ public struct Bundle {
             return .init(uidMap: text(spec.uidMappings), gidMap: text(spec.gidMappings), denySetgroups: Linux.rootless)
         }
         guard Linux.rootless else { return nil }
-        if spec.pidsLimit != nil || spec.memoryLimit != nil || spec.cpu != nil {
+        if spec.resources != Spec.Resources() {
             throw ConfigError("linux.resources: limits need cgroups, which need root (run moat as root)")
         }
         return .init(uidMap: "0 \(geteuid()) 1\n", gidMap: "0 \(getegid()) 1\n", denySetgroups: true)

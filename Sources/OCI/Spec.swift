@@ -33,11 +33,12 @@ public struct Spec: Equatable, Sendable {
         public var noNewPrivileges = true
         public var terminal = false
         public var consoleSize: (rows: UInt16, columns: UInt16)?
+        public var oomScoreAdj: Int32?
 
         public static func == (a: Process, b: Process) -> Bool {
             a.args == b.args && a.env == b.env && a.cwd == b.cwd && a.user == b.user
                 && a.capabilities == b.capabilities && a.rlimits == b.rlimits
-                && a.noNewPrivileges == b.noNewPrivileges && a.terminal == b.terminal
+                && a.noNewPrivileges == b.noNewPrivileges && a.terminal == b.terminal && a.oomScoreAdj == b.oomScoreAdj
         }
     }
 
@@ -74,15 +75,16 @@ public struct Spec: Equatable, Sendable {
     public var annotations: [(String, String)]
     /// linux.sysctl, only keys of namespaces the sandbox owns (as runc allows).
     public var sysctls: [(String, String)] = []
-    /// linux.resources.pids.limit (nil: unlimited) and linux.cgroupsPath.
-    public var pidsLimit: Int64? = nil
-    public var memoryLimit: Int64? = nil
+    /// linux.resources and linux.cgroupsPath.
+    public var resources = Resources()
+    public var pidsLimit: Int64? { resources.pidsLimit }
+    public var memoryLimit: Int64? { resources.memoryLimit }
     public struct CPU: Equatable, Sendable {
         public var shares: UInt64?
         public var quota: Int64?
         public var period: UInt64?
     }
-    public var cpu: CPU? = nil
+    public var cpu: CPU? { resources.cpu }
     public var cgroupsPath: String? = nil
     /// With a user namespace: its id maps.
     public var uidMappings: [IDMapping] = []
@@ -179,7 +181,7 @@ public struct Spec: Equatable, Sendable {
            !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw linux["rootfsPropagation"].error("\(propagation) is not supported (the sandbox's mounts are private)")
         }
-        let (pidsLimit, memoryLimit, cpu) = try checkResources(linux["resources"])
+        let resources = try checkResources(linux["resources"])
         let cgroupsPath = try linux["cgroupsPath"].optionalString()
         var namespaces: [Namespace] = []
         for item in try linux["namespaces"].items() {
@@ -228,7 +230,7 @@ public struct Spec: Equatable, Sendable {
             mounts: mounts, namespaces: namespaces,
             maskedPaths: try absolutePaths(linux["maskedPaths"]), readonlyPaths: try absolutePaths(linux["readonlyPaths"]),
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
-            annotations: annotations, sysctls: sysctls, pidsLimit: pidsLimit, memoryLimit: memoryLimit, cpu: cpu, cgroupsPath: cgroupsPath,
+            annotations: annotations, sysctls: sysctls, resources: resources, cgroupsPath: cgroupsPath,
             uidMappings: uidMappings, gidMappings: gidMappings,
             seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]))
     }
@@ -240,7 +242,6 @@ public struct Spec: Equatable, Sendable {
         for key in ["apparmorProfile", "selinuxLabel"] where field[key].isNonEmpty {
             throw field[key].error("is not supported (Moat does not use LSMs)")
         }
-        if field["oomScoreAdj"].isPresent { throw field["oomScoreAdj"].error("is not supported yet") }
         var process = Process()
         process.terminal = try field["terminal"].bool(default: false)
         let size = field["consoleSize"]
@@ -268,6 +269,11 @@ public struct Spec: Equatable, Sendable {
         process.cwd = try field["cwd"].optionalString() ?? "/"
         guard process.cwd.hasPrefix("/") else { throw field["cwd"].error("must be an absolute path") }
         process.noNewPrivileges = try field["noNewPrivileges"].bool(default: true)
+        if field["oomScoreAdj"].isPresent {
+            let value = try field["oomScoreAdj"].signed()
+            guard (-1000...1000).contains(value) else { throw field["oomScoreAdj"].error("must be from -1000 to 1000") }
+            process.oomScoreAdj = Int32(value)
+        }
 
         let user = field["user"]
         try user.only(["uid", "gid", "additionalGids", "umask"])
@@ -333,49 +339,100 @@ public struct Spec: Equatable, Sendable {
     }
 
     /// pids and memory limits; device rules (see below); nothing else yet.
-    static func checkResources(_ field: Field) throws(ConfigError) -> (pids: Int64?, memory: Int64?, cpu: CPU?) {
-        var pidsLimit: Int64?, memoryLimit: Int64?, cpu: CPU?
+    /// linux.resources: what cgroups enforce. Values that change nothing
+    /// (Docker always sends memory.disableOOMKiller false, blockIO.weight 0,
+    /// cpu.shares 0) are accepted; what this host cannot enforce is refused
+    /// with the field's name.
+    public struct Resources: Equatable, Sendable {
+        public var pidsLimit: Int64?
+        public var memoryLimit: Int64?
+        public var memoryReservation: Int64?
+        /// Memory plus swap (-1: unlimited).
+        public var memorySwap: Int64?
+        public var disableOOMKiller = false
+        public var cpu: CPU?
+        public var blockIOWeight: UInt16?
+    }
+
+    static func checkResources(_ field: Field) throws(ConfigError) -> Resources {
+        var resources = Resources()
         for key in try field.keys() {
             let value = field[key]
-            if key == "cpu" {
+            switch key {
+            case "cpu":
                 for other in try value.keys() where !["shares", "quota", "period"].contains(other) && value[other].isPresent {
                     throw value[other].error("is not supported yet (only shares, quota and period)")
                 }
-                let limits = CPU(shares: value["shares"].isPresent ? try value["shares"].unsigned(UInt64.self) : nil,
+                let shares = value["shares"].isPresent ? try value["shares"].unsigned(UInt64.self) : 0
+                let limits = CPU(shares: shares > 0 ? shares : nil,
                                  quota: value["quota"].isPresent ? try value["quota"].signed() : nil,
                                  period: value["period"].isPresent ? try value["period"].unsigned(UInt64.self) : nil)
-                if limits.shares != nil || limits.quota != nil || limits.period != nil { cpu = limits }
-                continue
-            }
-            if key == "memory" {
-                // Only the hard limit; reservations, swap and kernel limits are refused.
-                for other in try value.keys() where other != "limit" && value[other].isPresent {
-                    throw value[other].error("is not supported yet (only memory.limit)")
-                }
-                let limit = value["limit"].isPresent ? try value["limit"].signed() : -1
-                memoryLimit = limit > 0 ? limit : nil
-                continue
-            }
-            if key == "pids" {
+                if limits.shares != nil || limits.quota != nil || limits.period != nil { resources.cpu = limits }
+            case "memory":
+                try checkMemory(value, into: &resources)
+            case "pids":
                 try value.only(["limit"])
                 let limit = try value["limit"].signed()
-                pidsLimit = limit > 0 ? limit : nil   // 0 or -1: unlimited
-                continue
-            }
-            guard key == "devices" else {
+                resources.pidsLimit = limit > 0 ? limit : nil   // 0 or -1: unlimited
+            case "blockIO":
+                try value.only(["weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+                                "throttleReadIOPSDevice", "throttleWriteIOPSDevice"])
+                for list in ["weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice",
+                             "throttleWriteIOPSDevice"] where value[list].isNonEmpty {
+                    throw value[list].error("is not supported yet (only blockIO.weight)")
+                }
+                if value["leafWeight"].isPresent, try value["leafWeight"].unsigned(UInt16.self) != 0 {
+                    throw value["leafWeight"].error("is not supported (cgroups no longer have leaf weights)")
+                }
+                let weight = value["weight"].isPresent ? try value["weight"].unsigned(UInt16.self) : 0
+                guard weight == 0 || (10...1000).contains(weight) else { throw value["weight"].error("must be from 10 to 1000") }
+                resources.blockIOWeight = weight == 0 ? nil : weight
+            case "devices":
+                // No devices cgroup is made, and none is needed: the sandbox's /dev
+                // holds only null, zero, full, random, urandom and tty (linux.devices
+                // is refused) and no default capability allows mknod, so an allow
+                // rule can only name a device the workload already may use.
+                for rule in try value.items() {
+                    try rule.only(["allow", "type", "major", "minor", "access"])
+                    _ = try rule["allow"].bool(default: false)
+                }
+            default:
                 if value.isNonEmpty { throw value.error("resource limits are not supported yet") }
-                continue
-            }
-            // No devices cgroup is made, and none is needed: the sandbox's /dev
-            // holds only null, zero, full, random, urandom and tty (linux.devices
-            // is refused) and no default capability allows mknod, so an allow
-            // rule can only name a device the workload already may use.
-            for rule in try value.items() {
-                try rule.only(["allow", "type", "major", "minor", "access"])
-                _ = try rule["allow"].bool(default: false)
             }
         }
-        return (pidsLimit, memoryLimit, cpu)
+        return resources
+    }
+
+    /// linux.resources.memory: limit, reservation, swap (memory plus swap, at
+    /// least the limit; -1 unlimited) and disableOOMKiller.
+    static func checkMemory(_ value: Field, into resources: inout Resources) throws(ConfigError) {
+        try value.only(["limit", "reservation", "swap", "disableOOMKiller", "kernel", "kernelTCP", "swappiness",
+                        "useHierarchy", "checkBeforeUpdate"])
+        for other in ["kernel", "kernelTCP", "swappiness"] where value[other].isPresent {
+            throw value[other].error("is not supported yet (only limit, reservation, swap and disableOOMKiller)")
+        }
+        let hierarchical = try value["useHierarchy"].bool(default: true), checked = try value["checkBeforeUpdate"].bool(default: false)
+        if !hierarchical || checked {
+            throw value[hierarchical ? "checkBeforeUpdate" : "useHierarchy"].error("is not supported (its default is)")
+        }
+        func positive(_ key: String) throws(ConfigError) -> Int64? {
+            guard value[key].isPresent else { return nil }
+            let bytes = try value[key].signed()
+            return bytes > 0 ? bytes : nil   // 0 or -1: no limit
+        }
+        resources.memoryLimit = try positive("limit")
+        resources.memoryReservation = try positive("reservation")
+        if value["swap"].isPresent {
+            let swap = try value["swap"].signed()
+            if swap > 0 {
+                guard let limit = resources.memoryLimit else { throw value["swap"].error("needs memory.limit") }
+                guard swap >= limit else { throw value["swap"].error("must be at least memory.limit (it counts memory plus swap)") }
+                resources.memorySwap = swap
+            } else if swap < 0 && resources.memoryLimit != nil {
+                resources.memorySwap = -1
+            }
+        }
+        resources.disableOOMKiller = try value["disableOOMKiller"].bool(default: false)
     }
 
     static func timeOffset(_ field: Field) throws(ConfigError) -> Int64 {

@@ -4,7 +4,11 @@ import Glibc
 /// controllers' hierarchies where they are mounted (this machine kind), else
 /// the unified v2 tree.
 public final class Cgroup {
-    public enum Controller: String, Sendable { case pids, memory, cpu }
+    public enum Controller: String, Sendable {
+        case pids, memory, cpu, blkio
+        /// The controller's name in the unified (v2) hierarchy.
+        var unifiedName: String { self == .blkio ? "io" : rawValue }
+    }
 
     /// One directory per controller (v1), or the same one for all (v2).
     private var directories: [Controller: String] = [:]
@@ -22,7 +26,7 @@ public final class Cgroup {
             var current = base
             for part in relative {
                 // v2 only lets a child use a controller its parent delegates.
-                if unified { _ = Cgroup.write("+" + controller.rawValue, to: current + "/cgroup.subtree_control") }
+                if unified { _ = Cgroup.write("+" + controller.unifiedName, to: current + "/cgroup.subtree_control") }
                 current += "/" + part
                 if mkdir(current, 0o755) != 0 && errno != EEXIST { throw Errno.current }
             }
@@ -34,11 +38,60 @@ public final class Cgroup {
         try set(.pids, "pids.max", String(maximum))
     }
 
-    /// Hard memory limit in bytes; the kernel's OOM killer acts inside the sandbox.
-    public func limitMemory(_ bytes: Int64) throws(Errno) {
+    /// Hard memory limit in bytes; the kernel's OOM killer acts inside the
+    /// sandbox. `swap` is the runtime-spec's memory+swap limit (-1:
+    /// unlimited, nil: no swap on v2, v1's default on v1).
+    public func limitMemory(_ bytes: Int64, swap: Int64? = nil) throws(Errno) {
         try set(.memory, unified ? "memory.max" : "memory.limit_in_bytes", String(bytes))
-        // Without swap accounting (v1's memsw) the limit still holds for RAM.
-        if unified { _ = Cgroup.write("0", to: directories[.memory]! + "/memory.swap.max") }
+        if unified {
+            let swapMax = swap.map { $0 < 0 ? "max" : String(max($0 - bytes, 0)) } ?? "0"
+            // Without swap accounting (no memory.swap.max) only an unlimited or absent swap is honoured.
+            if !Cgroup.write(swapMax, to: directories[.memory]! + "/memory.swap.max"), swap != nil, swap! >= 0 {
+                throw Errno.current
+            }
+        } else if let swap {
+            try set(.memory, "memory.memsw.limit_in_bytes", String(swap < 0 ? -1 : swap))
+        }
+    }
+
+    /// A soft limit: under memory pressure the sandbox is reclaimed down to it first.
+    public func reserveMemory(_ bytes: Int64) throws(Errno) {
+        try set(.memory, unified ? "memory.low" : "memory.soft_limit_in_bytes", String(bytes))
+    }
+
+    /// Tasks over the limit wait for memory instead of being killed (v1 only).
+    public func disableOOMKiller() throws(Errno) {
+        guard !unified else { throw Errno(ENOTSUP) }
+        try set(.memory, "memory.oom_control", "1")
+    }
+
+    /// Proportional I/O weight (runtime-spec 10...1000).
+    public func setBlockIOWeight(_ weight: UInt16) throws(Errno) {
+        if unified { return try set(.blkio, "io.weight", "default \(weight)") }
+        do { try set(.blkio, "blkio.weight", String(weight)) } catch { try set(.blkio, "blkio.bfq.weight", String(weight)) }
+    }
+
+    /// Whether this host's cgroups can hold an I/O weight (the block layer's
+    /// scheduler must have weights: BFQ, or CFQ on old kernels).
+    public static var supportsBlockIOWeight: Bool {
+        unifiedOnly ? controllersAvailable.contains("io")
+            : access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0 || access("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) == 0
+    }
+
+    /// Whether the memory controller accounts swap (v1 memsw, v2 memory.swap.max).
+    public static var supportsSwapLimit: Bool {
+        unifiedOnly || access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0
+    }
+
+    /// Whether cgroups are v2 only (no v1 controller hierarchies).
+    public static var unifiedOnly: Bool {
+        access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) != 0 && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
+    }
+
+    static var controllersAvailable: [String] {
+        HostFile.read("/sys/fs/cgroup/cgroup.controllers").map {
+            String(decoding: $0, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+        } ?? []
     }
 
     /// CPU weight (runtime-spec shares, 2...262144) and a CFS quota per period (µs).

@@ -78,6 +78,8 @@ public struct ChildSpec: Sendable {
     public var preservedFDs: Int32 = 0
     /// rdtsc faults (PR_TSC_SIGSEGV) for the sentry to answer with a sandbox counter.
     public var trapTSC = false
+    /// Written to /proc/self/oom_score_adj before the root changes (process.oomScoreAdj).
+    public var oomScoreAdj: Int32?
     /// An overlay over the root: the bundle stays untouched, changes go to the upper layer.
     public var overlay: Overlay?
     /// A user namespace of its own with these id maps (rootless, or linux.uidMappings).
@@ -112,6 +114,7 @@ public struct ChildSpec: Sendable {
 public struct ChildFailure: Sendable, Equatable {
     public enum Stage: Int32, Sendable {
         case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec, sysctl, terminal, overlay
+        case oomScore
     }
     public var stage: Stage
     public var errno: Errno
@@ -314,6 +317,7 @@ public enum Spawner {
                         config.no_pivot = spec.noPivot ? 1 : 0
                         config.preserve_fds = spec.preservedFDs
                         config.trap_tsc = spec.trapTSC ? 1 : 0
+                        config.oom_score_adj = spec.oomScoreAdj.map { UnsafePointer(strings.copy(String($0))) }
                         config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
                         config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
                         return call(&config, &spawned)

@@ -13,6 +13,11 @@ public struct SandboxSpec: Sendable {
     /// linux.resources pids and memory limits, enforced by cgroups at `cgroupPath`.
     public var pidsLimit: Int64?
     public var memoryLimit: Int64?
+    /// Memory plus swap (-1: unlimited), the soft limit, and no OOM killing (v1).
+    public var memorySwap: Int64?
+    public var memoryReservation: Int64?
+    public var disableOOMKiller = false
+    public var blockIOWeight: UInt16?
     /// linux.resources.cpu: shares, quota and period (µs).
     public var cpu: (shares: UInt64?, quota: Int64?, period: UInt64?)?
     public var cgroupPath = "/moat/sandbox-\(getpid())"
@@ -320,14 +325,19 @@ public final class Kernel {
     /// Puts the init in the sandbox's cgroup before it can fork, so that
     /// every task counts against the pids and memory limits.
     private func joinCgroup(_ pid: HostTid) throws(Errno) -> Cgroup? {
+        let usesMemory = spec.memoryLimit != nil || spec.memoryReservation != nil || spec.disableOOMKiller
         let controllers = (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
-            + (spec.memoryLimit == nil ? [] : [Cgroup.Controller.memory])
+            + (usesMemory ? [Cgroup.Controller.memory] : [])
             + (spec.cpu == nil ? [] : [Cgroup.Controller.cpu])
+            + (spec.blockIOWeight == nil ? [] : [Cgroup.Controller.blkio])
         guard !controllers.isEmpty else { return nil }
         let group = try Cgroup(path: spec.cgroupPath, controllers: controllers)
         do {
             if let limit = spec.pidsLimit { try group.limitPids(limit) }
-            if let limit = spec.memoryLimit { try group.limitMemory(limit) }
+            if let limit = spec.memoryLimit { try group.limitMemory(limit, swap: spec.memorySwap) }
+            if let bytes = spec.memoryReservation { try group.reserveMemory(bytes) }
+            if spec.disableOOMKiller { try group.disableOOMKiller() }
+            if let weight = spec.blockIOWeight { try group.setBlockIOWeight(weight) }
             if let cpu = spec.cpu { try group.limitCPU(shares: cpu.shares, quota: cpu.quota, period: cpu.period) }
             try group.add(pid)
         } catch {

@@ -41,6 +41,41 @@ import Testing
         #expect(small.status == 0 && small.stdout.hasSuffix("survived\n"), "\(small.stdout) \(small.stderr)")
     }
 
+    /// What Docker sends with --memory: memory plus swap, the OOM killer
+    /// left on, no block I/O weight, an OOM score. The cgroup holds the
+    /// limits while the workload runs; the score is the workload's.
+    @Test func dockersMemoryAndOOMSettings() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let cgroupName = "moat-test-\(getpid())-docker-memory"
+        let memory = "/sys/fs/cgroup/memory/\(cgroupName)"
+        let bundle = try fixture.bundle("docker-memory", args: ["sh", "-c", "cat /proc/self/oom_score_adj; sleep 3"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["memory": ["limit": 64 << 20, "swap": 128 << 20, "reservation": 32 << 20, "disableOOMKiller": false],
+                                  "blockIO": ["weight": 0], "cpu": ["shares": 0]]
+            linux["cgroupsPath"] = "/\(cgroupName)"
+            config["linux"] = linux
+            config.setProcess("oomScoreAdj", 500)
+        }
+        let running = Command.start(fixture.moat, ["run", "--root", bundle.appendingPathComponent("state").path,
+                                                    "--bundle", bundle.path, "docker-memory"])
+        let v1 = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/cgroup.procs")
+        if v1 {
+            #expect(eventually { (try? String(contentsOfFile: memory + "/memory.limit_in_bytes", encoding: .utf8)) == "\(64 << 20)\n" })
+            #expect((try? String(contentsOfFile: memory + "/memory.memsw.limit_in_bytes", encoding: .utf8)) == "\(128 << 20)\n")
+            #expect((try? String(contentsOfFile: memory + "/memory.soft_limit_in_bytes", encoding: .utf8)) == "\(32 << 20)\n")
+            #expect((try? String(contentsOfFile: memory + "/memory.oom_control", encoding: .utf8))?.hasPrefix("oom_kill_disable 0") == true)
+        }
+        let result = running.finish(timeout: 30)
+        #expect(result.status == 0 && result.stdout == "500\n", "\(result.stdout) \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: memory))
+        // A score lower than the caller's needs CAP_SYS_RESOURCE, which this VM withholds: a one-line error naming the field.
+        let lower = try fixture.bundle("oom-lower", args: ["true"]) { config in config.setProcess("oomScoreAdj", -1000) }
+        let refused = fixture.run(lower)
+        if refused.status != 0 {
+            #expect(refused.status == 125 && refused.stderr.hasPrefix("moat: process.oomScoreAdj -1000: "), "\(refused.stderr)")
+        }
+    }
+
     @Test func cpuQuotaThrottles() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("cpu", args: ["spin", "1000"]) { config in
