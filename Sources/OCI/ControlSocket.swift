@@ -14,11 +14,10 @@ public final class ControlSocket {
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ConfigError("control socket: \(Errno.current)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        guard ControlSocket.fill(&address, path) else { close(fd); throw ConfigError("\(path): path too long") }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let bound: Int32
+        do { bound = try ControlSocket.withAddress(path) { bind(fd, $0, $1) } } catch {
+            close(fd)
+            throw ConfigError("control socket \(path): \(error)")
         }
         guard bound == 0, listen(fd, 4) == 0 else {
             close(fd)
@@ -118,11 +117,10 @@ public final class ControlSocket {
     public static func connect(_ path: String) throws(Errno) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Errno.current }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        guard fill(&address, path) else { close(fd); throw Errno(ENAMETOOLONG) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        let connected: Int32
+        do { connected = try withAddress(path) { Glibc.connect(fd, $0, $1) } } catch {
+            close(fd)
+            throw error
         }
         guard connected == 0 else {
             let error = Errno.current
@@ -132,14 +130,31 @@ public final class ControlSocket {
         return fd
     }
 
-    static func fill(_ address: inout sockaddr_un, _ path: String) -> Bool {
-        let bytes = Array(path.utf8)
+    /// Calls `body` with a sockaddr_un naming `path`. sun_path holds 107
+    /// bytes, and engines' state roots are longer (Docker's
+    /// /var/run/docker/runtime-runc/moby/<64 hex>/control.sock is 111): a
+    /// longer path is named through its directory, held open, as
+    /// /proc/self/fd/<dir>/<name>; the kernel resolves the link itself.
+    static func withAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) throws(Errno) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
+        var name = Array(path.utf8)
+        var directory: Int32 = -1
+        defer { if directory >= 0 { close(directory) } }
+        if name.count >= capacity {
+            guard let slash = name.lastIndex(of: UInt8(ascii: "/")), slash > 0 else { throw Errno(ENAMETOOLONG) }
+            directory = open(String(decoding: name[..<slash], as: UTF8.self), Linux.openPath | O_DIRECTORY | O_CLOEXEC)
+            guard directory >= 0 else { throw Errno.current }
+            name = Array("/proc/self/fd/\(directory)/".utf8) + name[(slash + 1)...]
+            guard name.count < capacity else { throw Errno(ENAMETOOLONG) }
         }
-        return true
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: name)
+            raw[name.count] = 0
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
     }
 }

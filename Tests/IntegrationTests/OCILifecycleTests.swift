@@ -267,6 +267,25 @@ import Testing
         #expect(moat(bundle, ["delete", "--force", "x1"]).status == 0)
     }
 
+    /// Docker's state root and ids make the control socket's path longer
+    /// than sun_path holds (/var/run/docker/runtime-runc/moby/<64 hex>/control.sock).
+    @Test func longStateRootsAndIdsWork() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("long-root", args: ["sleep", "30"])
+        let root = bundle.appendingPathComponent(String(repeating: "r", count: 80)).path
+        let id = String(repeating: "0123456789abcdef", count: 4)
+        #expect((root + "/" + id + "/control.sock").utf8.count > 108)
+        let created = Command.run("/bin/sh", ["-c", "'\(fixture.moat)' --root '\(root)' create --bundle '\(bundle.path)' \(id) > /dev/null 2>&1"])
+        #expect(created.status == 0)
+        defer { _ = Command.run(fixture.moat, ["--root", root, "delete", "--force", id]) }
+        #expect(Command.run(fixture.moat, ["--root", root, "start", id]).status == 0)
+        let exec = Command.run(fixture.moat, ["--root", root, "exec", id, "echo", "joined"])
+        #expect(exec.status == 0 && exec.stdout == "joined\n", "\(exec.stdout) \(exec.stderr)")
+        #expect(Command.run(fixture.moat, ["--root", root, "kill", id, "KILL"]).status == 0)
+        #expect(eventually { Command.run(fixture.moat, ["--root", root, "state", id]).stdout.contains("\"stopped\"") })
+        #expect(Command.run(fixture.moat, ["--root", root, "delete", id]).status == 0)
+    }
+
     @Test func featuresDescribeTheRuntime() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = Command.run(fixture.moat, ["features"])
