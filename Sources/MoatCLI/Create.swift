@@ -81,6 +81,18 @@ enum Create: Subcommand {
                     return false
                 }
             } : nil, beforeStart: { pid in
+                // With a terminal the workload has its pty (sent to the console
+                // socket) and none of create's stdio: the supervisor must not
+                // keep them either. containerd reads create's output to EOF
+                // (docker run -t hung, holding the container's lock). Errors
+                // still reach --log.
+                if sandbox.child.terminal && sandbox.child.consoleSocket != nil {
+                    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+                    if null >= 0 {
+                        for fd: Int32 in 0...2 { dup2(null, fd) }
+                        close(null)
+                    }
+                }
                 // Engines list a container's processes by joining the mount
                 // namespace of the pid they hold, ours (podman top): show them
                 // the sandbox's /proc. Without it they would list the host's.

@@ -297,6 +297,40 @@ import Testing
         #expect(json["hooks"] as? [String] == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
     }
 
+    /// With a terminal, the supervisor keeps none of create's stdio:
+    /// containerd reads create's output to EOF before it goes on (docker
+    /// run -t hung forever). The workload's pty reaches the console socket.
+    @Test func aTerminalContainerReleasesCreatesOutput() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("tty-create", args: ["sh", "-c", "tty; echo tty-done; sleep 1"]) { $0.setProcess("terminal", true) }
+        let socket = bundle.appendingPathComponent("console.sock").path
+        let receiver = """
+            import array, os, socket, sys
+            server = socket.socket(socket.AF_UNIX); server.bind(sys.argv[1]); server.listen(1)
+            print("listening", flush=True)
+            connection, _ = server.accept()
+            _, fds, _, _ = socket.recv_fds(connection, 1024, 1)
+            output = b""
+            while b"tty-done" not in output:
+                try:
+                    chunk = os.read(fds[0], 1024)
+                except OSError:
+                    break
+                if not chunk: break
+                output += chunk
+            print(output.decode(errors="replace").replace("\\r", ""), flush=True)
+            """
+        let console = Command.start("/usr/bin/timeout", ["20", "/usr/bin/python3", "-c", receiver, socket])
+        #expect(eventually { FileManager.default.fileExists(atPath: socket) })
+        let created = Command.run("/usr/bin/timeout", ["15", "/bin/sh", "-c",
+            "'\(fixture.moat)' --root '\(root(bundle))' create --console-socket '\(socket)' --bundle '\(bundle.path)' tty1 2>&1 | cat; echo create-output-closed"])
+        #expect(created.status == 0 && created.lines.last == "create-output-closed", "\(created.status) \(created.stdout)")
+        defer { _ = moat(bundle, ["delete", "--force", "tty1"]) }
+        #expect(moat(bundle, ["start", "tty1"]).status == 0)
+        let seen = console.finish(timeout: 20)
+        #expect(seen.stdout.contains("/dev/pts/") && seen.stdout.contains("tty-done"), "\(seen.stdout) \(seen.stderr)")
+    }
+
     @Test func createFailuresLeaveNothing() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("create-fail", args: ["true"]) { $0.setProcess("cwd", "/no/such/dir") }
