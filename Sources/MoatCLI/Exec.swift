@@ -143,6 +143,8 @@ func controlHandler(_ control: ControlSocket, _ sandbox: SandboxSpec, program: S
         if let cwd = exec.cwd { child.cwd = cwd }
         if let uid = exec.uid { child.uid = uid }
         if let gid = exec.gid { child.gid = gid }
+        if let groups = exec.additionalGids { child.groups = groups }
+        if let umask = exec.umask { child.umask = Int32(umask) }
         guard let program = child.argv.first else {
             request.reply("error exec: args must name a program\n")
             request.finish()

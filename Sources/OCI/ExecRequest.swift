@@ -19,6 +19,9 @@ public struct ExecRequest: Equatable, Sendable {
     public var cwd: String?
     public var uid: UInt32?
     public var gid: UInt32?
+    /// Replace the container's supplementary groups and umask (user.additionalGids, user.umask).
+    public var additionalGids: [UInt32]?
+    public var umask: UInt32?
     public var terminal = false
     public var consoleSize: ConsoleSize?
 
@@ -40,6 +43,8 @@ public struct ExecRequest: Equatable, Sendable {
         var user: [(String, JSON)] = []
         if let uid { user.append(("uid", .int(uid))) }
         if let gid { user.append(("gid", .int(gid))) }
+        if let additionalGids { user.append(("additionalGids", .array(additionalGids.map { .int($0) }))) }
+        if let umask { user.append(("umask", .int(umask))) }
         if !user.isEmpty { members.append(("user", .object(user))) }
         if terminal { members.append(("terminal", .bool(true))) }
         if let consoleSize {
@@ -63,15 +68,15 @@ public struct ExecRequest: Equatable, Sendable {
         return request
     }
 
-    /// Takes the fields of a runtime-spec process JSON (`exec --process FILE`):
-    /// args, env, cwd, user.uid/gid, terminal, consoleSize, typed as the spec types them.
+    /// Takes the fields of a runtime-spec process JSON (`exec --process FILE`,
+    /// as runc's callers write it): args, env, cwd, user, terminal,
+    /// consoleSize, typed as the spec types them. What the container's
+    /// process already fixed for all its processes (capabilities, rlimits,
+    /// noNewPrivileges, the LSM labels Moat does not use) is ignored, as
+    /// Docker and containerd repeat it there.
     public mutating func merge(process json: JSON, path: String) throws(ConfigError) {
         let field = Field(path: path, value: json)
         guard case .object? = field.value else { throw field.error("must be a process object") }
-        try field["user"].only(["uid", "gid", "umask", "additionalGids"], because: "is not supported by moat exec")
-        if field["user"]["umask"].isPresent || field["user"]["additionalGids"].isNonEmpty {
-            throw field["user"].error("umask and additionalGids are not supported by moat exec")
-        }
         try apply(field, allowExtraEnv: false)
     }
 
@@ -83,8 +88,19 @@ public struct ExecRequest: Equatable, Sendable {
         if let cwd, !cwd.hasPrefix("/") { throw field["cwd"].error("must be an absolute path") }
         let user = field["user"]
         if user.isPresent { guard case .object? = user.value else { throw user.error("must be an object") } }
+        try user.only(["uid", "gid", "additionalGids", "umask", "username"])
         if user["uid"].isPresent { uid = try user["uid"].unsigned(UInt32.self) }
         if user["gid"].isPresent { gid = try user["gid"].unsigned(UInt32.self) }
+        if user["additionalGids"].isPresent {
+            var gids: [UInt32] = []
+            for item in try user["additionalGids"].items() { gids.append(try item.unsigned(UInt32.self)) }
+            additionalGids = gids
+        }
+        if user["umask"].isPresent {
+            let mask = try user["umask"].unsigned(UInt32.self)
+            guard mask <= 0o777 else { throw user["umask"].error("must be at most 0777") }
+            umask = mask
+        }
         terminal = try field["terminal"].bool(default: terminal)
         let size = field["consoleSize"]
         if size.isPresent {

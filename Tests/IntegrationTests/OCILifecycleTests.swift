@@ -248,6 +248,11 @@ import Testing
         try #"{"args": ["sh", "-c", "id -u; pwd"], "cwd": "/tmp", "user": {"uid": 1000, "gid": 1000}}"#.write(to: process, atomically: true, encoding: .utf8)
         let typed = moat(bundle, ["exec", "--process", process.path, "x1"])
         #expect(typed.status == 0 && typed.lines == ["1000", "/tmp"], "\(typed.stdout) \(typed.stderr)")
+        // As docker exec writes it: groups and umask apply, container-wide fields are ignored.
+        try #"{"args": ["sh", "-c", "id -G; umask"], "user": {"uid": 1000, "gid": 1000, "additionalGids": [5, 6], "umask": 23}, "capabilities": {"bounding": []}, "noNewPrivileges": false}"#
+            .write(to: process, atomically: true, encoding: .utf8)
+        let docker = moat(bundle, ["exec", "--process", process.path, "x1"])
+        #expect(docker.status == 0 && docker.lines == ["1000 5 6", "0027"], "\(docker.stdout) \(docker.stderr)")
         // Requests any local root process could send to the running supervisor: each is refused with one line, and the sandbox lives on.
         let socket = root(bundle) + "/x1/control.sock"
         for request in [#"exec {"args":["x"],"cwd":"\ud800\u0041"}"#, #"exec {"args":["x"],"user":{"uid":"0"}}"#, "exec [", "nonsense"] {

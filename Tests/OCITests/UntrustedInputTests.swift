@@ -86,8 +86,17 @@ import Glibc
         #expect(throws: ConfigError("p.json.user.uid: must be a number")) {
             try wrong.merge(process: try JSON.parse(#"{"args":["id"],"user":{"uid":"1000"}}"#), path: "p.json")
         }
-        #expect(throws: ConfigError("p.json.user: umask and additionalGids are not supported by moat exec")) {
-            try wrong.merge(process: try JSON.parse(#"{"args":["id"],"user":{"uid":1,"additionalGids":[5]}}"#), path: "p.json")
+        // What Docker's exec sends: groups and umask apply, the container-wide fields are ignored.
+        var docker = ExecRequest()
+        try docker.merge(process: try JSON.parse(#"{"args":["id"],"user":{"uid":1,"gid":2,"additionalGids":[5,6],"umask":18},"capabilities":{"bounding":[]},"noNewPrivileges":false}"#),
+                         path: "p.json")
+        #expect(docker.additionalGids == [5, 6] && docker.umask == 0o22)
+        #expect(try ExecRequest.decode(docker.encoded) == docker)
+        #expect(throws: ConfigError("p.json.user.umask: must be at most 0777")) {
+            try wrong.merge(process: try JSON.parse(#"{"args":["id"],"user":{"umask":512}}"#), path: "p.json")
+        }
+        #expect(throws: ConfigError("p.json.user.additionalGids[0]: must be a number")) {
+            try wrong.merge(process: try JSON.parse(#"{"args":["id"],"user":{"additionalGids":["5"]}}"#), path: "p.json")
         }
     }
 }
