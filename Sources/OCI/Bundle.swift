@@ -63,7 +63,11 @@ public struct Bundle {
                 }.joined(separator: ",")
             }
         }
-        child.defaultDevices = spec.mounts.contains { $0.destination == "/dev" && $0.type == "tmpfs" }
+        // The runtime-spec's default devices (null, zero, full, random,
+        // urandom, tty, and the fd/stdio/ptmx links) MUST be there: on the
+        // config's /dev tmpfs, or, with no /dev mount, on files made in the
+        // rootfs's /dev as runc does. Not over a /dev bound from elsewhere.
+        child.defaultDevices = !spec.mounts.contains { $0.destination == "/dev" && $0.type == "bind" }
         child.maskedPaths = spec.maskedPaths
         child.readonlyPaths = spec.readonlyPaths
         child.hostname = spec.hostname

@@ -4,6 +4,24 @@ import Testing
 @Suite struct RunTests {
     let fixture = Fixture.shared
 
+    /// Without a /dev mount in the config the runtime-spec's default
+    /// devices are still there (runc makes them in the rootfs's /dev).
+    @Test func defaultDevicesWithoutADevMount() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let copy = fixture.scratch("no-dev-mount").appendingPathComponent("rootfs").path
+        #expect(Command.run("/bin/cp", ["-a", fixture.rootfs, copy]).status == 0)
+        _ = Command.run("/bin/rm", ["-rf", copy + "/dev"])
+        let bundle = try fixture.bundle("no-dev", args: ["sh", "-c",
+            "echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c && ls -l /dev/null /dev/zero /dev/full /dev/random /dev/tty | cut -c1 | tr -d '\\n'; echo; for link in fd stdin stdout stderr; do readlink /dev/$link; done"]) { config in
+            config["root"] = ["path": copy, "readonly": true]
+            config["mounts"] = (config["mounts"] as! [[String: Any]]).filter { !(($0["destination"] as? String) ?? "").hasPrefix("/dev") }
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        #expect(result.lines == ["4", "4", "ccccc", "/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"],
+                "\(result.stdout)")
+    }
+
     @Test func busyboxRunsFromABundle() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.run(try fixture.bundle("hello", args: ["sh", "-c", "echo hello; cat /etc/passwd | head -1; echo $HOME$PATH"]))
