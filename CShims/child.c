@@ -348,9 +348,24 @@ static int connect_console(const char *path, int errfd) {
     memset(&address, 0, sizeof address);
     address.sun_family = AF_UNIX;
     size_t n = length(path);
-    if (n >= sizeof address.sun_path) fail(errfd, MOAT_STAGE_TERMINAL, ENAMETOOLONG, 6);
-    memcpy(address.sun_path, path, n);
+    long dir = -1;
+    if (n >= sizeof address.sun_path) {
+        // Too long for sun_path: name it through its directory, /proc/self/fd/<dir>/<name>.
+        size_t slash = n;
+        while (slash > 0 && path[slash - 1] != '/') slash--;
+        char parent[4096];
+        if (slash <= 1 || slash >= sizeof parent) fail(errfd, MOAT_STAGE_TERMINAL, ENAMETOOLONG, 6);
+        memcpy(parent, path, slash - 1);
+        parent[slash - 1] = 0;
+        dir = syscall(SYS_openat, AT_FDCWD, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 6);
+        int len = snprintf(address.sun_path, sizeof address.sun_path, "/proc/self/fd/%ld/%s", dir, path + slash);
+        if (len < 0 || (size_t)len >= sizeof address.sun_path) fail(errfd, MOAT_STAGE_TERMINAL, ENAMETOOLONG, 6);
+    } else {
+        memcpy(address.sun_path, path, n);
+    }
     if (syscall(SYS_connect, fd, &address, sizeof address) < 0) fail(errfd, MOAT_STAGE_TERMINAL, errno, 6);
+    if (dir >= 0) syscall(SYS_close, dir);
     return (int)fd;
 }
 

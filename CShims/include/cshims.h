@@ -152,6 +152,12 @@ uint64_t moat_rdtsc(void);
 // it with the host counter minus `base` and steps past it. 1 if it was one,
 // 0 if the signal is a real fault, -errno.
 int moat_emulate_rdtsc(pid_t pid, uint64_t base);
+// Copies bytes between the caller's terminal (`in`, `out`) and a pty master
+// on a thread of its own, `in` in raw mode, following its window size. 0 or
+// -errno. finish drains the workload's output, restores the terminal and
+// closes the master.
+int moat_terminal_relay_start(int master, int in, int out);
+void moat_terminal_relay_finish(void);
 // Where this process's own vDSO is mapped (its AT_SYSINFO_EHDR), or 0.
 unsigned long moat_own_vdso(void);
 // The sentry vDSO's code (vdso.S), never run by Moat itself: its bytes and

@@ -59,10 +59,11 @@ enum Exec: Subcommand {
             if parts.count == 2 { request.gid = parts[1] }
         }
         guard !request.args.isEmpty else { throw Failure("exec: name a command", code: 2) }
-        // A terminal: with a console socket the process gets a pty of the
-        // sandbox's devpts and the socket its master, as runc does. Without
-        // one, this command's own stdio (a terminal already) is passed on.
+        // A terminal: the process gets a pty of the sandbox's devpts and the
+        // console socket its master, as runc does. Without one, this command
+        // receives the master itself and relays it to its own terminal.
         var fds: [Int32] = [0, 1, 2]
+        var relay: ConsoleRelay?
         if arguments.flag("tty") { request.terminal = true }
         switch (request.terminal, arguments.value("console-socket")) {
         case (true, let path?):
@@ -71,6 +72,12 @@ enum Exec: Subcommand {
             }
         case (true, nil) where arguments.flag("detach"):
             throw Failure("exec: a detached terminal needs --console-socket", code: 1)
+        case (true, nil):
+            do {
+                let made = try ConsoleRelay.pair()
+                relay = made.relay
+                fds.append(made.console)
+            } catch { throw Failure("\(error)", code: 1) }
         case (false, .some):
             throw Failure("exec: --console-socket needs --tty", code: 1)
         default: break
@@ -88,7 +95,10 @@ enum Exec: Subcommand {
             return 0
         }
         if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, getpid()) }
-        return waitForExit(connection)
+        do { try relay?.start() } catch { report("\(error)") }
+        let code = waitForExit(connection)
+        relay?.finish()
+        return code
     }
 
     /// Reads the supervisor's last words: "error <why>" lines, then "exit <code>".

@@ -32,6 +32,10 @@ enum Run: Subcommand {
                                              annotations: bundle.spec.annotations)
         do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch { state.remove(); throw error }
         sandbox.filterCacheDirectory = root
+        if arguments.flag("detach") && bundle.spec.process.terminal && sandbox.child.consoleSocket == nil {
+            state.remove()
+            throw Failure("process.terminal with --detach needs --console-socket (as runc)")
+        }
         if arguments.flag("detach") {
             let outcome: SupervisorProcess.Outcome
             do {
@@ -50,6 +54,12 @@ enum Run: Subcommand {
             return 0
         }
         let supervisor = getpid()
+        // A terminal of the sandbox's own, relayed to this one (never this one itself).
+        var relay: ConsoleRelay?
+        if bundle.spec.process.terminal && sandbox.child.consoleSocket == nil {
+            do { relay = try ConsoleRelay(directory: state.directory) } catch { state.remove(); throw Failure("\(error)") }
+            sandbox.child.consoleSocket = relay?.path
+        }
         if let pidFile = arguments.value("pid-file") {
             do { try writePidFile(pidFile, supervisor) } catch { state.remove(); throw error }
         }
@@ -74,6 +84,7 @@ enum Run: Subcommand {
                 }
             } : nil, beforeStart: { pid in
                 do {
+                    try relay?.start()
                     try hooks.runStartContainer(state: state.hookState(status: "created", initPid: pid), initPid: pid)
                     try state.running(supervisor: supervisor, initPid: pid)
                 } catch {
@@ -85,9 +96,13 @@ enum Run: Subcommand {
                 runWarning(hooks.poststart, "poststart", state.hookState(status: "running", initPid: pid))
             })
         } catch {
+            relay?.finish()
+            relay = nil
             state.remove()
             throw error
         }
+        relay?.finish()
+        relay = nil
         if let startFailure {
             report(startFailure)
             code = 125

@@ -9,8 +9,13 @@ public final class ControlSocket {
     let fd: Int32
 
     /// Listens at `<directory>/control.sock`.
-    public init(directory: String) throws(ConfigError) {
-        path = directory + "/" + ContainerState.controlSocket
+    public convenience init(directory: String) throws(ConfigError) {
+        try self.init(path: directory + "/" + ContainerState.controlSocket)
+    }
+
+    /// Listens at `path` (replacing what is there).
+    public init(path: String) throws(ConfigError) {
+        self.path = path
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ConfigError("control socket: \(Errno.current)") }

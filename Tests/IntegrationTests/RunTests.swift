@@ -4,6 +4,50 @@ import Testing
 @Suite struct RunTests {
     let fixture = Fixture.shared
 
+    /// process.terminal without a console socket: the workload gets a pty
+    /// of the sandbox's own devpts (not the caller's terminal, which TIOCSTI
+    /// could type into), relayed both ways at the caller's window size; the
+    /// caller's terminal settings are restored afterwards. `script` plays the
+    /// user's terminal.
+    @Test func aTerminalOfItsOwnRelayedToTheCallers() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("relay", args: ["sh", "-c",
+            "tty; stty size; stat -L -c inner=%d /proc/self/fd/0; escape tty-injection | head -1; read line; echo got:$line"]) {
+            $0.setProcess("terminal", true)
+        }
+        let state = bundle.appendingPathComponent("state").path
+        let saved = bundle.appendingPathComponent("stty").path
+        let session = "stty rows 30 cols 100; stty -g > \(saved).before; stat -L -c outer=%d /proc/self/fd/0; "
+            + "'\(fixture.moat)' run --root '\(state)' --bundle '\(bundle.path)' relay; echo status=\\$?; stty -g > \(saved).after"
+        let result = Command.run("/bin/sh", ["-c", "(sleep 2; printf 'hello\\r'; sleep 4) | /usr/bin/script -qec \"\(session)\" /dev/null | tr -d '\\r'"],
+                                 timeout: 60)
+        let lines = result.lines
+        #expect(lines.contains { $0.hasPrefix("/dev/pts/") }, "\(result.stdout) \(result.stderr)")
+        #expect(lines.contains("30 100"), "the caller's window size: \(lines)")
+        let outer = result.value("outer"), inner = result.value("inner")
+        #expect(outer != nil && inner != nil && outer != inner, "a pty of another devpts: \(lines)")
+        #expect(lines.contains("TIOCSTI=EPERM"))
+        #expect(lines.contains("got:hello"), "input reaches the workload: \(lines)")
+        #expect(lines.contains("status=0"))
+        #expect((try? String(contentsOfFile: saved + ".before", encoding: .utf8)) == (try? String(contentsOfFile: saved + ".after", encoding: .utf8)),
+                "the caller's terminal is restored")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: state))?.contains { !$0.hasPrefix("filter-") } != true,
+                "nothing left in the state root")
+
+        // moat exec -t without a console socket: the same, for a joined process.
+        let running = try fixture.bundle("relay-exec", args: ["sleep", "30"])
+        let root = running.appendingPathComponent("state").path
+        #expect(Command.run("/bin/sh", ["-c", "'\(fixture.moat)' --root '\(root)' create --bundle '\(running.path)' rx > /dev/null 2>&1"]).status == 0)
+        defer { _ = Command.run(fixture.moat, ["--root", root, "delete", "--force", "rx"]) }
+        #expect(Command.run(fixture.moat, ["--root", root, "start", "rx"]).status == 0)
+        let execSession = "stty rows 33 cols 90; stat -L -c outer=%d /proc/self/fd/0; '\(fixture.moat)' --root '\(root)' exec -t rx "
+            + "sh -c 'tty; stty size; stat -L -c inner=%d /proc/self/fd/0; read line; echo got:\\$line'; echo status=\\$?"
+        let exec = Command.run("/bin/sh", ["-c", "(sleep 2; printf 'typed\\r'; sleep 4) | /usr/bin/script -qec \"\(execSession)\" /dev/null | tr -d '\\r'"],
+                               timeout: 60)
+        #expect(exec.lines.contains("33 90") && exec.lines.contains("got:typed") && exec.lines.contains("status=0"), "\(exec.stdout) \(exec.stderr)")
+        #expect(exec.value("outer") != nil && exec.value("outer") != exec.value("inner"), "\(exec.stdout)")
+    }
+
     /// Without a /dev mount in the config the runtime-spec's default
     /// devices are still there (runc makes them in the rootfs's /dev).
     @Test func defaultDevicesWithoutADevMount() throws {

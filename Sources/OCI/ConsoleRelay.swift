@@ -1,0 +1,70 @@
+import CShims
+import Glibc
+import Platform
+
+/// process.terminal without a console socket (`moat run`, `moat exec -t`):
+/// the workload gets a pty of the sandbox's own devpts, as runc and runsc
+/// give it, never the caller's terminal (whose input TIOCSTI could fill, for
+/// the caller's shell to run). The child sends the pty's master over a
+/// console socket, as for any console socket; this end receives it and
+/// relays it to the caller's terminal (raw mode, window size followed, the
+/// terminal restored at the end).
+public final class ConsoleRelay {
+    /// `moat run`: a listening socket in the container's state directory.
+    private let listening: ControlSocket?
+    /// `moat exec`: this end of a socket pair whose other end goes to the supervisor.
+    private let connected: Int32
+    public var path: String? { listening?.path }
+
+    public init(directory: String) throws(ConfigError) {
+        listening = try ControlSocket(path: directory + "/console.sock")
+        connected = -1
+    }
+
+    /// A relay and the socket to pass as the console (the caller closes it once passed).
+    public static func pair() throws(ConfigError) -> (relay: ConsoleRelay, console: Int32) {
+        var ends: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw ConfigError("process.terminal: socketpair: \(Errno.current)")
+        }
+        return (ConsoleRelay(connected: ends[0]), ends[1])
+    }
+
+    private init(connected: Int32) {
+        listening = nil
+        self.connected = connected
+    }
+
+    deinit { if connected >= 0 { close(connected) } }
+
+    /// Takes the master the child sent while setting up and starts relaying
+    /// this process's stdin and stdout to it.
+    public func start() throws(ConfigError) {
+        var fds: [Int32]
+        if let listening {
+            guard moat_poll_readable([listening.descriptor], 1, 5000) & 1 != 0, let request = listening.accept() else {
+                throw ConfigError("process.terminal: the workload's pty did not arrive")
+            }
+            request.finish()
+            fds = request.fds
+        } else {
+            var buffer = [UInt8](repeating: 0, count: 64)
+            var received = [Int32](repeating: -1, count: Int(MOAT_MAX_PASSED_FDS))
+            guard moat_poll_readable([connected], 1, 5000) & 1 != 0,
+                  buffer.withUnsafeMutableBytes({ moat_receive_with_fds(connected, $0.baseAddress, $0.count, &received) }) > 0 else {
+                throw ConfigError("process.terminal: the workload's pty did not arrive")
+            }
+            fds = received.filter { $0 >= 0 }
+        }
+        guard let master = fds.first else { throw ConfigError("process.terminal: no pty master was sent") }
+        fds.dropFirst().forEach { close($0) }
+        let started = moat_terminal_relay_start(master, 0, 1)
+        guard started == 0 else {
+            close(master)
+            throw ConfigError("process.terminal: cannot relay the pty: \(Errno(-started))")
+        }
+    }
+
+    /// Drains the workload's last output and restores the caller's terminal.
+    public func finish() { moat_terminal_relay_finish() }
+}
