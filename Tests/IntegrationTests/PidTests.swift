@@ -30,6 +30,17 @@ import Testing
         #expect(child.status == 0 && child.lines.first?.hasPrefix("child ") == true, "\(child.stdout) \(child.stderr)")
     }
 
+    /// A thread names itself by its tid in every call Linux finds a task
+    /// by number (and a pid outside the sandbox stays ESRCH).
+    @Test func aThreadsOwnTidIsFound() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["threadids"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["secondary=1", "kill=ok", "getpriority=ok", "setpriority=ok", "sched_getscheduler=ok",
+                                 "sched_setscheduler=ok", "sched_getparam=ok", "prlimit=ok", "getsid=ok", "explicit_sched=ok",
+                                 "kill_outside=No such process"], "\(result.stdout)")
+    }
+
     @Test func initIsPidOneAndChildrenAreNumberedInsideTheSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["pids"])

@@ -25,9 +25,12 @@ enum Pids {
         .runOnHost
     }
 
-    /// Whether a positive pid names a process of the sandbox (exited but unreaped included).
+    /// Whether a positive pid names a process or a thread of the sandbox
+    /// (exited but unreaped included). Linux finds any task by the number:
+    /// kill, getpriority, prlimit and the sched_* calls take a thread's id
+    /// as well (a new thread setting its own policy names its tid).
     static func known(_ k: Kernel, pid: Int32) -> Bool {
-        pid <= 0 || k.pids.group(vpid: pid) != nil
+        pid <= 0 || k.pids.group(vpid: pid) != nil || k.pids.task(vtid: pid) != nil
     }
 
     /// For calls whose argument `index` is a pid (0 or negative: self or a group).
