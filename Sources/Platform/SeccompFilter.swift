@@ -141,8 +141,10 @@ public struct SeccompProgram: Sendable {
                         args[Int(argument)] = refused | high
                         guard evaluate(number: nr, args: args) == SeccompReturn.errno | UInt32(value) else { return false }
                     }
-                    args[Int(argument)] = refused ^ 1
-                    guard values.contains(refused ^ 1) || evaluate(number: nr, args: args) == SeccompReturn.allow else { return false }
+                    // The lowest mask bit flipped: another value, allowed unless refused too.
+                    let neighbour = refused ^ (mask & (~mask &+ 1))
+                    args[Int(argument)] = neighbour
+                    guard values.contains(neighbour & mask) || evaluate(number: nr, args: args) == SeccompReturn.allow else { return false }
                 }
                 // Everything else is allowed: zero, every single bit, and a fixed pseudo-random sample.
                 var sample: UInt64 = 0x9e37_79b9_7f4a_7c15

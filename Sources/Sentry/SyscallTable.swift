@@ -279,8 +279,12 @@ extension SyscallTable {
         [SyscallEntry(name: "clone", handling: .passthroughUnless(argument: 0, mask: namespaceFlags | cloneUntraced,
                                                                   errno: .notPermitted),
                       level: .full, note: "namespace flags and CLONE_UNTRACED refused with EPERM")],
-        [SyscallEntry(name: "seccomp", handling: .passthroughUnless(argument: 1, mask: 8, errno: .notPermitted),
+        // A user-notification listener is refused, but only for flags the kernel
+        // would accept: unknown flags (outside 0x3f, in the 32 the kernel reads)
+        // are its EINVAL, as on Linux.
+        [SyscallEntry(name: "seccomp", handling: .passthroughExcept(argument: 1, mask: 0xffff_ffc8, values: [8], errno: .notPermitted),
                       level: .partial, note: "nested filters allowed; a user-notification listener is refused (it could answer before the sentry)")],
+        [emulate("unshare", Namespaces.unshare, "fs, files, sysvsem (and thread/vm/sighand as Linux allows them) run on the host; new namespaces refused with EPERM", level: .partial)],
 
         // Credentials: the child runs with process.user's ids and capabilities.
         host(["getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid"],
@@ -392,7 +396,7 @@ extension SyscallTable {
               "kexec_file_load", "init_module", "finit_module", "delete_module", "iopl", "ioperm",
               "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
               "process_madvise", "process_mrelease", "bpf", "perf_event_open", "keyctl", "add_key",
-              "request_key", "unshare", "setns", "userfaultfd", "open_by_handle_at", "quotactl",
+              "request_key", "setns", "userfaultfd", "open_by_handle_at", "quotactl",
               "quotactl_fd", "syslog", "vhangup", "lookup_dcookie", "fanotify_init", "fanotify_mark",
               "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
               "migrate_pages", "move_pages", "modify_ldt"],

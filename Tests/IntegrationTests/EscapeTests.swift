@@ -54,6 +54,18 @@ import Testing
                                  "TCGETS=ran FIONREAD=ran"], "\(result.stdout)")
     }
 
+    /// Bad arguments are Linux's EINVAL before Moat refuses what it cannot
+    /// allow (EPERM), and calls that need nothing new run.
+    @Test func argumentsAreValidatedInLinuxsOrder() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["linuxorder"], extra: ["--writable"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["seccomp_unknown_flags=EINVAL", "seccomp_listener=EPERM", "seccomp_no_program=EFAULT",
+                                 "setxattr_bad_flags=EINVAL", "setxattr_bad_flags_bad_name=EINVAL", "unshare_0=ok",
+                                 "unshare_fs_files_sysvsem=ok", "unshare_newns=EPERM", "unshare_unknown=EINVAL",
+                                 "unshare_unknown_and_newns=EINVAL"], "\(result.stdout)")
+    }
+
     @Test func theWorkloadSeesOnlyTheRootfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let marker = fixture.scratch("marker").appendingPathComponent("secret")

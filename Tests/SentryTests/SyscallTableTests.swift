@@ -114,7 +114,7 @@ import Testing
     @Test func privilegedCallsAreDenied() {
         for name in ["mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv", "bpf",
                      "perf_event_open", "kexec_load", "init_module", "finit_module", "delete_module",
-                     "keyctl", "add_key", "request_key", "unshare", "setns", "reboot", "swapon",
+                     "keyctl", "add_key", "request_key", "setns", "reboot", "swapon",
                      "acct", "settimeofday", "clock_settime", "adjtimex", "userfaultfd", "io_uring_setup",
                      "open_by_handle_at"] {
             let nr = SyscallNames.number(of: name)!
@@ -124,6 +124,13 @@ import Testing
             }
             #expect(errno == .notPermitted || errno == .notImplemented, "\(name)")
         }
+    }
+
+    /// unshare: only what needs no new namespace runs (the sentry checks the flags register).
+    @Test func unshareMakesNoNamespace() {
+        #expect(table.handler(SyscallNames.number(of: "unshare")!) != nil, "unshare is served by the sentry")
+        #expect(Namespaces.unshareFlags & UInt64(Linux.allNamespaceFlags) == UInt64(Linux.allNamespaceFlags))
+        #expect(Namespaces.unshareFlags & 0x0000_0200 != 0 && Namespaces.unshareFlags & 0x0000_0400 != 0)   // CLONE_FS, CLONE_FILES
     }
 
     @Test func pidsAndTimeAreServedBySentry() {

@@ -45,6 +45,8 @@ enum ExtendedAttributes {
     }
 
     static func set(_ k: Kernel, _ t: Task, _ a: SyscallArgs, nofollow: Bool) throws(Errno) -> SyscallOutcome {
+        // As Linux: the flags are checked before any argument is read.
+        guard a.int32(4) & ~3 == 0 else { throw .invalid }   // XATTR_CREATE, XATTR_REPLACE
         let name = try attributeName(t, a[1])
         guard Int(a[3]) <= valueMaximum else { throw Errno(E2BIG) }
         let value = try TraceeMemory(t.hostTid).read(a[2], count: Int(a[3]))
