@@ -14,6 +14,19 @@ import Testing
     static let writer = "echo new > /etc/newfile; echo more >> /etc/passwd; mv /etc/group /etc/group2; "
         + "rm -r /usr; mkdir /usr; touch /usr/only; ls /etc; cat /etc/newfile; ls /usr"
 
+    /// Errors as Linux orders them, compared with a chroot natively: rmdir
+    /// of the root, utimensat with nothing to do on a missing path, calls
+    /// relative to an O_PATH directory, fchownat on an fd by a non-owner.
+    @Test func fileCallErrorsInLinuxsOrder() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["fsorder"], extra: ["--writable"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["unlinkat_root_removedir=EBUSY", "rmdir_root=EBUSY", "unlinkat_dot=EINVAL", "utimensat_omit_both=ok",
+                                 "utimensat_omit_both_missing=ok", "fstatat_opath_dir=ok", "renameat_opath_dir=ok",
+                                 "unlinkat_opath_dir=ok", "fchownat_empty_path_root=ok", "fchownat_empty_path_nonowner=EPERM",
+                                 "fchown_nonowner=EPERM"], "\(result.stdout)")
+    }
+
     @Test func readOnlyRootGivesEROFSAndLeavesTheBundleAlone() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let before = fingerprint(fixture.rootfs)

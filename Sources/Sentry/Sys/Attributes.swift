@@ -64,13 +64,17 @@ enum Attributes {
 
     /// utimensat implements Linux syscall utimensat(2): a NULL path changes the dirfd's file.
     static func utimensat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        let flags = a.int32(3)
-        guard flags & ~(Stat.symlinkNoFollow | Stat.emptyPath) == 0 else { throw .invalid }
+        // Linux's order: the times are copied, and with both UTIME_OMIT there
+        // is nothing to do (the path is not even looked up); then the flags.
         var times: [timespec]?
         if a[2] != 0 {
             let memory = TraceeMemory(t.hostTid)
             times = [try memory.load(timespec.self, at: a[2]), try memory.load(timespec.self, at: a[2] + 16)]
+            let omit = 1 << 30 - 2   // UTIME_OMIT
+            if times!.allSatisfy({ $0.tv_nsec == omit }) { return .value(0) }
         }
+        let flags = a.int32(3)
+        guard flags & ~(Stat.symlinkNoFollow | Stat.emptyPath) == 0 else { throw .invalid }
         if a[1] == 0 {
             // futimens: the caller's own fd.
             let fd = HostProcfs.open("\(t.hostTid)/fd/\(a.int32(0))", Linux.openPath | O_CLOEXEC)

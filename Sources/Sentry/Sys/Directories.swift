@@ -63,7 +63,8 @@ enum Directories {
     }
 
     static func remove(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, flags: Int32) throws(Errno) -> SyscallOutcome {
-        try atParent(k, t, dirfd: dirfd, path: path) { parent, name throws(Errno) in
+        // The root has no parent to remove it from: Linux's rmdir says EBUSY (a "." is EINVAL).
+        try atParent(k, t, dirfd: dirfd, path: path, atRoot: flags & AT_REMOVEDIR != 0 ? Errno(EBUSY) : nil) { parent, name throws(Errno) in
             try name.withPath { Glibc.unlinkat(parent, $0, flags) }
         }
     }
@@ -163,10 +164,11 @@ enum Directories {
     }
 
     /// Reads the path once, resolves its directory and runs `call` (0 or -1 with errno) on it.
-    static func atParent(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64,
+    static func atParent(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, atRoot: Errno? = nil,
                          _ call: (Int32, [UInt8]) throws(Errno) -> Int32) throws(Errno) -> SyscallOutcome {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), address)
         if path.isEmpty { throw .noSuchFile }
+        if let atRoot, path.allSatisfy({ $0 == UInt8(ascii: "/") }) { throw atRoot }
         try k.withFiles(t) { files, caller, _ throws(Errno) in
             let parent = try files.parent(.init(dirfd: dirfd, path: path, followFinal: false), caller: caller)
             defer { close(parent.fd) }
