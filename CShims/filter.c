@@ -108,6 +108,14 @@ int moat_seccomp_add_allow_except(void *ctx, int nr, int arg, uint64_t mask, con
     return allow_complement(ctx, nr, arg, mask, values, count, 0, 0, 63);
 }
 
+int moat_seccomp_add_allow_if_zero(void *ctx, int nr, int arg, int notify) {
+    struct scmp_arg_cmp zero = { (unsigned)arg, SCMP_CMP_EQ, 0, 0 };
+    int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &zero);
+    if (rc < 0) return rc;
+    struct scmp_arg_cmp other = { (unsigned)arg, SCMP_CMP_NE, 0, 0 };
+    return seccomp_rule_add_array(ctx, notify ? SCMP_ACT_NOTIFY : SCMP_ACT_TRACE((uint16_t)nr), nr, 1, &other);
+}
+
 long moat_seccomp_export(void *ctx, void **program) {
     int fd = memfd_create("moat-bpf", MFD_CLOEXEC);
     if (fd < 0) return -errno;

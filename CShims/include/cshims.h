@@ -292,6 +292,8 @@ int moat_seccomp_add_allow(void *ctx, int nr);
 int moat_seccomp_add_errno(void *ctx, int nr, uint16_t err);
 // Allow when (arg & mask) == 0; otherwise errno for each bit of mask.
 int moat_seccomp_add_masked(void *ctx, int nr, int arg, uint64_t mask, uint16_t err);
+// Allow when the whole 64-bit argument is 0; otherwise trace (data nr) or notify.
+int moat_seccomp_add_allow_if_zero(void *ctx, int nr, int arg, int notify);
 // Allow, except errno when (arg & mask) is one of `values`.
 int moat_seccomp_add_allow_except(void *ctx, int nr, int arg, uint64_t mask, const uint64_t *values, int count,
                                   uint16_t err);

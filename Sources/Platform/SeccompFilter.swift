@@ -11,6 +11,8 @@ public enum FilterAction: Equatable, Sendable {
     case errno(Int32)
     /// Allow when `(arg & mask) == 0`, otherwise fail with the errno (clone's namespace flags).
     case allowUnlessBits(argument: Int32, mask: UInt64, errno: Int32)
+    /// Allow when the argument is 0, else trap (`notify`: as a user notification) — sendto with no address.
+    case allowIfZero(argument: Int32, notify: Bool)
     /// Allow unless `arg & mask` is one of `values`, which fail with the errno (ioctl's terminal injection requests).
     case allowExceptValues(argument: Int32, mask: UInt64, values: [UInt64], errno: Int32)
     /// Trace when `arg & mask` is one of `trace`, allow when one of `allow`,
@@ -43,6 +45,8 @@ public struct SeccompProgram: Sendable {
             case .errno(let value): rc = moat_seccomp_add_errno(ctx, rule.number, UInt16(value))
             case .allowUnlessBits(let argument, let mask, let value):
                 rc = moat_seccomp_add_masked(ctx, rule.number, argument, mask, UInt16(value))
+            case .allowIfZero(let argument, let notify):
+                rc = moat_seccomp_add_allow_if_zero(ctx, rule.number, argument, notify ? 1 : 0)
             case .allowExceptValues(let argument, let mask, let values, let value):
                 rc = values.withUnsafeBufferPointer {
                     moat_seccomp_add_allow_except(ctx, rule.number, argument, mask, $0.baseAddress, Int32(values.count), UInt16(value))
@@ -133,6 +137,14 @@ public struct SeccompProgram: Sendable {
                     args[Int(argument)] = 1 << UInt64(bit)
                     guard evaluate(number: nr, args: args) == SeccompReturn.errno | UInt32(value) else { return false }
                 }
+            case .allowIfZero(let argument, let notify):
+                var args = [UInt64](repeating: 0, count: 6)
+                guard evaluate(number: nr, args: args) == SeccompReturn.allow else { return false }
+                let trapped = notify ? SeccompReturn.userNotif : SeccompReturn.trace | UInt32(nr)
+                for other: UInt64 in [1, 0x7fff_0000_1000, 1 << 32, 1 << 63, ~0] {
+                    args[Int(argument)] = other
+                    guard evaluate(number: nr, args: args) == trapped else { return false }
+                }
             case .allowExceptValues(let argument, let mask, let values, let value):
                 var args = [UInt64](repeating: 0, count: 6)
                 for refused in values {
@@ -191,6 +203,7 @@ public struct SeccompProgram: Sendable {
             case .notify: mix(5)
             case .errno(let e): mix(3); mix(UInt64(e))
             case .allowUnlessBits(let a, let m, let e): mix(4); mix(UInt64(a)); mix(m); mix(UInt64(e))
+            case .allowIfZero(let a, let notify): mix(8); mix(UInt64(a)); mix(notify ? 1 : 0)
             case .allowExceptValues(let a, let m, let values, let e):
                 mix(7); mix(UInt64(a)); mix(m); values.forEach { mix($0) }; mix(UInt64(e))
             case .traceForValues(let a, let m, let trace, let allow):

@@ -37,10 +37,13 @@ public enum Handling: Sendable {
     /// Served by the sentry when `(argument & mask)` is one of `values`, run
     /// by the host when it is one of `otherwise` (ENOSYS for the rest).
     case emulateWhen(argument: Int32, mask: UInt64, values: [UInt64], otherwise: [UInt64], SyscallHandler)
+    /// Run by the host when the argument is 0 (sendto without an address),
+    /// served by the sentry otherwise.
+    case emulateUnlessZero(argument: Int32, SyscallHandler)
 
     public var kind: String {
         switch self {
-        case .emulate, .emulateWhen: "emulated"
+        case .emulate, .emulateWhen, .emulateUnlessZero: "emulated"
         case .passthrough, .passthroughUnless, .passthroughExcept: "passthrough"
         case .deny: "denied"
         }
@@ -85,7 +88,7 @@ public struct SyscallTable: Sendable {
         self.entries = entries
         self.handlers = entries.map { entry in
             switch entry?.handling {
-            case .emulate(let handler)?, .emulateWhen(_, _, _, _, let handler)?: handler
+            case .emulate(let handler)?, .emulateWhen(_, _, _, _, let handler)?, .emulateUnlessZero(_, let handler)?: handler
             default: nil
             }
         }
@@ -140,6 +143,9 @@ public struct SyscallTable: Sendable {
                 observing.all || observing.refused || straced
                     ? .trace : .allowExceptValues(argument: argument, mask: mask, values: values, errno: errno.rawValue)
             case .deny(let errno): observing.refused || straced ? .trace : .errno(errno.rawValue)
+            case .emulateUnlessZero(let argument, _):
+                observing.all || straced ? .trace
+                    : .allowIfZero(argument: argument, notify: (entry.donatesFD && listener) || (notify && !entry.needsStop))
             case .emulateWhen(let argument, let mask, let values, let otherwise, _):
                 observing.all || straced ? .trace : .traceForValues(argument: argument, mask: mask, trace: values, allow: otherwise)
             }
@@ -310,8 +316,9 @@ extension SyscallTable {
              .full, "in the config's network namespace"),
         [
             emulate("bind", UnixSockets.bind, "the copied address bound by the sentry; a unix socket path resolved by the sentry"),
-            emulate("sendto", UnixSockets.sendto, "to a unix socket path: resolved by the sentry, sent without waiting (a full buffer is EAGAIN); else run on the host",
-                    level: .partial),
+            // send() is sendto with no address: the filter lets it through.
+            SyscallEntry(name: "sendto", handling: .emulateUnlessZero(argument: 4, UnixSockets.sendto), level: .partial,
+                         note: "no address (send, connected sockets): run on the host without a trap; to a unix socket path: resolved by the sentry, sent without waiting (a full buffer is EAGAIN); else run on the host"),
             emulate("sendmsg", UnixSockets.sendmsg, "to a unix socket path: resolved by the sentry, passed fds and credentials rebuilt, sent without waiting (a full buffer is EAGAIN); else run on the host",
                     level: .partial),
             // A ptrace stop, not a notification: a child hands its new listener

@@ -77,4 +77,16 @@ import Testing
         let countAll = fixture.sandboxed(["true"], extra: ["--count-all"])
         #expect(countAll.status == 2 && countAll.stderr.contains("--count-all needs --syscall-report"))
     }
+
+    /// send() (sendto with no address) runs without a trap; a sendto that
+    /// names a unix socket path is still served by the sentry.
+    @Test func sendWithoutAnAddressDoesNotTrap() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let report = fixture.scratch("sends").appendingPathComponent("report.json")
+        let result = fixture.sandboxed(["sends", "1000"], extra: ["--syscall-report", report.path])
+        #expect(result.status == 0 && result.stdout == "sent=1000 received=1000 datagrams=10\n", "\(result.stdout) \(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: report)) as! [String: Any]
+        let trapped = (json["trapped"] as! [[String: Any]]).first { $0["name"] as? String == "sendto" }?["count"] as? Int
+        #expect(trapped == 10, "only the sends to a path trap: \(trapped ?? -1)")
+    }
 }

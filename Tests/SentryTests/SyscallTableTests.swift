@@ -42,6 +42,11 @@ import Testing
                     args[Int(argument)] = value | 128   // FUTEX_PRIVATE_FLAG is masked away
                     #expect(program.evaluate(number: nr, args: args) == SeccompReturn.allow, "\(nr) op \(value) runs")
                 }
+            case .emulateUnlessZero(let argument, _)?:
+                #expect(action == SeccompReturn.allow, "\(nr) with a zero argument \(argument) runs without a trap")
+                var args = [UInt64](repeating: 0, count: 6)
+                args[Int(argument)] = 0x7fff_0000_1000
+                #expect(program.evaluate(number: nr, args: args) == SeccompReturn.trace | UInt32(nr), "\(nr) with an address traps")
             case nil:
                 #expect(action == SeccompReturn.errno && data == 38, "\(nr) not in the table must be ENOSYS")
             }
