@@ -187,7 +187,6 @@ public final class Kernel {
         }
 
         var initStatus: ExitStatus?
-        var initFault: Int32?
         initPid = child.pid
         while let event = events.next() {
             guard case .stop(let stop) = event else {
@@ -236,8 +235,7 @@ public final class Kernel {
                 if signal == SIGSEGV && spec.child.trapTSC && moat_emulate_rdtsc(tid, tscBase) == 1 {
                     tracer.resume(tid)
                 } else if initDiesOfFault(tid, signal) {
-                    initFault = signal
-                    kill(child.pid, SIGKILL)
+                    endInit(ofFault: signal)
                 } else {
                     // A signal that came while a call waited for its notification's
                     // answer: restart the call (getpid never fails with EINTR).
@@ -532,6 +530,26 @@ public final class Kernel {
     }
 
     static let faultSignals: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP]
+
+    /// The fault signal the init was ended for (reported as its status).
+    var initFault: Int32?
+
+    func endInit(ofFault signal: Int32) {
+        guard let initPid else { return }
+        initFault = signal
+        kill(initPid, SIGKILL)
+    }
+
+    /// A fault the sentry found on the caller's behalf (a bad pointer given
+    /// to a vsyscall): the caller gets `signal` as from the kernel. An init
+    /// ignores sent signals, so it is ended as `initDiesOfFault` ends it.
+    func deliverFault(_ t: Task, signal: Int32) {
+        if t.group.vpid == 1 && HostProc.faultTakesDefaultAction(t.hostTid, signal: signal) {
+            endInit(ofFault: signal)
+        } else {
+            _ = moat_tgkill(t.group.hostTgid, t.hostTid, signal)
+        }
+    }
 
     /// Whether a signal stopping `tid` is a fault that ends the sandbox's
     /// init. Linux kills an init that faults without a handler (force_sig

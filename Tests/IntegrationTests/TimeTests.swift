@@ -82,6 +82,18 @@ import Testing
         #expect(time >= 946_684_800 && time <= 946_684_802, "vsyscall time: \(time)")
     }
 
+    /// A bad pointer given to a vsyscall faults as on Linux: SIGSEGV, for
+    /// the init (the container exits 139) and for a child alike.
+    @Test func aVsyscallWithABadPointerFaults() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        for call in ["g", "t"] {
+            let asInit = fixture.sandboxed(["vsyscall", call])
+            #expect(asInit.status == 139 && asInit.stdout == "before\n", "\(call): \(asInit.status) \(asInit.stdout)")
+        }
+        let child = fixture.sandboxed(["sh", "-c", "vsyscall g; echo child=$?"])
+        #expect(child.lines == ["before", "child=139"], "\(child.stdout) \(child.stderr)")
+    }
+
     @Test func monotonicOffsetFromTimeOffsets() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("offsets", args: ["clock"]) { config in

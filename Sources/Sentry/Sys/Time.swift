@@ -23,16 +23,32 @@ enum Time {
     /// gettimeofday implements Linux syscall gettimeofday(2).
     static func gettimeofday(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let memory = TraceeMemory(t.hostTid)
-        if a[0] != 0 { try memory.store(Timeval(nanoseconds: k.clocks.now(CLOCK_REALTIME)), at: a[0]) }
-        if a[1] != 0 { try memory.store((Int32(0), Int32(0)), at: a[1]) }  // struct timezone: UTC
+        try faultingLikeAVsyscall(k, t, a) { () throws(Errno) in
+            if a[0] != 0 { try memory.store(Timeval(nanoseconds: k.clocks.now(CLOCK_REALTIME)), at: a[0]) }
+            if a[1] != 0 { try memory.store((Int32(0), Int32(0)), at: a[1]) }  // struct timezone: UTC
+        }
         return .value(0)
     }
 
     /// time implements Linux syscall time(2).
     static func time(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let seconds = Timespec(nanoseconds: k.clocks.now(CLOCK_REALTIME)).seconds
-        if a[0] != 0 { try TraceeMemory(t.hostTid).store(seconds, at: a[0]) }
+        try faultingLikeAVsyscall(k, t, a) { () throws(Errno) in
+            if a[0] != 0 { try TraceeMemory(t.hostTid).store(seconds, at: a[0]) }
+        }
         return .value(Int(seconds))
+    }
+
+    /// The legacy vsyscall page's time calls reach the sentry as these
+    /// syscalls, from its address. On Linux a bad pointer given to a real
+    /// vsyscall faults: the caller gets SIGSEGV, not EFAULT.
+    static func faultingLikeAVsyscall(_ k: Kernel, _ t: Task, _ a: SyscallArgs, _ body: () throws(Errno) -> Void) throws(Errno) {
+        do { try body() } catch {
+            if error == .fault, (0xffff_ffff_ff60_0000..<0xffff_ffff_ff60_1000).contains(a.instructionPointer) {
+                k.deliverFault(t, signal: SIGSEGV)
+            }
+            throw error
+        }
     }
 
     /// clock_nanosleep implements Linux syscall clock_nanosleep(2). An absolute
