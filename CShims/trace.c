@@ -25,6 +25,13 @@ long moat_ptrace_cont(pid_t pid, int signal) { return ptrace(PTRACE_CONT, pid, 0
 long moat_ptrace_syscall(pid_t pid) { return ptrace(PTRACE_SYSCALL, pid, 0, 0); }
 long moat_ptrace_listen(pid_t pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0); }
 
+int moat_soft_limit(pid_t pid, int resource, uint64_t *soft) {
+    struct { uint64_t cur, max; } limit;
+    if (syscall(SYS_prlimit64, pid, resource, NULL, &limit) < 0) return -errno;
+    *soft = limit.cur;
+    return 0;
+}
+
 int moat_signal_code(pid_t pid, int *code) {
     siginfo_t info;
     if (ptrace(PTRACE_GETSIGINFO, pid, 0, &info) < 0) return -errno;

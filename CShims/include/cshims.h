@@ -173,6 +173,8 @@ const char *moat_errno_name(int value);
 // At a syscall-exit stop: the call's result (or -errno).
 long moat_get_syscall_result(pid_t pid, int64_t *value);
 long moat_ptrace_listen(pid_t pid);
+// A process's soft limit of `resource` (RLIMIT_*; ~0 is unlimited). 0 or -errno.
+int moat_soft_limit(pid_t pid, int resource, uint64_t *soft);
 // At a signal-delivery stop: the signal's si_code (> 0: sent by the kernel,
 // a fault; <= 0: sent by a process). 0 or -errno.
 int moat_signal_code(pid_t pid, int *code);

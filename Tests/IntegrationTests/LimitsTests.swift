@@ -6,6 +6,16 @@ import Testing
 @Suite struct LimitsTests {
     let fixture = Fixture.shared
 
+    /// The caller's RLIMIT_FSIZE binds the sentry's truncate by path as the
+    /// kernel's ftruncate: EFBIG, and SIGXFSZ (fatal unless ignored).
+    @Test func fileSizeLimitBindsTruncateByPath() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["fsize"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["truncate_grow=File too large", "truncate_within=ok", "ftruncate_grow=File too large",
+                                 "child=File size limit exceeded"], "\(result.stdout)")
+    }
+
     @Test func rlimitsFromTheConfigApply() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("rlimits", args: ["sh", "-c", "grep -E 'open files|processes|core file|stack' /proc/self/limits"]) { config in

@@ -151,6 +151,13 @@ enum Attributes {
         try k.withFiles(t) { files, caller, _ throws(Errno) in
             let fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: O_WRONLY, mode: 0)
             defer { close(fd) }
+            // The caller's RLIMIT_FSIZE, not the sentry's, bounds a file it makes longer.
+            var info = stat(), limit: UInt64 = 0
+            if fstat(fd, &info) == 0, info.st_size < length,
+               moat_soft_limit(t.group.hostTgid, Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, UInt64(length) > limit {
+                _ = moat_tgkill(t.group.hostTgid, t.hostTid, SIGXFSZ)
+                throw Errno(EFBIG)
+            }
             if ftruncate(fd, off_t(length)) != 0 { throw Errno.current }
         }
         return .value(0)
