@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// Docker (Debian's docker.io, installed by scripts/bootstrap) with Moat
+/// registered as a runtime, as a user registers it: dockerd's containerd
+/// shim drives moat create/start/state/kill/delete with Docker's own
+/// configs (oomScoreAdj, no-op resources, a 64-hex id under a long state
+/// root, a console socket for -t). The test starts its own dockerd (there
+/// is no systemd here) on private paths and stops it after.
+@Suite(.serialized) struct DockerTests {
+    let fixture = Fixture.shared
+
+    func shell(_ script: String, timeout: Double = 120) -> Command.Result {
+        // Files, not pipes: the daemon and its shims outlive the commands.
+        let dir = fixture.scratch("sh")
+        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
+        let status = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); (\(script)) >'\(out.path)' 2>'\(err.path)' </dev/null"],
+                                 timeout: timeout).status
+        return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                              stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    @Test func dockerRunsContainersOnMoat() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/dockerd"), "docker.io is installed by scripts/bootstrap")
+        // Short paths: containerd's sockets live under the exec root.
+        let home = "/tmp/md\(getpid())"
+        let socket = "\(home)/docker.sock"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        defer { _ = shell("rm -rf '\(home)'") }
+        try """
+            {"runtimes": {"moat": {"path": "\(fixture.moat)"}},
+             "data-root": "\(home)/data", "exec-root": "\(home)/exec", "pidfile": "\(home)/docker.pid",
+             "hosts": ["unix://\(socket)"], "bridge": "none", "iptables": false, "ip-masq": false,
+             "log-driver": "json-file"}
+            """.write(toFile: "\(home)/daemon.json", atomically: true, encoding: .utf8)
+        let daemon = shell("dockerd --config-file '\(home)/daemon.json' > '\(home)/log' 2>&1 & echo $!")
+        let daemonPid = try #require(Int32(daemon.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer {
+            // dockerd unmounts its layers and stops its containerd on TERM.
+            kill(daemonPid, SIGTERM)
+            _ = eventually(30) { kill(daemonPid, 0) != 0 }
+        }
+        // Debian's client, whatever else is first on PATH.
+        let docker = "/usr/bin/docker -H 'unix://\(socket)'"
+        #expect(eventually(30) { shell("\(docker) info").status == 0 }, "dockerd: \(shell("tail -5 '\(home)/log'").stdout)")
+        defer { _ = shell("\(docker) rm -f $(\(docker) ps -aq) 2>/dev/null; \(docker) rmi -f moat-test:busybox") }
+
+        // No registry: the image is the busybox rootfs, imported.
+        let imported = shell("tar -C '\(fixture.rootfs)' -c . | \(docker) import - moat-test:busybox")
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let run = "\(docker) run --rm --runtime=moat --network none"
+
+        // Exit codes and output; pid 1 is the workload.
+        let plain = shell("\(run) moat-test:busybox sh -c 'echo hi pid=$$; exit 3'")
+        #expect(plain.status == 3 && plain.stdout == "hi pid=1\n", "\(plain.stdout) \(plain.stderr)")
+        // -t: a pty of the sandbox's own (this hung: containerd read create's output to EOF).
+        let tty = shell("timeout 60 \(run) -t moat-test:busybox tty")
+        #expect(tty.status == 0 && tty.stdout.hasPrefix("/dev/pts/"), "\(tty.stdout) \(tty.stderr)")
+        // -i: stdin reaches the workload.
+        let stdin = shell("echo through-stdin | \(run) -i moat-test:busybox cat")
+        #expect(stdin.stdout == "through-stdin\n", "\(stdin.stdout) \(stdin.stderr)")
+        // --memory: Docker sends the limit, swap twice it, and its no-op resources.
+        let memory = shell("\(run) --memory 64m moat-test:busybox head -1 /proc/meminfo")
+        #expect(memory.stdout == "MemTotal:          65536 kB\n", "\(memory.stdout) \(memory.stderr)")
+        // --user and --read-only.
+        let user = shell("\(run) --user 1000:1000 --read-only moat-test:busybox sh -c 'id -u; touch /x 2>/dev/null || echo read-only'")
+        #expect(user.lines == ["1000", "read-only"], "\(user.stdout) \(user.stderr)")
+
+        // Detached: logs, exec (Docker's --process file), stop (TERM handled).
+        let started = shell("\(docker) run -d --runtime=moat --network none moat-test:busybox sh -c 'echo started; trap \"echo stopping; exit 0\" TERM; while :; do sleep 0.1; done'")
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(started.status == 0 && id.count == 64, "\(started.stdout) \(started.stderr)")
+        #expect(eventually { shell("\(docker) logs \(id)").stdout.contains("started") })
+        let exec = shell("\(docker) exec \(id) sh -c 'echo exec-ok; cat /proc/1/cmdline | tr \"\\\\0\" \" \"'")
+        #expect(exec.status == 0 && exec.stdout.hasPrefix("exec-ok\nsh -c echo started"), "\(exec.stdout) \(exec.stderr)")
+        #expect(shell("\(docker) stop -t 10 \(id)").status == 0)
+        #expect(shell("\(docker) inspect -f '{{.State.ExitCode}}' \(id)").stdout == "0\n")
+        #expect(shell("\(docker) logs \(id)").stdout.contains("stopping"))
+        #expect(shell("\(docker) rm \(id)").status == 0)
+    }
+}
