@@ -420,6 +420,16 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
         if (syscall(SYS_read, mappedfd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_USER, EPERM, -1);
         syscall(SYS_close, mappedfd);
     }
+    // Namespaces the config names by path are joined first (an engine's
+    // network namespace, a pod's); their types are not in clone_flags.
+    for (int i = 0; i < c->njoin; i++) {
+        long fd = syscall(SYS_openat, AT_FDCWD, c->join_paths[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) fail(errfd, MOAT_STAGE_NAMESPACE, errno, i);
+        long joined = syscall(SYS_setns, fd, c->join_types[i]);
+        int err = errno;
+        syscall(SYS_close, fd);
+        if (joined < 0) fail(errfd, MOAT_STAGE_NAMESPACE, err, i);
+    }
     // Only the pid namespace had to be made by clone; the others are made
     // here, while the supervisor seizes us in parallel.
     if (syscall(SYS_unshare, c->clone_flags & ~(unsigned long)CLONE_NEWPID) < 0)

@@ -17,6 +17,9 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
+#include <fcntl.h>
+#include <sched.h>
 
 long moat_ptrace_seize(pid_t pid, unsigned long options) {
     return ptrace(PTRACE_SEIZE, pid, 0, options);
@@ -24,6 +27,29 @@ long moat_ptrace_seize(pid_t pid, unsigned long options) {
 long moat_ptrace_cont(pid_t pid, int signal) { return ptrace(PTRACE_CONT, pid, 0, (long)signal); }
 long moat_ptrace_syscall(pid_t pid) { return ptrace(PTRACE_SYSCALL, pid, 0, 0); }
 long moat_ptrace_listen(pid_t pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0); }
+
+int moat_namespace_hostname(const char *path, char *out, size_t size) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) return -errno;
+    pid_t child = fork();
+    if (child < 0) { int err = errno; close(fds[0]); close(fds[1]); return -err; }
+    if (child == 0) {
+        // A process of its own may enter the namespace without moving the caller.
+        struct utsname names;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWUTS) < 0 || uname(&names) < 0) _exit(1);
+        (void)!write(fds[1], names.nodename, strlen(names.nodename));
+        _exit(0);
+    }
+    close(fds[1]);
+    ssize_t n = read(fds[0], out, size - 1);
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (n < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return -EINVAL;
+    out[n] = 0;
+    return 0;
+}
 
 int moat_soft_limit(pid_t pid, int resource, uint64_t *soft) {
     struct { uint64_t cur, max; } limit;

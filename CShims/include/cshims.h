@@ -79,6 +79,9 @@ struct moat_spawn_config {
     const char *gid_map;
     int deny_setgroups;               // write "deny" to setgroups first (needed without CAP_SETGID outside)
     const char *oom_score_adj;        // NULL: leave; else written to /proc/self/oom_score_adj (process.oomScoreAdj)
+    const char *const *join_paths;    // existing namespaces to join (setns) before the new ones are made
+    const int *join_types;            // their CLONE_NEW* types
+    int njoin;
 };
 
 // What the child reports through the close-on-exec pipe: stage 0 when it is
@@ -88,7 +91,7 @@ enum moat_child_stage {
     MOAT_STAGE_SYNC = 1, MOAT_STAGE_MOUNT, MOAT_STAGE_DEVICES, MOAT_STAGE_MASK,
     MOAT_STAGE_PIVOT, MOAT_STAGE_HOSTNAME, MOAT_STAGE_RLIMIT, MOAT_STAGE_CAPS,
     MOAT_STAGE_USER, MOAT_STAGE_CWD, MOAT_STAGE_SECCOMP, MOAT_STAGE_EXEC, MOAT_STAGE_SYSCTL, MOAT_STAGE_TERMINAL,
-    MOAT_STAGE_OVERLAY, MOAT_STAGE_OOM_SCORE,
+    MOAT_STAGE_OVERLAY, MOAT_STAGE_OOM_SCORE, MOAT_STAGE_NAMESPACE,
 };
 
 struct moat_child_error {
@@ -173,6 +176,8 @@ const char *moat_errno_name(int value);
 // At a syscall-exit stop: the call's result (or -errno).
 long moat_get_syscall_result(pid_t pid, int64_t *value);
 long moat_ptrace_listen(pid_t pid);
+// The host name of the UTS namespace at `path` (read by a child that joins it). 0 or -errno.
+int moat_namespace_hostname(const char *path, char *out, size_t size);
 // A process's soft limit of `resource` (RLIMIT_*; ~0 is unlimited). 0 or -errno.
 int moat_soft_limit(pid_t pid, int resource, uint64_t *soft);
 // At a signal-delivery stop: the signal's si_code (> 0: sent by the kernel,

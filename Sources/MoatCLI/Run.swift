@@ -181,6 +181,9 @@ func describe(_ failure: ChildFailure, sandbox: SandboxSpec, program: String) ->
     case .seccomp: return "loading the seccomp filter: \(failure.errno)"
     case .sync: return "supervisor went away before start: \(failure.errno)"
     case .terminal: return "process.terminal (pty or --console-socket): \(failure.errno)"
+    case .namespace:
+        let joined = child.joinNamespaces.indices.contains(failure.index) ? child.joinNamespaces[failure.index].path : "?"
+        return "linux.namespaces path \(joined): \(failure.errno)"
     case .oomScore: return "process.oomScoreAdj \(child.oomScoreAdj ?? 0): \(failure.errno)"
     case .sysctl:
         let key = child.sysctls.indices.contains(failure.index) ? child.sysctls[failure.index].key : "?"

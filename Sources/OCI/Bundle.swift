@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 import Platform
 import Sentry
@@ -46,9 +47,17 @@ public struct Bundle {
         var child = ChildSpec(rootfs: rootfs)
         child.readonlyRoot = spec.rootReadonly
         child.cloneFlags = Linux.cloneNewNS | Linux.cloneNewPID | Linux.cloneNewIPC | Linux.cloneNewUTS
+        let types: [String: UInt] = ["network": Linux.cloneNewNet, "cgroup": Linux.cloneNewCgroup,
+                                     "ipc": Linux.cloneNewIPC, "uts": Linux.cloneNewUTS]
         for ns in spec.namespaces {
-            if ns.type == "network" { child.cloneFlags |= Linux.cloneNewNet }
-            if ns.type == "cgroup" { child.cloneFlags |= Linux.cloneNewCgroup }
+            guard let type = types[ns.type] else { continue }
+            if let path = ns.path {
+                // Joined (an engine's network namespace, a pod's): not made anew.
+                child.cloneFlags &= ~type
+                child.joinNamespaces.append((type: type, path: path))
+            } else if ns.type == "network" || ns.type == "cgroup" {
+                child.cloneFlags |= type
+            }
         }
         child.userNamespace = try userNamespace()
         for (index, mount) in spec.mounts.enumerated() {
@@ -93,7 +102,18 @@ public struct Bundle {
         child.capabilities.ambient = Bundle.mask(caps.ambient)
 
         var sandbox = SandboxSpec(child: child, hostname: spec.hostname ?? "moat")
-        if spec.hostname == nil { sandbox.child.hostname = "moat" }
+        if let joined = spec.namespaces.first(where: { $0.type == "uts" })?.path {
+            // A shared UTS namespace keeps its name unless the config sets one (as runc):
+            // the sentry answers uname with what that namespace holds.
+            if spec.hostname == nil {
+                var name = [CChar](repeating: 0, count: 65)
+                let rc = moat_namespace_hostname(joined, &name, name.count)
+                guard rc == 0 else { throw ConfigError("linux.namespaces uts path \(joined): \(Errno(-rc))") }
+                sandbox.hostname = String(cString: name)
+            }
+        } else if spec.hostname == nil {
+            sandbox.child.hostname = "moat"
+        }
         if let domain = spec.domainname { sandbox.domainname = domain }
         sandbox.pidsLimit = spec.pidsLimit
         sandbox.memoryLimit = spec.memoryLimit

@@ -51,7 +51,12 @@ public struct Spec: Equatable, Sendable {
 
     public struct Namespace: Equatable, Sendable {
         public var type: String
+        /// An existing namespace to join (network, ipc, uts, cgroup), as engines pass it.
+        public var path: String? = nil
     }
+    /// Namespaces a container may join by path: what it shares leaves the
+    /// sentry's view of processes and files unchanged.
+    static let joinableNamespaces: Set<String> = ["network", "ipc", "uts", "cgroup"]
 
     /// linux.uidMappings / gidMappings: `size` ids from `containerID` inside are `hostID`... outside.
     public struct IDMapping: Equatable, Sendable {
@@ -187,11 +192,18 @@ public struct Spec: Equatable, Sendable {
         for item in try linux["namespaces"].items() {
             try item.only(["type", "path"])
             let type = try item["type"].string()
-            if item["path"].isNonEmpty { throw item["path"].error("joining an existing namespace is not supported") }
             guard supportedNamespaces.contains(type) else {
                 throw item["type"].error("\(type) namespaces are not supported yet")
             }
-            namespaces.append(Namespace(type: type))
+            let path = try item["path"].optionalString().flatMap { $0.isEmpty ? nil : $0 }
+            if let path {
+                guard Spec.joinableNamespaces.contains(type) else {
+                    throw item["path"].error("joining an existing \(type) namespace is not supported yet (network, ipc, uts and cgroup are)")
+                }
+                guard path.hasPrefix("/") else { throw item["path"].error("must be an absolute path") }
+            }
+            if namespaces.contains(where: { $0.type == type }) { throw item["type"].error("\(type) is listed twice") }
+            namespaces.append(Namespace(type: type, path: path))
         }
         let uidMappings = try idMappings(linux["uidMappings"]), gidMappings = try idMappings(linux["gidMappings"])
         let hasUserNamespace = namespaces.contains { $0.type == "user" }

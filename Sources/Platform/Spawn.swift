@@ -80,6 +80,8 @@ public struct ChildSpec: Sendable {
     public var trapTSC = false
     /// Written to /proc/self/oom_score_adj before the root changes (process.oomScoreAdj).
     public var oomScoreAdj: Int32?
+    /// Existing namespaces to join by path (CLONE_NEW* type, path), before the new ones are made.
+    public var joinNamespaces: [(type: UInt, path: String)] = []
     /// An overlay over the root: the bundle stays untouched, changes go to the upper layer.
     public var overlay: Overlay?
     /// A user namespace of its own with these id maps (rootless, or linux.uidMappings).
@@ -114,7 +116,7 @@ public struct ChildSpec: Sendable {
 public struct ChildFailure: Sendable, Equatable {
     public enum Stage: Int32, Sendable {
         case sync = 1, mount, devices, mask, pivot, hostname, rlimit, capabilities, user, cwd, seccomp, exec, sysctl, terminal, overlay
-        case oomScore
+        case oomScore, namespace
     }
     public var stage: Stage
     public var errno: Errno
@@ -254,8 +256,11 @@ public enum Spawner {
         let argv = strings.array(spec.argv)
         let env = strings.array(spec.env)
         let capLast = lastCapability
+        let joinPaths = strings.array(spec.joinNamespaces.map(\.path))
+        let joinTypeValues = spec.joinNamespaces.map { Int32(truncatingIfNeeded: $0.type) }
         var spawned = moat_spawned()
         let rc: Int32 = mounts.withUnsafeBufferPointer { mountBuffer in
+            joinTypeValues.withUnsafeBufferPointer { joinTypes in
             limits.withUnsafeBufferPointer { limitBuffer in
                 spec.groups.withUnsafeBufferPointer { groupBuffer in
                     (spec.extraFilter?.instructions ?? []).withUnsafeBytes { extra in
@@ -318,12 +323,16 @@ public enum Spawner {
                         config.preserve_fds = spec.preservedFDs
                         config.trap_tsc = spec.trapTSC ? 1 : 0
                         config.oom_score_adj = spec.oomScoreAdj.map { UnsafePointer(strings.copy(String($0))) }
+                        config.join_paths = UnsafeRawPointer(joinPaths).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                        config.join_types = joinTypes.baseAddress
+                        config.njoin = Int32(spec.joinNamespaces.count)
                         config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
                         config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
                         return call(&config, &spawned)
                     }
                     }
                 }
+            }
             }
         }
         if rc < 0 { throw Errno(-rc) }

@@ -67,6 +67,11 @@ import Testing
         let user = shell("\(run) --user 1000:1000 --read-only moat-test:busybox sh -c 'id -u; touch /x 2>/dev/null || echo read-only'")
         #expect(user.lines == ["1000", "read-only"], "\(user.stdout) \(user.stderr)")
 
+        // --network=host: Docker passes the host's network namespace by path.
+        let hostNetwork = shell("\(docker) run --rm --runtime=moat --network host moat-test:busybox readlink /proc/self/ns/net")
+        let ours = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "?"
+        #expect(hostNetwork.stdout == ours + "\n", "\(hostNetwork.stdout) \(hostNetwork.stderr) against \(ours)")
+
         // Detached: logs, exec (Docker's --process file), stop (TERM handled).
         let started = shell("\(docker) run -d --runtime=moat --network none moat-test:busybox sh -c 'echo started; trap \"echo stopping; exit 0\" TERM; while :; do sleep 0.1; done'")
         let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -46,8 +46,7 @@ import Testing
     }
 
     /// Configs captured from the engines themselves (Docker 20.10 through a
-    /// runtime that saved its bundle): everything in them decodes, except
-    /// what Moat does not do yet, refused by name.
+    /// runtime that saved its bundle): everything in them decodes.
     @Test(arguments: ["docker-20.10-default.json", "docker-20.10-memory-network-host.json"])
     func enginesConfigsDecode(file: String) throws {
         let path = String(#filePath.dropLast("ResourcesTests.swift".count)) + "EngineConfigs/" + file
@@ -58,14 +57,9 @@ import Testing
         close(fd)
         let json = try JSON.parse(bytes)
         if file.contains("network-host") {
-            // --network=host joins the host's namespace by path (not done yet).
-            #expect(throws: ConfigError("linux.namespaces[1].path: joining an existing namespace is not supported")) {
-                try Spec.decode(json)
-            }
-            let unjoined = json.replacing(path: ["linux", "namespaces"], with: .array(["mount", "uts", "pid", "ipc"].map {
-                .object([("type", .string($0))])
-            }))
-            let spec = try Spec.decode(unjoined)
+            // --network=host joins the host's network namespace by path.
+            let spec = try Spec.decode(json)
+            #expect(spec.namespaces.first { $0.type == "network" }?.path == "/var/run/docker/netns/default")
             #expect(spec.memoryLimit == 64 << 20 && spec.resources.memorySwap == 128 << 20 && spec.process.oomScoreAdj == 0)
         } else {
             let spec = try Spec.decode(json)

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// A pod as the CRI plugin makes one: a pause container with network, ipc
+/// and uts namespaces of its own, then containers that join them by path
+/// (linux.namespaces[].path) and talk over localhost.
+@Suite(.serialized) struct PodTests {
+    let fixture = Fixture.shared
+
+    func moat(_ root: String, _ args: [String]) -> Command.Result {
+        Command.run(fixture.moat, ["--root", root] + args)
+    }
+
+    /// A detached container (create + start) of the shared rootfs.
+    func start(_ root: String, _ id: String, args: [String], edit: @escaping (inout [String: Any]) -> Void) throws -> URL {
+        let bundle = try fixture.bundle("pod-\(id)", args: args, edit: edit)
+        let created = Command.run("/bin/sh", ["-c", "'\(fixture.moat)' --root '\(root)' create --bundle '\(bundle.path)' \(id) > /dev/null 2>&1"])
+        #expect(created.status == 0, "create \(id)")
+        #expect(moat(root, ["start", id]).status == 0, "start \(id)")
+        return bundle
+    }
+
+    @Test func containersJoinAPausesNamespaces() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let root = fixture.scratch("pod").appendingPathComponent("state").path
+        defer { for id in ["pause", "server"] { _ = moat(root, ["delete", "--force", id]) } }
+        _ = try start(root, "pause", args: ["sleep", "60"]) { config in
+            config["hostname"] = "the-pod"
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = ["pid", "mount", "network", "ipc", "uts"].map { ["type": $0] }
+            config["linux"] = linux
+        }
+        // The pause's init, as the host sees it (CRI takes it from the task).
+        let state = try Data(contentsOf: URL(fileURLWithPath: root + "/pause/state.json"))
+        let initPid = try #require((try JSONSerialization.jsonObject(with: state) as? [String: Any])?["initPid"] as? Int)
+        let joining: (inout [String: Any]) -> Void = { config in
+            config.removeValue(forKey: "hostname")
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "pid"], ["type": "mount"]]
+                + ["network", "ipc", "uts"].map { ["type": $0, "path": "/proc/\(initPid)/ns/\($0 == "network" ? "net" : $0)"] }
+            config["linux"] = linux
+        }
+        _ = try start(root, "server", args: ["sh", "-c", "echo from-server | nc -l -p 8080"], edit: joining)
+        let client = try fixture.bundle("pod-client", args: ["sh", "-c",
+            "hostname; for ns in net ipc uts; do readlink /proc/self/ns/$ns; done; "
+            + "for i in $(seq 50); do nc 127.0.0.1 8080 </dev/null 2>/dev/null && break; sleep 0.1; done"], edit: joining)
+        let result = fixture.run(client)
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        let expected = ["net", "ipc", "uts"].map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPid)/ns/\($0)")) ?? "?" }
+        #expect(result.lines == ["the-pod"] + expected + ["from-server"], "\(result.lines) against \(expected)")
+    }
+
+    @Test func joiningIsRefusedByNameWhereItIsNotSupported() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        for (type, path) in [("pid", "/proc/1/ns/pid"), ("mount", "/proc/1/ns/mnt"), ("network", "relative/net")] {
+            let bundle = try fixture.bundle("join-\(type)", args: ["true"]) { config in
+                var linux = config["linux"] as! [String: Any]
+                var namespaces: [[String: String]] = [["type": "pid"], ["type": "mount"]].filter { $0["type"] != type }
+                namespaces.append(["type": type, "path": path])
+                linux["namespaces"] = namespaces
+                config["linux"] = linux
+            }
+            let result = fixture.run(bundle)
+            #expect(result.status == 125 && result.stderr.hasPrefix("moat: linux.namespaces["), "\(type): \(result.stderr)")
+        }
+        let missing = try fixture.bundle("join-missing", args: ["true"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "network", "path": "/proc/999999/ns/net"]]
+            config["linux"] = linux
+        }
+        let result = fixture.run(missing)
+        #expect(result.status == 125 && result.stderr == "moat: linux.namespaces path /proc/999999/ns/net: No such file or directory\n",
+                "\(result.stderr)")
+    }
+}
