@@ -285,6 +285,15 @@ static void reset_signals(void) {
     }
 }
 
+static void set_capabilities(uint64_t effective, uint64_t permitted, uint64_t inheritable, int errfd) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2] = {
+        { (uint32_t)effective, (uint32_t)permitted, (uint32_t)inheritable },
+        { (uint32_t)(effective >> 32), (uint32_t)(permitted >> 32), (uint32_t)(inheritable >> 32) },
+    };
+    if (syscall(SYS_capset, &header, data) < 0) fail(errfd, MOAT_STAGE_CAPS, errno, -1);
+}
+
 static void set_identity(const struct moat_spawn_config *c, int errfd) {
     for (int cap = 0; cap <= c->cap_last; cap++)
         if (!(c->cap_bounding & (1ULL << cap)) && syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
@@ -295,12 +304,10 @@ static void set_identity(const struct moat_spawn_config *c, int errfd) {
         fail(errfd, MOAT_STAGE_USER, errno, -1);
     if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0) fail(errfd, MOAT_STAGE_USER, errno, -1);
     if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0) fail(errfd, MOAT_STAGE_USER, errno, -1);
-    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
-    struct __user_cap_data_struct data[2] = {
-        { (uint32_t)c->cap_effective, (uint32_t)c->cap_permitted, (uint32_t)c->cap_inheritable },
-        { (uint32_t)(c->cap_effective >> 32), (uint32_t)(c->cap_permitted >> 32), (uint32_t)(c->cap_inheritable >> 32) },
-    };
-    if (syscall(SYS_capset, &header, data) < 0) fail(errfd, MOAT_STAGE_CAPS, errno, -1);
+    // Without no_new_privs the kernel lets only CAP_SYS_ADMIN load a seccomp
+    // filter: keep it until the filters are in (drop_filter_capability).
+    uint64_t extra = c->keep_new_privs ? 1ULL << CAP_SYS_ADMIN : 0;
+    set_capabilities(c->cap_effective | extra, c->cap_permitted | extra, c->cap_inheritable, errfd);
     for (int cap = 0; cap <= c->cap_last; cap++)
         if ((c->cap_ambient & (1ULL << cap)) &&
             syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
@@ -500,7 +507,8 @@ static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int re
     char byte;
     if (syscall(SYS_read, releasefd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_SYNC, errno, -1);
     syscall(SYS_close, releasefd);
-    if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
+    if (!c->keep_new_privs && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
     struct sock_fprog program = { (unsigned short)c->filter_len, (struct sock_filter *)c->filter };
     long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
                             c->want_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &program);
@@ -512,6 +520,10 @@ static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int re
         struct sock_fprog extra = { (unsigned short)c->extra_filter_len, (struct sock_filter *)c->extra_filter };
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &extra) < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, 1);
     }
+
+    // The capabilities exactly as configured, now that the filters are in
+    // (capset reaches the sentry, which lets it run).
+    if (c->keep_new_privs) set_capabilities(c->cap_effective, c->cap_permitted, c->cap_inheritable, errfd);
 
     // The counter would show the host's uptime: make rdtsc fault, for the sentry to answer.
     if (c->trap_tsc && syscall(SYS_prctl, PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)

@@ -79,6 +79,8 @@ struct moat_spawn_config {
     const char *gid_map;
     int deny_setgroups;               // write "deny" to setgroups first (needed without CAP_SETGID outside)
     const char *oom_score_adj;        // NULL: leave; else written to /proc/self/oom_score_adj (process.oomScoreAdj)
+    int keep_new_privs;               // process.noNewPrivileges false: no PR_SET_NO_NEW_PRIVS (the filter
+                                      // is then loaded with CAP_SYS_ADMIN, dropped right after)
     const char *const *join_paths;    // existing namespaces to join (setns) before the new ones are made
     const int *join_types;            // their CLONE_NEW* types
     int njoin;

@@ -82,6 +82,7 @@ public struct Bundle {
         child.hostname = spec.hostname
         child.sysctls = spec.sysctls.map { (key: $0.0, value: $0.1) }
         child.oomScoreAdj = spec.process.oomScoreAdj
+        child.noNewPrivileges = spec.process.noNewPrivileges
         child.extraFilter = try spec.seccomp?.program()
         child.terminal = process.terminal
         child.consoleSize = process.consoleSize

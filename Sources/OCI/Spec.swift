@@ -280,7 +280,8 @@ public struct Spec: Equatable, Sendable {
         }
         process.cwd = try field["cwd"].optionalString() ?? "/"
         guard process.cwd.hasPrefix("/") else { throw field["cwd"].error("must be an absolute path") }
-        process.noNewPrivileges = try field["noNewPrivileges"].bool(default: true)
+        // The runtime-spec's default is false (Docker omits it; setuid programs then work).
+        process.noNewPrivileges = try field["noNewPrivileges"].bool(default: false)
         if field["oomScoreAdj"].isPresent {
             let value = try field["oomScoreAdj"].signed()
             guard (-1000...1000).contains(value) else { throw field["oomScoreAdj"].error("must be from -1000 to 1000") }

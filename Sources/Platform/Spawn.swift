@@ -80,6 +80,8 @@ public struct ChildSpec: Sendable {
     public var trapTSC = false
     /// Written to /proc/self/oom_score_adj before the root changes (process.oomScoreAdj).
     public var oomScoreAdj: Int32?
+    /// process.noNewPrivileges: set PR_SET_NO_NEW_PRIVS (false: setuid and file capabilities work, as runc).
+    public var noNewPrivileges = true
     /// Existing namespaces to join by path (CLONE_NEW* type, path), before the new ones are made.
     public var joinNamespaces: [(type: UInt, path: String)] = []
     /// An overlay over the root: the bundle stays untouched, changes go to the upper layer.
@@ -322,6 +324,7 @@ public enum Spawner {
                         config.no_pivot = spec.noPivot ? 1 : 0
                         config.preserve_fds = spec.preservedFDs
                         config.trap_tsc = spec.trapTSC ? 1 : 0
+                        config.keep_new_privs = spec.noNewPrivileges ? 0 : 1
                         config.oom_score_adj = spec.oomScoreAdj.map { UnsafePointer(strings.copy(String($0))) }
                         config.join_paths = UnsafeRawPointer(joinPaths).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
                         config.join_types = joinTypes.baseAddress

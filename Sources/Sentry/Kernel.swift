@@ -217,6 +217,9 @@ public final class Kernel {
                 tracer.resume(parent)
             case .exec(let tid, let former):
                 Timing.mark("exec")
+                // The new image may be setuid, hence not dumpable: its memory and
+                // /proc entries are read with the supervisor's power, not the last caller's.
+                actAsSupervisor()
                 observer?.abandon(former, result: 0)
                 execCount += 1
                 // Before the new program runs: is it what the sentry allowed?

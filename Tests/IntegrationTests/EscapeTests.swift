@@ -66,6 +66,31 @@ import Testing
                                  "unshare_unknown_and_newns=EINVAL"], "\(result.stdout)")
     }
 
+    /// process.noNewPrivileges as the runtime-spec says (false when absent,
+    /// as Docker sends it): without it a setuid-root program runs as root,
+    /// as under runc; with it, it does not. Either way the workload's
+    /// capabilities are exactly the config's (the filter is loaded with
+    /// CAP_SYS_ADMIN only while no_new_privs is off, and it is dropped).
+    @Test(arguments: [false, true]) func noNewPrivilegesAsConfigured(noNewPrivileges: Bool) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let probe = fixture.rootfs + "/bin/euid"
+        #expect(chmod(probe, 0o4755) == 0)
+        let user = try fixture.bundle("nnp-\(noNewPrivileges)", args: ["euid"]) { config in
+            config.setProcess("user", ["uid": 1000, "gid": 1000])
+            config.setProcess("noNewPrivileges", noNewPrivileges)
+        }
+        let setuid = fixture.run(user)
+        #expect(setuid.status == 0, "\(setuid.stderr)")
+        #expect(setuid.value("euid") == (noNewPrivileges ? "1000" : "0") && setuid.value("nnp") == (noNewPrivileges ? "1" : "0"),
+                "\(setuid.stdout)")
+        let root = try fixture.bundle("nnp-root-\(noNewPrivileges)", args: ["sh", "-c", "grep CapPrm /proc/self/status"]) { config in
+            config.setProcess("noNewPrivileges", noNewPrivileges)
+        }
+        let capabilities = fixture.run(root)
+
+        #expect(capabilities.stdout == "CapPrm:\t0000000020000420\n", "\(capabilities.stdout) \(capabilities.stderr)")
+    }
+
     @Test func theWorkloadSeesOnlyTheRootfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let marker = fixture.scratch("marker").appendingPathComponent("secret")
