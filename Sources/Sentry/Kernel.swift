@@ -488,9 +488,9 @@ public final class Kernel {
             credentials = try Credentials.of(task.hostTid)
             task.credentials = credentials
         }
-        let caller = FileSystem.Caller(hostTid: task.hostTid, vpid: task.group.vpid, vtid: task.vtid) { [pids] vpid in
+        let caller = FileSystem.Caller(hostTid: task.hostTid, vpid: task.group.vpid, vtid: task.vtid, hostPid: { [pids] vpid in
             pids.group(vpid: vpid)?.hostTgid
-        }
+        }, readOwnLink: { [unowned self] link in self.reachingCaller { HostProcfs.readLink(link) } })
         // Switching costs six credential commits (~14 µs here): the thread
         // keeps the last caller's until another's are needed or the
         // supervisor works for itself (`actAsSupervisor`).
@@ -521,6 +521,51 @@ public final class Kernel {
 
     /// Back to the supervisor's own fs ids, capabilities and umask, before
     /// work that is not on a workload thread's behalf (spawning, state files, cgroups).
+    /// Reaches the caller's own state (/proc/<tid>/cwd, fd/N, its fds) with
+    /// the supervisor's power where the caller's credentials, held by this
+    /// thread, are refused: a process that changed its ids is not dumpable,
+    /// and only CAP_SYS_PTRACE reaches it. `attempt` returns an fd (or any
+    /// value) and nil or a negative number on failure, with errno set.
+    /// Only entries of the caller's own process are ever asked for this way.
+    func reachingCaller<T>(_ attempt: () -> T?) -> T? {
+        if let value = attempt() { return value }
+        guard errno == EACCES || errno == EPERM, let held = appliedCredentials else { return nil }
+        let heldUmask = appliedUmask
+        actAsSupervisor()
+        let value = attempt()
+        let error = errno
+        if (try? held.enter()) != nil { appliedCredentials = held }
+        if let heldUmask {
+            umask(heldUmask)
+            appliedUmask = heldUmask
+        }
+        errno = error
+        return value
+    }
+
+    /// `reachingCaller` for calls that return an fd or -1 with errno.
+    func reachingCaller(fd attempt: () -> Int32) -> Int32 {
+        reachingCaller { () -> Int32? in
+            let fd = attempt()
+            return fd >= 0 ? fd : nil
+        } ?? -1
+    }
+
+    /// A copy of the caller's fd `fd` (pidfd_getfd), or -errno.
+    func takeCallerFD(_ t: Task, _ fd: Int32) -> Int32 {
+        let taken = reachingCaller(fd: { () -> Int32 in
+            let rc = moat_take_fd(t.group.hostTgid, fd)
+            if rc < 0 { errno = -rc; return -1 }
+            return rc
+        })
+        return taken >= 0 ? taken : -errno
+    }
+
+    /// An O_PATH fd of the caller's /proc/<tid>/`entry` (cwd, fd/N), or -1 with errno.
+    func openCallerEntry(_ t: Task, _ entry: String) -> Int32 {
+        reachingCaller(fd: { HostProcfs.open("\(t.hostTid)/\(entry)", Linux.openPath | O_CLOEXEC) })
+    }
+
     func actAsSupervisor() {
         if appliedCredentials != nil {
             Credentials.restore()

@@ -14,6 +14,26 @@ import Testing
     static let writer = "echo new > /etc/newfile; echo more >> /etc/passwd; mv /etc/group /etc/group2; "
         + "rm -r /usr; mkdir /usr; touch /usr/only; ls /etc; cat /etc/newfile; ls /usr"
 
+    /// A daemon that starts as root and drops its effective uid is no longer
+    /// dumpable; the sentry still reaches its dirfds and cwd (with the
+    /// supervisor's power, never the caller's), so relative calls work and
+    /// permissions are the caller's (EACCES), as natively.
+    @Test func relativeCallsAfterDroppingTheEffectiveUid() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("dropids", args: ["dropids"]) { config in
+            config["root"] = ["path": fixture.rootfs, "readonly": false]
+            let caps = ["CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_WRITE"]
+            config.setProcess("capabilities", ["bounding": caps, "effective": caps, "permitted": caps])
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]])
+            config["mounts"] = mounts
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["fstatat_dirfd=ok", "stat_relative_cwd=ok", "fstatat_empty_path=ok", "open_relative=ok",
+                                 "unlinkat_dirfd_denied=EACCES", "sendto_path=ENOENT"], "\(result.stdout)")
+    }
+
     /// Errors as Linux orders them, compared with a chroot natively: rmdir
     /// of the root, utimensat with nothing to do on a missing path, calls
     /// relative to an O_PATH directory, fchownat on an fd by a non-owner.

@@ -77,7 +77,7 @@ enum Attributes {
         guard flags & ~(Stat.symlinkNoFollow | Stat.emptyPath) == 0 else { throw .invalid }
         if a[1] == 0 {
             // futimens: the caller's own fd.
-            let fd = HostProcfs.open("\(t.hostTid)/fd/\(a.int32(0))", Linux.openPath | O_CLOEXEC)
+            let fd = k.openCallerEntry(t, "fd/\(a.int32(0))")
             if fd < 0 { throw Errno(EBADF) }
             defer { close(fd) }
             try k.withFiles(t) { _, _, _ throws(Errno) in try setTimes(fd, times, nofollow: false) }

@@ -105,7 +105,7 @@ enum ExtendedAttributes {
     static func inotifyAddWatch(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let dontFollow: UInt32 = 0x0200_0000
         let mask = UInt32(truncatingIfNeeded: a[2])
-        let inotify = moat_take_fd(t.group.hostTgid, a.int32(0))
+        let inotify = k.takeCallerFD(t, a.int32(0))
         if inotify < 0 { throw Errno(-inotify) }
         defer { close(inotify) }
         let watch = try Stat.target(k, t, dirfd: AT_FDCWD, path: a[1], flags: mask & dontFollow != 0 ? Stat.symlinkNoFollow : 0,

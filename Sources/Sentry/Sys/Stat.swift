@@ -157,8 +157,7 @@ enum Stat {
             let fd: Int32
             if path.isEmpty {
                 guard flags & emptyPath != 0 else { throw Errno.noSuchFile }
-                fd = dirfd == AT_FDCWD ? HostProcfs.open("\(t.hostTid)/cwd", Linux.openPath | O_CLOEXEC)
-                    : HostProcfs.open("\(t.hostTid)/fd/\(dirfd)", Linux.openPath | O_CLOEXEC)
+                fd = k.openCallerEntry(t, dirfd == AT_FDCWD ? "cwd" : "fd/\(dirfd)")
                 if fd < 0 { throw Errno(EBADF) }
             } else {
                 let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: flags & symlinkNoFollow == 0)

@@ -44,7 +44,7 @@ enum UnixSockets {
             guard fstat(parent.fd, &directory) == 0 else { throw Errno.current }
         }
         // The socket itself, taken now: at the exit its fd number may name another.
-        let socket = moat_take_fd(t.group.hostTgid, a.int32(0))
+        let socket = k.takeCallerFD(t, a.int32(0))
         if socket < 0 { throw Errno(-socket) }
         t.pendingConnect = PendingConnect(socket: socket, devices: [UInt64(info.st_dev), UInt64(directory.st_dev)],
                                           inode: UInt32(truncatingIfNeeded: info.st_ino))
@@ -226,10 +226,10 @@ enum UnixSockets {
     /// ControlMessages, which also attaches its credentials).
     static func inRoot(_ k: Kernel, _ t: Task, socketFD: Int32, address: [UInt8], operation: Int32,
                        data: [UInt8], flags: Int32, control callerControl: [UInt8]? = nil) throws(Errno) -> Int {
-        let socket = moat_take_fd(t.group.hostTgid, socketFD)
+        let socket = k.takeCallerFD(t, socketFD)
         if socket < 0 { throw Errno(-socket) }
         defer { close(socket) }
-        let cwd = HostProcfs.open("\(t.hostTid)/cwd", Linux.openPath | O_CLOEXEC)
+        let cwd = k.openCallerEntry(t, "cwd")
         if cwd < 0 { throw Errno.noSuchProcess }
         defer { close(cwd) }
         let rc = try k.withFiles(t) { files, _, credentials throws(Errno) in
@@ -264,7 +264,7 @@ enum UnixSockets {
 
     /// bind(2) of the caller's socket to exactly the bytes copied.
     static func bindCopied(_ k: Kernel, _ t: Task, _ a: SyscallArgs, _ address: [UInt8]) throws(Errno) -> Int {
-        let socket = moat_take_fd(t.group.hostTgid, a.int32(0))
+        let socket = k.takeCallerFD(t, a.int32(0))
         if socket < 0 { throw Errno(-socket) }
         defer { close(socket) }
         let rc = try k.withFiles(t) { _, _, _ throws(Errno) in
