@@ -313,6 +313,10 @@ static void processes(void) {
     long made = S(SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0);
     if (made == 0) _exit(0);
     check("clone", made == -1 && errno == EPERM, "clone with namespace flags fails with EPERM", errno);
+    // unshare: unknown flags are Linux's EINVAL, namespaces EPERM, the rest runs.
+    E("unshare", S(SYS_unshare, 1UL << 40), EINVAL);
+    E("unshare", S(SYS_unshare, CLONE_NEWNS), EPERM);
+    T("unshare", S(SYS_unshare, 0) == 0 && S(SYS_unshare, CLONE_FS) == 0);
     uint32_t action = SECCOMP_RET_ALLOW;
     T("seccomp", S(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0);
     long child = S(SYS_fork);
