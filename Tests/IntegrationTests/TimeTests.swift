@@ -94,6 +94,26 @@ import Testing
         #expect(child.lines == ["before", "child=139"], "\(child.stdout) \(child.stderr)")
     }
 
+    /// /proc shows sandbox time: btime is the sandbox's boot (realtime minus
+    /// uptime, so with a fixed start it is that start) and a process's
+    /// starttime counts from it, not from the host's boot.
+    @Test(arguments: [false, true]) func procTimesAreTheSandboxes(fixedStart: Bool) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("proc-times-\(fixedStart)", args: ["sh", "-c",
+            "grep btime /proc/stat; sleep 0.3; cut -d' ' -f22 /proc/self/stat; cut -d' ' -f22 /proc/1/task/1/stat"]) { config in
+            if fixedStart { config["annotations"] = ["dev.moat.time.realtime-start": "946684800"] }
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0 && result.lines.count == 3, "\(result.stdout) \(result.stderr)")
+        let btime = Int64(result.lines.first?.split(separator: " ").last ?? "") ?? 0
+        let expected = fixedStart ? Int64(946_684_800) : Int64(time(nil))
+        #expect(abs(btime - expected) <= 3, "btime \(btime), expected about \(expected)")
+        for line in result.lines.dropFirst() {
+            let ticks = Int(line) ?? -1
+            #expect(ticks >= 0 && ticks < 1000, "starttime in ticks since the sandbox's boot: \(line)")
+        }
+    }
+
     @Test func monotonicOffsetFromTimeOffsets() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("offsets", args: ["clock"]) { config in

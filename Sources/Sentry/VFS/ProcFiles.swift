@@ -54,7 +54,7 @@ extension Kernel {
                !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0) && ($0 != "sys/net/" || ownNetwork) }) {
                 throw Errno(EROFS)
             }
-            guard flags & O_ACCMODE == O_RDONLY, let text = render(relative) else { return fd }
+            guard flags & O_ACCMODE == O_RDONLY, let text = render(relative, kernelFile: fd) else { return fd }
             let rendered = try Kernel.memfd(text)
             close(fd)
             return rendered
@@ -99,8 +99,11 @@ extension Kernel {
         return memfd
     }
 
-    /// The text of a rendered file, by its path under /proc; nil for the kernel's own.
-    func render(_ path: String) -> String? {
+    /// The text of a rendered file, by its path under /proc; nil for the
+    /// kernel's own. `kernelFile` is the kernel's, for files whose time
+    /// fields are moved to the sandbox's clocks.
+    func render(_ path: String, kernelFile: Int32) -> String? {
+        if let time = renderTimes(path, kernelFile: kernelFile) { return time }
         switch path {
         case "meminfo":
             guard let limit = spec.memoryLimit else { return nil }
@@ -115,6 +118,43 @@ extension Kernel {
         case "sys/kernel/hostname": return hostname + "\n"
         case "sys/kernel/domainname": return domainname + "\n"
         default: return nil
+        }
+    }
+
+    /// /proc/stat's btime and /proc/<pid>/stat's starttime count from the
+    /// host's boot; the sandbox's come from its own clocks, as /proc/uptime
+    /// does (btime = realtime - boottime, starttime in clock ticks of the
+    /// sandbox's boottime).
+    func renderTimes(_ path: String, kernelFile: Int32) -> String? {
+        let parts = path.split(separator: "/")
+        let isProcessStat = parts.last == "stat" && Int(parts[0]) != nil
+            && (parts.count == 2 || (parts.count == 4 && parts[1] == "task" && Int(parts[2]) != nil))
+        guard path == "stat" || isProcessStat, let bytes = Kernel.contents(kernelFile) else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        if path == "stat" {
+            let boot = (clocks.now(CLOCK_REALTIME) - clocks.now(CLOCK_BOOTTIME)) / 1_000_000_000
+            return text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.hasPrefix("btime ") ? "btime \(boot)" : String(line)
+            }.joined(separator: "\n")
+        }
+        // Fields after "(comm) ": state is field 3, starttime field 22.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        var fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        let index = 22 - 3 + 1   // fields[0] is the empty string before the first space
+        guard fields.count > index, let ticks = Int64(fields[index]) else { return nil }
+        let tick = 1_000_000_000 / Int64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        fields[index] = String(max(ticks - clocks.base(CLOCK_BOOTTIME) / tick, 0))
+        return String(text[...close]) + fields.joined(separator: " ")
+    }
+
+    /// All of a file read with pread (its offset stays where it was).
+    static func contents(_ fd: Int32) -> [UInt8]? {
+        var result: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = pread(fd, &buffer, buffer.count, off_t(result.count))
+            if n < 0 { return nil }
+            if n == 0 { return result }
+            result += buffer[..<n]
         }
     }
 
