@@ -127,6 +127,7 @@ public struct Bundle {
         if let path = spec.cgroupsPath, !path.isEmpty {
             // systemd's "slice:prefix:name" form names a scope; Moat manages cgroupfs paths.
             sandbox.cgroupPath = path.contains(":") ? "/moat/" + path.split(separator: ":").last! : path
+            sandbox.containerCgroup = true
         }
         sandbox.clockOffsets.monotonic = spec.monotonicOffset
         sandbox.clockOffsets.boottime = spec.boottimeOffset

@@ -5,7 +5,9 @@ import Glibc
 /// the unified v2 tree.
 public final class Cgroup {
     public enum Controller: String, Sendable {
-        case pids, memory, cpu, blkio
+        case pids, memory, cpu, blkio, cpuacct
+        /// What a container's cgroup holds for engines to read (v1 hierarchies; v2 has one tree).
+        public static let accounting: [Controller] = [.pids, .memory, .cpu, .cpuacct, .blkio]
         /// The controller's name in the unified (v2) hierarchy.
         var unifiedName: String { self == .blkio ? "io" : rawValue }
     }
@@ -122,6 +124,43 @@ public final class Cgroup {
         return Int64(String(decoding: bytes.filter { (48...57).contains($0) }, as: UTF8.self))
     }
 
+    /// Whether this host has the controller (a v1 hierarchy, or v2 at all).
+    public static func available(_ controller: Controller) -> Bool {
+        if unifiedOnly { return controller != .cpuacct }
+        return access("/sys/fs/cgroup/\(controller.rawValue)/cgroup.procs", F_OK) == 0
+    }
+
+    /// How many threads process `pid` has.
+    public static func threadCount(_ pid: pid_t) -> Int {
+        guard let dir = opendir("/proc/\(pid)/task") else { return 1 }
+        defer { closedir(dir) }
+        var count = 0
+        while let entry = readdir(dir) { if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 } }
+        return max(count, 1)
+    }
+
+    /// Where this process was before `addSupervisor`, per directory it joined.
+    private var supervisorOrigins: [String: String] = [:]
+
+    /// Moves this process (the supervisor) in, remembering where it was so
+    /// that `remove` can move it back out first.
+    public func addSupervisor() throws(Errno) {
+        let own = HostFile.read("/proc/self/cgroup").map { String(decoding: $0, as: UTF8.self) } ?? ""
+        for (controller, directory) in directories where supervisorOrigins[directory] == nil {
+            // "N:controllers:/path" (v1), "0::/path" (v2).
+            let name = unified ? "" : controller.rawValue
+            let origin = own.split(separator: "\n").compactMap { line -> String? in
+                let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                guard fields.count == 3, fields[1].split(separator: ",").map(String.init).contains(name) || (unified && fields[1].isEmpty)
+                else { return nil }
+                return String(fields[2])
+            }.first ?? "/"
+            let base = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/" + controller.rawValue
+            supervisorOrigins[directory] = base + (origin == "/" ? "" : origin)
+            guard Cgroup.write(String(getpid()), to: directory + "/cgroup.procs") else { throw Errno.current }
+        }
+    }
+
     /// Moves a process in; its future children are born inside.
     public func add(_ pid: pid_t) throws(Errno) {
         for directory in Set(directories.values) where !Cgroup.write(String(pid), to: directory + "/cgroup.procs") {
@@ -129,8 +168,13 @@ public final class Cgroup {
         }
     }
 
-    /// Removes the cgroup once empty (after the sandbox's last task).
-    public func remove() { for directory in Set(directories.values) { rmdir(directory) } }
+    /// Removes the cgroup once empty (after the sandbox's last task), the
+    /// supervisor moved back to where it was first.
+    public func remove() {
+        for origin in supervisorOrigins.values { _ = Cgroup.write(String(getpid()), to: origin + "/cgroup.procs") }
+        supervisorOrigins = [:]
+        for directory in Set(directories.values) { rmdir(directory) }
+    }
 
     private func set(_ controller: Controller, _ file: String, _ value: String) throws(Errno) {
         guard let directory = directories[controller] else { throw Errno.invalid }

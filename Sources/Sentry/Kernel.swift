@@ -21,6 +21,11 @@ public struct SandboxSpec: Sendable {
     /// linux.resources.cpu: shares, quota and period (µs).
     public var cpu: (shares: UInt64?, quota: Int64?, period: UInt64?)?
     public var cgroupPath = "/moat/sandbox-\(getpid())"
+    /// linux.cgroupsPath was given (engines always give one): the cgroup is
+    /// made with every controller, limits or not, and the supervisor joins
+    /// it with the workload, so that what engines read from the pid they
+    /// hold (docker stats, podman stats) is the container's.
+    public var containerCgroup = false
     /// Serve the hot emulated calls by seccomp user notification (when the
     /// kernel has synchronous wake-ups) instead of ptrace stops.
     public var useNotifications = NotificationListener.syncWakeUpAvailable
@@ -327,20 +332,25 @@ public final class Kernel {
     /// every task counts against the pids and memory limits.
     private func joinCgroup(_ pid: HostTid) throws(Errno) -> Cgroup? {
         let usesMemory = spec.memoryLimit != nil || spec.memoryReservation != nil || spec.disableOOMKiller
-        let controllers = (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
+        var controllers = (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
             + (usesMemory ? [Cgroup.Controller.memory] : [])
             + (spec.cpu == nil ? [] : [Cgroup.Controller.cpu])
             + (spec.blockIOWeight == nil ? [] : [Cgroup.Controller.blkio])
+        let withSupervisor = spec.containerCgroup && !Linux.rootless
+        if withSupervisor { controllers = Cgroup.Controller.accounting.filter { Cgroup.available($0) || controllers.contains($0) } }
         guard !controllers.isEmpty else { return nil }
         let group = try Cgroup(path: spec.cgroupPath, controllers: controllers)
         do {
-            if let limit = spec.pidsLimit { try group.limitPids(limit) }
+            // The supervisor's own tasks count too: the workload keeps its whole limit.
+            let supervisorTasks = withSupervisor ? Int64(Cgroup.threadCount(getpid()) + (spec.child.terminal ? 1 : 0)) : 0
+            if let limit = spec.pidsLimit { try group.limitPids(limit + supervisorTasks) }
             if let limit = spec.memoryLimit { try group.limitMemory(limit, swap: spec.memorySwap) }
             if let bytes = spec.memoryReservation { try group.reserveMemory(bytes) }
             if spec.disableOOMKiller { try group.disableOOMKiller() }
             if let weight = spec.blockIOWeight { try group.setBlockIOWeight(weight) }
             if let cpu = spec.cpu { try group.limitCPU(shares: cpu.shares, quota: cpu.quota, period: cpu.period) }
             try group.add(pid)
+            if withSupervisor { try group.addSupervisor() }
         } catch {
             group.remove()
             throw error

@@ -79,6 +79,11 @@ import Testing
         #expect(eventually { shell("\(docker) logs \(id)").stdout.contains("started") })
         let exec = shell("\(docker) exec \(id) sh -c 'echo exec-ok; cat /proc/1/cmdline | tr \"\\\\0\" \" \"'")
         #expect(exec.status == 0 && exec.stdout.hasPrefix("exec-ok\nsh -c echo started"), "\(exec.stdout) \(exec.stderr)")
+        // docker stats reads the cgroup of the pid Moat reports, the supervisor's: the container's.
+        let stats = shell("\(docker) stats --no-stream --format '{{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' \(id)")
+        let fields = stats.stdout.split(separator: " ")
+        let cpu = Double(fields.first?.dropLast() ?? "") ?? -1, pids = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        #expect(cpu >= 0 && cpu < 50 && pids >= 2 && pids < 10, "an idle loop, the supervisor and sh: \(stats.stdout) \(stats.stderr)")
         #expect(shell("\(docker) stop -t 10 \(id)").status == 0)
         #expect(shell("\(docker) inspect -f '{{.State.ExitCode}}' \(id)").stdout == "0\n")
         #expect(shell("\(docker) logs \(id)").stdout.contains("stopping"))

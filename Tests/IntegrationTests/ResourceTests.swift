@@ -76,6 +76,31 @@ import Testing
         }
     }
 
+    /// linux.cgroupsPath without limits: the cgroup is made with every
+    /// accounting controller and the supervisor (the pid engines read) is in
+    /// it with the workload; it is gone once the container is.
+    @Test func theSupervisorIsInTheContainersCgroup() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let cgroupName = "moat-test-\(getpid())-joined"
+        let bundle = try fixture.bundle("cgroup-joined", args: ["sleep", "3"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["cgroupsPath"] = "/\(cgroupName)"
+            config["linux"] = linux
+        }
+        let running = Command.start(fixture.moat, ["run", "--root", bundle.appendingPathComponent("state").path,
+                                                    "--bundle", bundle.path, "joined"])
+        let supervisor = running.process.processIdentifier
+        #expect(eventually {
+            let cgroups = (try? String(contentsOfFile: "/proc/\(supervisor)/cgroup", encoding: .utf8)) ?? ""
+            return cgroups.split(separator: "\n").filter { $0.hasSuffix(":/\(cgroupName)") }.count >= 3
+        }, "pids, memory, cpu ... of the supervisor")
+        let result = running.finish(timeout: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        for controller in ["pids", "memory", "cpu", ""] {
+            #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(controller)/\(cgroupName)"), "\(controller)")
+        }
+    }
+
     @Test func cpuQuotaThrottles() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("cpu", args: ["spin", "1000"]) { config in
