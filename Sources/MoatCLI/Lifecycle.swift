@@ -73,10 +73,13 @@ enum Delete: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         var info = try container(arguments, acceptCorrupt: true)
+        // A supervisor killed here cannot remove the container's cgroup: this command does.
+        var cgroup: Cgroup?
         if info.status != "stopped" {
             guard arguments.flag("force") else {
                 throw Failure("container \(info.id) is \(info.status): stop it first or use --force", code: 1)
             }
+            cgroup = info.pid.flatMap { Cgroup(of: $0, controllers: Cgroup.Controller.accounting) }
             // Killing the supervisor kills every workload task (PTRACE_O_EXITKILL).
             if let pid = info.pid { Glibc.kill(pid, SIGKILL) }
             if let initPid = info.initPid { Glibc.kill(initPid, SIGKILL) }
@@ -92,6 +95,7 @@ enum Delete: Subcommand {
             runWarning(bundle.spec.hooks.poststop, "poststop", info.specState)
         }
         info.remove()
+        cgroup?.removeOnceEmpty()
         return 0
     }
 }

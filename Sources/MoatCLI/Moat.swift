@@ -14,7 +14,7 @@ enum Moat {
     static let version = "0.1.0"
     static let abstract = "An application kernel for Linux containers: runs OCI bundles under a syscall-serving sentry."
     static var subcommands: [any Subcommand.Type] {
-        [Run.self, Create.self, Start.self, State.self, Kill.self, Delete.self, Pause.self, Resume.self, Exec.self, List.self, Ps.self, Events.self, Features.self,
+        [Run.self, Create.self, Start.self, State.self, Kill.self, Delete.self, Pause.self, Resume.self, Exec.self, Update.self, List.self, Ps.self, Events.self, Features.self,
          SpecCommand.self, Do.self, Syscalls.self, BenchCommand.self]
     }
 

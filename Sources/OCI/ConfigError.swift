@@ -70,6 +70,12 @@ struct Field {
         }
     }
 
+    /// Present with a value that would change something: not null, 0, "" or empty.
+    var changesSomething: Bool {
+        if case .number(let text)? = value, Double(text) == 0 { return false }
+        return isNonEmpty
+    }
+
     /// Present and non-empty (a non-empty array, object or string, or any other value).
     var isNonEmpty: Bool {
         switch value {

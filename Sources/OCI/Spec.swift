@@ -367,19 +367,26 @@ public struct Spec: Equatable, Sendable {
         public var blockIOWeight: UInt16?
     }
 
+    /// A runtime-spec LinuxResources object on its own (`moat update --resources`).
+    public static func decodeResources(_ json: JSON, path: String) throws(ConfigError) -> Resources {
+        let field = Field(path: path, value: json)
+        guard case .object = json else { throw field.error("must be an object") }
+        return try checkResources(field)
+    }
+
     static func checkResources(_ field: Field) throws(ConfigError) -> Resources {
         var resources = Resources()
         for key in try field.keys() {
             let value = field[key]
             switch key {
             case "cpu":
-                for other in try value.keys() where !["shares", "quota", "period"].contains(other) && value[other].isPresent {
+                for other in try value.keys() where !["shares", "quota", "period"].contains(other) && value[other].changesSomething {
                     throw value[other].error("is not supported yet (only shares, quota and period)")
                 }
                 let shares = value["shares"].isPresent ? try value["shares"].unsigned(UInt64.self) : 0
-                let limits = CPU(shares: shares > 0 ? shares : nil,
-                                 quota: value["quota"].isPresent ? try value["quota"].signed() : nil,
-                                 period: value["period"].isPresent ? try value["period"].unsigned(UInt64.self) : nil)
+                let quota = value["quota"].isPresent ? try value["quota"].signed() : 0
+                let period = value["period"].isPresent ? try value["period"].unsigned(UInt64.self) : 0
+                let limits = CPU(shares: shares > 0 ? shares : nil, quota: quota != 0 ? quota : nil, period: period > 0 ? period : nil)
                 if limits.shares != nil || limits.quota != nil || limits.period != nil { resources.cpu = limits }
             case "memory":
                 try checkMemory(value, into: &resources)
@@ -421,7 +428,8 @@ public struct Spec: Equatable, Sendable {
     static func checkMemory(_ value: Field, into resources: inout Resources) throws(ConfigError) {
         try value.only(["limit", "reservation", "swap", "disableOOMKiller", "kernel", "kernelTCP", "swappiness",
                         "useHierarchy", "checkBeforeUpdate"])
-        for other in ["kernel", "kernelTCP", "swappiness"] where value[other].isPresent {
+        // Zeros change nothing (docker update sends every field, most of them 0).
+        for other in ["kernel", "kernelTCP", "swappiness"] where value[other].changesSomething {
             throw value[other].error("is not supported yet (only limit, reservation, swap and disableOOMKiller)")
         }
         let hierarchical = try value["useHierarchy"].bool(default: true), checked = try value["checkBeforeUpdate"].bool(default: false)

@@ -16,6 +16,21 @@ public final class Cgroup {
     private var directories: [Controller: String] = [:]
     private let unified: Bool
 
+    /// The cgroup process `pid` (a supervisor) is in, as a container's; nil
+    /// when it is in none of its own (the root, or no pids controller).
+    public convenience init?(of pid: pid_t, controllers: [Controller]) {
+        guard let text = HostFile.read("/proc/\(pid)/cgroup").map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
+        let wanted = Cgroup.unifiedOnly ? "" : "pids"
+        let path = text.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[1].split(separator: ",").contains(Substring(wanted)) || (wanted.isEmpty && fields[1].isEmpty)
+            else { return nil }
+            return String(fields[2])
+        }.first
+        guard let path, path != "/" else { return nil }
+        try? self.init(path: path, controllers: controllers.filter(Cgroup.available))
+    }
+
     /// Creates `path` (e.g. "/moat/<id>") for each controller.
     public init(path: String, controllers: [Controller]) throws(Errno) {
         let relative = path.split(separator: "/").filter { $0 != ".." && $0 != "." }.map(String.init)
@@ -158,6 +173,16 @@ public final class Cgroup {
             let base = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/" + controller.rawValue
             supervisorOrigins[directory] = base + (origin == "/" ? "" : origin)
             guard Cgroup.write(String(getpid()), to: directory + "/cgroup.procs") else { throw Errno.current }
+        }
+    }
+
+    /// Removes the cgroup of a container whose tasks are dying (killed):
+    /// rmdir succeeds once the last one is gone; gives up after a second.
+    public func removeOnceEmpty() {
+        for _ in 0..<100 {
+            remove()
+            if directories.values.allSatisfy({ access($0, F_OK) != 0 }) { return }
+            usleep(10_000)
         }
     }
 

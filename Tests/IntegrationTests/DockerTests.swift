@@ -84,6 +84,9 @@ import Testing
         let fields = stats.stdout.split(separator: " ")
         let cpu = Double(fields.first?.dropLast() ?? "") ?? -1, pids = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
         #expect(cpu >= 0 && cpu < 50 && pids >= 2 && pids < 10, "an idle loop, the supervisor and sh: \(stats.stdout) \(stats.stderr)")
+        // docker update reaches `moat update --resources -` through the shim.
+        #expect(shell("\(docker) update --memory 48m --memory-swap 96m \(id)").status == 0)
+        #expect(shell("\(docker) stats --no-stream --format '{{.MemUsage}}' \(id)").stdout.hasSuffix("/ 48MiB\n"))
         #expect(shell("\(docker) stop -t 10 \(id)").status == 0)
         #expect(shell("\(docker) inspect -f '{{.State.ExitCode}}' \(id)").stdout == "0\n")
         #expect(shell("\(docker) logs \(id)").stdout.contains("stopping"))

@@ -101,6 +101,35 @@ import Testing
         }
     }
 
+    /// `moat update` (what docker and podman update call, with --resources -)
+    /// changes the running container's cgroup; `delete --force`, which kills
+    /// the supervisor, still removes the cgroup.
+    @Test func updateChangesTheRunningContainersLimits() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        try #require(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/cgroup.procs"), "cgroup v1 here")
+        let cgroupName = "moat-test-\(getpid())-update"
+        let bundle = try fixture.bundle("update", args: ["sleep", "30"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["cgroupsPath"] = "/\(cgroupName)"
+            config["linux"] = linux
+        }
+        let root = bundle.appendingPathComponent("state").path
+        #expect(Command.run("/bin/sh", ["-c", "'\(fixture.moat)' --root '\(root)' create --bundle '\(bundle.path)' up > /dev/null 2>&1"]).status == 0)
+        defer { _ = Command.run(fixture.moat, ["--root", root, "delete", "--force", "up"]) }
+        #expect(Command.run(fixture.moat, ["--root", root, "start", "up"]).status == 0)
+        func read(_ file: String) -> String { (try? String(contentsOfFile: "/sys/fs/cgroup/\(file)", encoding: .utf8)) ?? "" }
+        #expect(Command.run(fixture.moat, ["--root", root, "update", "--memory", "32m", "--cpu-quota", "50000", "up"]).status == 0)
+        #expect(read("memory/\(cgroupName)/memory.limit_in_bytes") == "\(32 << 20)\n")
+        #expect(read("cpu/\(cgroupName)/cpu.cfs_quota_us") == "50000\n")
+        let json = Command.run("/bin/sh", ["-c", "echo '{\"pids\": {\"limit\": 20}}' | '\(fixture.moat)' --root '\(root)' update --resources - up"])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(read("pids/\(cgroupName)/pids.max") == "21\n", "the workload's 20 and the supervisor")
+        let bad = Command.run(fixture.moat, ["--root", root, "update", "--memory", "lots", "up"])
+        #expect(bad.status == 2 && bad.stderr == "moat: --memory: lots is not a number\n")
+        #expect(Command.run(fixture.moat, ["--root", root, "delete", "--force", "up"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/\(cgroupName)"))
+    }
+
     @Test func cpuQuotaThrottles() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("cpu", args: ["spin", "1000"]) { config in

@@ -1,0 +1,77 @@
+import Glibc
+import OCI
+import Platform
+
+/// `moat update`: changes a running container's cgroup limits, as runc's
+/// (`docker update`, `podman update` and containerd's shim call it with
+/// `--resources -`, a runtime-spec LinuxResources on stdin). The container's
+/// cgroup is the one its supervisor is in (made from linux.cgroupsPath).
+enum Update: Subcommand {
+    static let spec = CommandSpec(
+        name: "update", abstract: "Change a running container's resource limits.",
+        discussion: """
+            The limits apply to the container's cgroup (it has one when its config gives
+            linux.cgroupsPath, as engines do). The sandbox's /proc/meminfo keeps the limit it
+            started with.
+            """,
+        options: [
+            rootOption,
+            .init(long: "resources", short: "r", value: "file", help: "A runtime-spec LinuxResources JSON file, or - for stdin."),
+            .init(long: "memory", value: "bytes", help: "Memory limit (k, m, g suffixes)."),
+            .init(long: "memory-swap", value: "bytes", help: "Memory plus swap limit (-1: unlimited)."),
+            .init(long: "memory-reservation", value: "bytes", help: "Memory soft limit."),
+            .init(long: "pids-limit", value: "n", help: "Maximum number of tasks (0 or -1: unlimited)."),
+            .init(long: "cpu-shares", value: "n", help: "CPU weight."),
+            .init(long: "cpu-quota", value: "us", help: "CPU time per period (-1: unlimited)."),
+            .init(long: "cpu-period", value: "us", help: "CPU accounting period."),
+            .init(long: "blkio-weight", value: "n", help: "Block I/O weight (10-1000)."),
+        ],
+        positionals: [idArgument])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let info = try container(arguments)
+        guard ["created", "running", "paused"].contains(info.status), let supervisor = info.pid else {
+            throw Failure("container \(info.id) is \(info.status)", code: 1)
+        }
+        var json = JSON.object([])
+        if let file = arguments.value("resources") {
+            let bytes = file == "-" ? HostFile.readAll(0) : HostFile.read(file)
+            guard let bytes else { throw Failure("--resources \(file): cannot be read", code: 1) }
+            do { json = try JSON.parse(bytes) } catch { throw Failure("--resources \(file): malformed JSON: \(error)", code: 1) }
+        }
+        func set(_ option: String, _ path: [String]) throws {
+            guard let text = arguments.value(option) else { return }
+            guard let value = bytes(text) else { throw Failure("--\(option): \(text) is not a number", code: 2) }
+            json = json.replacing(path: path, with: .int(value))
+        }
+        try set("memory", ["memory", "limit"])
+        try set("memory-swap", ["memory", "swap"])
+        try set("memory-reservation", ["memory", "reservation"])
+        try set("pids-limit", ["pids", "limit"])
+        try set("cpu-shares", ["cpu", "shares"])
+        try set("cpu-quota", ["cpu", "quota"])
+        try set("cpu-period", ["cpu", "period"])
+        try set("blkio-weight", ["blockIO", "weight"])
+        let resources: Spec.Resources
+        do { resources = try Spec.decodeResources(json, path: "resources") } catch { throw Failure("\(error)", code: 1) }
+        guard let cgroup = Cgroup(of: supervisor, controllers: Cgroup.Controller.accounting) else {
+            throw Failure("container \(info.id) has no cgroup of its own (its config gives no linux.cgroupsPath)", code: 1)
+        }
+        do {
+            // The supervisor's own tasks are counted in, as when the container was made.
+            if let limit = resources.pidsLimit { try cgroup.limitPids(limit + Int64(Cgroup.threadCount(supervisor))) }
+            if let limit = resources.memoryLimit { try cgroup.limitMemory(limit, swap: resources.memorySwap) }
+            if let bytes = resources.memoryReservation { try cgroup.reserveMemory(bytes) }
+            if let cpu = resources.cpu { try cgroup.limitCPU(shares: cpu.shares, quota: cpu.quota, period: cpu.period) }
+            if let weight = resources.blockIOWeight { try cgroup.setBlockIOWeight(weight) }
+        } catch { throw Failure("update \(info.id): \(error)", code: 1) }
+        return 0
+    }
+
+    /// "64m" → 67108864; plain numbers as they are (negative for unlimited).
+    static func bytes(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        if let last = text.lowercased().last, let unit = units[last] { return Int64(text.dropLast()).map { $0 * unit } }
+        return Int64(text)
+    }
+}
