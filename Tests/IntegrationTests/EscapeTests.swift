@@ -91,6 +91,25 @@ import Testing
         #expect(capabilities.stdout == "CapPrm:\t0000000020000420\n", "\(capabilities.stdout) \(capabilities.stderr)")
     }
 
+    /// /proc/self/mountinfo and /proc/mounts name no host path: not the
+    /// bundle's rootfs, not a bound host directory, not an overlay's layers.
+    @Test func mountTablesShowNoHostPaths() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let shared = fixture.scratch("bound-host-dir")
+        let bundle = try fixture.bundle("mount-paths", args: ["sh", "-c",
+            "cat /proc/self/mountinfo /proc/mounts /proc/1/task/1/mountinfo; ls /data >/dev/null && echo bound"]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/data", "type": "bind", "source": shared.path, "options": ["rbind", "ro"]])
+            config["mounts"] = mounts
+        }
+        let result = fixture.run(bundle, extra: ["--overlay=memory"])
+        #expect(result.status == 0 && result.lines.last == "bound", "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains(" / / ") && result.stdout.contains(" /data "), "\(result.stdout)")
+        for secret in [fixture.rootfs, shared.path, fixture.work.path, "lowerdir", "upperdir", "workdir"] {
+            #expect(!result.stdout.contains(secret), "\(secret) shows: \(result.stdout)")
+        }
+    }
+
     @Test func theWorkloadSeesOnlyTheRootfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let marker = fixture.scratch("marker").appendingPathComponent("secret")

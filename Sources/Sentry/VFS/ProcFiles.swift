@@ -104,6 +104,7 @@ extension Kernel {
     /// fields are moved to the sandbox's clocks.
     func render(_ path: String, kernelFile: Int32) -> String? {
         if let time = renderTimes(path, kernelFile: kernelFile) { return time }
+        if let mounts = renderMounts(path, kernelFile: kernelFile) { return mounts }
         switch path {
         case "meminfo":
             guard let limit = spec.memoryLimit else { return nil }
@@ -145,6 +146,36 @@ extension Kernel {
         let tick = 1_000_000_000 / Int64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         fields[index] = String(max(ticks - clocks.base(CLOCK_BOOTTIME) / tick, 0))
         return String(text[...close]) + fields.joined(separator: " ")
+    }
+
+    /// /proc/<pid>/mountinfo and mounts name host paths: the root within
+    /// the source of a bind mount (the bundle's rootfs, a bound host
+    /// directory) and an overlay's lowerdir/upperdir/workdir. The sandbox
+    /// sees every mount rooted at "/" of its source and overlays without
+    /// their layers, as under gVisor.
+    func renderMounts(_ path: String, kernelFile: Int32) -> String? {
+        let parts = path.split(separator: "/")
+        guard let name = parts.last, name == "mountinfo" || name == "mounts", Int(parts[0]) != nil,
+              parts.count == 2 || (parts.count == 4 && parts[1] == "task"),
+              let bytes = Kernel.contents(kernelFile) else { return nil }
+        let hidden: Set<String> = ["lowerdir", "upperdir", "workdir", "datadir", "redirect_dir"]
+        func scrub(_ options: Substring) -> String {
+            options.split(separator: ",").filter { !hidden.contains(String($0.prefix { $0 != "=" })) }.joined(separator: ",")
+        }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map { line -> String in
+            var fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            if name == "mountinfo" {
+                // id parent major:minor root mountpoint options [optional...] - type source superoptions
+                guard fields.count > 5, let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count else { return String(line) }
+                fields[3] = "/"
+                fields[dash + 3] = scrub(Substring(fields[dash + 3]))
+            } else if fields.count > 3 {
+                // source mountpoint type options dump pass
+                fields[3] = scrub(Substring(fields[3]))
+            }
+            return fields.joined(separator: " ")
+        }
+        return lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
     }
 
     /// All of a file read with pread (its offset stays where it was).
