@@ -58,8 +58,7 @@ enum Update: Subcommand {
             throw Failure("container \(info.id) has no cgroup of its own (its config gives no linux.cgroupsPath)", code: 1)
         }
         do {
-            // The supervisor's own tasks are counted in, as when the container was made.
-            if let limit = resources.pidsLimit { try cgroup.limitPids(limit + Int64(Cgroup.threadCount(supervisor))) }
+            if let limit = resources.pidsLimit { try cgroup.limitPids(limit) }
             if let limit = resources.memoryLimit { try cgroup.limitMemory(limit, swap: resources.memorySwap) }
             if let bytes = resources.memoryReservation { try cgroup.reserveMemory(bytes) }
             if let cpu = resources.cpu { try cgroup.limitCPU(shares: cpu.shares, quota: cpu.quota, period: cpu.period) }

@@ -145,15 +145,6 @@ public final class Cgroup {
         return access("/sys/fs/cgroup/\(controller.rawValue)/cgroup.procs", F_OK) == 0
     }
 
-    /// How many threads process `pid` has.
-    public static func threadCount(_ pid: pid_t) -> Int {
-        guard let dir = opendir("/proc/\(pid)/task") else { return 1 }
-        defer { closedir(dir) }
-        var count = 0
-        while let entry = readdir(dir) { if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 } }
-        return max(count, 1)
-    }
-
     /// Where this process was before `addSupervisor`, per directory it joined.
     private var supervisorOrigins: [String: String] = [:]
 

@@ -341,9 +341,9 @@ public final class Kernel {
         guard !controllers.isEmpty else { return nil }
         let group = try Cgroup(path: spec.cgroupPath, controllers: controllers)
         do {
-            // The supervisor's own tasks count too: the workload keeps its whole limit.
-            let supervisorTasks = withSupervisor ? Int64(Cgroup.threadCount(getpid()) + (spec.child.terminal ? 1 : 0)) : 0
-            if let limit = spec.pidsLimit { try group.limitPids(limit + supervisorTasks) }
+            // pids.max is the config's, as engines and the OCI suite read it back;
+            // with the supervisor in the cgroup its task counts as the container's.
+            if let limit = spec.pidsLimit { try group.limitPids(limit) }
             if let limit = spec.memoryLimit { try group.limitMemory(limit, swap: spec.memorySwap) }
             if let bytes = spec.memoryReservation { try group.reserveMemory(bytes) }
             if spec.disableOOMKiller { try group.disableOOMKiller() }

@@ -10,13 +10,13 @@ import Testing
         let cgroupName = "moat-test-\(getpid())-pids"
         let bundle = try fixture.bundle("pids", args: ["forks", "30"]) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["resources"] = ["pids": ["limit": 8]]
+            linux["resources"] = ["pids": ["limit": 9]]
             linux["cgroupsPath"] = "/\(cgroupName)"
             config["linux"] = linux
         }
         let result = fixture.run(bundle)
         #expect(result.status == 0, "\(result.stderr)")
-        // forks and its seven children make eight.
+        // The supervisor (in the container's cgroup), forks and its seven children make nine.
         #expect(result.stdout == "forked=7 refused=23\n", "\(result.stdout)")
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/\(cgroupName)"))
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/\(cgroupName)"))
@@ -123,7 +123,7 @@ import Testing
         #expect(read("cpu/\(cgroupName)/cpu.cfs_quota_us") == "50000\n")
         let json = Command.run("/bin/sh", ["-c", "echo '{\"pids\": {\"limit\": 20}}' | '\(fixture.moat)' --root '\(root)' update --resources - up"])
         #expect(json.status == 0, "\(json.stderr)")
-        #expect(read("pids/\(cgroupName)/pids.max") == "21\n", "the workload's 20 and the supervisor")
+        #expect(read("pids/\(cgroupName)/pids.max") == "20\n", "as given")
         let bad = Command.run(fixture.moat, ["--root", root, "update", "--memory", "lots", "up"])
         #expect(bad.status == 2 && bad.stderr == "moat: --memory: lots is not a number\n")
         #expect(Command.run(fixture.moat, ["--root", root, "delete", "--force", "up"]).status == 0)
