@@ -35,6 +35,27 @@ import Testing
         #expect(result.lines.dropFirst(4).first == "1 0", "\(result.lines)")
     }
 
+    /// The outside attack suite's holes stay closed without root: clones
+    /// with CLONE_UNTRACED, terminal injection, a faulting init, a vsyscall
+    /// with a bad pointer, argument validation in Linux's order.
+    @Test func attackSuiteCasesHoldUnprivileged() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let root = stateRoot()
+        func sandboxed(_ args: [String]) -> Command.Result {
+            asNobody(["do", "--root", root, "--rootfs", fixture.rootfs, "--writable", "--"] + args)
+        }
+        #expect(sandboxed(["escape", "clone-flags"]).lines == ["untraced=refused:EPERM", "ptrace=child_connect:ECONNREFUSED",
+                                                               "plain=child_connect:ECONNREFUSED"])
+        let tty = sandboxed(["escape", "tty-injection"])
+        #expect(tty.lines.prefix(4) == ["TIOCSTI=EPERM", "TIOCSTI_high_bits=EPERM", "TIOCLINUX=EPERM", "TIOCSETD=EPERM"],
+                "\(tty.stdout) \(tty.stderr)")
+        #expect(sandboxed(["fault", "segv"]).status == 139)
+        #expect(sandboxed(["vsyscall", "g"]).status == 139)
+        let order = sandboxed(["linuxorder"])
+        #expect(order.lines.contains("seccomp_unknown_flags=EINVAL") && order.lines.contains("seccomp_listener=EPERM")
+                && order.lines.contains("unshare_0=ok") && order.lines.contains("unshare_newns=EPERM"), "\(order.stdout) \(order.stderr)")
+    }
+
     @Test func runCreateExecAndEscapesWorkUnprivileged() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let root = stateRoot()
