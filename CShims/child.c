@@ -24,6 +24,7 @@
 #include <termios.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,6 +184,43 @@ static void set_up_devices(int rootfd, int errfd) {
     syscall(SYS_close, dev);
 }
 
+// linux.devices: each node made where the config puts it, as runc makes them.
+static void make_devices(const struct moat_spawn_config *c, int rootfd, int errfd) {
+    for (int i = 0; i < c->ndevices; i++) {
+        const struct moat_device *d = &c->devices[i];
+        size_t n = length(d->path), slash = n;
+        while (slash > 0 && d->path[slash - 1] != '/') slash--;
+        char parent_path[4096];
+        if (slash == 0 || slash >= sizeof parent_path) fail(errfd, MOAT_STAGE_DEVICES, EINVAL, 100 + i);
+        memcpy(parent_path, d->path, slash);
+        parent_path[slash] = 0;
+        // Its directory, made if missing (a file made there and removed again).
+        int parent = open_resolved(rootfd, parent_path, O_PATH | O_DIRECTORY);
+        if (parent == -ENOENT) {
+            int made = open_in_root(rootfd, d->path, 1);   // makes the directories (the file goes below)
+            if (made >= 0) syscall(SYS_close, made);
+            parent = open_resolved(rootfd, parent_path, O_PATH | O_DIRECTORY);
+        }
+        if (parent < 0) fail(errfd, MOAT_STAGE_DEVICES, -parent, 100 + i);
+        const char *name = d->path + slash;
+        syscall(SYS_unlinkat, parent, name, 0);   // a node the image ships is replaced
+        dev_t device = makedev(d->major, d->minor);
+        if (syscall(SYS_mknodat, parent, name, d->mode, device) < 0) {
+            // No mknod in a user namespace: bind the host's node of that number.
+            int err = errno;
+            char host[64];
+            snprintf(host, sizeof host, "/dev/%s/%u:%u", S_ISBLK(d->mode) ? "block" : "char", d->major, d->minor);
+            if (!S_ISCHR(d->mode) && !S_ISBLK(d->mode)) fail(errfd, MOAT_STAGE_DEVICES, err, 100 + i);
+            if (mount_at(rootfd, d->path, host, NULL, MS_BIND, NULL, 1) < 0) fail(errfd, MOAT_STAGE_DEVICES, err, 100 + i);
+        } else {
+            if (syscall(SYS_fchownat, parent, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+                fail(errfd, MOAT_STAGE_DEVICES, errno, 100 + i);
+            if (syscall(SYS_fchmodat, parent, name, d->mode & 07777) < 0) fail(errfd, MOAT_STAGE_DEVICES, errno, 100 + i);
+        }
+        syscall(SYS_close, parent);
+    }
+}
+
 static void mask_paths(const struct moat_spawn_config *c, int rootfd, int errfd) {
     for (int i = 0; i < c->nmasked; i++) {
         int fd = open_resolved(rootfd, c->masked_paths[i], O_PATH);
@@ -246,6 +284,7 @@ static void enter_root(const struct moat_spawn_config *c, int errfd, int release
     if (rootfd < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     set_up_mounts(c, (int)rootfd, errfd);
     if (c->default_devices) set_up_devices((int)rootfd, errfd);
+    make_devices(c, (int)rootfd, errfd);
     mask_paths(c, (int)rootfd, errfd);
     // createContainer hooks run here, in our namespaces before pivot_root.
     if (c->pause_before_pivot) {

@@ -26,6 +26,15 @@ struct moat_mount {
     const char *data;
 };
 
+// linux.devices[i]: a node made in the new root (mknod; bound from the
+// host's /dev/char or /dev/block node where mknod is refused, in a user namespace).
+struct moat_device {
+    const char *path;        // absolute path inside the rootfs
+    unsigned mode;           // S_IFCHR/S_IFBLK/S_IFIFO | permission bits
+    unsigned major, minor;
+    uint32_t uid, gid;
+};
+
 struct moat_rlimit {
     int resource;
     uint64_t soft;
@@ -39,6 +48,8 @@ struct moat_spawn_config {
     const struct moat_mount *mounts;
     int nmounts;
     int default_devices;              // bind null, zero, full, random, urandom, tty into /dev
+    const struct moat_device *devices;  // linux.devices, made after the mounts
+    int ndevices;
     const char *const *masked_paths;
     int nmasked;
     const char *const *readonly_paths;

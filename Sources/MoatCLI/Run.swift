@@ -173,6 +173,10 @@ func describe(_ failure: ChildFailure, sandbox: SandboxSpec, program: String) ->
     case .hostname: return "hostname: \(failure.errno)"
     case .pivot: return "root.path \(child.rootfs): \(failure.errno)"
     case .overlay: return "overlay on \(child.rootfs): \(failure.errno)"
+    case .devices where failure.index >= 100:
+        let index = failure.index - 100
+        let path = child.devices.indices.contains(index) ? child.devices[index].path : "?"
+        return "linux.devices[\(index)] \(path): \(failure.errno)"
     case .devices: return "/dev: \(failure.errno)"
     case .mask:
         let paths = child.maskedPaths + child.readonlyPaths

@@ -83,6 +83,9 @@ public struct Bundle {
         child.sysctls = spec.sysctls.map { (key: $0.0, value: $0.1) }
         child.oomScoreAdj = spec.process.oomScoreAdj
         child.noNewPrivileges = spec.process.noNewPrivileges
+        child.devices = spec.devices.map {
+            ChildDevice(path: $0.path, mode: $0.mode, major: $0.major, minor: $0.minor, uid: $0.uid, gid: $0.gid)
+        }
         child.extraFilter = try spec.seccomp?.program()
         child.terminal = process.terminal
         child.consoleSize = process.consoleSize

@@ -49,6 +49,14 @@ public struct Spec: Equatable, Sendable {
         public var options: [String]
     }
 
+    /// linux.devices[i]: a node to make in the container's root.
+    public struct Device: Equatable, Sendable {
+        public var path: String
+        public var mode: UInt32          // file type | permission bits
+        public var major: UInt32, minor: UInt32
+        public var uid: UInt32, gid: UInt32
+    }
+
     public struct Namespace: Equatable, Sendable {
         public var type: String
         /// An existing namespace to join (network, ipc, uts, cgroup), as engines pass it.
@@ -97,6 +105,8 @@ public struct Spec: Equatable, Sendable {
     /// linux.seccomp, loaded after Moat's own filter.
     public var seccomp: SeccompProfile? = nil
     public var hooks = Hooks()
+    /// linux.devices.
+    public var devices: [Device] = []
 
     public static func == (a: Spec, b: Spec) -> Bool {
         a.ociVersion == b.ociVersion && a.process == b.process && a.rootPath == b.rootPath
@@ -181,7 +191,23 @@ public struct Spec: Equatable, Sendable {
         try linux.only(["namespaces", "maskedPaths", "readonlyPaths", "timeOffsets", "resources",
                         "cgroupsPath", "rootfsPropagation", "uidMappings", "gidMappings", "sysctl",
                         "seccomp", "devices"])
-        if linux["devices"].isNonEmpty { throw linux["devices"].error("is not supported yet") }
+        var devices: [Device] = []
+        for item in try linux["devices"].items() {
+            try item.only(["path", "type", "major", "minor", "fileMode", "uid", "gid"])
+            let path = try item["path"].string()
+            guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { throw item["path"].error("must be an absolute path") }
+            let type = try item["type"].string()
+            let kinds: [String: UInt32] = ["c": 0o020000, "u": 0o020000, "b": 0o060000, "p": 0o010000]   // S_IFCHR, S_IFBLK, S_IFIFO
+            guard let kind = kinds[type] else { throw item["type"].error("must be c, u, b or p") }
+            let numbered = type != "p"
+            let major = numbered ? try item["major"].unsigned(UInt32.self) : 0
+            let minor = numbered ? try item["minor"].unsigned(UInt32.self) : 0
+            let mode = item["fileMode"].isPresent ? try item["fileMode"].unsigned(UInt32.self) : 0o666
+            guard mode <= 0o7777 else { throw item["fileMode"].error("must be permission bits (at most 07777)") }
+            devices.append(Device(path: path, mode: kind | mode, major: major, minor: minor,
+                                  uid: item["uid"].isPresent ? try item["uid"].unsigned(UInt32.self) : 0,
+                                  gid: item["gid"].isPresent ? try item["gid"].unsigned(UInt32.self) : 0))
+        }
         if let propagation = try linux["rootfsPropagation"].optionalString(),
            !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
             throw linux["rootfsPropagation"].error("\(propagation) is not supported (the sandbox's mounts are private)")
@@ -244,7 +270,7 @@ public struct Spec: Equatable, Sendable {
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
             annotations: annotations, sysctls: sysctls, resources: resources, cgroupsPath: cgroupsPath,
             uidMappings: uidMappings, gidMappings: gidMappings,
-            seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]))
+            seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]), devices: devices)
     }
 
     static func decodeProcess(_ field: Field) throws(ConfigError) -> Process {

@@ -19,6 +19,19 @@ public struct ChildMount: Sendable, Equatable {
     }
 }
 
+/// A device node the child makes in the new root (linux.devices).
+public struct ChildDevice: Sendable, Equatable {
+    public var path: String          // absolute, inside the new root
+    public var mode: UInt32          // S_IFCHR, S_IFBLK or S_IFIFO | permission bits
+    public var major: UInt32
+    public var minor: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public init(path: String, mode: UInt32, major: UInt32, minor: UInt32, uid: UInt32, gid: UInt32) {
+        (self.path, self.mode, self.major, self.minor, self.uid, self.gid) = (path, mode, major, minor, uid, gid)
+    }
+}
+
 public struct ResourceLimit: Sendable, Equatable {
     public var resource: Int32
     public var soft: UInt64
@@ -44,6 +57,8 @@ public struct ChildSpec: Sendable {
     public var cloneFlags: UInt = 0
     public var mounts: [ChildMount] = []
     public var defaultDevices = false
+    /// linux.devices, made after the mounts.
+    public var devices: [ChildDevice] = []
     public var maskedPaths: [String] = []
     public var readonlyPaths: [String] = []
     public var hostname: String?
@@ -259,10 +274,14 @@ public enum Spawner {
         let env = strings.array(spec.env)
         let capLast = lastCapability
         let joinPaths = strings.array(spec.joinNamespaces.map(\.path))
+        let devices = spec.devices.map {
+            moat_device(path: strings.copy($0.path), mode: $0.mode, major: $0.major, minor: $0.minor, uid: $0.uid, gid: $0.gid)
+        }
         let joinTypeValues = spec.joinNamespaces.map { Int32(truncatingIfNeeded: $0.type) }
         var spawned = moat_spawned()
         let rc: Int32 = mounts.withUnsafeBufferPointer { mountBuffer in
             joinTypeValues.withUnsafeBufferPointer { joinTypes in
+            devices.withUnsafeBufferPointer { deviceBuffer in
             limits.withUnsafeBufferPointer { limitBuffer in
                 spec.groups.withUnsafeBufferPointer { groupBuffer in
                     (spec.extraFilter?.instructions ?? []).withUnsafeBytes { extra in
@@ -329,12 +348,15 @@ public enum Spawner {
                         config.join_paths = UnsafeRawPointer(joinPaths).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
                         config.join_types = joinTypes.baseAddress
                         config.njoin = Int32(spec.joinNamespaces.count)
+                        config.devices = deviceBuffer.baseAddress
+                        config.ndevices = Int32(spec.devices.count)
                         config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
                         config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
                         return call(&config, &spawned)
                     }
                     }
                 }
+            }
             }
             }
         }

@@ -67,6 +67,9 @@ import Testing
         let user = shell("\(run) --user 1000:1000 --read-only moat-test:busybox sh -c 'id -u; touch /x 2>/dev/null || echo read-only'")
         #expect(user.lines == ["1000", "read-only"], "\(user.stdout) \(user.stderr)")
 
+        // --device: made in the container's /dev.
+        let device = shell("\(run) --device /dev/fuse moat-test:busybox stat -c '%F %t:%T' /dev/fuse")
+        #expect(device.stdout == "character special file a:e5\n", "\(device.stdout) \(device.stderr)")
         // --network=host: Docker passes the host's network namespace by path.
         let hostNetwork = shell("\(docker) run --rm --runtime=moat --network host moat-test:busybox readlink /proc/self/ns/net")
         let ours = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "?"

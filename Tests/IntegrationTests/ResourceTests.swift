@@ -130,6 +130,32 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/\(cgroupName)"))
     }
 
+    /// linux.devices (docker --device, --privileged): each node is made
+    /// where the config puts it, with its type, numbers, mode and owner,
+    /// and opens through the sentry.
+    @Test func devicesFromTheConfigAreMade() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("devices", args: ["sh", "-c",
+            "stat -c '%n %F %t:%T %a %u' /dev/fuse /dev/net/tun /dev/fifo0; exec 3</dev/fuse && echo opened"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["devices"] = [["path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666, "uid": 0, "gid": 0],
+                                ["path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 0o600, "uid": 1000],
+                                ["path": "/dev/fifo0", "type": "p"]]
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["/dev/fuse character special file a:e5 666 0", "/dev/net/tun character special file a:c8 600 1000",
+                                 "/dev/fifo0 fifo 0:0 666 0", "opened"], "\(result.stdout)")
+        let bad = try fixture.bundle("devices-bad", args: ["true"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["devices"] = [["path": "dev/x", "type": "c", "major": 1, "minor": 3]]
+            config["linux"] = linux
+        }
+        let refused = fixture.run(bad)
+        #expect(refused.status == 125 && refused.stderr == "moat: linux.devices[0].path: must be an absolute path\n", "\(refused.stderr)")
+    }
+
     @Test func cpuQuotaThrottles() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("cpu", args: ["spin", "1000"]) { config in
