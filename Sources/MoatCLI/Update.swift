@@ -25,6 +25,8 @@ enum Update: Subcommand {
             .init(long: "cpu-quota", value: "us", help: "CPU time per period (-1: unlimited)."),
             .init(long: "cpu-period", value: "us", help: "CPU accounting period."),
             .init(long: "blkio-weight", value: "n", help: "Block I/O weight (10-1000)."),
+            .init(long: "cpuset-cpus", value: "list", help: "CPUs the container may use (0-3,5)."),
+            .init(long: "cpuset-mems", value: "list", help: "Memory nodes the container may use."),
         ],
         positionals: [idArgument])
 
@@ -52,6 +54,8 @@ enum Update: Subcommand {
         try set("cpu-quota", ["cpu", "quota"])
         try set("cpu-period", ["cpu", "period"])
         try set("blkio-weight", ["blockIO", "weight"])
+        if let cpus = arguments.value("cpuset-cpus") { json = json.replacing(path: ["cpu", "cpus"], with: .string(cpus)) }
+        if let mems = arguments.value("cpuset-mems") { json = json.replacing(path: ["cpu", "mems"], with: .string(mems)) }
         let resources: Spec.Resources
         do { resources = try Spec.decodeResources(json, path: "resources") } catch { throw Failure("\(error)", code: 1) }
         guard let cgroup = Cgroup(of: supervisor, controllers: Cgroup.Controller.accounting) else {
@@ -63,6 +67,10 @@ enum Update: Subcommand {
             if let bytes = resources.memoryReservation { try cgroup.reserveMemory(bytes) }
             if let cpu = resources.cpu { try cgroup.limitCPU(shares: cpu.shares, quota: cpu.quota, period: cpu.period) }
             if let weight = resources.blockIOWeight { try cgroup.setBlockIOWeight(weight) }
+            if resources.cpus != nil || resources.mems != nil {
+                guard let cpuset = Cgroup(of: supervisor, controllers: [.cpuset]) else { throw Errno.invalid }
+                try cpuset.restrictCPUs(cpus: resources.cpus, mems: resources.mems)
+            }
         } catch { throw Failure("update \(info.id): \(error)", code: 1) }
         return 0
     }

@@ -125,6 +125,8 @@ public struct Bundle {
         sandbox.memoryReservation = spec.resources.memoryReservation
         sandbox.disableOOMKiller = spec.resources.disableOOMKiller
         sandbox.blockIOWeight = spec.resources.blockIOWeight
+        sandbox.cpus = spec.resources.cpus
+        sandbox.mems = spec.resources.mems
         try checkHostCgroups()
         sandbox.cpu = spec.cpu.map { (shares: $0.shares, quota: $0.quota, period: $0.period) }
         if let path = spec.cgroupsPath, !path.isEmpty {

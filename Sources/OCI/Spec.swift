@@ -391,6 +391,9 @@ public struct Spec: Equatable, Sendable {
         public var disableOOMKiller = false
         public var cpu: CPU?
         public var blockIOWeight: UInt16?
+        /// cpu.cpus and cpu.mems: the cpuset the container may use.
+        public var cpus: String?
+        public var mems: String?
     }
 
     /// A runtime-spec LinuxResources object on its own (`moat update --resources`).
@@ -406,8 +409,14 @@ public struct Spec: Equatable, Sendable {
             let value = field[key]
             switch key {
             case "cpu":
-                for other in try value.keys() where !["shares", "quota", "period"].contains(other) && value[other].changesSomething {
-                    throw value[other].error("is not supported yet (only shares, quota and period)")
+                for other in try value.keys() where !["shares", "quota", "period", "cpus", "mems"].contains(other) && value[other].changesSomething {
+                    throw value[other].error("is not supported yet (only shares, quota, period, cpus and mems)")
+                }
+                for key in ["cpus", "mems"] {
+                    guard let list = try value[key].optionalString(), !list.isEmpty else { continue }
+                    // A cpuset list: "0-3,5".
+                    guard list.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "," }) else { throw value[key].error("must be a list like 0-3,5") }
+                    if key == "cpus" { resources.cpus = list } else { resources.mems = list }
                 }
                 let shares = value["shares"].isPresent ? try value["shares"].unsigned(UInt64.self) : 0
                 let quota = value["quota"].isPresent ? try value["quota"].signed() : 0

@@ -5,7 +5,7 @@ import Glibc
 /// the unified v2 tree.
 public final class Cgroup {
     public enum Controller: String, Sendable {
-        case pids, memory, cpu, blkio, cpuacct
+        case pids, memory, cpu, blkio, cpuacct, cpuset
         /// What a container's cgroup holds for engines to read (v1 hierarchies; v2 has one tree).
         public static let accounting: [Controller] = [.pids, .memory, .cpu, .cpuacct, .blkio]
         /// The controller's name in the unified (v2) hierarchy.
@@ -44,8 +44,18 @@ public final class Cgroup {
             for part in relative {
                 // v2 only lets a child use a controller its parent delegates.
                 if unified { _ = Cgroup.write("+" + controller.unifiedName, to: current + "/cgroup.subtree_control") }
+                let parent = current
                 current += "/" + part
                 if mkdir(current, 0o755) != 0 && errno != EEXIST { throw Errno.current }
+                // A new v1 cpuset level is empty (no task could join it): it takes its parent's.
+                if controller == .cpuset && !unified {
+                    for file in ["cpuset.cpus", "cpuset.mems"] {
+                        let own = HostFile.read(current + "/" + file) ?? []
+                        if own.allSatisfy({ $0 == 10 }), let inherited = HostFile.read(parent + "/" + file) {
+                            _ = Cgroup.write(String(decoding: inherited, as: UTF8.self), to: current + "/" + file)
+                        }
+                    }
+                }
             }
             directories[controller] = current
         }
@@ -80,6 +90,19 @@ public final class Cgroup {
     public func disableOOMKiller() throws(Errno) {
         guard !unified else { throw Errno(ENOTSUP) }
         try set(.memory, "memory.oom_control", "1")
+    }
+
+    /// The CPUs and memory nodes the sandbox may use (cpuset lists). On v1 a
+    /// new cpuset is empty, so each is copied from the parent unless given.
+    public func restrictCPUs(cpus: String?, mems: String?) throws(Errno) {
+        guard let directory = directories[.cpuset] else { throw Errno.invalid }
+        let parent = String(directory[..<(directory.lastIndex(of: "/") ?? directory.endIndex)])
+        for (file, value) in [("cpuset.cpus", cpus), ("cpuset.mems", mems)] {
+            let inherited = HostFile.read(parent + "/" + (unified ? file + ".effective" : file))
+                .flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first.map(String.init) }
+            guard let chosen = value ?? (unified ? nil : inherited) else { continue }
+            try set(.cpuset, file, chosen)
+        }
     }
 
     /// Proportional I/O weight (runtime-spec 10...1000).

@@ -18,6 +18,9 @@ public struct SandboxSpec: Sendable {
     public var memoryReservation: Int64?
     public var disableOOMKiller = false
     public var blockIOWeight: UInt16?
+    /// linux.resources.cpu.cpus/mems.
+    public var cpus: String?
+    public var mems: String?
     /// linux.resources.cpu: shares, quota and period (µs).
     public var cpu: (shares: UInt64?, quota: Int64?, period: UInt64?)?
     public var cgroupPath = "/moat/sandbox-\(getpid())"
@@ -336,8 +339,12 @@ public final class Kernel {
             + (usesMemory ? [Cgroup.Controller.memory] : [])
             + (spec.cpu == nil ? [] : [Cgroup.Controller.cpu])
             + (spec.blockIOWeight == nil ? [] : [Cgroup.Controller.blkio])
+            + (spec.cpus == nil && spec.mems == nil ? [] : [Cgroup.Controller.cpuset])
         let withSupervisor = spec.containerCgroup && !Linux.rootless
-        if withSupervisor { controllers = Cgroup.Controller.accounting.filter { Cgroup.available($0) || controllers.contains($0) } }
+        if withSupervisor {
+            controllers = (Cgroup.Controller.accounting + (controllers.contains(.cpuset) ? [.cpuset] : []))
+                .filter { Cgroup.available($0) || controllers.contains($0) }
+        }
         guard !controllers.isEmpty else { return nil }
         let group = try Cgroup(path: spec.cgroupPath, controllers: controllers)
         do {
@@ -348,6 +355,7 @@ public final class Kernel {
             if let bytes = spec.memoryReservation { try group.reserveMemory(bytes) }
             if spec.disableOOMKiller { try group.disableOOMKiller() }
             if let weight = spec.blockIOWeight { try group.setBlockIOWeight(weight) }
+            if spec.cpus != nil || spec.mems != nil { try group.restrictCPUs(cpus: spec.cpus, mems: spec.mems) }
             if let cpu = spec.cpu { try group.limitCPU(shares: cpu.shares, quota: cpu.quota, period: cpu.period) }
             try group.add(pid)
             if withSupervisor { try group.addSupervisor() }

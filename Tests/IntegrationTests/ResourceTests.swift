@@ -156,6 +156,20 @@ import Testing
         #expect(refused.status == 125 && refused.stderr == "moat: linux.devices[0].path: must be an absolute path\n", "\(refused.stderr)")
     }
 
+    /// cpu.cpus and cpu.mems: a cpuset the workload is confined to.
+    @Test func cpusetFromTheConfig() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("cpuset", args: ["sh", "-c", "grep -E 'Cpus_allowed_list|Mems_allowed_list' /proc/self/status"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["resources"] = ["cpu": ["cpus": "0", "mems": "0"]]
+            linux["cgroupsPath"] = "/moat-test-\(getpid())-cpuset"
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["Cpus_allowed_list:\t0", "Mems_allowed_list:\t0"], "\(result.stdout)")
+    }
+
     @Test func cpuQuotaThrottles() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("cpu", args: ["spin", "1000"]) { config in

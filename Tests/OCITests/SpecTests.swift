@@ -75,7 +75,8 @@ import Platform
         } == "linux.uidMappings[0].size: must be positive and keep the ids within 32 bits")
         #expect(message { $0 = $0.replacing(path: ["ociVersion"], with: .string("0.9")) }?.hasPrefix("ociVersion:") == true)
         #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("hugepageLimits", .array([.object([("pageSize", .string("2MB")), ("limit", .int(1))])]))])) } == "linux.resources.hugepageLimits: resource limits are not supported yet")
-        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("cpus", .string("0"))]))])) } == "linux.resources.cpu.cpus: is not supported yet (only shares, quota and period)")
+        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("realtimeRuntime", .int(5))]))])) } == "linux.resources.cpu.realtimeRuntime: is not supported yet (only shares, quota, period, cpus and mems)")
+        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("cpus", .string("0;1"))]))])) } == "linux.resources.cpu.cpus: must be a list like 0-3,5")
         #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("memory", .object([("limit", .int(1 << 26)), ("swappiness", .int(1))]))])) } == "linux.resources.memory.swappiness: is not supported yet (only limit, reservation, swap and disableOOMKiller)")
         #expect(message { $0 = $0.replacing(path: ["process", "capabilities", "bounding"], with: .array([.string("CAP_NOPE")])) } == "process.capabilities.bounding[0]: unknown capability CAP_NOPE")
     }
