@@ -156,9 +156,15 @@ static void set_up_mounts(const struct moat_spawn_config *c, int rootfd, int err
                 fail(errfd, MOAT_STAGE_MOUNT, errno, i);
             if (m->remount && remount_at(rootfd, m->target, m->remount) < 0)
                 fail(errfd, MOAT_STAGE_MOUNT, errno, i);
-        } else {
-            if (mount_at(rootfd, m->target, m->source, m->fstype, m->flags, m->data, 0) < 0)
-                fail(errfd, MOAT_STAGE_MOUNT, errno, i);
+        } else if (mount_at(rootfd, m->target, m->source, m->fstype, m->flags, m->data, 0) < 0) {
+            // sysfs needs a network namespace owned by our user namespace; in
+            // a user namespace without one, the host's /sys is bound instead (as runc).
+            int err = errno;
+            unsigned long kept = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+            if (err != EPERM || !m->fstype || strcmp(m->fstype, "sysfs") != 0 ||
+                mount_at(rootfd, m->target, "/sys", NULL, MS_BIND | MS_REC, NULL, 0) < 0 ||
+                (kept && remount_at(rootfd, m->target, kept) < 0))
+                fail(errfd, MOAT_STAGE_MOUNT, err, i);
         }
     }
 }
@@ -465,6 +471,12 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
         char byte;
         if (syscall(SYS_read, mappedfd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_USER, EPERM, -1);
         syscall(SYS_close, mappedfd);
+        // Become the namespace's root (when the maps give one): the
+        // supervisor's own ids may be unmapped inside, and files the child
+        // makes (devpts's ptmx, mount points) would then have no owner
+        // (EOVERFLOW). Rootless maps already make us 0 inside.
+        syscall(SYS_setresgid, 0, 0, 0);
+        syscall(SYS_setresuid, 0, 0, 0);
     }
     // Namespaces the config names by path are joined first (an engine's
     // network namespace, a pod's); their types are not in clone_flags.

@@ -56,6 +56,26 @@ import Testing
                 && order.lines.contains("unshare_0=ok") && order.lines.contains("unshare_newns=EPERM"), "\(order.stdout) \(order.stderr)")
     }
 
+    /// As root, a config's own user namespace with a wide mapping (the OCI
+    /// suite's: ids 0-1999 inside are 1000-2999 outside): the child becomes
+    /// the namespace's root before it mounts (devpts's gid=5 and its ptmx
+    /// need owners that exist inside), and sysfs, which needs a network
+    /// namespace of the user namespace's own, is the host's /sys bound
+    /// read-only, as runc does.
+    @Test func aConfiguredUserNamespaceWithAWideMapping() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("userns-wide", args: ["sh", "-c", "id -u; awk '{print $1, $2, $3}' /proc/self/uid_map; ls /dev/pts/ptmx; touch /sys/x 2>/dev/null || echo sys-ro"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "network" } + [["type": "user"]]
+            linux["uidMappings"] = [["containerID": 0, "hostID": 1000, "size": 2000]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 1000, "size": 3000]]
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["0", "0 1000 2000", "/dev/pts/ptmx", "sys-ro"], "\(result.stdout)")
+    }
+
     @Test func runCreateExecAndEscapesWorkUnprivileged() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let root = stateRoot()
