@@ -28,10 +28,15 @@ import Testing
         let socket = "\(home)/docker.sock"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         defer { _ = shell("rm -rf '\(home)'") }
+        // A bridge of the test's own (never the host's docker0); ports are
+        // published by docker-proxy, without iptables.
+        let bridge = "moatbr\(getpid() % 100_000)"
+        #expect(shell("ip link add \(bridge) type bridge && ip link set \(bridge) up").status == 0)
+        defer { _ = shell("ip link del \(bridge)") }
         try """
             {"runtimes": {"moat": {"path": "\(fixture.moat)"}},
              "data-root": "\(home)/data", "exec-root": "\(home)/exec", "pidfile": "\(home)/docker.pid",
-             "hosts": ["unix://\(socket)"], "bridge": "none", "iptables": false, "ip-masq": false,
+             "hosts": ["unix://\(socket)"], "bridge": "\(bridge)", "iptables": false, "ip-masq": false,
              "log-driver": "json-file"}
             """.write(toFile: "\(home)/daemon.json", atomically: true, encoding: .utf8)
         let daemon = shell("dockerd --config-file '\(home)/daemon.json' > '\(home)/log' 2>&1 & echo $!")
@@ -75,6 +80,29 @@ import Testing
         let ours = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "?"
         #expect(hostNetwork.stdout == ours + "\n", "\(hostNetwork.stdout) \(hostNetwork.stderr) against \(ours)")
 
+        // What users ask of docker run, each as runc gives it.
+        let shared = "\(home)/shared"
+        #expect(shell("mkdir -p '\(shared)' && echo from-host > '\(shared)/f'").status == 0)
+        let options = shell("""
+            \(run) --tmpfs /scratch -v '\(shared)':/data -v '\(shared)':/ro:ro --init --cap-add SYS_ADMIN \
+              --sysctl net.ipv4.ip_forward=1 --ulimit nofile=1000:1000 moat-test:busybox sh -c \
+              'echo x > /scratch/y && cat /scratch/y; cat /data/f; echo back > /data/g; touch /ro/h 2>/dev/null || echo ro;
+               tr "\\0" " " < /proc/1/cmdline | cut -d" " -f1; grep CapEff /proc/self/status | cut -f2;
+               cat /proc/sys/net/ipv4/ip_forward; ulimit -n'
+            """)
+        #expect(options.lines == ["x", "from-host", "ro", "/sbin/docker-init", "00000000a82425fb", "1", "1000"],
+                "\(options.stdout) \(options.stderr)")
+        #expect((try? String(contentsOfFile: "\(shared)/g", encoding: .utf8)) == "back\n")
+        // --memory: a memory bomb is OOM-killed (137).
+        let oom = shell("\(run) --memory 32m moat-test:busybox sh -c 'x=a; while true; do x=$x$x; done'")
+        #expect(oom.status == 137, "\(oom.status) \(oom.stderr)")
+        // The default bridge network with a published port, fetched from the host.
+        let server = shell("\(docker) run -d --runtime=moat -p 18\(getpid() % 1000 + 100):8080 moat-test:busybox sh -c 'while true; do printf \"HTTP/1.0 200 OK\\r\\n\\r\\nhi-from-moat\" | nc -l -p 8080; done'")
+        let serverID = server.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(server.status == 0, "\(server.stderr)")
+        #expect(eventually(20) { shell("curl -s --max-time 2 http://127.0.0.1:18\(getpid() % 1000 + 100)/").stdout == "hi-from-moat" })
+        _ = shell("\(docker) rm -f \(serverID)")
+
         // Detached: logs, exec (Docker's --process file), stop (TERM handled).
         let started = shell("\(docker) run -d --runtime=moat --network none moat-test:busybox sh -c 'echo started; trap \"echo stopping; exit 0\" TERM; while :; do sleep 0.1; done'")
         let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -87,9 +115,20 @@ import Testing
         let fields = stats.stdout.split(separator: " ")
         let cpu = Double(fields.first?.dropLast() ?? "") ?? -1, pids = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
         #expect(cpu >= 0 && cpu < 50 && pids >= 2 && pids < 10, "an idle loop, the supervisor and sh: \(stats.stdout) \(stats.stderr)")
+        // pause/unpause (a group-stop from outside), cp both ways, top.
+        #expect(shell("\(docker) pause \(id)").status == 0)
+        #expect(shell("\(docker) inspect -f '{{.State.Status}}' \(id)").stdout == "paused\n")
+        #expect(shell("\(docker) unpause \(id)").status == 0)
+        #expect(shell("\(docker) inspect -f '{{.State.Status}}' \(id)").stdout == "running\n")
+        #expect(shell("echo copied-in > '\(home)/in' && \(docker) cp '\(home)/in' \(id):/tmp/in && \(docker) exec \(id) cat /tmp/in").stdout == "copied-in\n")
+        #expect(shell("\(docker) cp \(id):/etc/hostname '\(home)/out' && cat '\(home)/out'").stdout == String(id.prefix(12)) + "\n")
+        #expect(shell("\(docker) top \(id)").stdout.contains("while :"))
         // docker update reaches `moat update --resources -` through the shim.
         #expect(shell("\(docker) update --memory 48m --memory-swap 96m \(id)").status == 0)
         #expect(shell("\(docker) stats --no-stream --format '{{.MemUsage}}' \(id)").stdout.hasSuffix("/ 48MiB\n"))
+        // restart: stop (TERM handled), then a new container process.
+        #expect(shell("\(docker) restart -t 10 \(id)").status == 0)
+        #expect(eventually { shell("\(docker) logs \(id)").stdout.components(separatedBy: "started").count == 3 })
         #expect(shell("\(docker) stop -t 10 \(id)").status == 0)
         #expect(shell("\(docker) inspect -f '{{.State.ExitCode}}' \(id)").stdout == "0\n")
         #expect(shell("\(docker) logs \(id)").stdout.contains("stopping"))
