@@ -28,13 +28,13 @@ import Testing
                               stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
-    func prepare() throws -> URL {
+    func prepare(network: Bool = false) throws -> URL {
         let home = fixture.scratch("podman")
-        // No network set-up; this machine's limits cannot be raised to podman's
-        // default rlimits (no CAP_SYS_RESOURCE), so keep them within reach.
+        // This machine's limits cannot be raised to podman's default rlimits
+        // (no CAP_SYS_RESOURCE), so keep them within reach.
         try """
             [containers]
-            netns = "none"
+            \(network ? "" : "netns = \"none\"")
             default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
             [engine]
             events_logger = "file"
@@ -106,5 +106,25 @@ import Testing
         #expect(podman(home, ["ps", "-a", "--format", "{{.Status}}"]).stdout.contains("Exited (137)"))
         #expect(podman(home, ["rm", id]).status == 0)
         #expect(podman(home, ["ps", "-aq"]).stdout.isEmpty)
+    }
+
+    /// podman's default network (netavark makes the network namespace and
+    /// passes its path; Moat joins it): a published port fetched from the
+    /// host, and podman stats and top on the container.
+    @Test func podmansDefaultNetworkAndPublishedPorts() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        try #require(FileManager.default.isExecutableFile(atPath: PodmanTests.podman), "podman is installed by scripts/bootstrap")
+        let home = try prepare(network: true)
+        defer { _ = podman(home, ["rm", "--force", "--all"]); _ = podman(home, ["rmi", "--force", "--all"]) }
+        let port = 18_000 + Int(getpid() % 1000)
+        let server = podman(home, ["run", "-d", "-p", "\(port):8080", "localhost/moat-busybox", "sh", "-c",
+                                   "while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhi-from-podman' | nc -l -p 8080; done"])
+        #expect(server.status == 0, "\(server.stderr)")
+        let id = server.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(eventually(20) { Command.run("/usr/bin/curl", ["-s", "--max-time", "2", "http://127.0.0.1:\(port)/"]).stdout == "hi-from-podman" })
+        let stats = podman(home, ["stats", "--no-stream", "--format", "{{.PIDs}}", id])
+        let pids = Int(stats.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        #expect(pids >= 2 && pids < 10, "the supervisor and the workload's processes: \(stats.stdout) \(stats.stderr)")
+        #expect(podman(home, ["top", id]).stdout.contains("nc -l -p 8080"))
     }
 }
