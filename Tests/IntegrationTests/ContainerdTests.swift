@@ -59,5 +59,29 @@ import Testing
         #expect(eventually { shell("\(ctr) task ls").stdout.contains("STOPPED") })
         #expect(shell("\(ctr) task delete c2").status == 0)
         #expect(shell("\(ctr) container delete c2").status == 0)
+
+        // ctr run -t: containerd reads create's output to EOF (this hung), the
+        // workload gets a pty of its own. script(1) plays the terminal.
+        let terminal = shell("script -qec \"\(ctr) run -t --rm --runc-binary '\(fixture.moat)' localhost/moat-ctr:latest t1 tty\" /dev/null | tr -d '\\r\\000'")
+        #expect(terminal.status == 0 && terminal.stdout.contains("/dev/pts/"), "\(terminal.stdout) \(terminal.stderr)")
+
+        // A pod as the CRI plugin makes one: a pause task, then containers
+        // that join its network namespace by the task's pid (Moat's
+        // supervisor, which is in the sandbox's namespaces), over localhost.
+        #expect(shell("\(ctr) run -d --runc-binary '\(fixture.moat)' localhost/moat-ctr:latest pause sleep 100").status == 0)
+        let pausePid = shell("\(ctr) task ls | awk '$1 == \"pause\" { print $2 }'").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Int(pausePid) != nil, "\(pausePid)")
+        let ours = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "?"
+        let theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pausePid)/ns/net")) ?? "?"
+        #expect(theirs != ours && theirs.hasPrefix("net:["), "the task's network namespace is the pod's own: \(theirs)")
+        let joined = "--with-ns network:/proc/\(pausePid)/ns/net"
+        #expect(shell("\(ctr) run -d --runc-binary '\(fixture.moat)' \(joined) localhost/moat-ctr:latest srv sh -c 'echo from-srv | nc -l -p 9090'").status == 0)
+        let client = shell("\(ctr) run --rm --runc-binary '\(fixture.moat)' \(joined) localhost/moat-ctr:latest cli sh -c 'readlink /proc/self/ns/net; for i in $(seq 50); do nc 127.0.0.1 9090 </dev/null && break; sleep 0.1; done'")
+        #expect(client.lines == [theirs, "from-srv"], "\(client.stdout) \(client.stderr)")
+        for task in ["srv", "pause"] {
+            _ = shell("\(ctr) task kill -s KILL \(task)")
+            _ = eventually { shell("\(ctr) task ls").stdout.contains("\(task) ") == false || shell("\(ctr) task delete \(task)").status == 0 }
+            _ = shell("\(ctr) task delete \(task); \(ctr) container delete \(task)")
+        }
     }
 }
