@@ -108,6 +108,11 @@ import Testing
         let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(started.status == 0 && id.count == 64, "\(started.stdout) \(started.stderr)")
         #expect(eventually { shell("\(docker) logs \(id)").stdout.contains("started") })
+        // The config Docker gave Moat, and Moat's state, against the runtime-spec schema.
+        let validator = fixture.packageRoot.appendingPathComponent("scripts/validate-oci-json").path
+        let bundle = "\(home)/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/\(id)"
+        let schema = shell("'\(validator)' config '\(bundle)/config.json' && '\(fixture.moat)' --root '\(home)/exec/runtime-runc/moby' state \(id) | '\(validator)' state -")
+        #expect(schema.status == 0, "\(schema.stdout) \(schema.stderr)")
         let exec = shell("\(docker) exec \(id) sh -c 'echo exec-ok; cat /proc/1/cmdline | tr \"\\\\0\" \" \"'")
         #expect(exec.status == 0 && exec.stdout.hasPrefix("exec-ok\nsh -c echo started"), "\(exec.stdout) \(exec.stderr)")
         // docker stats reads the cgroup of the pid Moat reports, the supervisor's: the container's.
