@@ -120,6 +120,13 @@ import Testing
         let fields = stats.stdout.split(separator: " ")
         let cpu = Double(fields.first?.dropLast() ?? "") ?? -1, pids = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
         #expect(cpu >= 0 && cpu < 50 && pids >= 2 && pids < 10, "an idle loop, the supervisor and sh: \(stats.stdout) \(stats.stderr)")
+        // exec -it: a pty of the sandbox's own for the joined process; script(1) plays the terminal.
+        let execTerminal = shell("script -qec \"\(docker) exec -it \(id) tty\" /dev/null | tr -d '\\r'")
+        #expect(execTerminal.stdout.contains("/dev/pts/"), "\(execTerminal.stdout) \(execTerminal.stderr)")
+        // --network=container:X joins X's network namespace (by the path of its task's pid, Moat's supervisor).
+        let neighbour = shell("\(docker) run --rm --runtime=moat --network container:\(id) moat-test:busybox readlink /proc/self/ns/net")
+        let inside = shell("\(docker) exec \(id) readlink /proc/self/ns/net")
+        #expect(neighbour.status == 0 && neighbour.stdout == inside.stdout && !inside.stdout.isEmpty, "\(neighbour.stdout) \(neighbour.stderr) \(inside.stdout)")
         // pause/unpause (a group-stop from outside), cp both ways, top.
         #expect(shell("\(docker) pause \(id)").status == 0)
         #expect(shell("\(docker) inspect -f '{{.State.Status}}' \(id)").stdout == "paused\n")
