@@ -215,7 +215,8 @@ enum Features: Subcommand {
                                       "relatime", "norelatime", "strictatime", "nostrictatime", "private", "rprivate",
                                       "slave", "rslave"])),
             ("linux", .object([
-                ("namespaces", strings(["pid", "mount", "ipc", "uts", "network", "cgroup"])),
+                // What the config parser accepts (user included); network, ipc, uts and cgroup also by path.
+                ("namespaces", strings(["pid", "mount", "ipc", "uts", "network", "cgroup", "user"])),
                 ("capabilities", strings(Spec.capabilityNames)),
                 ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
                                     ("systemdUser", .bool(false))])),

@@ -298,6 +298,7 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let linux = try #require(json["linux"] as? [String: Any])
         #expect((linux["namespaces"] as? [String])?.contains("pid") == true)
+        #expect((linux["namespaces"] as? [String])?.contains("user") == true, "the parser accepts user namespaces")
         #expect((linux["seccomp"] as? [String: Any])?["enabled"] as? Bool == true)
         #expect(json["hooks"] as? [String] == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
     }
