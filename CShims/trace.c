@@ -51,6 +51,14 @@ int moat_namespace_hostname(const char *path, char *out, size_t size) {
     return 0;
 }
 
+int moat_limits(pid_t pid, int resource, const uint64_t *set, uint64_t *got) {
+    struct { uint64_t cur, max; } limit, old;
+    if (set) { limit.cur = set[0]; limit.max = set[1]; }
+    if (syscall(SYS_prlimit64, pid, resource, set ? &limit : NULL, &old) < 0) return -errno;
+    if (got) { got[0] = old.cur; got[1] = old.max; }
+    return 0;
+}
+
 int moat_soft_limit(pid_t pid, int resource, uint64_t *soft) {
     struct { uint64_t cur, max; } limit;
     if (syscall(SYS_prlimit64, pid, resource, NULL, &limit) < 0) return -errno;

@@ -6,6 +6,15 @@ import Testing
 @Suite struct LimitsTests {
     let fixture = Fixture.shared
 
+    /// chdir takes no fd slot on Linux; the sentry hands the caller the
+    /// directory over a socket pair, so at RLIMIT_NOFILE it raises the soft
+    /// limit for that moment and puts it back.
+    @Test func chdirAtTheFileLimit() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["chdirfull"])
+        #expect(result.status == 0 && result.stdout == "full=1 chdir=ok cwd=/tmp soft=16 hard=64\n", "\(result.stdout) \(result.stderr)")
+    }
+
     /// The caller's RLIMIT_FSIZE binds the sentry's truncate by path as the
     /// kernel's ftruncate: EFBIG, and SIGXFSZ (fatal unless ignored).
     @Test func fileSizeLimitBindsTruncateByPath() throws {

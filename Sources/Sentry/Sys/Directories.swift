@@ -164,6 +164,24 @@ enum Directories {
     }
 
     /// Reads the path once, resolves its directory and runs `call` (0 or -1 with errno) on it.
+    /// Hands the caller an fd (a socket pair and the fd: three slots for a
+    /// moment). Linux's chdir takes no fd slot, so a caller at its
+    /// RLIMIT_NOFILE must not fail with EMFILE: its soft limit is raised for
+    /// the handing over (up to the hard limit, or past it where the
+    /// supervisor may) and put back.
+    static func giveWithinLimit(_ k: Kernel, _ t: Task, _ fd: Int32, scratch: UInt64) throws(Errno)
+        -> (fd: Int32, deferredSignal: Int32) {
+        do { return try k.tracer.give(fd, to: t.hostTid, process: t.group.hostTgid, scratch: scratch) } catch {
+            var limits: [UInt64] = [0, 0]
+            guard error.rawValue == EMFILE,
+                  moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), nil, &limits) == 0 else { throw error }
+            var raised = [limits[0] + 3, max(limits[1], limits[0] + 3)]
+            if moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), &raised, nil) != 0 { throw error }
+            defer { _ = moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), &limits, nil) }
+            return try k.tracer.give(fd, to: t.hostTid, process: t.group.hostTgid, scratch: scratch)
+        }
+    }
+
     static func atParent(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, atRoot: Errno? = nil,
                          _ call: (Int32, [UInt8]) throws(Errno) -> Int32) throws(Errno) -> SyscallOutcome {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), address)
@@ -200,7 +218,7 @@ enum Directories {
         k.tracer.complete(t.hostTid, value: 0)
         var signals = [try k.tracer.stepOutOfSyscall(t.hostTid)]
         let scratch = (a.stackPointer &- 128 &- 1024) & ~15
-        let given = try k.tracer.give(directory, to: t.hostTid, process: t.group.hostTgid, scratch: scratch)
+        let given = try giveWithinLimit(k, t, directory, scratch: scratch)
         signals.append(given.deferredSignal)
         let moved = try k.tracer.inject(t.hostTid, syscall: Int(SyscallTable.number(of: "fchdir")!), [Int(given.fd)])
         let closed = try k.tracer.inject(t.hostTid, syscall: Int(SyscallTable.number(of: "close")!), [Int(given.fd)])
