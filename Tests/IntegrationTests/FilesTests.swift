@@ -34,6 +34,13 @@ import Testing
                                  "unlinkat_dirfd_denied=EACCES", "sendto_path=ENOENT"], "\(result.stdout)")
     }
 
+    /// A memfd and a deleted file reopen through /proc/self/fd/N, as Linux allows.
+    @Test func reopeningWhatNoPathNames() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["reopen"])
+        #expect(result.status == 0 && result.lines == ["memfd=memfd-data", "deleted=file-data"], "\(result.stdout) \(result.stderr)")
+    }
+
     /// Errors as Linux orders them, compared with a chroot natively: rmdir
     /// of the root, utimensat with nothing to do on a missing path, calls
     /// relative to an O_PATH directory, fchownat on an fd by a non-owner.

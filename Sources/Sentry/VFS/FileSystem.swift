@@ -211,6 +211,13 @@ final class FileSystem {
             hops += 1
             if hops > FileSystem.maxSymlinkHops { throw Errno(ELOOP) }
             let text = try FileSystem.linkText(fd)
+            // A memfd's or a deleted file's fd/N shows a path that names
+            // nothing (/memfd:x, "/tmp/f (deleted)"): Linux reopens the file
+            // itself, and so does the host's /proc for a final component.
+            let gone = text.starts(with: Array("/memfd:".utf8)) || text.reversed().starts(with: Array(" (deleted)".utf8).reversed())
+            if gone && onProcfs(info) && isFinal, let relative = hostProcPath(candidate, caller) {
+                return .hostProc(relative)
+            }
             if text.first == UInt8(ascii: "/") {
                 // An ordinary absolute symlink, or a magic link followed by the path it shows.
                 current = []
