@@ -48,6 +48,25 @@ import Testing
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
         let expected = ["net", "ipc", "uts"].map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPid)/ns/\($0)")) ?? "?" }
         #expect(result.lines == ["the-pod"] + expected + ["from-server"], "\(result.lines) against \(expected)")
+
+        // The escape suite again, from a container that joined the pod's namespaces.
+        let directory = fixture.scratch("pod-marker")
+        let marker = directory.appendingPathComponent("secret")
+        try "host secret".write(to: marker, atomically: true, encoding: .utf8)
+        let evil = directory.appendingPathComponent("evil")
+        try "#!/bin/sh\nexit 42\n".write(to: evil, atomically: true, encoding: .utf8)
+        chmod(evil.path, 0o755)
+        let escapes = try fixture.bundle("pod-escapes", args: ["sh", "-c",
+            "escape refused | tail -1; vfsescape '\(marker.path)' 'host secret'"], edit: { config in
+                joining(&config)
+                config["root"] = ["path": fixture.rootfs, "readonly": true]
+            })
+        let escaped = fixture.run(escapes, timeout: 300)
+        let cases = escaped.lines.filter { $0.contains("=") }
+        #expect(escaped.status == 0 && escaped.lines.first == "still running", "\(escaped.stdout) \(escaped.stderr)")
+        #expect(cases.count == 24 && cases.allSatisfy { $0.hasSuffix("=contained") }, "\(escaped.stdout)")
+        let untouched = try String(contentsOf: marker, encoding: .utf8)
+        #expect(!escaped.stdout.contains("host secret") && untouched == "host secret")
     }
 
     @Test func joiningIsRefusedByNameWhereItIsNotSupported() throws {
