@@ -97,10 +97,11 @@ import Testing
         let oom = shell("\(run) --memory 32m moat-test:busybox sh -c 'x=a; while true; do x=$x$x; done'")
         #expect(oom.status == 137, "\(oom.status) \(oom.stderr)")
         // The default bridge network with a published port, fetched from the host.
-        let server = shell("\(docker) run -d --runtime=moat -p 18\(getpid() % 1000 + 100):8080 moat-test:busybox sh -c 'while true; do printf \"HTTP/1.0 200 OK\\r\\n\\r\\nhi-from-moat\" | nc -l -p 8080; done'")
+        let port = 19_000 + Int(getpid() % 1000)
+        let server = shell("\(docker) run -d --runtime=moat -p \(port):8080 moat-test:busybox sh -c 'while true; do printf \"HTTP/1.0 200 OK\\r\\n\\r\\nhi-from-moat\" | nc -l -p 8080; done'")
         let serverID = server.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(server.status == 0, "\(server.stderr)")
-        #expect(eventually(20) { shell("curl -s --max-time 2 http://127.0.0.1:18\(getpid() % 1000 + 100)/").stdout == "hi-from-moat" })
+        #expect(eventually(20) { shell("curl -s --max-time 2 http://127.0.0.1:\(port)/").stdout == "hi-from-moat" })
         _ = shell("\(docker) rm -f \(serverID)")
 
         // Detached: logs, exec (Docker's --process file), stop (TERM handled).
