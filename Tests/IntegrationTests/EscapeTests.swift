@@ -126,12 +126,7 @@ import Testing
     @Test(arguments: ["notify", "ptrace"])
     func fileSystemEscapesAreContained(platform: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let directory = fixture.scratch("marker")
-        let marker = directory.appendingPathComponent("secret")
-        try "host secret".write(to: marker, atomically: true, encoding: .utf8)
-        let evil = directory.appendingPathComponent("evil")
-        try "#!/bin/sh\nexit 42\n".write(to: evil, atomically: true, encoding: .utf8)
-        chmod(evil.path, 0o755)
+        let (directory, marker) = try fixture.escapeMarker("marker")
         let before = try FileManager.default.attributesOfItem(atPath: marker.path)[.modificationDate] as? Date
         // A host process listens on a unix socket next to the marker.
         let listener = Command.start("/usr/bin/python3", ["-c", "import socket, time; s = socket.socket(socket.AF_UNIX); "

@@ -57,6 +57,18 @@ final class Fixture: Sendable {
     static let closeInheritedFDs =
         "for fd in /proc/self/fd/*; do n=${fd##*/}; [ \"$n\" -gt 2 ] && eval \"exec $n>&-\" 2>/dev/null; done"
 
+    /// What vfsescape tries to reach from a sandbox: a directory outside the
+    /// rootfs holding "secret" ("host secret") and an executable "evil".
+    func escapeMarker(_ name: String) throws -> (directory: URL, marker: URL) {
+        let directory = scratch(name)
+        let marker = directory.appendingPathComponent("secret")
+        try "host secret".write(to: marker, atomically: true, encoding: .utf8)
+        let evil = directory.appendingPathComponent("evil")
+        try "#!/bin/sh\nexit 42\n".write(to: evil, atomically: true, encoding: .utf8)
+        chmod(evil.path, 0o755)
+        return (directory, marker)
+    }
+
     /// A fresh scratch directory for one test.
     func scratch(_ name: String) -> URL {
         let dir = work.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")

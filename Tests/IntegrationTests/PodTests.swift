@@ -50,12 +50,7 @@ import Testing
         #expect(result.lines == ["the-pod"] + expected + ["from-server"], "\(result.lines) against \(expected)")
 
         // The escape suite again, from a container that joined the pod's namespaces.
-        let directory = fixture.scratch("pod-marker")
-        let marker = directory.appendingPathComponent("secret")
-        try "host secret".write(to: marker, atomically: true, encoding: .utf8)
-        let evil = directory.appendingPathComponent("evil")
-        try "#!/bin/sh\nexit 42\n".write(to: evil, atomically: true, encoding: .utf8)
-        chmod(evil.path, 0o755)
+        let (_, marker) = try fixture.escapeMarker("pod-marker")
         let escapes = try fixture.bundle("pod-escapes", args: ["sh", "-c",
             "escape refused | tail -1; vfsescape '\(marker.path)' 'host secret'"], edit: { config in
                 joining(&config)
