@@ -79,7 +79,9 @@ enum Delete: Subcommand {
             guard arguments.flag("force") else {
                 throw Failure("container \(info.id) is \(info.status): stop it first or use --force", code: 1)
             }
-            cgroup = info.pid.flatMap { Cgroup(of: $0, controllers: Cgroup.Controller.accounting) }
+            if let pid = info.pid, let path = (try? Bundle(directory: info.bundle))?.cgroupPath {
+                cgroup = Cgroup(of: pid, expected: path, controllers: Cgroup.Controller.accounting)
+            }
             // Killing the supervisor kills every workload task (PTRACE_O_EXITKILL).
             if let pid = info.pid { Glibc.kill(pid, SIGKILL) }
             if let initPid = info.initPid { Glibc.kill(initPid, SIGKILL) }

@@ -58,7 +58,8 @@ enum Update: Subcommand {
         if let mems = arguments.value("cpuset-mems") { json = json.replacing(path: ["cpu", "mems"], with: .string(mems)) }
         let resources: Spec.Resources
         do { resources = try Spec.decodeResources(json, path: "resources") } catch { throw Failure("\(error)", code: 1) }
-        guard let cgroup = Cgroup(of: supervisor, controllers: Cgroup.Controller.accounting) else {
+        let path = (try? Bundle(directory: info.bundle))?.cgroupPath
+        guard let path, let cgroup = Cgroup(of: supervisor, expected: path, controllers: Cgroup.Controller.accounting) else {
             throw Failure("container \(info.id) has no cgroup of its own (its config gives no linux.cgroupsPath)", code: 1)
         }
         do {
@@ -68,7 +69,7 @@ enum Update: Subcommand {
             if let cpu = resources.cpu { try cgroup.limitCPU(shares: cpu.shares, quota: cpu.quota, period: cpu.period) }
             if let weight = resources.blockIOWeight { try cgroup.setBlockIOWeight(weight) }
             if resources.cpus != nil || resources.mems != nil {
-                guard let cpuset = Cgroup(of: supervisor, controllers: [.cpuset]) else { throw Errno.invalid }
+                guard let cpuset = Cgroup(of: supervisor, expected: path, controllers: [.cpuset]) else { throw Errno.invalid }
                 try cpuset.restrictCPUs(cpus: resources.cpus, mems: resources.mems)
             }
         } catch { throw Failure("update \(info.id): \(error)", code: 1) }

@@ -129,9 +129,8 @@ public struct Bundle {
         sandbox.mems = spec.resources.mems
         try checkHostCgroups()
         sandbox.cpu = spec.cpu.map { (shares: $0.shares, quota: $0.quota, period: $0.period) }
-        if let path = spec.cgroupsPath, !path.isEmpty {
-            // systemd's "slice:prefix:name" form names a scope; Moat manages cgroupfs paths.
-            sandbox.cgroupPath = path.contains(":") ? "/moat/" + path.split(separator: ":").last! : path
+        if let path = cgroupPath {
+            sandbox.cgroupPath = path
             sandbox.containerCgroup = true
         }
         sandbox.clockOffsets.monotonic = spec.monotonicOffset
@@ -143,6 +142,13 @@ public struct Bundle {
             sandbox.clockOffsets.realtimeStart = seconds * 1_000_000_000
         }
         return sandbox
+    }
+
+    /// The container's cgroup from linux.cgroupsPath (systemd's
+    /// "slice:prefix:name" form names a scope; Moat manages cgroupfs paths).
+    public var cgroupPath: String? {
+        guard let path = spec.cgroupsPath, !path.isEmpty else { return nil }
+        return path.contains(":") ? "/moat/" + path.split(separator: ":").last! : path
     }
 
     /// What this host's cgroups cannot enforce is refused before anything is made.

@@ -16,9 +16,11 @@ public final class Cgroup {
     private var directories: [Controller: String] = [:]
     private let unified: Bool
 
-    /// The cgroup process `pid` (a supervisor) is in, as a container's; nil
-    /// when it is in none of its own (the root, or no pids controller).
-    public convenience init?(of pid: pid_t, controllers: [Controller]) {
+    /// The cgroup process `pid` (a supervisor) is in, when that is the
+    /// container's own (`expected`, its cgroupsPath); nil otherwise: a
+    /// supervisor that joined none is in its caller's cgroup, which is never
+    /// to be changed or removed. Nothing is created.
+    public convenience init?(of pid: pid_t, expected: String, controllers: [Controller]) {
         guard let text = HostFile.read("/proc/\(pid)/cgroup").map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
         let wanted = Cgroup.unifiedOnly ? "" : "pids"
         let path = text.split(separator: "\n").compactMap { line -> String? in
@@ -27,12 +29,14 @@ public final class Cgroup {
             else { return nil }
             return String(fields[2])
         }.first
-        guard let path, path != "/" else { return nil }
-        try? self.init(path: path, controllers: controllers.filter(Cgroup.available))
+        func normal(_ text: String) -> [Substring] { text.split(separator: "/").filter { $0 != "." && $0 != ".." } }
+        guard let path, path != "/", normal(path) == normal(expected) else { return nil }
+        try? self.init(path: path, controllers: controllers.filter(Cgroup.available), create: false)
     }
 
-    /// Creates `path` (e.g. "/moat/<id>") for each controller.
-    public init(path: String, controllers: [Controller]) throws(Errno) {
+    /// Creates `path` (e.g. "/moat/<id>") for each controller (`create`
+    /// false: only takes it, ENOENT where it is missing).
+    public init(path: String, controllers: [Controller], create: Bool = true) throws(Errno) {
         let relative = path.split(separator: "/").filter { $0 != ".." && $0 != "." }.map(String.init)
         guard !relative.isEmpty else { throw Errno.invalid }
         unified = access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) != 0
@@ -41,6 +45,12 @@ public final class Cgroup {
             let base = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/" + controller.rawValue
             guard access(base + "/cgroup.procs", F_OK) == 0 else { throw Errno(ENOTSUP) }
             var current = base
+            if !create {
+                current += "/" + relative.joined(separator: "/")
+                guard access(current, F_OK) == 0 else { throw Errno(ENOENT) }
+                directories[controller] = current
+                continue
+            }
             for part in relative {
                 // v2 only lets a child use a controller its parent delegates.
                 if unified { _ = Cgroup.write("+" + controller.unifiedName, to: current + "/cgroup.subtree_control") }

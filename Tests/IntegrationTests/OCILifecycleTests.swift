@@ -228,13 +228,22 @@ import Testing
             linux["resources"] = ["memory": ["limit": 64 * 1024 * 1024]]
             config["linux"] = linux
         }
-        #expect(create(bundle, id: "x1").status == 0)
+        // Made from a caller in a cgroup of its own (as under a service manager).
+        let callerCgroup = "/sys/fs/cgroup/pids/moat-test-\(getpid())-caller"
+        try? FileManager.default.createDirectory(atPath: callerCgroup, withIntermediateDirectories: false)
+        defer { rmdir(callerCgroup) }
+        let made = Command.run("/bin/sh", ["-c", "echo $$ > '\(callerCgroup)/cgroup.procs' 2>/dev/null; exec '\(fixture.moat)' --root '\(root(bundle))' create --bundle '\(bundle.path)' x1 > /dev/null 2>&1"])
+        #expect(made.status == 0)
         #expect(moat(bundle, ["exec", "x1", "true"]).status != 0, "no exec before start")
         #expect(moat(bundle, ["start", "x1"]).status == 0)
         let joined = moat(bundle, ["exec", "--env", "GREETING=hello", "x1", "sh", "-c",
                                    "echo $GREETING pid=$$ ppid=$PPID; cat /proc/1/cmdline | tr '\\0' ' '; echo; getpid_loop 10 >/dev/null && exit 6"])
         #expect(joined.status == 6, "\(joined.stderr)")
         #expect(joined.lines == ["hello pid=2 ppid=0", "sleep 30 "], "\(joined.lines)")
+        // No linux.cgroupsPath: the supervisor is in its caller's cgroup, which update must never change.
+        let update = moat(bundle, ["update", "--pids-limit", "5", "x1"])
+        #expect(update.status == 1 && update.stderr.contains("has no cgroup of its own"), "\(update.stderr)")
+        #expect((try? String(contentsOfFile: callerCgroup + "/pids.max", encoding: .utf8)) ?? "max\n" == "max\n", "the caller's cgroup is untouched")
         let missing = moat(bundle, ["exec", "x1", "/bin/nope"])
         #expect(missing.status == 127)
         #expect(missing.stderr == "moat: /bin/nope: no such file\n")
