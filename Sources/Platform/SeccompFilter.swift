@@ -160,7 +160,7 @@ public struct SeccompProgram: Sendable {
                 }
                 // Everything else is allowed: zero, every single bit, and a fixed pseudo-random sample.
                 var sample: UInt64 = 0x9e37_79b9_7f4a_7c15
-                let others = [0] + (0..<64).map { UInt64(1) << UInt64($0) } + (0..<256).map { _ -> UInt64 in
+                let others = [0] + (0..<64).map { UInt64(1) << UInt64($0) } + (0..<16).map { _ -> UInt64 in
                     sample = sample &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                     return sample
                 }
