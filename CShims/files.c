@@ -39,16 +39,26 @@ static int capabilities(uint64_t effective, uint64_t permitted) {
     return syscall(SYS_capset, &header, data) < 0 ? -errno : 0;
 }
 
-static uint64_t saved_effective, saved_permitted;
-static uint32_t saved_groups[256];
-static int saved_ngroups;
-static int switched;
+// Per thread: credentials are a thread's own in the kernel, and each
+// serving thread holds its own caller's.
+static __thread uint64_t saved_effective, saved_permitted;
+static __thread uint32_t saved_groups[256];
+static __thread int saved_ngroups;
+static __thread int switched;
 
 // Capabilities that decide file access: CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH,
 // FOWNER, FSETID, LINUX_IMMUTABLE, NET_BIND_SERVICE (binds made for the
 // caller), SYS_ADMIN, MKNOD, SETFCAP, MAC_OVERRIDE, MAC_ADMIN. The supervisor keeps its others (SYS_PTRACE, KILL ...) for its own work.
 #define FILE_CAPS ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 3) | (1ULL << 4) | (1ULL << 9) | \
                    (1ULL << 10) | (1ULL << 21) | (1ULL << 27) | (1ULL << 31) | (1ULL << 32) | (1ULL << 33))
+
+// What a serving thread keeps of the supervisor's capabilities while it
+// holds a caller's: SETGID and SETUID (the unix-socket calls take the
+// caller's real ids and come back), SYS_CHROOT (they resolve in the
+// sandbox's root), SYS_PTRACE (the caller's memory and fds; a check the
+// kernel would make on the caller's ptrace access is made through
+// moat_open_as_held).
+#define MECHANICS ((1ULL << 6) | (1ULL << 7) | (1ULL << 18) | (1ULL << 19))
 
 // Switches this thread's fs ids, groups and file capabilities to a
 // workload thread's; they stay until moat_leave_credentials (consecutive
@@ -70,8 +80,29 @@ int moat_enter_credentials(uint32_t fsuid, uint32_t fsgid, const uint32_t *group
     if (syscall(SYS_setgroups, ngroups, groups) < 0) return -errno;
     syscall(SYS_setfsgid, fsgid);
     syscall(SYS_setfsuid, fsuid);
-    // setfsuid drops the file capabilities when leaving 0; set exactly the caller's.
-    return capabilities((saved_effective & ~FILE_CAPS) | (effective & FILE_CAPS & saved_permitted), saved_permitted);
+    // setfsuid drops the file capabilities when leaving 0. The thread takes
+    // exactly the caller's effective set (CAP_SYSLOG decides what
+    // /proc/kallsyms shows, CAP_NET_ADMIN which netlink groups a bind joins),
+    // plus what serving itself needs (MECHANICS).
+    return capabilities((saved_effective & MECHANICS) | (effective & saved_permitted), saved_permitted);
+}
+
+// Opens `path` (relative to `dirfd`) with CAP_SYS_PTRACE dropped for the
+// moment: the kernel then decides ptrace access to another process's /proc
+// files (ids, dumpable, capability superset) for the credentials this
+// thread holds, which are its caller's. The fd, or -errno.
+int moat_open_as_held(int dirfd, const char *path, int flags) {
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0) return -errno;
+    uint64_t effective = data[0].effective | ((uint64_t)data[1].effective << 32);
+    uint64_t permitted = data[0].permitted | ((uint64_t)data[1].permitted << 32);
+    int rc = capabilities(effective & ~(1ULL << 19), permitted);
+    if (rc < 0) return rc;
+    int fd = openat(dirfd, path, flags | O_CLOEXEC);
+    int error = errno;
+    capabilities(effective, permitted);
+    return fd < 0 ? -error : fd;
 }
 
 int moat_leave_credentials(void) {
@@ -138,7 +169,8 @@ int moat_unshare_fs(void) {
 // with this thread chrooted into the sandbox's root and its cwd at the
 // caller's, so the kernel resolves the path as the caller would and no
 // further; then back to `host_root` and `home`. 0 (sendto: bytes sent) or
-// -errno. connect and sendto do not wait: a full backlog or buffer is EAGAIN.
+// -errno. A send into a full buffer waits, as the caller's would (on a
+// serving thread; the socket's own O_NONBLOCK and MSG_DONTWAIT still hold).
 // A sending socket hands its peer the ids of the thread that calls (real
 // ones, SCM_CREDENTIALS; effective ones would be SO_PEERCRED's at connect). The serving thread takes the caller's real and
 // effective ids for the call (its saved uid stays 0: the way back) and its
@@ -188,7 +220,7 @@ long moat_unix_in_root(int sock, const void *addr, unsigned int length, int oper
             struct msghdr message = { .msg_name = length ? (void *)addr : NULL, .msg_namelen = length,
                                       .msg_iov = &io, .msg_iovlen = 1,
                                       .msg_control = control_length ? (void *)control : NULL, .msg_controllen = control_length };
-            rc = sendmsg(sock, &message, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+            rc = sendmsg(sock, &message, flags | MSG_NOSIGNAL);
         } else {
             rc = bind(sock, addr, length);
         }
@@ -300,4 +332,8 @@ int moat_unix_peer_file(int sock, uint64_t *dev, uint32_t *ino) {
     *dev = makedev(vfs.udiag_vfs_dev >> 20, vfs.udiag_vfs_dev & 0xfffff);
     *ino = vfs.udiag_vfs_ino;
     return 0;
+}
+
+pid_t moat_gettid(void) {
+    return (pid_t)syscall(SYS_gettid);
 }

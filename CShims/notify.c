@@ -8,6 +8,10 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -160,4 +164,66 @@ int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec) {
     add.newfd_flags = cloexec ? O_CLOEXEC : 0;
     int rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
     return rc < 0 ? -errno : rc;
+}
+
+int moat_notification_id_valid(int listener, uint64_t id) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+// A serving thread blocked on a caller's behalf (a FIFO's open) is woken by
+// this signal once the caller no longer waits: its handler does nothing and,
+// without SA_RESTART, the blocked call fails with EINTR.
+static void interrupted(int sig) { (void)sig; }
+
+static int interrupt_signal(void) { return SIGRTMIN + 4; }
+
+void moat_install_interrupt(void) {
+    struct sigaction action = { 0 };
+    action.sa_handler = interrupted;
+    sigemptyset(&action.sa_mask);
+    sigaction(interrupt_signal(), &action, NULL);
+}
+
+void moat_accept_interrupt(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, interrupt_signal());
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int moat_interrupt_thread(pthread_t thread) {
+    return pthread_kill(thread, interrupt_signal());
+}
+
+int moat_eventfd(void) {
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+void moat_eventfd_signal(int fd) {
+    uint64_t one = 1;
+    ssize_t n = write(fd, &one, sizeof one);
+    (void)n;
+}
+
+// The calling thread's one-shot timer that sends it the interrupt signal.
+static __thread timer_t receive_timer;
+static __thread int has_receive_timer;
+
+int moat_notification_receive_within(int listener, struct moat_notification *out, long microseconds) {
+    if (!has_receive_timer) {
+        struct sigevent event;
+        memset(&event, 0, sizeof event);
+        event.sigev_notify = SIGEV_THREAD_ID;
+        event.sigev_signo = interrupt_signal();
+        event._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+        if (timer_create(CLOCK_MONOTONIC, &event, &receive_timer) < 0) return -errno;
+        has_receive_timer = 1;
+    }
+    struct itimerspec arm = { { 0, 0 }, { microseconds / 1000000, (microseconds % 1000000) * 1000 } };
+    struct itimerspec disarm = { { 0, 0 }, { 0, 0 } };
+    timer_settime(receive_timer, 0, &arm, NULL);
+    int rc = moat_notification_receive(listener, out);
+    timer_settime(receive_timer, 0, &disarm, NULL);
+    return rc;
 }

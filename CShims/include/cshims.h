@@ -5,6 +5,7 @@
 #define MOAT_CSHIMS_H
 
 #include <stdint.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/sysinfo.h>
@@ -274,9 +275,20 @@ int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t 
 #define MOAT_MAX_POLLED 30
 int moat_poll_readable(const int *fds, int count, int timeout_ms);   // bit i: fds[i] is readable
 int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec);   // the caller's new fd or -errno
+// Waits at most `microseconds` for a call (then -EINTR): no poll, whose cost
+// grows with the number of calls pending.
+int moat_notification_receive_within(int listener, struct moat_notification *out, long microseconds);
+int moat_notification_id_valid(int listener, uint64_t id);    // 1 while the caller still waits for the answer
+// Serving threads: a signal that makes a blocked call of the thread fail with EINTR.
+void moat_install_interrupt(void);
+void moat_accept_interrupt(void);                             // unblocks it in the calling thread
+int moat_interrupt_thread(pthread_t thread);
+int moat_eventfd(void);                                       // nonblocking, or -errno
+void moat_eventfd_signal(int fd);
 
 // files.c: lookups in the sandbox's root, under a workload thread's credentials.
 long moat_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);  // fd or -errno
+int moat_open_as_held(int dirfd, const char *path, int flags);   // fd or -errno, CAP_SYS_PTRACE dropped
 int moat_enter_credentials(uint32_t fsuid, uint32_t fsgid, const uint32_t *groups, int ngroups, uint64_t effective);
 int moat_leave_credentials(void);
 long moat_statx_fd(int fd, int flags, unsigned int mask, void *buffer);   // 0 or -errno
@@ -288,6 +300,7 @@ int moat_take_fd(pid_t pid, int target);   // pidfd_getfd: our copy of another p
 int moat_unshare_fs(void);                 // this thread's own cwd and umask: 0 or -errno
 enum { MOAT_UNIX_BIND, MOAT_UNIX_SENDTO };
 int moat_tgkill(pid_t tgid, pid_t tid, int signal);
+pid_t moat_gettid(void);
 long moat_unix_in_root(int sock, const void *addr, unsigned int length, int operation,
                        const void *data, size_t size, int flags,
                        int sandbox_root, int caller_cwd, int host_root, int home,

@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 
 /// A cgroup for one sandbox, for its pids and memory limits: the cgroup v1
@@ -198,6 +199,16 @@ public final class Cgroup {
             supervisorOrigins[directory] = base + (origin == "/" ? "" : origin)
             guard Cgroup.write(String(getpid()), to: directory + "/cgroup.procs") else { throw Errno.current }
         }
+    }
+
+    /// Moves the calling thread (a serving thread of the supervisor) out of
+    /// the container's pids cgroup, back where the supervisor was, so that
+    /// the config's pids limit counts the container's tasks and not how
+    /// many calls the sentry serves at once. Cgroup v1 lets a thread be
+    /// elsewhere than its process; v2 keeps them together (there they count).
+    public func moveThreadOutOfPids() {
+        guard !unified, let directory = directories[.pids], let origin = supervisorOrigins[directory] else { return }
+        _ = Cgroup.write(String(moat_gettid()), to: origin + "/tasks")
     }
 
     /// Removes the cgroup of a container whose tasks are dying (killed):

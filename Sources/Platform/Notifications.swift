@@ -25,9 +25,11 @@ public struct NotificationListener: Sendable {
         return parts[0] > 6 || (parts[0] == 6 && parts[1] >= 6)
     }
 
-    func receive() -> Notification? {
+    /// The next call, waiting at most `microseconds` when given (nil: no call came).
+    func receive(within microseconds: Int? = nil) -> Notification? {
         var raw = moat_notification()
-        guard moat_notification_receive(fd, &raw) == 0 else { return nil }
+        let rc = microseconds.map { moat_notification_receive_within(fd, &raw, $0) } ?? moat_notification_receive(fd, &raw)
+        guard rc == 0 else { return nil }
         var args = SyscallArgs(number: raw.nr, arch: raw.arch, stackPointer: 0,
                                raw: (raw.args.0, raw.args.1, raw.args.2, raw.args.3, raw.args.4, raw.args.5))
         args.instructionPointer = raw.instruction_pointer

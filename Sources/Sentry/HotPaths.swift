@@ -5,7 +5,7 @@ import Platform
 public enum HotPaths {
     /// (name, nanoseconds per operation): the median of 5 batches.
     public static func measure() -> [(String, Double)] {
-        var pids = PidTable()
+        let pids = PidTable()
         for i in Int32(1)...1000 { pids.add(hostTid: 10_000 + i, vtid: i, hostTgid: 10_000 + i, vpid: i) }
         let table = SyscallTable.shared
         let clocks = Clocks()

@@ -64,14 +64,33 @@ public enum ExitStatus: Equatable, Sendable {
 }
 
 /// The sentry: owns the process table, the clocks and the names, and serves
-/// every trapped syscall. It runs on the thread that calls `run`, which must
-/// stay the same OS thread for the whole run (ptrace belongs to it).
-public final class Kernel {
+/// every trapped syscall.
+///
+/// Threads: the tracing thread (the one that calls `run`, the same OS
+/// thread for the whole run: ptrace belongs to it) handles every ptrace
+/// stop and serves the calls that come as stops; the serving threads of a
+/// `ServingPool` answer user notifications, several at once. Shared state is
+/// the pid table and task fields (`fieldLock`) and what `stateLock` guards.
+/// Credentials are per thread: while serving a call a thread holds its
+/// caller's fs ids, groups and file capabilities (`withFiles`), and the
+/// supervisor's own otherwise; memory of callers is reached with the
+/// supervisor's power (`reachingCaller`), never on a path the workload names.
+public final class Kernel: @unchecked Sendable {
     public let tracer = PtraceTracer()
-    public internal(set) var pids = PidTable()
+    public let pids = PidTable()
+    /// Guards trapCounts, parentsKnown, the names and the observer.
+    let stateLock = Lock()
     public let clocks: Clocks
-    public internal(set) var hostname: String
-    public internal(set) var domainname: String
+    public var hostname: String {
+        get { stateLock.withLock { _hostname } }
+        set { stateLock.withLock { _hostname = newValue } }
+    }
+    public var domainname: String {
+        get { stateLock.withLock { _domainname } }
+        set { stateLock.withLock { _domainname = newValue } }
+    }
+    private var _hostname: String
+    private var _domainname: String
     let table: SyscallTable = .shared
     var spec: SandboxSpec
 
@@ -104,12 +123,12 @@ public final class Kernel {
     /// The sandbox's cgroup, when the config sets limits.
     var cgroup: Cgroup?
     /// Calls refused during the run (recorded when observing refused calls).
-    public var refusedCalls: [RefusedCall] { observer?.refusedCalls ?? [] }
+    public var refusedCalls: [RefusedCall] { stateLock.withLock { observer?.refusedCalls ?? [] } }
 
     public init(_ spec: SandboxSpec) {
         self.spec = spec
-        self.hostname = spec.hostname
-        self.domainname = spec.domainname
+        self._hostname = spec.hostname
+        self._domainname = spec.domainname
         self.clocks = Clocks(offsets: spec.clockOffsets)
     }
 
@@ -138,9 +157,21 @@ public final class Kernel {
         Timing.mark("filter ready")
         let events = try EventLoop(tracer: tracer)
         events.watchedFD = watch?.fd
-        eventLoop = events
-        defer { eventLoop = nil }
-        events.whenQuiet = { [latency] in latency.release() }
+        // Made before the pool's threads may read them.
+        _ = sentryVDSO
+        _ = neverInterrupted
+        // Its threads keep the kernel alive: one may still be finishing a
+        // call (or starting) after `run` returns.
+        let pool = try ServingPool(prepareThread: { [self] in prepareServingThread() },
+                                   beforeStartingThread: { [self] in actAsSupervisor() },
+                                   handsOver: { [table] call in !table.servedAtOnce(call.args.number) },
+                                   serve: { [self] call, listener in serve(call, listener) })
+        pool.whenQuiet = { [latency] in latency.release() }
+        servingPool = pool
+        defer {
+            pool.stop()
+            servingPool = nil
+        }
         let child = try Spawner.spawn(spec.child)
         Timing.mark("cloned")
         defer { child.closeErrorPipe() }
@@ -151,7 +182,7 @@ public final class Kernel {
         }
         defer { cgroup?.remove() }
         self.cgroup = cgroup
-        if let socket = child.listenerSocket { events.expectListener(on: socket) }
+        if let socket = child.listenerSocket { pool.expectListener(on: socket) }
         do {
             try tracer.seize(child.pid)
         } catch {
@@ -183,13 +214,19 @@ public final class Kernel {
             }
         }
         Timing.mark("file system opened")
+        if proceed {
+            do { try pool.start() } catch {
+                discard(child)
+                throw error
+            }
+        }
         if proceed && beforeStart(child.pid) {
             child.release()
             Timing.mark("released")
             afterStart(child.pid)
             // Once the sandbox idles, set-up code is done with: the supervisor
             // keeps mapped only what serving touches (the rest stays in the page cache).
-            if getenv("MOAT_PAGEOUT") == nil { events.whenIdle = { _ = moat_page_out_own_image() } }
+            if getenv("MOAT_PAGEOUT") == nil { events.whenIdle = pageOutWhenIdle(events, pool) }
         } else {
             kill(child.pid, SIGKILL)
         }
@@ -198,11 +235,8 @@ public final class Kernel {
         initPid = child.pid
         while let event = events.next() {
             guard case .stop(let stop) = event else {
-                if case .notification(let call, let listener) = event { serve(call, listener) }
-                if case .watched = event {
-                    actAsSupervisor()
-                    watch?.onReadable(self)
-                }
+                actAsSupervisor()
+                watch?.onReadable(self)
                 continue
             }
             switch stop {
@@ -213,7 +247,7 @@ public final class Kernel {
                     task.pendingConnect = nil
                     UnixSockets.verifyConnect(self, task, connect, result: result)
                 }
-                _ = observer?.finish(tid, result: result)
+                observe { _ = $0.finish(tid, result: result) }
                 tracer.resume(tid)
             case .newTask(let parent, let newTid):
                 if pids.task(host: newTid) == nil { register(newTid) }
@@ -228,7 +262,7 @@ public final class Kernel {
                 // The new image may be setuid, hence not dumpable: its memory and
                 // /proc entries are read with the supervisor's power, not the last caller's.
                 actAsSupervisor()
-                observer?.abandon(former, result: 0)
+                observe { $0.abandon(former, result: 0) }
                 execCount += 1
                 // Before the new program runs: is it what the sentry allowed?
                 let caller = pids.task(host: former)
@@ -242,6 +276,7 @@ public final class Kernel {
             case .groupStop(let tid, _):
                 tracer.listen(tid)
             case .signal(let tid, let signal):
+                servingPool?.callerMayHaveStoppedWaiting()
                 // An rdtsc made to fault: answered, not delivered.
                 if signal == SIGSEGV && spec.child.trapTSC && moat_emulate_rdtsc(tid, tscBase) == 1 {
                     tracer.resume(tid)
@@ -266,6 +301,7 @@ public final class Kernel {
                 if tid == child.pid { initStatus = .exited(code) }
                 exit(tid, status: .exited(code))
             case .killed(let tid, let signal):
+                servingPool?.callerMayHaveStoppedWaiting()
                 if tid == child.pid { initStatus = .signaled(initFault ?? signal) }
                 exit(tid, status: .signaled(signal))
             }
@@ -285,8 +321,21 @@ public final class Kernel {
     /// Held while fds are being donated (see LowLatency).
     let latency = LowLatency()
 
-    /// The running loop (for `spawnJoined` to add a listener to).
-    private var eventLoop: EventLoop?
+    /// The running sandbox's serving threads (for `spawnJoined` to add a listener to).
+    private var servingPool: ServingPool?
+
+    /// Once the sandbox idles (no stop, no call for half a second), set-up
+    /// code is done with: the supervisor keeps mapped only what serving
+    /// touches (the rest stays in the page cache).
+    private func pageOutWhenIdle(_ events: EventLoop, _ pool: ServingPool) -> () -> Void {
+        { [unowned self] in
+            if pool.idleMs >= Int64(events.idleAfterMs) {
+                _ = moat_page_out_own_image()
+            } else {
+                events.whenIdle = pageOutWhenIdle(events, pool)
+            }
+        }
+    }
 
     /// Processes started by `spawnJoined`, until they exit.
     private var joinedProcesses: [HostTid: (child: SpawnedChild, onExit: (ExitStatus) -> Void)] = [:]
@@ -304,7 +353,7 @@ public final class Kernel {
         var spec = child
         // Its own filter and listener, so that its file calls can take donated fds
         // (beyond the loop's room for listeners: ptrace stops, the kernel opening in the pivoted root).
-        let listener = eventLoop?.hasRoomForListener == true
+        let listener = servingPool?.hasRoomForListener == true
         spec.filter = try table.program(notify: false, observing: self.spec.observation, listener: listener,
                                         cacheDirectory: self.spec.filterCacheDirectory)
         spec.wantListener = listener
@@ -318,7 +367,7 @@ public final class Kernel {
             throw error
         }
         register(spawned.pid)
-        if let socket = spawned.listenerSocket { eventLoop?.expectListener(on: socket) }
+        if let socket = spawned.listenerSocket { servingPool?.expectListener(on: socket) }
         if let failure = spawned.waitUntilReady() {
             discard(spawned)
             pids.remove(hostTid: spawned.pid)
@@ -376,11 +425,13 @@ public final class Kernel {
     /// Answers one call held by user notification, through the same table.
     func serve(_ call: Notification, _ listener: NotificationListener) {
         let nr = call.args.number
-        if nr >= 0 && nr <= SyscallTable.maxNumber { trapCounts[Int(nr)] += 1 }
+        count(nr)
         guard let handler = table.handler(nr), let task = pids.task(host: call.tid) ?? register(call.tid) else {
             listener.complete(call, value: -Int(ENOSYS))
             return
         }
+        // A straced call's inputs are read before the caller runs on (and may exit).
+        let inputs = observer?.inputs(call.tid, call.args)
         var result: Int
         do {
             switch try handler(self, task, call.args) {
@@ -390,28 +441,40 @@ public final class Kernel {
                 return
             case .donate(let fd, let cloexec):
                 latency.hold()
-                eventLoop?.quietArmed = true
+                servingPool?.armQuiet()
                 // Installed at the caller's lowest free number, which the call returns.
                 result = Int(moat_notification_donate(listener.fd, call.id, fd, cloexec ? 1 : 0))
                 close(fd)
                 if result >= 0 {
-                    observer?.printFinished(call.tid, vtid: task.vtid, call.args, result: result)
+                    observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) }
                     return
                 }
             }
         } catch {
             result = -Int(error.rawValue)
         }
+        if inputs != nil { observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) } }
         listener.complete(call, value: result)
-        observer?.printFinished(call.tid, vtid: task.vtid, call.args, result: result)
+    }
+
+    /// Counts a trapped call for the per-run report.
+    func count(_ nr: Int32) {
+        guard nr >= 0 && nr <= SyscallTable.maxNumber else { return }
+        stateLock.withLock { trapCounts[Int(nr)] += 1 }
+    }
+
+    /// Runs `body` on the observer, if the run is observed.
+    func observe(_ body: (Observer) -> Void) {
+        guard let observer else { return }
+        stateLock.withLock { body(observer) }
     }
 
     /// Dispatches one trapped call through the table.
     func serve(_ tid: HostTid, _ args: SyscallArgs) {
         let nr = args.number
-        if nr >= 0 && nr <= SyscallTable.maxNumber { trapCounts[Int(nr)] += 1 }
+        count(nr)
         guard let handler = table.handler(nr), let task = pids.task(host: tid) ?? register(tid) else {
-            if let observer { observe(tid, args, observer) } else {
+            if let observer { stateLock.withLock { observeTrapped(tid, args, observer) } } else {
                 // A workload's own nested filter may trap calls we let through: run them.
                 tracer.resume(tid)
             }
@@ -423,7 +486,7 @@ public final class Kernel {
             case .value(let value): result = value
             case .runOnHost: break
             case .runOnHostToExit:
-                if let observer, observer.observation.straces(nr) { observer.begin(tid, vtid: task.vtid, args) }
+                if let observer, observer.observation.straces(nr) { observe { $0.begin(tid, vtid: task.vtid, args) } }
                 tracer.resumeToExit(tid)
                 return
             case .donate(let fd, _):
@@ -437,9 +500,9 @@ public final class Kernel {
         }
         if let result {
             tracer.complete(tid, value: result)
-            observer?.printFinished(tid, vtid: task.vtid, args, result: result)
+            observe { $0.printFinished(tid, vtid: task.vtid, args, result: result) }
         } else if let observer, observer.observation.straces(nr) {
-            observer.begin(tid, vtid: task.vtid, args)
+            observe { $0.begin(tid, vtid: task.vtid, args) }
             tracer.resumeToExit(tid)
             return
         }
@@ -448,7 +511,7 @@ public final class Kernel {
 
     /// A call that traps only because the run is observed: the sentry
     /// refuses what the filter would have refused, and lets the rest run.
-    private func observe(_ tid: HostTid, _ args: SyscallArgs, _ observer: Observer) {
+    private func observeTrapped(_ tid: HostTid, _ args: SyscallArgs, _ observer: Observer) {
         let vtid = pids.task(host: tid)?.vtid ?? 0
         var refusal: Errno?
         switch table.entry(args.number)?.handling {
@@ -481,18 +544,41 @@ public final class Kernel {
         guard root >= 0 else { throw Errno.current }
         let proc = spec.child.mounts.last { $0.fstype == "proc" }?.target ?? "/proc"
         files = FileSystem(root: root, procMount: proc)
-        // This thread's own cwd and umask: a unix socket is bound from inside its directory.
-        let unshared = moat_unshare_fs()
-        if unshared < 0 { throw Errno(-unshared) }
         homeDirectory = open(".", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
         hostRoot = open("/", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
         // (Without root the supervisor may not enter them: /proc/sys then answers for its own.)
         for namespace in ["uts", "ipc", "net", "cgroup"] where !Linux.rootless {
             let fd = HostProcfs.open("\(initPid)/ns/\(namespace)", O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw Errno.current }
-            defer { close(fd) }
+            namespaceFDs.append(fd)
+        }
+        try enterSandboxNamespaces()
+    }
+
+    /// The sandbox's uts, ipc, net and cgroup namespaces, which every serving thread enters.
+    private var namespaceFDs: [Int32] = []
+
+    /// Makes the calling thread ready to serve: its own cwd and umask (a
+    /// unix socket is bound from inside its directory), and the sandbox's
+    /// namespaces (files under /proc/sys and /proc/net answer for the
+    /// namespaces of whoever opens them). Both are per thread in Linux.
+    private func enterSandboxNamespaces() throws(Errno) {
+        let unshared = moat_unshare_fs()
+        if unshared < 0 { throw Errno(-unshared) }
+        for fd in namespaceFDs {
             let rc = moat_setns(fd)
             if rc < 0 { throw Errno(Int32(-rc)) }
+        }
+    }
+
+    /// The first thing a serving thread does. A thread that cannot enter
+    /// the sandbox's namespaces would answer for the host's: the supervisor stops.
+    func prepareServingThread() {
+        cgroup?.moveThreadOutOfPids()
+        do { try enterSandboxNamespaces() } catch {
+            let message = "moat: a serving thread cannot enter the sandbox's namespaces: \(error)\n"
+            _ = message.withCString { Glibc.write(2, $0, strlen($0)) }
+            Glibc._exit(125)
         }
     }
 
@@ -513,29 +599,24 @@ public final class Kernel {
         // keeps the last caller's until another's are needed or the
         // supervisor works for itself (`actAsSupervisor`).
         var applied = realIDs ? credentials.forAccessCheck : credentials
+        let held = ServingThread.current
         // The caller's umask shapes what it creates; this thread's own (it
-        // has its own since openFileSystem) is set apart from the ids.
-        if appliedUmask != applied.umask {
+        // has its own fs, see prepareServingThread) is set apart from the ids.
+        if held.umask != applied.umask {
             let previous = umask(applied.umask)
-            if appliedUmask == nil { supervisorUmask = previous }
-            appliedUmask = applied.umask
+            if held.umask == nil { held.supervisorUmask = previous }
+            held.umask = applied.umask
         }
         applied.umask = 0
         // Without root the supervisor cannot take other ids; in rootless mode
         // the sandbox's only id is the caller's own anyway.
-        if appliedCredentials != applied && !Linux.rootless {
-            appliedCredentials = nil
+        if held.credentials != applied && !Linux.rootless {
+            held.credentials = nil
             try applied.enter()
-            appliedCredentials = applied
+            held.credentials = applied
         }
         return try body(files, caller, credentials)
     }
-
-    /// The credentials this thread holds for file work (nil: the supervisor's
-    /// own), and the umask (nil: the supervisor's, kept in `supervisorUmask`).
-    private var appliedCredentials: Credentials?
-    private var appliedUmask: mode_t?
-    private var supervisorUmask: mode_t = 0o022
 
     /// Back to the supervisor's own fs ids, capabilities and umask, before
     /// work that is not on a workload thread's behalf (spawning, state files, cgroups).
@@ -547,15 +628,16 @@ public final class Kernel {
     /// Only entries of the caller's own process are ever asked for this way.
     func reachingCaller<T>(_ attempt: () -> T?) -> T? {
         if let value = attempt() { return value }
-        guard errno == EACCES || errno == EPERM, let held = appliedCredentials else { return nil }
-        let heldUmask = appliedUmask
+        let thread = ServingThread.current
+        guard errno == EACCES || errno == EPERM, let held = thread.credentials else { return nil }
+        let heldUmask = thread.umask
         actAsSupervisor()
         let value = attempt()
         let error = errno
-        if (try? held.enter()) != nil { appliedCredentials = held }
+        if (try? held.enter()) != nil { thread.credentials = held }
         if let heldUmask {
             umask(heldUmask)
-            appliedUmask = heldUmask
+            thread.umask = heldUmask
         }
         errno = error
         return value
@@ -585,13 +667,14 @@ public final class Kernel {
     }
 
     func actAsSupervisor() {
-        if appliedCredentials != nil {
+        let thread = ServingThread.current
+        if thread.credentials != nil {
             Credentials.restore()
-            appliedCredentials = nil
+            thread.credentials = nil
         }
-        if appliedUmask != nil {
-            umask(supervisorUmask)
-            appliedUmask = nil
+        if let _ = thread.umask {
+            umask(thread.supervisorUmask)
+            thread.umask = nil
         }
     }
 
@@ -630,7 +713,25 @@ public final class Kernel {
 
     /// getppid's answers by process (host tgid), valid until a process exits
     /// (only an exit reparents anything here: ptrace attach is refused).
-    var parentsKnown: [HostTid: Int32] = [:]
+    private var parentsKnown: [HostTid: Int32] = [:]
+    /// Counts exits, so that an answer read before one is not kept after it.
+    private var parentsEpoch = 0
+
+    /// The parent known for a process, and the epoch to remember a new answer under.
+    func knownParent(of tgid: HostTid) -> (vpid: Int32?, epoch: Int) {
+        stateLock.withLock { (parentsKnown[tgid], parentsEpoch) }
+    }
+
+    func rememberParent(_ vpid: Int32, of tgid: HostTid, epoch: Int) {
+        stateLock.withLock { if epoch == parentsEpoch { parentsKnown[tgid] = vpid } }
+    }
+
+    private func forgetParents() {
+        stateLock.withLock {
+            parentsKnown = [:]
+            parentsEpoch += 1
+        }
+    }
 
     /// Exited orphans the init has not reaped, to reap in it at its next stop.
     var orphansToReap: [Int32] = []
@@ -676,10 +777,10 @@ public final class Kernel {
         if let group = pids.task(host: tid)?.group, group.liveThreads == 1 {
             noteExit(of: group)
             // Its children now have another parent (the init, or a subreaper).
-            parentsKnown = [:]
+            forgetParents()
         }
         shiftedDeadlines[tid] = nil
-        observer?.abandon(tid, result: nil)
+        observe { $0.abandon(tid, result: nil) }
         if let joined = joinedProcesses.removeValue(forKey: tid) {
             let failure = joined.child.failure()
             joined.child.closeErrorPipe()
@@ -691,5 +792,29 @@ public final class Kernel {
         if pids.exitedCount > 4096 {
             pids.forgetExited { !HostProcfs.exists("\($0.hostTgid)") }
         }
+    }
+}
+
+/// What one thread holds while it serves calls: the credentials and umask
+/// it took for its last caller (nil: the supervisor's own).
+final class ServingThread {
+    var credentials: Credentials?
+    var umask: mode_t?
+    var supervisorUmask: mode_t = 0o022
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<ServingThread>.fromOpaque(raw).release() }
+        }
+        return key
+    }()
+
+    /// The calling thread's.
+    static var current: ServingThread {
+        if let raw = pthread_getspecific(key) { return Unmanaged<ServingThread>.fromOpaque(raw).takeUnretainedValue() }
+        let state = ServingThread()
+        pthread_setspecific(key, Unmanaged.passRetained(state).toOpaque())
+        return state
     }
 }

@@ -61,6 +61,13 @@ public struct SyscallEntry: Sendable {
     /// The handler returns an fd to donate, which only a user notification
     /// can take: the call comes as one whenever the filter has a listener.
     var donatesFD = false
+    /// The sentry's work for it may wait on another process (a send into a
+    /// full buffer): it comes as a user notification whenever the filter
+    /// has a listener, so that a serving thread, never the tracing thread, waits.
+    var mayBlock = false
+
+    /// Served by a serving thread whenever there is a listener.
+    var alwaysNotified: Bool { donatesFD || mayBlock }
 }
 
 /// The one table: every x86_64 syscall number, how it is handled, how well.
@@ -77,6 +84,8 @@ public struct SyscallTable: Sendable {
     let handlers: [SyscallHandler?]
     /// Names in the table that libseccomp could not resolve (a test keeps this empty).
     public let unresolved: [String]
+    /// By number: served by the thread that received it (see `servedAtOnce`).
+    private let atOnce: [Bool]
 
     init() {
         var entries = [SyscallEntry?](repeating: nil, count: Int(SyscallTable.maxNumber) + 1)
@@ -93,6 +102,27 @@ public struct SyscallTable: Sendable {
             }
         }
         self.unresolved = unresolved
+        let quick = Set(SyscallTable.quickCalls.compactMap { SyscallTable.number(of: $0) })
+        self.atOnce = (0...SyscallTable.maxNumber).map { quick.contains($0) }
+    }
+
+    /// Calls the sentry answers from its own state, without a host call
+    /// that could wait on anything (pids, clocks, names, ids the host then
+    /// sets): a serving thread answers them without handing over to
+    /// another first. Every other notified call may block (a FIFO's open)
+    /// or take long, and is served while another thread receives.
+    static let quickCalls = [
+        "getpid", "gettid", "getppid", "getpgid", "getpgrp", "getsid", "setsid", "setpgid", "wait4", "waitid",
+        "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "prlimit64", "pidfd_open",
+        "getpriority", "setpriority", "ioprio_get", "ioprio_set", "sched_setaffinity", "sched_getaffinity",
+        "sched_setparam", "sched_getparam", "sched_setscheduler", "sched_getscheduler", "sched_rr_get_interval",
+        "sched_setattr", "sched_getattr", "clock_gettime", "gettimeofday", "time", "times", "sysinfo",
+        "uname", "sethostname", "setdomainname", "setuid", "setgid", "setreuid", "setregid", "setresuid",
+        "setresgid", "setfsuid", "setfsgid", "setgroups", "capset", "umask",
+    ]
+
+    public func servedAtOnce(_ nr: Int32) -> Bool {
+        nr >= 0 && nr <= SyscallTable.maxNumber && atOnce[Int(nr)]
     }
 
     func handler(_ nr: Int32) -> SyscallHandler? {
@@ -132,7 +162,7 @@ public struct SyscallTable: Sendable {
                 return observing.refused || straced ? (nr, .trace) : nil
             }
             let action: FilterAction = switch entry.handling {
-            case .emulate where entry.donatesFD && listener: .notify
+            case .emulate where entry.alwaysNotified && listener: .notify
             case .emulate: notify && !entry.needsStop && !straced ? .notify : .trace
             case .passthrough: observing.all || straced ? .trace : .allow
             case .passthroughUnless(let argument, let mask, let errno):
@@ -145,7 +175,7 @@ public struct SyscallTable: Sendable {
             case .deny(let errno): observing.refused || straced ? .trace : .errno(errno.rawValue)
             case .emulateUnlessZero(let argument, _):
                 observing.all || straced ? .trace
-                    : .allowIfZero(argument: argument, notify: (entry.donatesFD && listener) || (notify && !entry.needsStop))
+                    : .allowIfZero(argument: argument, notify: (entry.alwaysNotified && listener) || (notify && !entry.needsStop))
             case .emulateWhen(let argument, let mask, let values, let otherwise, _):
                 observing.all || straced ? .trace : .traceForValues(argument: argument, mask: mask, trace: values, allow: otherwise)
             }
@@ -169,9 +199,10 @@ extension SyscallTable {
     }
 
     static func emulate(_ name: String, _ handler: @escaping SyscallHandler, _ note: String,
-                        level: SupportLevel = .full, needsStop: Bool = false, donatesFD: Bool = false) -> SyscallEntry {
+                        level: SupportLevel = .full, needsStop: Bool = false, donatesFD: Bool = false,
+                        mayBlock: Bool = false) -> SyscallEntry {
         SyscallEntry(name: name, handling: .emulate(handler), level: level, note: note, needsStop: needsStop,
-                     donatesFD: donatesFD)
+                     donatesFD: donatesFD, mayBlock: mayBlock)
     }
 
     static func deny(_ names: [String], _ errno: Int32, _ note: String) -> [SyscallEntry] {
@@ -318,9 +349,10 @@ extension SyscallTable {
             emulate("bind", UnixSockets.bind, "the copied address bound by the sentry; a unix socket path resolved by the sentry"),
             // send() is sendto with no address: the filter lets it through.
             SyscallEntry(name: "sendto", handling: .emulateUnlessZero(argument: 4, UnixSockets.sendto), level: .partial,
-                         note: "no address (send, connected sockets): run on the host without a trap; to a unix socket path: resolved by the sentry, sent without waiting (a full buffer is EAGAIN); else run on the host"),
-            emulate("sendmsg", UnixSockets.sendmsg, "to a unix socket path: resolved by the sentry, passed fds and credentials rebuilt, sent without waiting (a full buffer is EAGAIN); else run on the host",
-                    level: .partial),
+                         note: "no address (send, connected sockets): run on the host without a trap; to a unix socket path: resolved by the sentry and sent by a serving thread, waiting on a full buffer as Linux does; else run on the host",
+                         mayBlock: true),
+            emulate("sendmsg", UnixSockets.sendmsg, "to a unix socket path: resolved by the sentry, passed fds and credentials rebuilt, sent by a serving thread, waiting on a full buffer as Linux does; else run on the host",
+                    level: .partial, mayBlock: true),
             // A ptrace stop, not a notification: a child hands its new listener
             // over with sendmmsg, after its filter is loaded and before anyone listens.
             emulate("sendmmsg", UnixSockets.sendmmsg, "as sendmsg, message by message, when one names a unix socket path; else run on the host",

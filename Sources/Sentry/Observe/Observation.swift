@@ -69,15 +69,23 @@ final class Observer {
     var refusedCalls: [RefusedCall] { refusedOrder.compactMap { refused[$0] } }
 
     /// A straced call that the sentry finished itself.
-    func printFinished(_ tid: HostTid, vtid: Int32, _ args: SyscallArgs, result: Int, note: String = "") {
+    func printFinished(_ tid: HostTid, vtid: Int32, _ args: SyscallArgs, result: Int, note: String = "",
+                       inputs known: [String?]? = nil) {
         guard observation.straces(args.number), let fd = observation.straceFD else { return }
         let memory = TraceeMemory(tid)
-        let inputs = Strace.inputs(args, memory)
+        let inputs = known ?? Strace.inputs(args, memory)
         line(fd, vtid, Strace.call(args, inputs: inputs, result: Int64(result), memory: memory) + note)
     }
 
     /// A straced call about to run on the host: its inputs are read now,
     /// before the host runs it (an exec replaces the memory they live in).
+    /// A straced call's inputs, read before the caller runs on (it may exit
+    /// before a serving thread prints it); nil when it is not straced.
+    func inputs(_ tid: HostTid, _ args: SyscallArgs) -> [String?]? {
+        guard observation.straces(args.number), observation.straceFD != nil else { return nil }
+        return Strace.inputs(args, TraceeMemory(tid))
+    }
+
     func begin(_ tid: HostTid, vtid: Int32, _ args: SyscallArgs) {
         pending[tid] = (vtid, args.number, args, Strace.inputs(args, TraceeMemory(tid)))
     }

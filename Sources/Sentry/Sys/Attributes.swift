@@ -149,8 +149,15 @@ enum Attributes {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), a[0])
         if path.isEmpty { throw .noSuchFile }
         try k.withFiles(t) { files, caller, _ throws(Errno) in
-            let fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: O_WRONLY, mode: 0)
+            // Nonblocking: a FIFO's open would wait for a reader. Only a
+            // regular file can be cut (a FIFO or a device is EINVAL, as Linux).
+            let fd: Int32
+            do throws(Errno) { fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: O_WRONLY | O_NONBLOCK, mode: 0) } catch {
+                throw error == Errno(ENXIO) ? .invalid : error
+            }
             defer { close(fd) }
+            var kind = stat()
+            guard fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG else { throw .invalid }
             // The caller's RLIMIT_FSIZE, not the sentry's, bounds a file it makes longer.
             var info = stat(), limit: UInt64 = 0
             if fstat(fd, &info) == 0, info.st_size < length,

@@ -19,10 +19,11 @@ enum Pids {
     /// outside (the init's). The answer read from /proc (44 µs) is kept
     /// until some process of the sandbox exits.
     static func getppid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        if let known = k.parentsKnown[t.group.hostTgid] { return .value(Int(known)) }
+        let known = k.knownParent(of: t.group.hostTgid)
+        if let vpid = known.vpid { return .value(Int(vpid)) }
         guard let status = HostProc.status(t.group.hostTgid) else { return .value(0) }
         let parent = k.pids.group(host: status.ppid)?.vpid ?? 0
-        k.parentsKnown[t.group.hostTgid] = parent
+        k.rememberParent(parent, of: t.group.hostTgid, epoch: known.epoch)
         return .value(Int(parent))
     }
 

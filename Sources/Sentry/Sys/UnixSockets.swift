@@ -132,7 +132,8 @@ enum UnixSockets {
         for index in 0..<count {
             do {
                 try messages[index].readContents(memory)
-                let bytes = try send(k, t, socketFD: a.int32(0), messages[index], flags: a.int32(3))
+                // On the tracing thread (a stop): it must not wait; a full buffer is EAGAIN.
+                let bytes = try send(k, t, socketFD: a.int32(0), messages[index], flags: a.int32(3) | Int32(MSG_DONTWAIT))
                 try memory.store(UInt32(bytes), at: a[1] &+ UInt64(index * 64 + 56))  // msg_len
                 sent += 1
             } catch {

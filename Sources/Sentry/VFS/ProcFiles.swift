@@ -72,7 +72,11 @@ extension Kernel {
         return parts.dropFirst(files.procMount.count).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// /proc/<pid>/<guarded> of another process: CAP_SYS_PTRACE, or all the same uids and gids.
+    /// /proc/<pid>/<guarded> of another process: the kernel's ptrace access
+    /// check (the same ids, a dumpable target, its capabilities a subset of
+    /// the caller's; or CAP_SYS_PTRACE), made for the caller's credentials,
+    /// which this thread holds, by opening the target's environ (read
+    /// access) or mem (attach) without the supervisor's CAP_SYS_PTRACE.
     func checkPtraceAccess(_ rest: [String], _ task: Task, _ credentials: Credentials) throws(Errno) {
         guard let vpid = Int32(rest[0]), vpid != task.group.vpid else { return }
         var rest = rest
@@ -80,10 +84,10 @@ extension Kernel {
         if rest.count > 3, rest[1] == "task" { rest.removeSubrange(1...2) }
         guard rest.count > 1, Kernel.ptraceGuarded.contains(rest[1]) else { return }
         if credentials.effective & Kernel.capSysPtrace != 0 { return }
-        guard let target = pids.group(vpid: vpid), let theirs = try? Credentials.of(target.hostTgid),
-              theirs.uids.allSatisfy({ $0 == credentials.fsUID }), theirs.gids.allSatisfy({ $0 == credentials.fsGID }) else {
-            throw Errno(EACCES)
-        }
+        guard let target = pids.group(vpid: vpid) else { throw Errno(EACCES) }
+        let probe = moat_open_as_held(HostProcfs.directory, "\(target.hostTgid)/\(rest[1] == "mem" ? "mem" : "environ")", O_RDONLY)
+        if probe < 0 { throw Errno(-probe == ENOENT ? ESRCH : -probe) }
+        close(probe)
     }
 
     /// A close-on-exec memfd holding `text`, at offset 0.

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// Calls served at once by the sentry's serving threads: a call that waits
+/// on another sandbox process waits on its own, as in Linux, and the rest
+/// of the sandbox keeps being served (both platforms: the suite runs twice).
+@Suite struct ServingTests {
+    let fixture = Fixture.shared
+
+    /// The shell line that deadlocked the sandbox when one thread served
+    /// every call: the reader's open waits for the writer's.
+    @Test func aFifoBetweenTwoShellProcessesFinishes() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["sh", "-c", "mkfifo /tmp/shellfifo; cat /tmp/shellfifo & echo hi > /tmp/shellfifo; wait; echo done"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["hi", "done"], "\(result.stdout)")
+    }
+
+    @Test func aReaderAndAWriterOpenOneFifo() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["fifos", "pair"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["read=hi", "reader=exit 0", "truncate=Invalid argument"], "\(result.stdout)")
+    }
+
+    /// Processes blocked forever in a FIFO's open do not stop another from
+    /// being served; a handler, SIGTERM and SIGKILL end them as Linux
+    /// would, and the serving thread gives up its open: no reader is left
+    /// behind for a writer to find.
+    @Test func anOpenBlockedForeverEndsBySignalsAndStallsNothing() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["fifos", "blocked"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["worker=exit 0", "handled=exit 7", "termed=signal 15", "killed=signal 9",
+                                 "writer=No such device or address"], "\(result.stdout)")
+    }
+
+    /// A blocking unix connect to a full backlog waits until the server
+    /// accepts, and a blocking send to a unix datagram path whose receiver
+    /// is full waits until it reads (nonblocking ones are EAGAIN), as on Linux.
+    @Test(arguments: ["connect", "send"])
+    func socketCallsWaitForTheirPeer(call: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["blocking", call])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["nonblocking=Resource temporarily unavailable", "waited=yes", "\(call)=ok", "returned=yes"],
+                "\(result.stdout)")
+    }
+
+    /// 10,000 threads (64 alive at once) each making served calls: every
+    /// answer is right and the run ends (the time is `moat bench`'s and
+    /// scripts/bench-concurrency's to report, not a test's).
+    @Test func aStormOfThreadsIsServed() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = Command.run(fixture.moat, ["do", "--rootfs", fixture.rootfs, "--", "threadstorm", "10000", "10"], timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["threads=10000 calls=20 wrong=0"], "\(result.stdout)")
+    }
+
+    /// Many threads alive at once, all calling: none waits for long behind the others.
+    @Test func manyThreadsCallingAtOnceAreServed() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = Command.run(fixture.moat, ["do", "--rootfs", fixture.rootfs, "--", "threadstorm", "2000", "20", "2000"],
+                                 timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["threads=2000 calls=40 wrong=0"], "\(result.stdout)")
+    }
+
+    /// Four processes looping on stat and open at once: every call succeeds.
+    @Test(arguments: ["stat", "open"])
+    func concurrentCallersAllSucceed(call: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["callrate", call, "4", "300"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("\(call) processes=4 calls="), "\(result.stdout)")
+    }
+
+    /// While serving a call a thread holds exactly its caller's capabilities
+    /// (and the kernel makes the ptrace check on another process's files for
+    /// them): /proc/kallsyms shows zeros, privileged netlink groups are
+    /// EPERM, and the mem of a non-dumpable or more capable process is
+    /// EACCES: what runc gives the same program.
+    @Test func theSentryLendsNoPrivilege() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["deputy"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["kallsyms=zeros", "audit=Operation not permitted", "conntrack=Operation not permitted",
+                                 "xfrm=Operation not permitted", "route=ok", "mem_same=ok", "mem_nondumpable=Permission denied",
+                                 "mem_more_capable=Permission denied"], "\(result.stdout)")
+    }
+}
