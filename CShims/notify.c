@@ -10,8 +10,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -162,7 +160,11 @@ int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec) {
     add.flags = SECCOMP_ADDFD_FLAG_SEND;
     add.srcfd = (__u32)fd;
     add.newfd_flags = cloexec ? O_CLOEXEC : 0;
-    int rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    int rc;
+    // A signal (the pool's, meant for a moment earlier) while the caller
+    // still waits: the kernel took the fd back, so ask again.
+    do rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    while (rc < 0 && errno == EINTR && ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0);
     return rc < 0 ? -errno : rc;
 }
 
@@ -173,7 +175,17 @@ int moat_notification_id_valid(int listener, uint64_t id) {
 // A serving thread blocked on a caller's behalf (a FIFO's open) is woken by
 // this signal once the caller no longer waits: its handler does nothing and,
 // without SA_RESTART, the blocked call fails with EINTR.
-static void interrupted(int sig) { (void)sig; }
+// While a thread waits in moat_notification_receive_interruptible: its
+// receive buffer, which the handler makes non-zero so that a receive the
+// signal came just before fails at once (the kernel checks the buffer is
+// zeroed before it waits): no wake-up is lost.
+static __thread struct seccomp_notif waiting_buffer;
+static __thread volatile sig_atomic_t waiting;
+
+static void interrupted(int sig) {
+    (void)sig;
+    if (waiting) waiting_buffer.id = 1;
+}
 
 static int interrupt_signal(void) { return SIGRTMIN + 4; }
 
@@ -206,24 +218,24 @@ void moat_eventfd_signal(int fd) {
     (void)n;
 }
 
-// The calling thread's one-shot timer that sends it the interrupt signal.
-static __thread timer_t receive_timer;
-static __thread int has_receive_timer;
-
-int moat_notification_receive_within(int listener, struct moat_notification *out, long microseconds) {
-    if (!has_receive_timer) {
-        struct sigevent event;
-        memset(&event, 0, sizeof event);
-        event.sigev_notify = SIGEV_THREAD_ID;
-        event.sigev_signo = interrupt_signal();
-        event._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-        if (timer_create(CLOCK_MONOTONIC, &event, &receive_timer) < 0) return -errno;
-        has_receive_timer = 1;
-    }
-    struct itimerspec arm = { { 0, 0 }, { microseconds / 1000000, (microseconds % 1000000) * 1000 } };
-    struct itimerspec disarm = { { 0, 0 }, { 0, 0 } };
-    timer_settime(receive_timer, 0, &arm, NULL);
-    int rc = moat_notification_receive(listener, out);
-    timer_settime(receive_timer, 0, &disarm, NULL);
-    return rc;
+int moat_notification_receive_interruptible(int listener, struct moat_notification *out, const volatile int *attention) {
+    memset(&waiting_buffer, 0, sizeof waiting_buffer);
+    waiting = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    int rc = 0;
+    if (__atomic_load_n(attention, __ATOMIC_SEQ_CST)) rc = -EINTR;
+    else if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &waiting_buffer) < 0) rc = errno == EINVAL ? -EINTR : -errno;
+    waiting = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (rc < 0) return rc;
+    out->id = waiting_buffer.id;
+    out->pid = waiting_buffer.pid;
+    out->nr = waiting_buffer.data.nr;
+    out->arch = waiting_buffer.data.arch;
+    out->instruction_pointer = waiting_buffer.data.instruction_pointer;
+    for (int i = 0; i < 6; i++) out->args[i] = waiting_buffer.data.args[i];
+    return 0;
 }
+
+void moat_raise_attention(volatile int *attention) { __atomic_store_n(attention, 1, __ATOMIC_SEQ_CST); }
+void moat_clear_attention(volatile int *attention) { __atomic_store_n(attention, 0, __ATOMIC_SEQ_CST); }

@@ -275,9 +275,11 @@ int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t 
 #define MOAT_MAX_POLLED 30
 int moat_poll_readable(const int *fds, int count, int timeout_ms);   // bit i: fds[i] is readable
 int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec);   // the caller's new fd or -errno
-// Waits at most `microseconds` for a call (then -EINTR): no poll, whose cost
-// grows with the number of calls pending.
-int moat_notification_receive_within(int listener, struct moat_notification *out, long microseconds);
+// Waits for a call until one comes, or `*attention` is set and the thread
+// is sent the interrupt signal (-EINTR; never lost, however close the two).
+int moat_notification_receive_interruptible(int listener, struct moat_notification *out, const volatile int *attention);
+void moat_raise_attention(volatile int *attention);
+void moat_clear_attention(volatile int *attention);
 int moat_notification_id_valid(int listener, uint64_t id);    // 1 while the caller still waits for the answer
 // Serving threads: a signal that makes a blocked call of the thread fail with EINTR.
 void moat_install_interrupt(void);

@@ -25,21 +25,40 @@ public struct NotificationListener: Sendable {
         return parts[0] > 6 || (parts[0] == 6 && parts[1] >= 6)
     }
 
-    /// The next call, waiting at most `microseconds` when given (nil: no call came).
-    func receive(within microseconds: Int? = nil) -> Notification? {
+    func receive() -> Notification? {
         var raw = moat_notification()
-        let rc = microseconds.map { moat_notification_receive_within(fd, &raw, $0) } ?? moat_notification_receive(fd, &raw)
-        guard rc == 0 else { return nil }
+        guard moat_notification_receive(fd, &raw) == 0 else { return nil }
+        return Notification(raw)
+    }
+
+    /// Waits for the next call until one comes or `attention` is raised
+    /// (see ServingPool.kick); the errno otherwise.
+    func receive(unless attention: UnsafeMutablePointer<Int32>) -> Result<Notification, Errno> {
+        var raw = moat_notification()
+        let rc = moat_notification_receive_interruptible(fd, &raw, attention)
+        return rc == 0 ? .success(Notification(raw)) : .failure(Errno(-rc))
+    }
+}
+
+extension Notification {
+    init(_ raw: moat_notification) {
         var args = SyscallArgs(number: raw.nr, arch: raw.arch, stackPointer: 0,
                                raw: (raw.args.0, raw.args.1, raw.args.2, raw.args.3, raw.args.4, raw.args.5))
         args.instructionPointer = raw.instruction_pointer
-        return Notification(id: raw.id, tid: HostTid(bitPattern: raw.pid), args: args)
+        self.init(id: raw.id, tid: HostTid(bitPattern: raw.pid), args: args)
     }
+}
 
+extension NotificationListener {
     /// Answers: the call returns `value` (negative: -errno).
     public func complete(_ notification: Notification, value: Int) {
         let error = value < 0 && value >= -4095 ? Int32(value) : 0
         _ = moat_notification_respond(fd, notification.id, Int64(error == 0 ? value : 0), error, 0)
+    }
+
+    /// Whether the caller still waits for the answer (not interrupted, not killed).
+    public func stillWaits(_ notification: Notification) -> Bool {
+        moat_notification_id_valid(fd, notification.id) != 0
     }
 
     /// Lets the host run the call as it is (only after checks on register arguments).

@@ -7,11 +7,11 @@ import Synchronization
 /// the sandbox.
 ///
 /// Leader and followers: one thread at a time, the leader, holds
-/// `leadership`, polls the listeners and receives a call. A call that may
-/// block or take long is served after leadership passes to a follower
-/// (one is started when none waits), so calls of different processes are
-/// served at once; a quick one (getpid) is served by the leader itself,
-/// which costs no hand-over. Threads that found no work for a while retire.
+/// `leadership` and receives a call. A call that may wait on another
+/// process is served after leadership passes to a follower (one is started
+/// when none waits), so it parks one thread; the others are served by the
+/// leader itself, which costs no hand-over. Threads that found no work for
+/// a while retire.
 ///
 /// A thread serving a call whose caller stopped waiting (a signal, or
 /// killed) is interrupted: the leader checks such calls with
@@ -21,7 +21,12 @@ public final class ServingPool: @unchecked Sendable {
     public typealias Serve = @Sendable (Notification, NotificationListener) -> Void
 
     private let serve: Serve
-    /// Whether a call is served after handing leadership on.
+    /// Whether a call is served after handing leadership on: one that may
+    /// wait on another process (a FIFO's open, a send). The rest are served
+    /// by the leader itself: on this 2-vCPU VM handing a stat over (waking
+    /// another thread on the other CPU) cost more than serving two callers
+    /// at once gained (scripts/bench-concurrency: stat at N = 2 went from
+    /// 145k to 111k calls/s).
     private let handsOver: @Sendable (Notification) -> Bool
     /// Run first on every new thread (its own fs, namespaces).
     private let prepareThread: @Sendable () -> Void
@@ -48,10 +53,12 @@ public final class ServingPool: @unchecked Sendable {
     private var listeners: [NotificationListener] = []
     private var sockets: [Int32] = []
     private var lastSweep: Int64 = 0
-    /// A call just came: the next one likely follows soon.
-    private var expectingMore = false
-    /// How long a leader waits for the next call directly, before it goes back to poll.
-    private let receiveDirectlyMicroseconds = 2000
+    /// Raised (with the interrupt signal to the leader, if it waits in a
+    /// receive) when the leader must look at its state: a listener is
+    /// coming, the pool stops, a sweep or the quiet timer is due.
+    private let attention = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    /// The leader waits in a receive (not in poll).
+    private var leaderReceiving: pthread_t?
 
     private let wake: Int32
     /// Nanoseconds (monotonic) of the last call received.
@@ -71,6 +78,7 @@ public final class ServingPool: @unchecked Sendable {
         let fd = moat_eventfd()
         if fd < 0 { throw Errno(-fd) }
         wake = fd
+        attention.initialize(to: 0)
         self.maxThreads = maxThreads
         self.prepareThread = prepareThread
         self.beforeStartingThread = beforeStartingThread
@@ -88,7 +96,16 @@ public final class ServingPool: @unchecked Sendable {
     /// The child will send its seccomp listener on `socket`.
     public func expectListener(on socket: Int32) {
         state.withLock { arrivingSockets.append(socket) }
+        kick()
+    }
+
+    /// Makes the leader look at its state now (see `attention`).
+    private func kick() {
         moat_eventfd_signal(wake)
+        state.withLock {
+            moat_raise_attention(attention)
+            if let leader = leaderReceiving { _ = moat_interrupt_thread(leader) }
+        }
     }
 
     /// Whether another listener can be taken.
@@ -99,17 +116,20 @@ public final class ServingPool: @unchecked Sendable {
     /// Threads end once they are idle; calls still in flight are answered.
     public func stop() {
         state.withLock { stopping = true }
-        moat_eventfd_signal(wake)
+        kick()
     }
 
-    public func armQuiet() { quietArmed.store(true, ordering: .relaxed) }
+    /// The quiet timer starts (the leader then waits in poll, with a timeout).
+    public func armQuiet() {
+        if !quietArmed.exchange(true, ordering: .relaxed) { kick() }
+    }
 
     /// A caller was signalled or ended (the tracing thread saw it): threads
     /// serving calls nobody waits for any more are interrupted now, not at the next sweep.
     public func callerMayHaveStoppedWaiting() {
         guard state.withLock({ !busy.isEmpty }) else { return }
         sweepSoon.store(true, ordering: .relaxed)
-        moat_eventfd_signal(wake)
+        kick()
     }
 
     /// Milliseconds since the last call came.
@@ -171,46 +191,52 @@ public final class ServingPool: @unchecked Sendable {
 
     /// As the leader: waits for the next call; nil once stopping.
     private func lead() -> (Notification, NotificationListener)? {
+        guard let call = waitForCall() else { return nil }
+        lastCall.store(EventLoop.monotonic(), ordering: .relaxed)
+        return call
+    }
+
+    private func waitForCall() -> (Notification, NotificationListener)? {
         while true {
+            moat_clear_attention(attention)
             let (arrived, stop, anyBusy) = state.withLock { () -> ([Int32], Bool, Bool) in
                 defer { arrivingSockets = [] }
                 return (arrivingSockets, stopping, !busy.isEmpty)
             }
             if stop { return nil }
             sockets += arrived
-            // Right after a call, the leader waits for the next one in the
-            // receive itself (bounded by a timer): it saves a poll per call,
-            // and poll walks every pending call (a storm of thousands of
-            // threads made it quadratic).
-            if expectingMore && arrived.isEmpty && sockets.isEmpty && listeners.count == 1
-                && !sweepSoon.load(ordering: .relaxed) {
-                if anyBusy { sweep(olderThan: Int64(sweepMs) * 1_000_000) }
-                if let n = listeners[0].receive(within: receiveDirectlyMicroseconds) {
-                    lastCall.store(EventLoop.monotonic(), ordering: .relaxed)
-                    return (n, listeners[0])
-                }
-                expectingMore = false
-                continue
-            }
-            let polled = [wake] + sockets + listeners.map(\.fd)
-            let quiet = quietArmed.load(ordering: .relaxed) && whenQuiet != nil
-            let timeout: Int32 = anyBusy ? sweepMs : (quiet ? quietAfterMs : -1)
-            let ready = polled.withUnsafeBufferPointer { moat_poll_readable($0.baseAddress, Int32($0.count), timeout) }
             if sweepSoon.exchange(false, ordering: .relaxed) {
                 sweep(olderThan: 0)
             } else if anyBusy {
                 sweep(olderThan: Int64(sweepMs) * 1_000_000)
             }
+            let quiet = quietArmed.load(ordering: .relaxed) && whenQuiet != nil
+            // The usual case, one listener and nothing to time: wait in the
+            // receive itself. It saves a poll per call, and poll walks every
+            // pending call (a storm of thousands of threads made it quadratic).
+            if sockets.isEmpty && listeners.count == 1 && !anyBusy && !quiet {
+                let listener = listeners[0]
+                state.withLock { leaderReceiving = pthread_self() }
+                let received = listener.receive(unless: attention)
+                state.withLock { leaderReceiving = nil }
+                switch received {
+                case .success(let call): return (call, listener)
+                case .failure(let error) where error.rawValue == EINTR: continue
+                case .failure:
+                    // A call whose caller left, or no task uses the filter any more.
+                    if moat_fd_hung_up(listener.fd) != 0 { _ = service(2) }
+                    continue
+                }
+            }
+            let polled = [wake] + sockets + listeners.map(\.fd)
+            let timeout: Int32 = anyBusy ? sweepMs : (quiet ? quietAfterMs : -1)
+            let ready = polled.withUnsafeBufferPointer { moat_poll_readable($0.baseAddress, Int32($0.count), timeout) }
             if ready == 0 {
                 if quiet, quietArmed.exchange(false, ordering: .relaxed) { whenQuiet?() }
                 continue
             }
             if ready & 1 != 0 { moat_drain_fd(wake) }
-            if let call = service(ready) {
-                expectingMore = true
-                lastCall.store(EventLoop.monotonic(), ordering: .relaxed)
-                return call
-            }
+            if let call = service(ready) { return call }
         }
     }
 

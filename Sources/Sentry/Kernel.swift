@@ -164,7 +164,7 @@ public final class Kernel: @unchecked Sendable {
         // call (or starting) after `run` returns.
         let pool = try ServingPool(prepareThread: { [self] in prepareServingThread() },
                                    beforeStartingThread: { [self] in actAsSupervisor() },
-                                   handsOver: { [table] call in !table.servedAtOnce(call.args.number) },
+                                   handsOver: { [table] call in table.handsOver(call.args.number) },
                                    serve: { [self] call, listener in serve(call, listener) })
         pool.whenQuiet = { [latency] in latency.release() }
         servingPool = pool
@@ -434,7 +434,7 @@ public final class Kernel: @unchecked Sendable {
         let inputs = observer?.inputs(call.tid, call.args)
         var result: Int
         do {
-            switch try handler(self, task, call.args) {
+            switch try handle(call, listener, handler, task) {
             case .value(let value): result = value
             case .runOnHost, .runOnHostToExit:
                 listener.runOnHost(call)
@@ -455,6 +455,18 @@ public final class Kernel: @unchecked Sendable {
         }
         if inputs != nil { observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) } }
         listener.complete(call, value: result)
+    }
+
+    /// Runs the handler; again if a host call it made failed with EINTR
+    /// while the caller still waits: the signal was the pool's own (meant
+    /// for this thread a moment earlier), not the caller's.
+    private func handle(_ call: Notification, _ listener: NotificationListener, _ handler: SyscallHandler,
+                        _ task: Task) throws(Errno) -> SyscallOutcome {
+        while true {
+            do { return try handler(self, task, call.args) } catch {
+                guard error.rawValue == EINTR, listener.stillWaits(call) else { throw error }
+            }
+        }
     }
 
     /// Counts a trapped call for the per-run report.

@@ -61,9 +61,11 @@ public struct SyscallEntry: Sendable {
     /// The handler returns an fd to donate, which only a user notification
     /// can take: the call comes as one whenever the filter has a listener.
     var donatesFD = false
-    /// The sentry's work for it may wait on another process (a send into a
-    /// full buffer): it comes as a user notification whenever the filter
-    /// has a listener, so that a serving thread, never the tracing thread, waits.
+    /// The sentry's work for it may wait on another process (a FIFO's open,
+    /// a send into a full buffer): it comes as a user notification whenever
+    /// the filter has a listener, and its serving thread passes receiving
+    /// on first, so that it parks one serving thread, never the tracing
+    /// thread nor the sandbox.
     var mayBlock = false
 
     /// Served by a serving thread whenever there is a listener.
@@ -84,8 +86,8 @@ public struct SyscallTable: Sendable {
     let handlers: [SyscallHandler?]
     /// Names in the table that libseccomp could not resolve (a test keeps this empty).
     public let unresolved: [String]
-    /// By number: served by the thread that received it (see `servedAtOnce`).
-    private let atOnce: [Bool]
+    /// By number: served after the serving thread passes receiving on (`mayBlock`).
+    private let handOvers: [Bool]
 
     init() {
         var entries = [SyscallEntry?](repeating: nil, count: Int(SyscallTable.maxNumber) + 1)
@@ -102,27 +104,13 @@ public struct SyscallTable: Sendable {
             }
         }
         self.unresolved = unresolved
-        let quick = Set(SyscallTable.quickCalls.compactMap { SyscallTable.number(of: $0) })
-        self.atOnce = (0...SyscallTable.maxNumber).map { quick.contains($0) }
+        self.handOvers = entries.map { $0?.mayBlock == true }
     }
 
-    /// Calls the sentry answers from its own state, without a host call
-    /// that could wait on anything (pids, clocks, names, ids the host then
-    /// sets): a serving thread answers them without handing over to
-    /// another first. Every other notified call may block (a FIFO's open)
-    /// or take long, and is served while another thread receives.
-    static let quickCalls = [
-        "getpid", "gettid", "getppid", "getpgid", "getpgrp", "getsid", "setsid", "setpgid", "wait4", "waitid",
-        "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "prlimit64", "pidfd_open",
-        "getpriority", "setpriority", "ioprio_get", "ioprio_set", "sched_setaffinity", "sched_getaffinity",
-        "sched_setparam", "sched_getparam", "sched_setscheduler", "sched_getscheduler", "sched_rr_get_interval",
-        "sched_setattr", "sched_getattr", "clock_gettime", "gettimeofday", "time", "times", "sysinfo",
-        "uname", "sethostname", "setdomainname", "setuid", "setgid", "setreuid", "setregid", "setresuid",
-        "setresgid", "setfsuid", "setfsgid", "setgroups", "capset", "umask",
-    ]
-
-    public func servedAtOnce(_ nr: Int32) -> Bool {
-        nr >= 0 && nr <= SyscallTable.maxNumber && atOnce[Int(nr)]
+    /// Whether a notified call is served after its serving thread passes
+    /// receiving on to another (see ServingPool).
+    public func handsOver(_ nr: Int32) -> Bool {
+        nr >= 0 && nr <= SyscallTable.maxNumber && handOvers[Int(nr)]
     }
 
     func handler(_ nr: Int32) -> SyscallHandler? {
@@ -162,7 +150,9 @@ public struct SyscallTable: Sendable {
                 return observing.refused || straced ? (nr, .trace) : nil
             }
             let action: FilterAction = switch entry.handling {
-            case .emulate where entry.alwaysNotified && listener: .notify
+            // (A straced call that may wait still comes as a stop: strace prints
+            // calls the host runs at their exit stop, and exec is one.)
+            case .emulate where (entry.donatesFD || (entry.mayBlock && !straced)) && listener: .notify
             case .emulate: notify && !entry.needsStop && !straced ? .notify : .trace
             case .passthrough: observing.all || straced ? .trace : .allow
             case .passthroughUnless(let argument, let mask, let errno):
@@ -234,16 +224,16 @@ extension SyscallTable {
                       level: .full, note: "on fds the workload holds; TIOCSTI, TIOCLINUX and TIOCSETD refused with EPERM")],
         host(["getcwd"], .full, "the kernel's answer is the path inside the pivoted root"),
         [
-            emulate("execve", Exec.execve, "program and #! interpreters resolved and checked by the sentry; the kernel loads it in the pivoted root and the exec stop proves it read the same path and file"),
-            emulate("execveat", Exec.execveat, "AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW; checked as execve"),
+            emulate("execve", Exec.execve, "program and #! interpreters resolved and checked by the sentry; the kernel loads it in the pivoted root and the exec stop proves it read the same path and file", mayBlock: true),
+            emulate("execveat", Exec.execveat, "AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW; checked as execve", mayBlock: true),
         ],
         // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
         [
-            emulate("open", Files.open, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)", donatesFD: true),
-            emulate("openat", Files.openat, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root)", donatesFD: true),
-            emulate("creat", Files.creat, "resolved by the sentry; the fd is donated", donatesFD: true),
+            emulate("open", Files.open, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)", donatesFD: true, mayBlock: true),
+            emulate("openat", Files.openat, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root)", donatesFD: true, mayBlock: true),
+            emulate("creat", Files.creat, "resolved by the sentry; the fd is donated", donatesFD: true, mayBlock: true),
             emulate("openat2", Files.openat2, "BENEATH/IN_ROOT resolved by the kernel below the dirfd; NO_SYMLINKS/NO_MAGICLINKS by the sentry; CACHED is EAGAIN, NO_XDEV alone ENOSYS",
-                    level: .partial, donatesFD: true),
+                    level: .partial, donatesFD: true, mayBlock: true),
             emulate("stat", Stat.stat, "resolved by the sentry"),
             emulate("lstat", Stat.lstat, "resolved by the sentry"),
             emulate("newfstatat", Stat.newfstatat, "resolved by the sentry"),

@@ -349,3 +349,30 @@ import Testing
         #expect(moat.stdout == native.stdout, "moat:\n\(moat.stdout)\nchroot:\n\(native.stdout)")
     }
 }
+
+/// What a file open or an fd call gives the caller itself, as Linux would.
+@Suite struct CallerStateTests {
+    let fixture = Fixture.shared
+
+    /// A session leader that opens a pty replica without O_NOCTTY gets its
+    /// controlling terminal (the caller opens a terminal itself: opened by
+    /// the sentry, the terminal would be no one's or the supervisor's).
+    @Test func openingATerminalMakesItTheControllingOne() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["ctty"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["ctty: controlling=yes notty=ok", "noctty: controlling=no notty=Inappropriate ioctl for device"],
+                "\(result.stdout)")
+    }
+
+    /// fchownat and friends on fds of a process that dropped its ids give
+    /// Linux's EPERM, not EBADF (the process is not dumpable).
+    @Test func chownThroughFdsAfterDroppingIdsIsEPERM() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["chownempty"], extra: ["--writable", "--cap-add", "CAP_SETUID,CAP_SETGID"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["rdonly=Operation not permitted", "opath=Operation not permitted", "dir=Operation not permitted",
+                                 "cwd=Operation not permitted", "fchown=Operation not permitted", "relative=Operation not permitted",
+                                 "fstatat_empty=ok", "unlinkat_dir=No such file or directory"], "\(result.stdout)")
+    }
+}

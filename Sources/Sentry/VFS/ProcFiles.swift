@@ -2,8 +2,8 @@ import CShims
 import Glibc
 import Platform
 
-/// What the sentry checks in a file it opened for a caller: /dev/tty is
-/// left to the caller, and for the kernel's procfs it adds:
+/// What the sentry checks in a file it opened for a caller: /dev/tty, and
+/// a terminal opened without O_NOCTTY, are left to the caller, and for the kernel's procfs it adds:
 /// - ptrace access: another process's guarded files (environ, mem, fd, cwd
 ///   ...) need CAP_SYS_PTRACE or the same ids; the supervisor keeps
 ///   CAP_SYS_PTRACE for its own work, so the kernel's check would pass;
@@ -32,6 +32,15 @@ extension Kernel {
     /// The device number of /dev/tty (5, 0).
     static let controllingTTY = dev_t(5 << 8)
 
+    /// A terminal a session leader's open (without O_NOCTTY) makes its
+    /// controlling one: pty replicas (majors 136-143), virtual consoles and
+    /// serial ttys (4), /dev/console (5, 1). The kernel gives it to whoever
+    /// opens it, so the caller opens it itself, in the pivoted root.
+    static func isTerminal(_ device: dev_t) -> Bool {
+        let major = (device >> 8) & 0xfff, minor = (device & 0xff) | ((device >> 12) & 0xfff00)
+        return (136...143).contains(major) || major == 4 || (major == 5 && minor == 1)
+    }
+
     /// What to donate for `fd`, just opened for `task` with `flags` (one
     /// fstat decides what it is): `fd` itself, or a rendered file in its
     /// place (`fd` then closed); nil when the caller must open it itself
@@ -40,7 +49,8 @@ extension Kernel {
     func vetOpened(_ fd: Int32, flags: Int32, _ task: Task, _ credentials: Credentials) throws(Errno) -> Int32? {
         var info = Glibc.stat()
         guard fstat(fd, &info) == 0 else { return fd }
-        if info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == Kernel.controllingTTY {
+        if info.st_mode & S_IFMT == S_IFCHR
+            && (info.st_rdev == Kernel.controllingTTY || (flags & O_NOCTTY == 0 && Kernel.isTerminal(info.st_rdev))) {
             close(fd)
             return nil
         }

@@ -1,6 +1,7 @@
 // `callrate stat|open PROCESSES MILLISECONDS`: PROCESSES processes each
 // loop on stat (or open+read+close) of a file for the given time, started
 // together; prints the calls made per second by all of them.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ int main(int argc, char **argv) {
             char byte;
             close(go[1]);
             if (read(go[0], &byte, 1) != 0) _exit(1);
-            long calls = 0;
+            long calls = 0, failed = 0;
             struct stat info;
             char buffer[64];
             double end = now() + seconds;
@@ -35,15 +36,17 @@ int main(int argc, char **argv) {
                 for (int i = 0; i < 64; i++) {
                     if (opens) {
                         int fd = open("/etc/passwd", O_RDONLY);
-                        if (fd < 0 || read(fd, buffer, sizeof buffer) < 0) _exit(1);
-                        close(fd);
+                        if (fd < 0 || read(fd, buffer, sizeof buffer) < 0) failed = -errno;
+                        if (fd >= 0) close(fd);
                     } else if (stat("/etc/passwd", &info) != 0) {
-                        _exit(1);
+                        failed = -errno;
                     }
+                    if (failed) break;
                 }
                 calls += 64;
-                if (now() >= end) break;
+                if (failed || now() >= end) break;
             }
+            if (failed) calls = failed;  // a failure is reported as -errno
             if (write(results[1], &calls, sizeof calls) != sizeof calls) _exit(1);
             _exit(0);
         }
@@ -55,6 +58,7 @@ int main(int argc, char **argv) {
     for (int p = 0; p < processes; p++) {
         long calls = 0;
         if (read(results[0], &calls, sizeof calls) != sizeof calls) return 1;
+        if (calls < 0) { printf("%s failed: %s\n", argv[1], strerror((int)-calls)); return 1; }
         total += calls;
     }
     double elapsed = now() - start;
