@@ -119,6 +119,29 @@ long moat_set_syscall_arg(pid_t pid, int index, uint64_t value) {
     return 0;
 }
 
+// At a syscall-exit stop: makes the tracee run the same call again (its
+// instruction pointer back over the 2-byte syscall instruction, rax its
+// number again), with argument `index` set to `value`.
+long moat_repeat_syscall(pid_t pid, int index, uint64_t value) {
+    struct user_regs_struct regs;
+    if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0) return -errno;
+    regs.rip -= 2;
+    regs.rax = regs.orig_rax;
+    switch (index) {
+    case 0: regs.rdi = value; break;
+    case 1: regs.rsi = value; break;
+    case 2: regs.rdx = value; break;
+    case 3: regs.r10 = value; break;
+    default: break;
+    }
+    return ptrace(PTRACE_SETREGS, pid, 0, &regs) < 0 ? -errno : 0;
+}
+
+// At a syscall-exit stop: the call returns `value` instead.
+long moat_set_syscall_result(pid_t pid, long value) {
+    return ptrace(PTRACE_POKEUSER, pid, REG(rax), value) < 0 ? -errno : 0;
+}
+
 long moat_get_stack_pointer(pid_t pid, uint64_t *out) {
     errno = 0;
     long value = ptrace(PTRACE_PEEKUSER, pid, REG(rsp), 0);

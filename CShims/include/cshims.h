@@ -220,6 +220,8 @@ long moat_get_syscall_args(pid_t pid, struct moat_syscall_args *out);
 long moat_complete_syscall(pid_t pid, long value);
 // Change argument index (0..5) before the host runs the call.
 long moat_set_syscall_arg(pid_t pid, int index, uint64_t value);
+long moat_repeat_syscall(pid_t pid, int index, uint64_t value);   // at an exit stop; index 0-3
+long moat_set_syscall_result(pid_t pid, long value);              // at an exit stop
 long moat_get_stack_pointer(pid_t pid, uint64_t *out);
 
 // wait(2) status macros.

@@ -173,6 +173,18 @@ public final class PtraceTracer {
         if rc < 0 { throw Errno(Int32(-rc)) }
     }
 
+    /// At a syscall-exit stop: the tracee makes the same call again, with
+    /// argument `index` (0-3) replaced by `value`.
+    public func repeatCall(_ tid: HostTid, index: Int, to value: UInt64) throws(Errno) {
+        let rc = moat_repeat_syscall(tid, Int32(index), value)
+        if rc < 0 { throw Errno(Int32(-rc)) }
+    }
+
+    /// At a syscall-exit stop: the call returns `value` instead of its result.
+    public func setResult(_ tid: HostTid, value: Int) {
+        _ = moat_set_syscall_result(tid, value)
+    }
+
     /// Takes a tracee held at an exec stop out of execve, so that calls can
     /// be injected; a signal that arrived meanwhile, if any.
     public func stepOutOfSyscall(_ tid: HostTid) throws(Errno) -> Int32 {

@@ -43,6 +43,43 @@ enum HostProc {
         return !caught || blocked
     }
 
+    /// The signal masks of thread `tid` (its /proc status).
+    struct SignalMasks {
+        var pending: UInt64 = 0, shared: UInt64 = 0, blocked: UInt64 = 0, ignored: UInt64 = 0, caught: UInt64 = 0
+
+        /// Whether Linux drops `signal` when it is sent (ignored: SIG_IGN, or
+        /// SIG_DFL where the default is to ignore; and not blocked). Under
+        /// ptrace the kernel queues it anyway, for the tracer to see.
+        func drops(_ signal: Int32) -> Bool {
+            let bit = UInt64(1) << UInt64(signal - 1)
+            let ignoredByDefault = [SIGCHLD, SIGURG, SIGWINCH, SIGCONT].contains(signal)
+            return blocked & bit == 0 && (ignored & bit != 0 || (caught & bit == 0 && ignoredByDefault))
+        }
+
+        /// Signals pending for the thread and not blocked, as numbers.
+        var deliverable: [Int32] {
+            let set = (pending | shared) & ~blocked
+            return (1...64).filter { set & (UInt64(1) << UInt64($0 - 1)) != 0 }.map(Int32.init)
+        }
+    }
+
+    static func signalMasks(_ tid: HostTid) -> SignalMasks? {
+        guard let bytes = HostProcfs.read("\(tid)/status") else { return nil }
+        var masks = SignalMasks()
+        forEachField(bytes) { key, values in
+            guard let mask = values.last.flatMap({ UInt64($0, radix: 16) }) else { return }
+            switch key {
+            case "SigPnd": masks.pending = mask
+            case "ShdPnd": masks.shared = mask
+            case "SigBlk": masks.blocked = mask
+            case "SigIgn": masks.ignored = mask
+            case "SigCgt": masks.caught = mask
+            default: break
+            }
+        }
+        return masks
+    }
+
     /// Each "Key:\tvalue value ..." line of a /proc status file.
     static func forEachField(_ bytes: [UInt8], _ body: (String, [String]) -> Void) {
         for line in bytes.split(separator: UInt8(ascii: "\n")) {

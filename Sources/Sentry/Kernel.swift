@@ -247,6 +247,10 @@ public final class Kernel: @unchecked Sendable {
                     task.pendingConnect = nil
                     UnixSockets.verifyConnect(self, task, connect, result: result)
                 }
+                if let task = pids.task(host: tid), let wait = task.pendingSignalWait {
+                    task.pendingSignalWait = nil
+                    Signals.finishWait(self, task, wait, result: result)
+                }
                 observe { _ = $0.finish(tid, result: result) }
                 tracer.resume(tid)
             case .newTask(let parent, let newTid):

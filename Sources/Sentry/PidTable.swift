@@ -25,6 +25,12 @@ public final class Task: @unchecked Sendable {
         get { fieldLock.withLock { _pendingConnect } }
         set { fieldLock.withLock { _pendingConnect = newValue } }
     }
+    /// The rt_sigtimedwait in flight (checked at its exit).
+    var pendingSignalWait: Signals.PendingWait? {
+        get { fieldLock.withLock { _pendingSignalWait } }
+        set { fieldLock.withLock { _pendingSignalWait = newValue } }
+    }
+    private var _pendingSignalWait: Signals.PendingWait?
     private var _credentials: Credentials?
     private var _expectedExec: Exec.Expected?
     private var _pendingConnect: UnixSockets.PendingConnect?

@@ -290,7 +290,10 @@ extension SyscallTable {
              .full, "the caller's own address space"),
 
         // Threads, signals and futexes of the caller.
-        host(["rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
+        [emulate("rt_sigtimedwait", Signals.sigtimedwait,
+                 "run by the host; a signal it returns that Linux would have dropped (ignored, not blocked: ptrace makes the kernel queue it) makes it wait on for the rest of its timeout",
+                 needsStop: true)],
+        host(["rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
               "rt_sigsuspend", "sigaltstack", "pause", "signalfd", "signalfd4", "restart_syscall",
               "set_robust_list", "get_robust_list", "set_tid_address",
               "arch_prctl", "rseq", "exit", "exit_group", "sched_yield", "sched_get_priority_max",

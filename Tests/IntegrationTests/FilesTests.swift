@@ -375,4 +375,14 @@ import Testing
                                  "cwd=Operation not permitted", "fchown=Operation not permitted", "relative=Operation not permitted",
                                  "fstatat_empty=ok", "unlinkat_dir=No such file or directory"], "\(result.stdout)")
     }
+
+    /// sigtimedwait for a signal that is ignored and not blocked times out
+    /// (Linux drops it when sent; ptrace would have it queued); a blocked one is returned.
+    @Test func sigtimedwaitDoesNotReturnAnIgnoredSignal() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["ignoredwait"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.lines == ["ignored=Resource temporarily unavailable waited_full=yes", "blocked=SIGUSR1 waited_full=no"],
+                "\(result.stdout)")
+    }
 }
