@@ -184,7 +184,9 @@ static __thread volatile sig_atomic_t waiting;
 
 static void interrupted(int sig) {
     (void)sig;
-    if (waiting) waiting_buffer.id = 1;
+    // `flags` (always 0 out of the kernel): a signal that comes after the
+    // receive succeeded, before `waiting` is cleared, spoils nothing used.
+    if (waiting) waiting_buffer.flags = 1;
 }
 
 static int interrupt_signal(void) { return SIGRTMIN + 4; }

@@ -74,7 +74,7 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["sh", "-c", "cd /tmp && seq 100000 | xargs touch && ls | wc -l && rm -f * && ls | wc -l"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines.map { $0.trimmingCharacters(in: .whitespaces) } == ["100000", "0"], "\(result.stdout)")
+        #expect(result.lines.map { $0.trimmingCharacters(in: .whitespaces) } == ["100000", "0"], "\(result.stdout) \(result.stderr.prefix(2000))")
     }
 
     /// SIGKILL of the supervisor at random moments (during fork and exec
