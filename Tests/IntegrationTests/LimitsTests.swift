@@ -72,7 +72,8 @@ import Testing
     /// 100,000 files in the sandbox's tmpfs: created, listed, removed.
     @Test func aHundredThousandFilesInATmpfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let result = fixture.sandboxed(["sh", "-c", "cd /tmp && seq 100000 | xargs touch && ls | wc -l && rm -f * && ls | wc -l"])
+        // (Each stage's status goes to stderr, shown if the count is wrong.)
+        let result = fixture.sandboxed(["sh", "-c", "cd /tmp && { seq 100000; echo seq=$? >&2; } | { xargs touch; echo xargs=$? >&2; } && ls | wc -l && rm -f * && ls | wc -l"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.lines.map { $0.trimmingCharacters(in: .whitespaces) } == ["100000", "0"], "\(result.stdout) \(result.stderr.prefix(2000))")
     }
