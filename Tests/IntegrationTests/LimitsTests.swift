@@ -73,7 +73,7 @@ import Testing
     @Test func aHundredThousandFilesInATmpfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         // (Each stage's status goes to stderr, shown if the count is wrong.)
-        let result = fixture.sandboxed(["sh", "-c", "cd /tmp && { seq 100000; echo seq=$? >&2; } | { xargs touch; echo xargs=$? >&2; } && ls | wc -l && rm -f * && ls | wc -l"])
+        let result = fixture.sandboxed(["sh", "-c", "cd /tmp && { seq 100000; echo seq=$? >&2; } | { xargs touch; echo xargs=$? >&2; ls -l /proc/self/fd/0 >&2; echo unread=$(wc -c) >&2; } && ls | wc -l && rm -f * && ls | wc -l"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.lines.map { $0.trimmingCharacters(in: .whitespaces) } == ["100000", "0"], "\(result.stdout) \(result.stderr.prefix(2000))")
     }
