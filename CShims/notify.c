@@ -157,7 +157,10 @@ int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec) {
     struct seccomp_notif_addfd add;
     memset(&add, 0, sizeof add);
     add.id = id;
-    add.flags = SECCOMP_ADDFD_FLAG_SEND;
+    // Installed only: the caller is answered after the sentry has closed its
+    // own copy (with SEND it could run on, and exec a script it wrote,
+    // while a serving thread still held the file open for writing: ETXTBSY).
+    add.flags = 0;
     add.srcfd = (__u32)fd;
     add.newfd_flags = cloexec ? O_CLOEXEC : 0;
     int rc;

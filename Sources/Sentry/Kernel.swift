@@ -446,13 +446,10 @@ public final class Kernel: @unchecked Sendable {
             case .donate(let fd, let cloexec):
                 latency.hold()
                 servingPool?.armQuiet()
-                // Installed at the caller's lowest free number, which the call returns.
+                // Installed at the caller's lowest free number, which the call
+                // returns once the sentry's copy is closed.
                 result = Int(moat_notification_donate(listener.fd, call.id, fd, cloexec ? 1 : 0))
                 close(fd)
-                if result >= 0 {
-                    observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) }
-                    return
-                }
             }
         } catch {
             result = -Int(error.rawValue)
