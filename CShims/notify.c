@@ -42,16 +42,20 @@ int moat_listener_sync_wake_up(int listener) {
     return ioctl(listener, MOAT_NOTIF_SET_FLAGS, flags) < 0 ? -errno : 0;
 }
 
+static void copy_notification(const struct seccomp_notif *in, struct moat_notification *out) {
+    out->id = in->id;
+    out->pid = in->pid;
+    out->nr = in->data.nr;
+    out->arch = in->data.arch;
+    out->instruction_pointer = in->data.instruction_pointer;
+    for (int i = 0; i < 6; i++) out->args[i] = in->data.args[i];
+}
+
 int moat_notification_receive(int listener, struct moat_notification *out) {
     struct seccomp_notif request;
     memset(&request, 0, sizeof request);
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) < 0) return -errno;
-    out->id = request.id;
-    out->pid = request.pid;
-    out->nr = request.data.nr;
-    out->arch = request.data.arch;
-    out->instruction_pointer = request.data.instruction_pointer;
-    for (int i = 0; i < 6; i++) out->args[i] = request.data.args[i];
+    copy_notification(&request, out);
     return 0;
 }
 
@@ -233,12 +237,7 @@ int moat_notification_receive_interruptible(int listener, struct moat_notificati
     waiting = 0;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     if (rc < 0) return rc;
-    out->id = waiting_buffer.id;
-    out->pid = waiting_buffer.pid;
-    out->nr = waiting_buffer.data.nr;
-    out->arch = waiting_buffer.data.arch;
-    out->instruction_pointer = waiting_buffer.data.instruction_pointer;
-    for (int i = 0; i < 6; i++) out->args[i] = waiting_buffer.data.args[i];
+    copy_notification(&waiting_buffer, out);
     return 0;
 }
 

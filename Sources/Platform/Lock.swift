@@ -35,23 +35,6 @@ public final class Lock: @unchecked Sendable {
     }
 }
 
-/// A value any thread may read and replace whole.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = Lock()
-    private var value: Value
-
-    public init(_ value: Value) { self.value = value }
-
-    public var current: Value {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
-    }
-
-    public func update<T>(_ body: (inout Value) -> T) -> T {
-        lock.withLock { body(&value) }
-    }
-}
-
 /// Starts a detached OS thread running `body`.
 public func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
     final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }

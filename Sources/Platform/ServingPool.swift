@@ -135,8 +135,6 @@ public final class ServingPool: @unchecked Sendable {
     /// Milliseconds since the last call came.
     public var idleMs: Int64 { (EventLoop.monotonic() - lastCall.load(ordering: .relaxed)) / 1_000_000 }
 
-    public var threadCount: Int { state.withLock { threads } }
-
     private func addThread() -> Bool {
         beforeStartingThread()
         state.withLock { threads += 1 }

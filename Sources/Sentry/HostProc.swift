@@ -32,15 +32,9 @@ enum HostProc {
     /// it and the thread does not block it (a blocked or ignored fault
     /// signal is unblocked and reset to its default).
     static func faultTakesDefaultAction(_ tid: HostTid, signal: Int32) -> Bool {
-        guard let bytes = HostProcfs.read("\(tid)/status") else { return true }
-        var caught = false, blocked = false
+        guard let masks = signalMasks(tid) else { return true }
         let bit = UInt64(1) << UInt64(signal - 1)
-        forEachField(bytes) { key, values in
-            guard let mask = values.last.flatMap({ UInt64($0, radix: 16) }) else { return }
-            if key == "SigCgt" { caught = mask & bit != 0 }
-            if key == "SigBlk" { blocked = mask & bit != 0 }
-        }
-        return !caught || blocked
+        return masks.caught & bit == 0 || masks.blocked & bit != 0
     }
 
     /// The signal masks of thread `tid` (its /proc status).
