@@ -481,6 +481,7 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     // Namespaces the config names by path are joined first (an engine's
     // network namespace, a pod's); their types are not in clone_flags.
     for (int i = 0; i < c->njoin; i++) {
+        if (c->join_types[i] == CLONE_NEWPID) continue;  // entered by the clone that made us
         long fd = syscall(SYS_openat, AT_FDCWD, c->join_paths[i], O_RDONLY | O_CLOEXEC);
         if (fd < 0) fail(errfd, MOAT_STAGE_NAMESPACE, errno, i);
         long joined = syscall(SYS_setns, fd, c->join_types[i]);
@@ -606,6 +607,45 @@ static int write_id_maps(pid_t pid, const struct moat_spawn_config *c) {
     return 0;
 }
 
+// A joined pid namespace only holds the children of whoever entered it: an
+// intermediate process enters it and clones the child with CLONE_PARENT, so
+// that the child is still ours (traced, waited for, killed with us). Returns
+// the child's pid in the child (0), its host pid here, or -1 with errno.
+static long clone_into_pid_namespace(int pidns, unsigned long flags) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0) return -1;
+    long middle = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (middle == 0) {
+        syscall(SYS_close, report[0]);
+        int64_t result = -EINVAL;
+        if (syscall(SYS_setns, pidns, CLONE_NEWPID) < 0) {
+            result = -errno;
+        } else {
+            long pid = syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+            if (pid == 0) {
+                syscall(SYS_close, report[1]);
+                return 0;
+            }
+            result = pid < 0 ? -errno : pid;
+        }
+        syscall(SYS_write, report[1], &result, sizeof result);
+        syscall(SYS_exit_group, 0);
+    }
+    int err = errno;
+    close(report[1]);
+    int64_t result = -err;
+    if (middle > 0) {
+        if (read(report[0], &result, sizeof result) != (ssize_t)sizeof result) result = -ECHILD;
+        waitpid((pid_t)middle, NULL, 0);
+    }
+    close(report[0]);
+    if (result < 0) {
+        errno = (int)-result;
+        return -1;
+    }
+    return (long)result;
+}
+
 int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out) {
     int errpipe[2], releasepipe[2], sockets[2] = { -1, -1 }, mapped[2] = { -1, -1 };
     if (config->uid_map && pipe2(mapped, O_CLOEXEC) < 0) return -errno;
@@ -622,7 +662,21 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
     }
     // The pid namespace (and a user namespace) must come from clone; the others are unshared by the child.
     unsigned long flags = (config->clone_flags & CLONE_NEWPID) | (config->uid_map ? CLONE_NEWUSER : 0);
-    long pid = syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    int join_pid = -1;
+    for (int i = 0; i < config->njoin; i++) {
+        if (config->join_types[i] != CLONE_NEWPID) continue;
+        join_pid = open(config->join_paths[i], O_RDONLY | O_CLOEXEC);
+        if (join_pid < 0) {
+            int err = errno;
+            close(errpipe[0]); close(errpipe[1]); close(releasepipe[0]); close(releasepipe[1]);
+            if (sockets[0] >= 0) { close(sockets[0]); close(sockets[1]); }
+            return -err;
+        }
+        flags &= ~(unsigned long)CLONE_NEWPID;
+    }
+    long pid = join_pid < 0 ? syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0)
+                            : clone_into_pid_namespace(join_pid, flags);
+    if (join_pid >= 0) close(join_pid);
     if (pid == 0) {
         syscall(SYS_close, errpipe[0]);
         syscall(SYS_close, releasepipe[1]);

@@ -57,7 +57,7 @@ enum Kill: Subcommand {
         guard ["created", "running", "paused"].contains(info.status), let initPid = info.initPid else {
             throw Failure("container \(info.id) is \(info.status)", code: 1)
         }
-        let targets = arguments.flag("all") ? Signals.processesSharingPidNamespace(with: initPid) : [initPid]
+        let targets = arguments.flag("all") ? Signals.processesOfContainer(init: initPid, supervisor: info.pid) : [initPid]
         for pid in targets where Glibc.kill(pid, signal) != 0 && pid == initPid {
             throw Failure("kill \(info.id): \(String(cString: strerror(errno)))", code: 1)
         }
@@ -146,17 +146,36 @@ enum Signals {
         return names[name]
     }
 
-    /// Host pids of every process in the pid namespace of `pid`.
-    static func processesSharingPidNamespace(with pid: pid_t) -> [pid_t] {
+    /// Host pids of every process of the container whose init is `pid`: those
+    /// in its pid namespace; when that namespace is shared (joined by path:
+    /// the init is not its pid 1), only those its supervisor traces.
+    static func processesOfContainer(init pid: pid_t, supervisor: pid_t?) -> [pid_t] {
         guard let target = link("/proc/\(pid)/ns/pid"), let dir = opendir("/proc") else { return [pid] }
         defer { closedir(dir) }
+        let shared = field("NSpid", of: pid)?.split(separator: "\t").last != "1"
         var found: [pid_t] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
             guard let candidate = pid_t(name), link("/proc/\(name)/ns/pid") == target else { continue }
+            if shared, candidate != pid, !isTraced(candidate, by: supervisor) { continue }
             found.append(candidate)
         }
         return found
+    }
+
+    /// Whether a thread of process `supervisor` traces `pid`.
+    static func isTraced(_ pid: pid_t, by supervisor: pid_t?) -> Bool {
+        guard let supervisor, let tracer = field("TracerPid", of: pid), tracer != "0" else { return false }
+        return access("/proc/\(supervisor)/task/\(tracer)", F_OK) == 0
+    }
+
+    /// A field of /proc/<pid>/status, as text.
+    static func field(_ name: String, of pid: pid_t) -> String? {
+        guard let bytes = HostFile.read("/proc/\(pid)/status") else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + ":") {
+            return String(line.dropFirst(name.count + 1).drop { $0 == " " || $0 == "\t" })
+        }
+        return nil
     }
 
     static func link(_ path: String) -> String? {
@@ -178,7 +197,7 @@ enum Ps: Subcommand {
         guard info.status != "stopped", let initPid = info.initPid else {
             throw Failure("container \(info.id) is not running", code: 1)
         }
-        let pids = Signals.processesSharingPidNamespace(with: initPid).sorted()
+        let pids = Signals.processesOfContainer(init: initPid, supervisor: info.pid).sorted()
         switch arguments.value("format")! {
         case "json":
             writeOut(JSON.array(pids.map { .int($0) }).rendered(pretty: false) + "\n")
@@ -264,7 +283,7 @@ func signalAll(_ arguments: ParsedArguments, from status: String, signal: Int32,
     guard info.status == status, let initPid = info.initPid else {
         throw Failure("container \(info.id) is \(info.status), not \(status)", code: 1)
     }
-    for pid in Signals.processesSharingPidNamespace(with: initPid) { Glibc.kill(pid, signal) }
+    for pid in Signals.processesOfContainer(init: initPid, supervisor: info.pid) { Glibc.kill(pid, signal) }
     ContainerInfo.markPaused(root: arguments.value("root")!, id: info.id, paused)
     return 0
 }
@@ -288,7 +307,7 @@ enum Events: Subcommand {
                 if arguments.flag("stats") { throw Failure("container \(info.id) is stopped", code: 1) }
                 return 0
             }
-            writeOut(stats(info.id, initPid).rendered(pretty: false) + "\n")
+            writeOut(stats(info.id, initPid, supervisor: info.pid).rendered(pretty: false) + "\n")
             if arguments.flag("stats") { return 0 }
             usleep(UInt32(interval * 1_000_000))
         } while true
@@ -296,8 +315,8 @@ enum Events: Subcommand {
 
     /// pids: the processes of the container's pid namespace; memory: the sum
     /// of their resident sets (there may be no memory cgroup to ask).
-    static func stats(_ id: String, _ initPid: pid_t) -> JSON {
-        let pids = Signals.processesSharingPidNamespace(with: initPid)
+    static func stats(_ id: String, _ initPid: pid_t, supervisor: pid_t?) -> JSON {
+        let pids = Signals.processesOfContainer(init: initPid, supervisor: supervisor)
         var rss: Int64 = 0
         for pid in pids {
             guard let bytes = HostFile.read("/proc/\(pid)/status") else { continue }

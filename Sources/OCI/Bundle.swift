@@ -48,13 +48,14 @@ public struct Bundle {
         child.readonlyRoot = spec.rootReadonly
         child.cloneFlags = Linux.cloneNewNS | Linux.cloneNewPID | Linux.cloneNewIPC | Linux.cloneNewUTS
         let types: [String: UInt] = ["network": Linux.cloneNewNet, "cgroup": Linux.cloneNewCgroup,
-                                     "ipc": Linux.cloneNewIPC, "uts": Linux.cloneNewUTS]
-        for ns in spec.namespaces {
+                                     "ipc": Linux.cloneNewIPC, "uts": Linux.cloneNewUTS, "pid": Linux.cloneNewPID]
+        for (index, ns) in spec.namespaces.enumerated() {
             guard let type = types[ns.type] else { continue }
             if let path = ns.path {
                 // Joined (an engine's network namespace, a pod's): not made anew.
                 child.cloneFlags &= ~type
-                child.joinNamespaces.append((type: type, path: path))
+                let joined = type == Linux.cloneNewPID ? try PidNamespacePath.resolve(path, field: "linux.namespaces[\(index)].path") : path
+                child.joinNamespaces.append((type: type, path: joined))
             } else if ns.type == "network" || ns.type == "cgroup" {
                 child.cloneFlags |= type
             }

@@ -59,12 +59,13 @@ public struct Spec: Equatable, Sendable {
 
     public struct Namespace: Equatable, Sendable {
         public var type: String
-        /// An existing namespace to join (network, ipc, uts, cgroup), as engines pass it.
+        /// An existing namespace to join (network, ipc, uts, cgroup, pid), as engines pass it.
         public var path: String? = nil
     }
-    /// Namespaces a container may join by path: what it shares leaves the
-    /// sentry's view of processes and files unchanged.
-    static let joinableNamespaces: Set<String> = ["network", "ipc", "uts", "cgroup"]
+    /// Namespaces a container may join by path. A joined pid namespace's
+    /// other processes are the kernel's to find (see `Kernel.sharesPidNamespace`);
+    /// the mount and user namespaces stay the sandbox's own.
+    static let joinableNamespaces: Set<String> = ["network", "ipc", "uts", "cgroup", "pid"]
 
     /// linux.uidMappings / gidMappings: `size` ids from `containerID` inside are `hostID`... outside.
     public struct IDMapping: Equatable, Sendable {
@@ -224,7 +225,7 @@ public struct Spec: Equatable, Sendable {
             let path = try item["path"].optionalString().flatMap { $0.isEmpty ? nil : $0 }
             if let path {
                 guard Spec.joinableNamespaces.contains(type) else {
-                    throw item["path"].error("joining an existing \(type) namespace is not supported yet (network, ipc, uts and cgroup are)")
+                    throw item["path"].error("joining an existing \(type) namespace is not supported yet (network, ipc, uts, cgroup and pid are)")
                 }
                 guard path.hasPrefix("/") else { throw item["path"].error("must be an absolute path") }
             }

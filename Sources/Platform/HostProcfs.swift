@@ -17,6 +17,9 @@ public enum HostProcfs {
     }
     nonisolated(unsafe) private static var opened: Int32 = -1
 
+    /// The descriptors this process holds of /proc, which closing every fd must spare.
+    static var openDescriptors: [Int32] { [descriptor, opened].filter { $0 >= 0 } }
+
     public static func open(_ relative: String, _ flags: Int32) -> Int32 {
         openat(directory, relative, flags)
     }

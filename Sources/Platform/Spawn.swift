@@ -391,7 +391,8 @@ public enum SupervisorProcess {
         if pid == 0 {
             close(ready[0])
             let writeEnd = ready[1]
-            let kept = Set(keep + [writeEnd])
+            // The host /proc this process already opened stays (its number is cached).
+            let kept = Set(keep + [writeEnd] + HostProcfs.openDescriptors)
             var fd: Int32 = 3
             let highest = Int32(sysconf(Int32(_SC_OPEN_MAX)))
             let last = kept.max() ?? 2

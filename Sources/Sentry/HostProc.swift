@@ -27,6 +27,26 @@ enum HostProc {
         return status.tgid == 0 ? nil : status
     }
 
+    /// The host pid of the process numbered `vpid` in the pid namespace of
+    /// host process `member`, found by looking at every process of the host
+    /// (for the rare process of a shared pid namespace that is not the sentry's).
+    static func hostPid(of vpid: Int32, inPidNamespaceOf member: HostTid) -> HostTid? {
+        var namespace = stat()
+        guard fstatat(HostProcfs.directory, "\(member)/ns/pid", &namespace, 0) == 0,
+              let entries = fdopendir(HostProcfs.open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) else { return nil }
+        defer { closedir(entries) }
+        while let entry = readdir(entries) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard let pid = HostTid(name) else { continue }
+            var theirs = stat()
+            guard fstatat(HostProcfs.directory, "\(name)/ns/pid", &theirs, 0) == 0,
+                  theirs.st_ino == namespace.st_ino, theirs.st_dev == namespace.st_dev,
+                  status(pid)?.nspid == vpid else { continue }
+            return pid
+        }
+        return nil
+    }
+
     /// Whether a fault raising `signal` in thread `tid` takes the default
     /// action, as the kernel's force_sig decides: unless a handler catches
     /// it and the thread does not block it (a blocked or ignored fault

@@ -125,8 +125,17 @@ public final class Kernel: @unchecked Sendable {
     /// Calls refused during the run (recorded when observing refused calls).
     public var refusedCalls: [RefusedCall] { stateLock.withLock { observer?.refusedCalls ?? [] } }
 
+    /// The sandbox joined a pid namespace (a pod's, `--pid=container:X`):
+    /// its other processes are not the sentry's, yet as in Linux they are
+    /// there to see and signal, so pids the table does not know are the
+    /// kernel's to find (or not) in the caller's namespace; the sandbox's
+    /// first process is not that namespace's init, and when it ends the
+    /// sentry ends the rest of its own processes, as runc does.
+    let sharesPidNamespace: Bool
+
     public init(_ spec: SandboxSpec) {
         self.spec = spec
+        self.sharesPidNamespace = spec.child.joinNamespaces.contains { $0.type == Linux.cloneNewPID }
         self._hostname = spec.hostname
         self._domainname = spec.domainname
         self.clocks = Clocks(offsets: spec.clockOffsets)
@@ -191,7 +200,12 @@ public final class Kernel: @unchecked Sendable {
             if let failure = child.failure() { return .failedBeforeExec(failure) }
             throw error
         }
-        pids.add(hostTid: child.pid, vtid: 1, hostTgid: child.pid, vpid: 1)
+        if !sharesPidNamespace {
+            pids.add(hostTid: child.pid, vtid: 1, hostTgid: child.pid, vpid: 1)
+        } else if register(child.pid) == nil {
+            discard(child)
+            throw Errno.noSuchProcess
+        }
         var proceed = true
         if let beforePivot {
             if let failure = child.waitUntilMounted() {
@@ -309,6 +323,8 @@ public final class Kernel: @unchecked Sendable {
                 if tid == child.pid { initStatus = .signaled(initFault ?? signal) }
                 exit(tid, status: .signaled(signal))
             }
+            // In a shared pid namespace nothing ends the rest with the first process.
+            if initStatus != nil && sharesPidNamespace { killRemainingTasks() }
             // Done when the init and every task of the sandbox are gone, even if
             // this process has children of its own that are not the workload's
             // (a shell's process substitution that exec'd moat).
@@ -754,7 +770,8 @@ public final class Kernel: @unchecked Sendable {
     /// nothing would ever wait for it: the sentry reaps it as an init would,
     /// by making the init call wait4 for it (see `reapOrphans`).
     func noteExit(of group: ThreadGroup) {
-        guard let initPid, group.vpid != 1, !Linux.rootless, let parent = group.parentVpid,
+        // In a joined pid namespace orphans go to its init, which is not ours.
+        guard let initPid, !sharesPidNamespace, group.vpid != 1, !Linux.rootless, let parent = group.parentVpid,
               parent != 1, pids.group(vpid: parent)?.exited ?? true else { return }
         guard let status = HostProcfs.read("\(initPid)/status").map({ String(decoding: $0, as: UTF8.self) }) else { return }
         let sigchld: UInt64 = 1 << UInt64(SIGCHLD - 1)
@@ -773,6 +790,13 @@ public final class Kernel: @unchecked Sendable {
         let orphans = orphansToReap
         orphansToReap = []
         return (try? tracer.reap(in: tid, children: orphans))?.deferredSignal ?? 0
+    }
+
+    /// Once the first process of a sandbox in a shared pid namespace has
+    /// ended: SIGKILL for every task still in the table (new ones are killed
+    /// as they are reported, this runs after every event until none is left).
+    private func killRemainingTasks() {
+        pids.forEachTask { task in _ = moat_tgkill(task.group.hostTgid, task.hostTid, SIGKILL) }
     }
 
     /// Learns a new task's ids from the host's /proc: its process and its

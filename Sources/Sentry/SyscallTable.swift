@@ -372,7 +372,7 @@ extension SyscallTable {
             emulate("wait4", Pids.checkedWait(0), "pid checked against the sandbox; status from the kernel"),
             emulate("waitid", Pids.checkedWaitid, "P_PID checked against the sandbox"),
             emulate("kill", Pids.checkedPid(0), "a pid outside the sandbox is ESRCH"),
-            emulate("tkill", Pids.checkedTid(0), "a tid outside the sandbox is ESRCH"),
+            emulate("tkill", Pids.checkedPid(0), "a tid outside the sandbox is ESRCH"),
             emulate("tgkill", Pids.checkedTgkill, "ids outside the sandbox are ESRCH"),
             emulate("rt_sigqueueinfo", Pids.checkedPid(0), "a pid outside the sandbox is ESRCH"),
             emulate("rt_tgsigqueueinfo", Pids.checkedTgkill, "ids outside the sandbox are ESRCH"),

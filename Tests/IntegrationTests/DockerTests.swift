@@ -128,6 +128,10 @@ import Testing
         let neighbour = shell("\(docker) run --rm --runtime=moat --network container:\(id) moat-test:busybox readlink /proc/self/ns/net")
         let inside = shell("\(docker) exec \(id) readlink /proc/self/ns/net")
         #expect(neighbour.status == 0 && neighbour.stdout == inside.stdout && !inside.stdout.isEmpty, "\(neighbour.stdout) \(neighbour.stderr) \(inside.stdout)")
+        // --pid=container:X joins X's sandbox's pid namespace (Docker names it by the supervisor's pid).
+        let sharedPids = shell("\(docker) run --rm --runtime=moat --network none --pid container:\(id) moat-test:busybox sh -c 'tr \"\\\\0\" \" \" < /proc/1/cmdline; echo; echo $$'")
+        #expect(sharedPids.status == 0 && sharedPids.lines.first?.hasPrefix("sh -c echo started") == true && sharedPids.lines.last != "1",
+                "\(sharedPids.stdout) \(sharedPids.stderr)")
         // pause/unpause (a group-stop from outside), cp both ways, top.
         #expect(shell("\(docker) pause \(id)").status == 0)
         #expect(shell("\(docker) inspect -f '{{.State.Status}}' \(id)").stdout == "paused\n")

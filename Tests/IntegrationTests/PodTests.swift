@@ -64,9 +64,51 @@ import Testing
         #expect(!escaped.stdout.contains("host secret") && untouched == "host secret")
     }
 
+    /// A pod with a shared process namespace (Kubernetes'
+    /// shareProcessNamespace, Docker's --pid=container:X): the engines name
+    /// it by the pid the runtime reports, Moat's supervisor's.
+    @Test func containersJoinAPausesPidNamespace() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let root = fixture.scratch("pidpod").appendingPathComponent("state").path
+        defer { for id in ["pause", "worker"] { _ = moat(root, ["delete", "--force", id]) } }
+        _ = try start(root, "pause", args: ["sleep", "60"]) { _ in }
+        let state = try Data(contentsOf: URL(fileURLWithPath: root + "/pause/state.json"))
+        let fields = try #require(try JSONSerialization.jsonObject(with: state) as? [String: Any])
+        let supervisor = try #require(fields["pid"] as? Int), pauseInit = try #require(fields["initPid"] as? Int)
+        let joining = { (path: String) in { (config: inout [String: Any]) in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "pid", "path": path], ["type": "mount"]]
+            config["linux"] = linux
+        } }
+        // The pause is pid 1 to the joiner, which can see and signal it; the
+        // joiner's background process ends with it.
+        let joiner = try fixture.bundle("pidpod-joiner", args: ["sh", "-c",
+            "echo $$; tr '\\0' ' ' < /proc/1/cmdline; echo; kill -0 1 && echo signalled; sleep 100 & exit 4"],
+            edit: joining("/proc/\(supervisor)/ns/pid"))
+        let result = fixture.run(joiner, timeout: 30)  // the sleep would outlive it
+        #expect(result.status == 4 && result.lines.count == 3 && result.lines.first != "1", "\(result.stdout) \(result.stderr)")
+        #expect(result.lines.dropFirst() == ["sleep 60 ", "signalled"], "\(result.stdout) \(result.stderr)")
+        let ns = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pauseInit)/ns/pid")) ?? "?"
+        // (Not counting zombies: orphans go to the pause, which this one does not reap.)
+        let inNamespace = { Command.run("/bin/sh", ["-c", "for p in /proc/[0-9]*; do [ \"$(readlink $p/ns/pid)\" = '\(ns)' ] && ! grep -q '^State:.Z' $p/status && echo $p; done"]).lines }
+        #expect(eventually { inNamespace() == ["/proc/\(pauseInit)"] }, "the joiner's sleep outlived it: \(inNamespace())")
+
+        // Detached, by the init's own path: `ps` and `kill --all` are the worker's processes only.
+        _ = try start(root, "worker", args: ["sh", "-c", "sleep 40 & sleep 30; exit 0"], edit: joining("/proc/\(pauseInit)/ns/pid"))
+        #expect(eventually { moat(root, ["ps", "--format", "json", "worker"]).stdout.split(separator: ",").count == 3 },
+                "\(moat(root, ["ps", "worker"]).stdout)")
+        let listed = moat(root, ["ps", "--format", "json", "worker"]).stdout
+        #expect(!listed.contains("\(pauseInit)"), "\(listed)")
+        #expect(moat(root, ["kill", "--all", "worker", "KILL"]).status == 0)
+        #expect(eventually { moat(root, ["state", "worker"]).stdout.contains("stopped") })
+        #expect(moat(root, ["state", "pause"]).stdout.contains("running"), "the pause outlives the worker")
+        #expect(eventually { inNamespace() == ["/proc/\(pauseInit)"] }, "\(inNamespace())")
+    }
+
     @Test func joiningIsRefusedByNameWhereItIsNotSupported() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        for (type, path) in [("pid", "/proc/1/ns/pid"), ("mount", "/proc/1/ns/mnt"), ("network", "relative/net")] {
+        // The host's pid namespace (moat's own, here) cannot be joined either.
+        for (type, path) in [("pid", "/proc/self/ns/pid"), ("mount", "/proc/1/ns/mnt"), ("network", "relative/net")] {
             let bundle = try fixture.bundle("join-\(type)", args: ["true"]) { config in
                 var linux = config["linux"] as! [String: Any]
                 var namespaces: [[String: String]] = [["type": "pid"], ["type": "mount"]].filter { $0["type"] != type }

@@ -35,24 +35,15 @@ enum Pids {
     /// (exited but unreaped included). Linux finds any task by the number:
     /// kill, getpriority, prlimit and the sched_* calls take a thread's id
     /// as well (a new thread setting its own policy names its tid).
+    /// In a shared pid namespace the kernel decides (see `Kernel.sharesPidNamespace`).
     static func known(_ k: Kernel, pid: Int32) -> Bool {
-        pid <= 0 || k.pids.group(vpid: pid) != nil || k.pids.task(vtid: pid) != nil
+        pid <= 0 || k.sharesPidNamespace || k.pids.group(vpid: pid) != nil || k.pids.task(vtid: pid) != nil
     }
 
     /// For calls whose argument `index` is a pid (0 or negative: self or a group).
     static func checkedPid(_ index: Int) -> SyscallHandler {
         { k, _, a throws(Errno) in
             guard known(k, pid: a.int32(index)) else { throw .noSuchProcess }
-            return .runOnHost
-        }
-    }
-
-    static func checkedTid(_ index: Int) -> SyscallHandler {
-        { k, _, a throws(Errno) in
-            let tid = a.int32(index)
-            guard tid <= 0 || k.pids.task(vtid: tid) != nil || k.pids.group(vpid: tid) != nil else {
-                throw .noSuchProcess
-            }
             return .runOnHost
         }
     }
@@ -75,6 +66,7 @@ enum Pids {
     static func checkedTgkill(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let tgid = a.int32(0), tid = a.int32(1)
         guard tgid > 0, tid > 0 else { throw .invalid }
+        if k.sharesPidNamespace && k.pids.task(vtid: tid) == nil { return .runOnHost }
         guard let task = k.pids.task(vtid: tid), task.group.vpid == tgid else { throw .noSuchProcess }
         return .runOnHost
     }

@@ -94,8 +94,12 @@ extension Kernel {
         if rest.count > 3, rest[1] == "task" { rest.removeSubrange(1...2) }
         guard rest.count > 1, Kernel.ptraceGuarded.contains(rest[1]) else { return }
         if credentials.effective & Kernel.capSysPtrace != 0 { return }
-        guard let target = pids.group(vpid: vpid) else { throw Errno(EACCES) }
-        let probe = moat_open_as_held(HostProcfs.directory, "\(target.hostTgid)/\(rest[1] == "mem" ? "mem" : "environ")", O_RDONLY)
+        // A process of a shared pid namespace that is not the sentry's is found by its number there.
+        guard let target = pids.group(vpid: vpid)?.hostTgid
+                ?? (sharesPidNamespace ? HostProc.hostPid(of: vpid, inPidNamespaceOf: task.group.hostTgid) : nil) else {
+            throw Errno(EACCES)
+        }
+        let probe = moat_open_as_held(HostProcfs.directory, "\(target)/\(rest[1] == "mem" ? "mem" : "environ")", O_RDONLY)
         if probe < 0 { throw Errno(-probe == ENOENT ? ESRCH : -probe) }
         close(probe)
     }
