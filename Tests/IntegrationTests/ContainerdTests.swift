@@ -78,6 +78,9 @@ import Testing
         #expect(shell("\(ctr) run -d --runc-binary '\(fixture.moat)' \(joined) localhost/moat-ctr:latest srv sh -c 'echo from-srv | nc -l -p 9090'").status == 0)
         let client = shell("\(ctr) run --rm --runc-binary '\(fixture.moat)' \(joined) localhost/moat-ctr:latest cli sh -c 'readlink /proc/self/ns/net; for i in $(seq 50); do nc 127.0.0.1 9090 </dev/null && break; sleep 0.1; done'")
         #expect(client.lines == [theirs, "from-srv"], "\(client.stdout) \(client.stderr)")
+        // A shared process namespace, as the CRI plugin asks for shareProcessNamespace: the pause is pid 1.
+        let sharedPids = shell("\(ctr) run --rm --runc-binary '\(fixture.moat)' --with-ns pid:/proc/\(pausePid)/ns/pid localhost/moat-ctr:latest pidcli sh -c 'tr \"\\\\0\" \" \" < /proc/1/cmdline; echo; echo $$'")
+        #expect(sharedPids.status == 0 && sharedPids.lines.first == "sleep 100 " && sharedPids.lines.count == 2 && sharedPids.lines.last != "1", "\(sharedPids.stdout) \(sharedPids.stderr)")
         for task in ["srv", "pause"] {
             _ = shell("\(ctr) task kill -s KILL \(task)")
             #expect(eventually { shell("\(ctr) task delete \(task)").status == 0 }, "\(task) stops and is deleted")
