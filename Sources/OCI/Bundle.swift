@@ -46,7 +46,10 @@ public struct Bundle {
         let process = spec.process
         var child = ChildSpec(rootfs: rootfs)
         child.readonlyRoot = spec.rootReadonly
-        child.cloneFlags = Linux.cloneNewNS | Linux.cloneNewPID | Linux.cloneNewIPC | Linux.cloneNewUTS
+        // Namespaces the config does not list are inherited (the spec's MUST),
+        // except the pid and mount ones: the sentry's view of processes and
+        // files is the sandbox's own, so those are always new.
+        child.cloneFlags = Linux.cloneNewNS | Linux.cloneNewPID
         let types: [String: UInt] = ["network": Linux.cloneNewNet, "cgroup": Linux.cloneNewCgroup,
                                      "ipc": Linux.cloneNewIPC, "uts": Linux.cloneNewUTS, "pid": Linux.cloneNewPID]
         for (index, ns) in spec.namespaces.enumerated() {
@@ -56,7 +59,7 @@ public struct Bundle {
                 child.cloneFlags &= ~type
                 let joined = type == Linux.cloneNewPID ? try PidNamespacePath.resolve(path, field: "linux.namespaces[\(index)].path") : path
                 child.joinNamespaces.append((type: type, path: joined))
-            } else if ns.type == "network" || ns.type == "cgroup" {
+            } else {
                 child.cloneFlags |= type
             }
         }
@@ -107,7 +110,17 @@ public struct Bundle {
         child.capabilities.ambient = Bundle.mask(caps.ambient)
 
         var sandbox = SandboxSpec(child: child, hostname: spec.hostname ?? "moat")
-        if let joined = spec.namespaces.first(where: { $0.type == "uts" })?.path {
+        let uts = spec.namespaces.first(where: { $0.type == "uts" })
+        if uts == nil {
+            // The host's UTS namespace: its names are not the container's to set (runc refuses too).
+            guard spec.hostname == nil, spec.domainname == nil else {
+                throw ConfigError("\(spec.hostname == nil ? "domainname" : "hostname"): needs a uts namespace in linux.namespaces")
+            }
+            var names = utsname()
+            Glibc.uname(&names)
+            sandbox.hostname = withUnsafeBytes(of: names.nodename) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            sandbox.domainname = withUnsafeBytes(of: names.__domainname) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        } else if let joined = uts?.path {
             // A shared UTS namespace keeps its name unless the config sets one (as runc):
             // the sentry answers uname with what that namespace holds.
             if spec.hostname == nil {

@@ -246,8 +246,8 @@ public struct Spec: Equatable, Sendable {
             guard let namespace = Spec.sysctlNamespace(key) else {
                 throw linux["sysctl"][key].error("only sysctls of the sandbox's own namespaces can be set")
             }
-            guard namespace != "network" || namespaces.contains(where: { $0.type == "network" }) else {
-                throw linux["sysctl"][key].error("needs a network namespace in linux.namespaces")
+            guard namespaces.contains(where: { $0.type == namespace }) else {
+                throw linux["sysctl"][key].error("needs \(namespace == "ipc" ? "an" : "a") \(namespace) namespace in linux.namespaces")
             }
             guard !key.contains("/") && !key.contains("..") && !value.contains("\n") else {
                 throw linux["sysctl"][key].error("malformed")

@@ -77,7 +77,7 @@ import Testing
         let supervisor = try #require(fields["pid"] as? Int), pauseInit = try #require(fields["initPid"] as? Int)
         let joining = { (path: String) in { (config: inout [String: Any]) in
             var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = [["type": "pid", "path": path], ["type": "mount"]]
+            linux["namespaces"] = [["type": "pid", "path": path], ["type": "mount"], ["type": "ipc"], ["type": "uts"]]
             config["linux"] = linux
         } }
         // The pause is pid 1 to the joiner, which can see and signal it; the
@@ -105,13 +105,48 @@ import Testing
         #expect(eventually { inNamespace() == ["/proc/\(pauseInit)"] }, "\(inNamespace())")
     }
 
+    /// Namespaces the config does not list are the runtime's own (the
+    /// spec's MUST), but for pid and mount, which the sandbox always has.
+    @Test func unlistedNamespacesAreInherited() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let bundle = try fixture.bundle("inherit", args: ["sh", "-c",
+            "for ns in ipc uts net cgroup pid mnt; do readlink /proc/self/ns/$ns; done; hostname"]) { config in
+            config.removeValue(forKey: "hostname")
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "pid"], ["type": "mount"]]
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        let ours = ["ipc", "uts", "net", "cgroup", "pid", "mnt"].map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\($0)")) ?? "?" }
+        #expect(result.status == 0 && result.lines.count == 7, "\(result.stdout) \(result.stderr)")
+        #expect(Array(result.lines.prefix(4)) == Array(ours.prefix(4)), "\(result.lines) against \(ours)")
+        #expect(result.lines.count == 7 && result.lines[4] != ours[4] && result.lines[5] != ours[5], "\(result.lines)")
+        #expect(result.lines.last == ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init), "\(result.lines)")
+        // The host's names and keys are not the container's to set (as runc refuses them).
+        for (edit, message) in [({ (c: inout [String: Any]) in c["hostname"] = "mine" }, "moat: hostname: needs a uts namespace in linux.namespaces\n"),
+                                ({ (c: inout [String: Any]) in
+                                    var linux = c["linux"] as! [String: Any]
+                                    linux["sysctl"] = ["kernel.shmmax": "1000000"]
+                                    c["linux"] = linux }, "moat: linux.sysctl.kernel.shmmax: needs an ipc namespace in linux.namespaces\n")] {
+            let refused = try fixture.bundle("inherit-refused", args: ["true"]) { config in
+                config.removeValue(forKey: "hostname")
+                var linux = config["linux"] as! [String: Any]
+                linux["namespaces"] = [["type": "pid"], ["type": "mount"]]
+                config["linux"] = linux
+                edit(&config)
+            }
+            let outcome = fixture.run(refused)
+            #expect(outcome.status == 125 && outcome.stderr == message, "\(outcome.stderr)")
+        }
+    }
+
     @Test func joiningIsRefusedByNameWhereItIsNotSupported() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         // The host's pid namespace (moat's own, here) cannot be joined either.
         for (type, path) in [("pid", "/proc/self/ns/pid"), ("mount", "/proc/1/ns/mnt"), ("network", "relative/net")] {
             let bundle = try fixture.bundle("join-\(type)", args: ["true"]) { config in
                 var linux = config["linux"] as! [String: Any]
-                var namespaces: [[String: String]] = [["type": "pid"], ["type": "mount"]].filter { $0["type"] != type }
+                var namespaces: [[String: String]] = [["type": "pid"], ["type": "mount"], ["type": "uts"]].filter { $0["type"] != type }
                 namespaces.append(["type": type, "path": path])
                 linux["namespaces"] = namespaces
                 config["linux"] = linux
@@ -121,7 +156,7 @@ import Testing
         }
         let missing = try fixture.bundle("join-missing", args: ["true"]) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "network", "path": "/proc/999999/ns/net"]]
+            linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "network", "path": "/proc/999999/ns/net"]]
             config["linux"] = linux
         }
         let result = fixture.run(missing)

@@ -24,9 +24,10 @@ extension Kernel {
     ]
     static let capSysPtrace: UInt64 = 1 << 19
     /// /proc/sys keys that belong to the sandbox's own namespaces.
-    static let namespacedSysctls: [String] = [
-        "sys/net/", "sys/fs/mqueue/", "sys/kernel/hostname", "sys/kernel/domainname", "sys/kernel/shm",
-        "sys/kernel/msg", "sys/kernel/sem",
+    static let namespacedSysctls: [(prefix: String, namespace: UInt)] = [
+        ("sys/net/", Linux.cloneNewNet), ("sys/fs/mqueue/", Linux.cloneNewIPC), ("sys/kernel/hostname", Linux.cloneNewUTS),
+        ("sys/kernel/domainname", Linux.cloneNewUTS), ("sys/kernel/shm", Linux.cloneNewIPC),
+        ("sys/kernel/msg", Linux.cloneNewIPC), ("sys/kernel/sem", Linux.cloneNewIPC),
     ]
 
     /// The device number of /dev/tty (5, 0).
@@ -58,10 +59,9 @@ extension Kernel {
         do throws(Errno) {
             try checkPtraceAccess(rest, task, credentials)
             let relative = rest.joined(separator: "/")
-            // (net/ keys are the sandbox's only with a network namespace of its own.)
-            let ownNetwork = spec.child.cloneFlags & Linux.cloneNewNet != 0
+            // (Keys are the sandbox's only when their namespace is its own, not inherited or joined.)
             if flags & O_ACCMODE != O_RDONLY, relative.hasPrefix("sys/"),
-               !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0) && ($0 != "sys/net/" || ownNetwork) }) {
+               !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0.prefix) && spec.child.cloneFlags & $0.namespace != 0 }) {
                 throw Errno(EROFS)
             }
             guard flags & O_ACCMODE == O_RDONLY, let text = render(relative, kernelFile: fd) else { return fd }
