@@ -134,38 +134,45 @@ static long mount_at(int rootfd, const char *target, const char *source, const c
     return rc;
 }
 
-// A bind remount must name the new top mount, so the target is opened again.
-static long remount_at(int rootfd, const char *target, unsigned long flags) {
+// Changes the mount now at `target` (a bind remount's flags, a propagation
+// type): it must name the new top mount, so the target is opened again.
+static long change_mount_at(int rootfd, const char *target, unsigned long flags) {
     int fd = open_resolved(rootfd, target, O_PATH);
     if (fd < 0) { errno = -fd; return -1; }
     char where[32];
     fd_path(fd, where);
-    long rc = syscall(SYS_mount, NULL, where, NULL, MS_BIND | MS_REMOUNT | flags, NULL);
+    long rc = syscall(SYS_mount, NULL, where, NULL, flags, NULL);
     int err = errno;
     syscall(SYS_close, fd);
     errno = err;
     return rc;
 }
 
+static void set_up_mount(const struct moat_mount *m, int i, int rootfd, int errfd) {
+    if (m->kind == MOAT_MOUNT_BIND) {
+        int file = !is_directory(m->source);
+        if (mount_at(rootfd, m->target, m->source, NULL, MS_BIND | (m->flags & MS_REC), NULL, file) < 0)
+            fail(errfd, MOAT_STAGE_MOUNT, errno, i);
+        if (m->remount && change_mount_at(rootfd, m->target, MS_BIND | MS_REMOUNT | m->remount) < 0)
+            fail(errfd, MOAT_STAGE_MOUNT, errno, i);
+    } else if (mount_at(rootfd, m->target, m->source, m->fstype, m->flags, m->data, 0) < 0) {
+        // sysfs needs a network namespace owned by our user namespace; in
+        // a user namespace without one, the host's /sys is bound instead (as runc).
+        int err = errno;
+        unsigned long kept = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        if (err != EPERM || !m->fstype || strcmp(m->fstype, "sysfs") != 0 ||
+            mount_at(rootfd, m->target, "/sys", NULL, MS_BIND | MS_REC, NULL, 0) < 0 ||
+            (kept && change_mount_at(rootfd, m->target, MS_BIND | MS_REMOUNT | kept) < 0))
+            fail(errfd, MOAT_STAGE_MOUNT, err, i);
+    }
+}
+
 static void set_up_mounts(const struct moat_spawn_config *c, int rootfd, int errfd) {
     for (int i = 0; i < c->nmounts; i++) {
         const struct moat_mount *m = &c->mounts[i];
-        if (m->kind == MOAT_MOUNT_BIND) {
-            int file = !is_directory(m->source);
-            if (mount_at(rootfd, m->target, m->source, NULL, MS_BIND | (m->flags & MS_REC), NULL, file) < 0)
-                fail(errfd, MOAT_STAGE_MOUNT, errno, i);
-            if (m->remount && remount_at(rootfd, m->target, m->remount) < 0)
-                fail(errfd, MOAT_STAGE_MOUNT, errno, i);
-        } else if (mount_at(rootfd, m->target, m->source, m->fstype, m->flags, m->data, 0) < 0) {
-            // sysfs needs a network namespace owned by our user namespace; in
-            // a user namespace without one, the host's /sys is bound instead (as runc).
-            int err = errno;
-            unsigned long kept = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-            if (err != EPERM || !m->fstype || strcmp(m->fstype, "sysfs") != 0 ||
-                mount_at(rootfd, m->target, "/sys", NULL, MS_BIND | MS_REC, NULL, 0) < 0 ||
-                (kept && remount_at(rootfd, m->target, kept) < 0))
-                fail(errfd, MOAT_STAGE_MOUNT, err, i);
-        }
+        set_up_mount(m, i, rootfd, errfd);
+        if (m->propagation && change_mount_at(rootfd, m->target, m->propagation) < 0)
+            fail(errfd, MOAT_STAGE_MOUNT, errno, i);
     }
 }
 
@@ -252,7 +259,7 @@ static void mask_paths(const struct moat_spawn_config *c, int rootfd, int errfd)
         if (syscall(SYS_mount, where, where, NULL, MS_BIND | MS_REC, NULL) < 0)
             fail(errfd, MOAT_STAGE_MASK, errno, c->nmasked + i);
         syscall(SYS_close, fd);
-        if (remount_at(rootfd, c->readonly_paths[i], MS_RDONLY | MS_NOSUID | MS_NODEV) < 0)
+        if (change_mount_at(rootfd, c->readonly_paths[i], MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV) < 0)
             fail(errfd, MOAT_STAGE_MASK, errno, c->nmasked + i);
     }
 }
@@ -281,7 +288,10 @@ static void mount_overlay(const struct moat_spawn_config *c, int errfd) {
 }
 
 static void enter_root(const struct moat_spawn_config *c, int errfd, int releasefd) {
-    if (syscall(SYS_mount, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    // pivot_root refuses a shared parent: a shared root is made so after it.
+    unsigned long root = c->root_propagation ? c->root_propagation : MS_REC | MS_SLAVE;
+    unsigned long first = root & MS_SHARED ? MS_REC | MS_SLAVE : root;
+    if (syscall(SYS_mount, NULL, "/", NULL, first, NULL) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     if (c->overlay_dir) mount_overlay(c, errfd);
     if (syscall(SYS_mount, c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -315,6 +325,8 @@ static void enter_root(const struct moat_spawn_config *c, int errfd, int release
         if (syscall(SYS_umount2, ".", MNT_DETACH) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     }
     if (syscall(SYS_chdir, "/") < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    if (root != first && syscall(SYS_mount, NULL, "/", NULL, root, NULL) < 0)
+        fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     if (c->readonly_root &&
         syscall(SYS_mount, NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);

@@ -25,6 +25,7 @@ struct moat_mount {
     unsigned long flags;     // MS_* for the mount itself
     unsigned long remount;   // MS_RDONLY|MS_NOSUID|... applied by a bind remount
     const char *data;
+    unsigned long propagation; // MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) set once mounted, or 0
 };
 
 // linux.devices[i]: a node made in the new root (mknod; bound from the
@@ -45,6 +46,7 @@ struct moat_rlimit {
 struct moat_spawn_config {
     const char *rootfs;               // absolute host path of the new root
     int readonly_root;
+    unsigned long root_propagation;   // linux.rootfsPropagation: MS_* (| MS_REC) for "/" in the new namespace
     unsigned long clone_flags;        // CLONE_NEW* for the child
     const struct moat_mount *mounts;
     int nmounts;

@@ -46,6 +46,7 @@ public struct Bundle {
         let process = spec.process
         var child = ChildSpec(rootfs: rootfs)
         child.readonlyRoot = spec.rootReadonly
+        if let propagation = MountOptions.propagation[spec.rootfsPropagation] { child.rootPropagation = propagation }
         // Namespaces the config does not list are inherited (the spec's MUST),
         // except the pid and mount ones: the sentry's view of processes and
         // files is the sandbox's own, so those are always new.

@@ -15,22 +15,25 @@ enum MountOptions {
         "diratime": 2048, "norelatime": 1 << 21, "nostrictatime": 1 << 24, "nolazytime": 1 << 25,
         "nomand": 64,
     ]
-    /// Propagation is always private inside the sandbox; these change nothing.
-    static let propagation: Set<String> = ["private", "rprivate", "slave", "rslave"]
+    /// Propagation types, as mount(2) sets them on a mount after it is made.
+    /// The workload cannot mount (the sentry refuses), so a shared mount
+    /// only lets the host's mounts in; nothing the sandbox does propagates out.
+    static let propagation: [String: UInt] = [
+        "private": 1 << 18, "rprivate": 1 << 18 | rec, "slave": 1 << 19, "rslave": 1 << 19 | rec,
+        "shared": 1 << 20, "rshared": 1 << 20 | rec, "unbindable": 1 << 17, "runbindable": 1 << 17 | rec,
+    ]
 
     static func childMount(_ mount: Spec.Mount, index: Int, bundle: String) throws(ConfigError) -> ChildMount {
-        var flags: UInt = 0
+        var flags: UInt = 0, propagationFlags: UInt = 0
         var data: [String] = []
         for option in mount.options {
             if let bit = setting[option] { flags |= bit }
             else if let bit = clearing[option] { flags &= ~bit }
             else if option == "bind" { continue }
             else if option == "rbind" { flags |= rec }
-            else if propagation.contains(option) { continue }
+            else if let type = propagation[option] { propagationFlags = type }
             else if option.contains("=") || ["newinstance", "nr_inodes", "noacl"].contains(option) { data.append(option) }
-            else if ["shared", "rshared", "unbindable", "runbindable"].contains(option) {
-                throw ConfigError("mounts[\(index)].options: \(option) propagation is not supported (the sandbox's mounts are private)")
-            } else {
+            else {
                 throw ConfigError("mounts[\(index)].options: unknown option \(option)")
             }
         }
@@ -41,7 +44,7 @@ enum MountOptions {
             }
             let remount = flags & (rdonly | nosuid | nodev | noexec)
             return ChildMount(kind: .bind, source: resolved, target: mount.destination,
-                              flags: flags & rec, remountFlags: remount)
+                              flags: flags & rec, remountFlags: remount, propagation: propagationFlags)
         }
         if mount.type == "cgroup" || mount.type == "cgroup2" {
             // The sandbox is in no cgroup of its own to show (only a pids one,
@@ -50,6 +53,6 @@ enum MountOptions {
                               flags: flags | rdonly | nosuid | nodev | noexec, data: "size=0,mode=555")
         }
         return ChildMount(kind: .filesystem, source: mount.source, target: mount.destination,
-                          fstype: mount.type, flags: flags, data: data.joined(separator: ","))
+                          fstype: mount.type, flags: flags, data: data.joined(separator: ","), propagation: propagationFlags)
     }
 }

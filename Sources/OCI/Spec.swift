@@ -108,6 +108,8 @@ public struct Spec: Equatable, Sendable {
     public var hooks = Hooks()
     /// linux.devices.
     public var devices: [Device] = []
+    /// linux.rootfsPropagation ("" when unset).
+    public var rootfsPropagation = ""
 
     public static func == (a: Spec, b: Spec) -> Bool {
         a.ociVersion == b.ociVersion && a.process == b.process && a.rootPath == b.rootPath
@@ -209,9 +211,9 @@ public struct Spec: Equatable, Sendable {
                                   uid: item["uid"].isPresent ? try item["uid"].unsigned(UInt32.self) : 0,
                                   gid: item["gid"].isPresent ? try item["gid"].unsigned(UInt32.self) : 0))
         }
-        if let propagation = try linux["rootfsPropagation"].optionalString(),
-           !["", "private", "rprivate", "slave", "rslave"].contains(propagation) {
-            throw linux["rootfsPropagation"].error("\(propagation) is not supported (the sandbox's mounts are private)")
+        let rootfsPropagation = try linux["rootfsPropagation"].optionalString() ?? ""
+        guard rootfsPropagation.isEmpty || MountOptions.propagation[rootfsPropagation] != nil else {
+            throw linux["rootfsPropagation"].error("unknown propagation \(rootfsPropagation)")
         }
         let resources = try checkResources(linux["resources"])
         let cgroupsPath = try linux["cgroupsPath"].optionalString()
@@ -271,7 +273,8 @@ public struct Spec: Equatable, Sendable {
             monotonicOffset: try timeOffset(offsets["monotonic"]), boottimeOffset: try timeOffset(offsets["boottime"]),
             annotations: annotations, sysctls: sysctls, resources: resources, cgroupsPath: cgroupsPath,
             uidMappings: uidMappings, gidMappings: gidMappings,
-            seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]), devices: devices)
+            seccomp: try SeccompProfile.decode(linux["seccomp"]), hooks: try Hooks.decode(root["hooks"]), devices: devices,
+            rootfsPropagation: rootfsPropagation)
     }
 
     static func decodeProcess(_ field: Field) throws(ConfigError) -> Process {

@@ -11,11 +11,14 @@ public struct ChildMount: Sendable, Equatable {
     public var flags: UInt
     public var remountFlags: UInt    // applied by a bind remount (MS_RDONLY ...)
     public var data: String
+    /// MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE (with MS_REC), set once mounted; 0 leaves it.
+    public var propagation: UInt
 
     public init(kind: Kind, source: String, target: String, fstype: String = "",
-                flags: UInt = 0, remountFlags: UInt = 0, data: String = "") {
+                flags: UInt = 0, remountFlags: UInt = 0, data: String = "", propagation: UInt = 0) {
         self.kind = kind; self.source = source; self.target = target
         self.fstype = fstype; self.flags = flags; self.remountFlags = remountFlags; self.data = data
+        self.propagation = propagation
     }
 }
 
@@ -55,6 +58,9 @@ public struct ChildSpec: Sendable {
     public var rootfs: String
     public var readonlyRoot = false
     public var cloneFlags: UInt = 0
+    /// linux.rootfsPropagation as mount flags: the root's propagation (runc's
+    /// default: MS_SLAVE | MS_REC, so the host's mounts reach in, none out).
+    public var rootPropagation: UInt = (1 << 19) | (1 << 14)
     public var mounts: [ChildMount] = []
     public var defaultDevices = false
     /// linux.devices, made after the mounts.
@@ -262,7 +268,8 @@ public enum Spawner {
                        source: strings.copy(m.source), target: strings.copy(m.target),
                        fstype: m.fstype.isEmpty ? nil : strings.copy(m.fstype),
                        flags: m.flags, remount: m.remountFlags,
-                       data: m.data.isEmpty ? nil : UnsafeRawPointer(strings.copy(m.data)).assumingMemoryBound(to: CChar.self))
+                       data: m.data.isEmpty ? nil : UnsafeRawPointer(strings.copy(m.data)).assumingMemoryBound(to: CChar.self),
+                       propagation: m.propagation)
         }
         let limits = spec.rlimits.map { moat_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
         let sysctlPaths = strings.array(spec.sysctls.map { "/proc/sys/" + $0.key.split(separator: ".").joined(separator: "/") })
@@ -289,6 +296,7 @@ public enum Spawner {
                         var config = moat_spawn_config()
                         config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
                         config.readonly_root = spec.readonlyRoot ? 1 : 0
+                        config.root_propagation = spec.rootPropagation
                         if let user = spec.userNamespace {
                             config.uid_map = UnsafePointer(strings.copy(user.uidMap))
                             config.gid_map = UnsafePointer(strings.copy(user.gidMap))

@@ -300,6 +300,44 @@ import Testing
         #expect(Command.run(fixture.moat, ["--root", root, "delete", id]).status == 0)
     }
 
+    /// Mount propagation as runc applies it: the root is a slave of the
+    /// host's unless linux.rootfsPropagation says otherwise, and each mount's
+    /// propagation option is set on it. The host's mounts come in where
+    /// that lets them; none of the sandbox's go out (it cannot mount).
+    @Test(arguments: [("rshared", "rshared", "shared:master:", "seen"), ("", "", "master:", "seen"), ("", "rprivate", "", "not seen")])
+    func mountPropagationLetsTheHostsMountsIn(root: String, option: String, tags: String, outcome: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let volume = fixture.scratch("propagation-\(option)").appendingPathComponent("vol")
+        try FileManager.default.createDirectory(at: volume.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        // A shared mount of its own on the host, whatever the test directory is.
+        #expect(Command.run("/bin/sh", ["-c", "mount --bind '\(volume.path)' '\(volume.path)' && mount --make-shared '\(volume.path)'"]).status == 0)
+        defer { _ = Command.run("/bin/sh", ["-c", "umount '\(volume.path)/sub' 2>/dev/null; umount '\(volume.path)'"]) }
+        let bundle = try fixture.bundle("propagation-\(option)", args: ["sh", "-c", """
+            echo "tags=$(grep ' /root ' /proc/self/mountinfo | grep -o -E 'shared:|master:' | tr -d '\\n')"
+            while [ ! -e /root/ready ]; do sleep 0.05; done
+            [ -e /root/sub/hello ] && echo seen || echo not seen
+            """]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/root", "type": "bind", "source": volume.path, "options": ["rbind"] + (option.isEmpty ? [] : [option])])
+            config["mounts"] = mounts
+            if !root.isEmpty {
+                var linux = config["linux"] as! [String: Any]
+                linux["rootfsPropagation"] = root
+                config["linux"] = linux
+            }
+        }
+        // The host mounts a tmpfs under the volume once the container runs, then says so.
+        let host = "while ! grep -q ' /root ' /proc/*/mountinfo 2>/dev/null; do sleep 0.05; done; "
+            + "mount -t tmpfs none '\(volume.path)/sub' && touch '\(volume.path)/sub/hello' '\(volume.path)/ready'"
+        let helper = Process()
+        helper.executableURL = URL(fileURLWithPath: "/bin/sh")
+        helper.arguments = ["-c", host]
+        try helper.run()
+        let result = fixture.run(bundle, timeout: 30)
+        helper.waitUntilExit()
+        #expect(result.status == 0 && result.lines == ["tags=\(tags)", outcome], "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func featuresDescribeTheRuntime() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = Command.run(fixture.moat, ["features"])
