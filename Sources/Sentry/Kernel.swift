@@ -133,9 +133,22 @@ public final class Kernel: @unchecked Sendable {
     /// sentry ends the rest of its own processes, as runc does.
     let sharesPidNamespace: Bool
 
+    /// With a user namespace of the sandbox's own: its uid and gid maps.
+    /// Ids the sentry shows or takes are translated through them.
+    let idMaps: (uid: IDMap, gid: IDMap)?
+    /// A root-run sandbox in its own user namespace: its capabilities hold
+    /// there, over files whose owner is mapped. The serving threads act in
+    /// the host's namespace and cannot tell which files along a walk are
+    /// mapped, so they act with the caller's ids and none of its capabilities
+    /// (stricter than Linux, never wider: a host file the namespace does not
+    /// own stays out of reach of its root).
+    let confinesCapabilities: Bool
+
     public init(_ spec: SandboxSpec) {
         self.spec = spec
         self.sharesPidNamespace = spec.child.joinNamespaces.contains { $0.type == Linux.cloneNewPID }
+        self.idMaps = spec.child.userNamespace.map { (IDMap($0.uidMap), IDMap($0.gidMap)) }
+        self.confinesCapabilities = spec.child.userNamespace != nil && !Linux.rootless
         self._hostname = spec.hostname
         self._domainname = spec.domainname
         self.clocks = Clocks(offsets: spec.clockOffsets)
@@ -618,7 +631,12 @@ public final class Kernel: @unchecked Sendable {
         guard let files else { throw Errno.notImplemented }
         let credentials: Credentials
         if let known = task.credentials { credentials = known } else {
-            credentials = try Credentials.of(task.hostTid)
+            var read = try Credentials.of(task.hostTid)
+            if confinesCapabilities {
+                read.effective = 0
+                read.permitted = 0
+            }
+            credentials = read
             task.credentials = credentials
         }
         let caller = FileSystem.Caller(hostTid: task.hostTid, vpid: task.group.vpid, vtid: task.vtid, hostPid: { [pids] vpid in

@@ -76,6 +76,42 @@ import Testing
         #expect(result.lines == ["0", "0 1000 2000", "/dev/pts/ptmx", "sys-ro"], "\(result.stdout)")
     }
 
+    /// As root, a sandbox in a user namespace of its own: its root's
+    /// capabilities hold only inside it, so a host file the namespace does
+    /// not own stays out of reach (runc: Permission denied for both, the
+    /// owner shown as the overflow id). The sentry used to open it with the
+    /// capabilities applied in the host's namespace.
+    @Test func aUserNamespacesRootCannotOverrideHostFiles() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let secret = fixture.scratch("userns-secret")
+        try "host secret\n".write(to: secret.appendingPathComponent("f"), atomically: true, encoding: .utf8)
+        chmod(secret.appendingPathComponent("f").path, 0o600)
+        chmod(secret.path, 0o755)
+        let bundle = try fixture.bundle("userns-confined", args: ["sh", "-c", """
+            cat /root/f 2>/dev/null || echo read-refused
+            touch /root/new 2>/dev/null || echo create-refused
+            stat -c '%u:%g' /root/f
+            touch /tmp/mine && chown 0:0 /tmp/mine && stat -c '%u:%g' /tmp/mine
+            chown 5000 /tmp/mine 2>/dev/null || echo unmapped-refused
+            """]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "network" } + [["type": "user"]]
+            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 2000]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 2000]]
+            config["linux"] = linux
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/root", "type": "bind", "source": secret.path, "options": ["rbind"]])
+            config["mounts"] = mounts
+            config.setProcess("capabilities", Dictionary(uniqueKeysWithValues: ["bounding", "effective", "permitted"].map {
+                ($0, ["CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_CHOWN"])
+            }))
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0 && result.lines == ["read-refused", "create-refused", "65534:65534", "0:0", "unmapped-refused"],
+                "\(result.stdout) \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: secret.appendingPathComponent("new").path))
+    }
+
     @Test func runCreateExecAndEscapesWorkUnprivileged() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let root = stateRoot()

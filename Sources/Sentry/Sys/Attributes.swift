@@ -54,8 +54,13 @@ enum Attributes {
     }
 
     /// `owner`'s arguments 1 and 2 are the uid and gid (-1: unchanged).
+    /// Ids of the sandbox's user namespace become the host's (unmapped: EINVAL, as in Linux).
     static func changeOwner(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, owner: SyscallArgs, flags: Int32) throws(Errno) -> SyscallOutcome {
-        let uid = UInt32(truncatingIfNeeded: owner[1]), gid = UInt32(truncatingIfNeeded: owner[2])
+        var uid = UInt32(truncatingIfNeeded: owner[1]), gid = UInt32(truncatingIfNeeded: owner[2])
+        if let maps = k.idMaps {
+            if uid != UInt32.max { guard let host = maps.uid.host(uid) else { throw .invalid }; uid = host }
+            if gid != UInt32.max { guard let host = maps.gid.host(gid) else { throw .invalid }; gid = host }
+        }
         try Stat.target(k, t, dirfd: dirfd, path: path, flags: flags, realIDs: false) { fd throws(Errno) in
             if Glibc.fchownat(fd, "", uid, gid, Stat.emptyPath) != 0 { throw Errno.current }
         }

@@ -31,18 +31,12 @@ enum Stat {
         try target(k, t, dirfd: dirfd, path: path, flags: flags) { fd throws(Errno) in
             if fstat(fd, &info) != 0 { throw Errno.current }
         }
-        if Linux.rootless {
-            info.st_uid = Stat.insideID(info.st_uid, own: geteuid())
-            info.st_gid = Stat.insideID(info.st_gid, own: getegid())
+        if let maps = k.idMaps {
+            info.st_uid = maps.uid.inside(info.st_uid)
+            info.st_gid = maps.gid.inside(info.st_gid)
         }
         try TraceeMemory(t.hostTid).store(info, at: buffer)
         return .value(0)
-    }
-
-    /// In rootless mode the supervisor sees host ids; the sandbox maps only
-    /// the caller's own (to 0), others show as the overflow id, as the kernel shows them inside.
-    static func insideID(_ id: UInt32, own: UInt32) -> UInt32 {
-        id == own ? 0 : 65534
     }
 
     /// statx implements Linux syscall statx(2).
@@ -58,11 +52,11 @@ enum Stat {
             let rc = buffer.withUnsafeMutableBytes { moat_statx_fd(fd, flags & syncType, UInt32(truncatingIfNeeded: a[3]), $0.baseAddress) }
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
-        if Linux.rootless {
-            // stx_uid and stx_gid, at offsets 20 and 24.
+        if let maps = k.idMaps {
+            // stx_uid and stx_gid, at offsets 20 and 24: as the sandbox's user namespace shows them.
             buffer.withUnsafeMutableBytes { raw in
-                raw.storeBytes(of: insideID(raw.load(fromByteOffset: 20, as: UInt32.self), own: geteuid()), toByteOffset: 20, as: UInt32.self)
-                raw.storeBytes(of: insideID(raw.load(fromByteOffset: 24, as: UInt32.self), own: getegid()), toByteOffset: 24, as: UInt32.self)
+                raw.storeBytes(of: maps.uid.inside(raw.load(fromByteOffset: 20, as: UInt32.self)), toByteOffset: 20, as: UInt32.self)
+                raw.storeBytes(of: maps.gid.inside(raw.load(fromByteOffset: 24, as: UInt32.self)), toByteOffset: 24, as: UInt32.self)
             }
         }
         try TraceeMemory(t.hostTid).write(buffer, at: a[4])
