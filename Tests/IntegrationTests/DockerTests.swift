@@ -93,6 +93,10 @@ import Testing
         #expect(options.lines == ["x", "from-host", "ro", "/sbin/docker-init", "00000000a82425fb", "1", "1000"],
                 "\(options.stdout) \(options.stderr)")
         #expect((try? String(contentsOfFile: "\(shared)/g", encoding: .utf8)) == "back\n")
+        // --pids-limit and --cpus reach the container's cgroup.
+        // (busybox's sh gives up at the first fork that fails.)
+        let limits = shell("\(run) --pids-limit 20 --cpus 0.5 moat-test:busybox sh -c 'for i in $(seq 40); do sleep 5 & done; echo all-forked'")
+        #expect(limits.status != 0 && limits.stdout.isEmpty && limits.stderr.contains("can't fork"), "\(limits.stdout) \(limits.stderr)")
         // --memory: a memory bomb is OOM-killed (137).
         let oom = shell("\(run) --memory 32m moat-test:busybox sh -c 'x=a; while true; do x=$x$x; done'")
         #expect(oom.status == 137, "\(oom.status) \(oom.stderr)")
@@ -150,5 +154,19 @@ import Testing
         #expect(shell("\(docker) inspect -f '{{.State.ExitCode}}' \(id)").stdout == "0\n")
         #expect(shell("\(docker) logs \(id)").stdout.contains("stopping"))
         #expect(shell("\(docker) rm \(id)").status == 0)
+
+        // stop of a container that ignores TERM: KILL after the timeout (137);
+        // commit of a container's changes into an image that runs again.
+        let stubborn = shell("\(docker) run -d --runtime=moat --network none moat-test:busybox sh -c 'trap \"\" TERM; echo changed > /etc/motd; while :; do sleep 0.1; done'")
+        let stubbornID = stubborn.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(stubborn.status == 0, "\(stubborn.stderr)")
+        #expect(eventually { shell("\(docker) exec \(stubbornID) cat /etc/motd").stdout == "changed\n" })
+        #expect(shell("\(docker) commit \(stubbornID) moat-test:committed").status == 0)
+        #expect(shell("\(docker) stop -t 1 \(stubbornID)").status == 0)
+        #expect(shell("\(docker) inspect -f '{{.State.ExitCode}}' \(stubbornID)").stdout == "137\n")
+        _ = shell("\(docker) rm \(stubbornID)")
+        let committed = shell("\(run) moat-test:committed cat /etc/motd")
+        #expect(committed.stdout == "changed\n", "\(committed.stdout) \(committed.stderr)")
+        _ = shell("\(docker) rmi moat-test:committed")
     }
 }
