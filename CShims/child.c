@@ -473,16 +473,27 @@ static void bring_loopback_up(int errfd) {
     syscall(SYS_close, sock);
 }
 
+// Whether the config joins a namespace of this CLONE_NEW* type by path.
+static int joins(const struct moat_spawn_config *c, int type) {
+    for (int i = 0; i < c->njoin; i++)
+        if (c->join_types[i] == type) return 1;
+    return 0;
+}
+
 static void child(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock, int mappedfd) {
     // If the supervisor dies before it has seized us, do not live on.
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     reset_signals();
     // In a new user namespace: wait until the supervisor has written our id
     // maps, so that the namespaces made next belong to it with us as root.
+    // A joined one (entered by the intermediate process) has its maps already.
     if (mappedfd >= 0) {
         char byte;
         if (syscall(SYS_read, mappedfd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_USER, EPERM, -1);
         syscall(SYS_close, mappedfd);
+    }
+    int joined_by_middle = joins(c, CLONE_NEWPID) || joins(c, CLONE_NEWUSER);
+    if (mappedfd >= 0 || joins(c, CLONE_NEWUSER)) {
         // Become the namespace's root (when the maps give one): the
         // supervisor's own ids may be unmapped inside, and files the child
         // makes (devpts's ptmx, mount points) would then have no owner
@@ -491,9 +502,9 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
         syscall(SYS_setresuid, 0, 0, 0);
     }
     // Namespaces the config names by path are joined first (an engine's
-    // network namespace, a pod's); their types are not in clone_flags.
-    for (int i = 0; i < c->njoin; i++) {
-        if (c->join_types[i] == CLONE_NEWPID) continue;  // entered by the clone that made us
+    // network namespace, a pod's; their types are not in clone_flags),
+    // unless the intermediate process that cloned us entered them.
+    for (int i = 0; i < c->njoin && !joined_by_middle; i++) {
         long fd = syscall(SYS_openat, AT_FDCWD, c->join_paths[i], O_RDONLY | O_CLOEXEC);
         if (fd < 0) fail(errfd, MOAT_STAGE_NAMESPACE, errno, i);
         long joined = syscall(SYS_setns, fd, c->join_types[i]);
@@ -619,20 +630,29 @@ static int write_id_maps(pid_t pid, const struct moat_spawn_config *c) {
     return 0;
 }
 
-// A joined pid namespace only holds the children of whoever entered it: an
-// intermediate process enters it and clones the child with CLONE_PARENT, so
-// that the child is still ours (traced, waited for, killed with us). Returns
+// A joined pid namespace only holds the children of whoever entered it, and
+// namespaces made after entering a user namespace belong to it: an
+// intermediate process enters every namespace the config joins (the user
+// namespace last: after it, the host's would be out of reach), then clones
+// the child with CLONE_PARENT, so that the child is still ours (traced,
+// waited for, killed with us) and makes its new namespaces inside. Returns
 // the child's pid in the child (0), its host pid here, or -1 with errno.
-static long clone_into_pid_namespace(int pidns, unsigned long flags) {
+static long clone_into_namespaces(const struct moat_spawn_config *c, unsigned long flags) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0) return -1;
     long middle = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (middle == 0) {
         syscall(SYS_close, report[0]);
-        int64_t result = -EINVAL;
-        if (syscall(SYS_setns, pidns, CLONE_NEWPID) < 0) {
-            result = -errno;
-        } else {
+        int64_t result = 0;
+        for (int last = 0; last < 2 && result == 0; last++) {
+            for (int i = 0; i < c->njoin && result == 0; i++) {
+                if ((c->join_types[i] == CLONE_NEWUSER) != last) continue;
+                long fd = syscall(SYS_openat, AT_FDCWD, c->join_paths[i], O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || syscall(SYS_setns, fd, c->join_types[i]) < 0) result = -errno;
+                if (fd >= 0) syscall(SYS_close, fd);
+            }
+        }
+        if (result == 0) {
             long pid = syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
             if (pid == 0) {
                 syscall(SYS_close, report[1]);
@@ -674,21 +694,9 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
     }
     // The pid namespace (and a user namespace) must come from clone; the others are unshared by the child.
     unsigned long flags = (config->clone_flags & CLONE_NEWPID) | (config->uid_map ? CLONE_NEWUSER : 0);
-    int join_pid = -1;
-    for (int i = 0; i < config->njoin; i++) {
-        if (config->join_types[i] != CLONE_NEWPID) continue;
-        join_pid = open(config->join_paths[i], O_RDONLY | O_CLOEXEC);
-        if (join_pid < 0) {
-            int err = errno;
-            close(errpipe[0]); close(errpipe[1]); close(releasepipe[0]); close(releasepipe[1]);
-            if (sockets[0] >= 0) { close(sockets[0]); close(sockets[1]); }
-            return -err;
-        }
-        flags &= ~(unsigned long)CLONE_NEWPID;
-    }
-    long pid = join_pid < 0 ? syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0)
-                            : clone_into_pid_namespace(join_pid, flags);
-    if (join_pid >= 0) close(join_pid);
+    if (joins(config, CLONE_NEWPID)) flags &= ~(unsigned long)CLONE_NEWPID;
+    long pid = joins(config, CLONE_NEWPID) || joins(config, CLONE_NEWUSER) ? clone_into_namespaces(config, flags)
+                                                                          : syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
         syscall(SYS_close, errpipe[0]);
         syscall(SYS_close, releasepipe[1]);

@@ -51,6 +51,41 @@ int moat_namespace_hostname(const char *path, char *out, size_t size) {
     return 0;
 }
 
+int moat_namespace_id_maps(const char *path, char *uid_map, char *gid_map, size_t size) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) return -errno;
+    pid_t child = fork();
+    if (child < 0) { int err = errno; close(fds[0]); close(fds[1]); return -err; }
+    if (child == 0) {
+        // Read from inside, the maps show the parent namespace's ids (the host's).
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0) _exit(1);
+        const char *files[2] = { "/proc/self/uid_map", "/proc/self/gid_map" };
+        for (int i = 0; i < 2; i++) {
+            char text[4096];
+            int map = open(files[i], O_RDONLY | O_CLOEXEC);
+            ssize_t n = map < 0 ? -1 : read(map, text, sizeof text - 1);
+            if (n < 0) _exit(1);
+            uint32_t length = (uint32_t)n;
+            if (write(fds[1], &length, sizeof length) != sizeof length || write(fds[1], text, (size_t)n) != n) _exit(1);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    char *outs[2] = { uid_map, gid_map };
+    int ok = 1;
+    for (int i = 0; i < 2 && ok; i++) {
+        uint32_t length = 0;
+        ok = read(fds[0], &length, sizeof length) == sizeof length && length < size
+            && read(fds[0], outs[i], length) == (ssize_t)length;
+        if (ok) outs[i][length] = 0;
+    }
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EINVAL;
+}
+
 int moat_limits(pid_t pid, int resource, const uint64_t *set, uint64_t *got) {
     struct { uint64_t cur, max; } limit, old;
     if (set) { limit.cur = set[0]; limit.max = set[1]; }

@@ -194,6 +194,9 @@ long moat_get_syscall_result(pid_t pid, int64_t *value);
 long moat_ptrace_listen(pid_t pid);
 // The host name of the UTS namespace at `path` (read by a child that joins it). 0 or -errno.
 int moat_namespace_hostname(const char *path, char *out, size_t size);
+// The uid_map and gid_map texts of the user namespace at `path` (read by a
+// child that joins it), NUL-terminated in buffers of `size`. 0 or -errno.
+int moat_namespace_id_maps(const char *path, char *uid_map, char *gid_map, size_t size);
 // A process's limits of `resource` ({soft, hard}): sets them when `set` is
 // given, and stores the previous ones in `got` when given. 0 or -errno.
 int moat_limits(pid_t pid, int resource, const uint64_t *set, uint64_t *got);

@@ -58,13 +58,14 @@ public struct Bundle {
             if let path = ns.path {
                 // Joined (an engine's network namespace, a pod's): not made anew.
                 child.cloneFlags &= ~type
-                let joined = type == Linux.cloneNewPID ? try PidNamespacePath.resolve(path, field: "linux.namespaces[\(index)].path") : path
+                let joined = type == Linux.cloneNewPID ? try NamespacePath.resolve(path, type: "pid", field: "linux.namespaces[\(index)].path") : path
                 child.joinNamespaces.append((type: type, path: joined))
             } else {
                 child.cloneFlags |= type
             }
         }
         child.userNamespace = try userNamespace()
+        if let joined = child.userNamespace?.path { child.joinNamespaces.append((type: Linux.cloneNewUser, path: joined)) }
         for (index, mount) in spec.mounts.enumerated() {
             child.mounts.append(try MountOptions.childMount(mount, index: index, bundle: directory))
         }
@@ -186,6 +187,18 @@ public struct Bundle {
     func userNamespace() throws(ConfigError) -> ChildSpec.UserNamespace? {
         func text(_ mappings: [Spec.IDMapping]) -> String {
             mappings.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        if let index = spec.namespaces.firstIndex(where: { $0.type == "user" }), let path = spec.namespaces[index].path {
+            // A pod's: its maps are read from inside it.
+            let field = "linux.namespaces[\(index)].path"
+            guard !Linux.rootless else { throw ConfigError("\(field): joining a user namespace needs root") }
+            let resolved = try NamespacePath.resolve(path, type: "user", field: field)
+            var uidMap = [CChar](repeating: 0, count: 8192), gidMap = [CChar](repeating: 0, count: 8192)
+            let rc = moat_namespace_id_maps(resolved, &uidMap, &gidMap, uidMap.count)
+            guard rc == 0 else { throw ConfigError("linux.namespaces path \(path): \(Errno(-rc))") }
+            return .init(uidMap: String(decoding: uidMap.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                         gidMap: String(decoding: gidMap.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                         denySetgroups: false, path: resolved)
         }
         if spec.namespaces.contains(where: { $0.type == "user" }) {
             if Linux.rootless {

@@ -63,9 +63,10 @@ public struct Spec: Equatable, Sendable {
         public var path: String? = nil
     }
     /// Namespaces a container may join by path. A joined pid namespace's
-    /// other processes are the kernel's to find (see `Kernel.sharesPidNamespace`);
-    /// the mount and user namespaces stay the sandbox's own.
-    static let joinableNamespaces: Set<String> = ["network", "ipc", "uts", "cgroup", "pid"]
+    /// other processes are the kernel's to find (see `Kernel.sharesPidNamespace`),
+    /// a joined user namespace's maps are read from it; the mount namespace
+    /// stays the sandbox's own.
+    static let joinableNamespaces: Set<String> = ["network", "ipc", "uts", "cgroup", "pid", "user"]
 
     /// linux.uidMappings / gidMappings: `size` ids from `containerID` inside are `hostID`... outside.
     public struct IDMapping: Equatable, Sendable {
@@ -227,7 +228,7 @@ public struct Spec: Equatable, Sendable {
             let path = try item["path"].optionalString().flatMap { $0.isEmpty ? nil : $0 }
             if let path {
                 guard Spec.joinableNamespaces.contains(type) else {
-                    throw item["path"].error("joining an existing \(type) namespace is not supported yet (network, ipc, uts, cgroup and pid are)")
+                    throw item["path"].error("joining an existing \(type) namespace is not supported yet (network, ipc, uts, cgroup, pid and user are)")
                 }
                 guard path.hasPrefix("/") else { throw item["path"].error("must be an absolute path") }
             }
@@ -236,7 +237,11 @@ public struct Spec: Equatable, Sendable {
         }
         let uidMappings = try idMappings(linux["uidMappings"]), gidMappings = try idMappings(linux["gidMappings"])
         let hasUserNamespace = namespaces.contains { $0.type == "user" }
-        if hasUserNamespace && (uidMappings.isEmpty || gidMappings.isEmpty) {
+        if namespaces.contains(where: { $0.type == "user" && $0.path != nil }) {
+            guard uidMappings.isEmpty && gidMappings.isEmpty else {
+                throw linux["uidMappings"].error("a joined user namespace brings its own maps")
+            }
+        } else if hasUserNamespace && (uidMappings.isEmpty || gidMappings.isEmpty) {
             throw linux["uidMappings"].error("a user namespace needs uidMappings and gidMappings")
         }
         if !hasUserNamespace && (!uidMappings.isEmpty || !gidMappings.isEmpty) {

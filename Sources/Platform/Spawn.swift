@@ -107,7 +107,8 @@ public struct ChildSpec: Sendable {
     public var joinNamespaces: [(type: UInt, path: String)] = []
     /// An overlay over the root: the bundle stays untouched, changes go to the upper layer.
     public var overlay: Overlay?
-    /// A user namespace of its own with these id maps (rootless, or linux.uidMappings).
+    /// The sandbox's user namespace and its id maps: a new one (rootless, or
+    /// linux.uidMappings), or one joined by path (then also in `joinNamespaces`).
     public var userNamespace: UserNamespace?
 
     public struct UserNamespace: Sendable, Equatable {
@@ -116,10 +117,13 @@ public struct ChildSpec: Sendable {
         public var gidMap: String
         /// setgroups must be denied before a gid map can be written without CAP_SETGID.
         public var denySetgroups: Bool
-        public init(uidMap: String, gidMap: String, denySetgroups: Bool) {
+        /// Joined by this path, not made: its maps were read, not written.
+        public var path: String?
+        public init(uidMap: String, gidMap: String, denySetgroups: Bool, path: String? = nil) {
             self.uidMap = uidMap
             self.gidMap = gidMap
             self.denySetgroups = denySetgroups
+            self.path = path
         }
     }
 
@@ -297,7 +301,7 @@ public enum Spawner {
                         config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
                         config.readonly_root = spec.readonlyRoot ? 1 : 0
                         config.root_propagation = spec.rootPropagation
-                        if let user = spec.userNamespace {
+                        if let user = spec.userNamespace, user.path == nil {
                             config.uid_map = UnsafePointer(strings.copy(user.uidMap))
                             config.gid_map = UnsafePointer(strings.copy(user.gidMap))
                             config.deny_setgroups = user.denySetgroups ? 1 : 0

@@ -105,6 +105,55 @@ import Testing
         #expect(eventually { inNamespace() == ["/proc/\(pauseInit)"] }, "\(inNamespace())")
     }
 
+    /// A pod in a user namespace (Kubernetes' hostUsers: false): the pause
+    /// makes it with its maps, the others join it by the supervisor's pid,
+    /// with the pause's pid namespace. The joiner is root there, sees the
+    /// maps, and its root has no power over host files the maps do not own.
+    @Test func containersJoinAPausesUserNamespace() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let root = fixture.scratch("userpod").appendingPathComponent("state").path
+        defer { _ = moat(root, ["delete", "--force", "pause"]) }
+        _ = try start(root, "pause", args: ["sleep", "60"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = ["pid", "mount", "ipc", "uts", "user"].map { ["type": $0] }
+            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65536]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65536]]
+            config["linux"] = linux
+        }
+        let state = try Data(contentsOf: URL(fileURLWithPath: root + "/pause/state.json"))
+        let fields = try #require(try JSONSerialization.jsonObject(with: state) as? [String: Any])
+        let supervisor = try #require(fields["pid"] as? Int), pauseInit = try #require(fields["initPid"] as? Int)
+        let secret = fixture.scratch("userpod-secret")
+        try "host secret\n".write(to: secret.appendingPathComponent("f"), atomically: true, encoding: .utf8)
+        chmod(secret.appendingPathComponent("f").path, 0o600)
+        let joiner = try fixture.bundle("userpod-joiner", args: ["sh", "-c",
+            "id -u; awk '{print $1, $2, $3}' /proc/self/uid_map; readlink /proc/self/ns/user; tr '\\0' ' ' < /proc/1/cmdline; echo; cat /root/f 2>/dev/null || echo refused"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "mount"], ["type": "ipc"], ["type": "uts"]]
+                + ["pid", "user"].map { ["type": $0, "path": "/proc/\(supervisor)/ns/\($0)"] }
+            config["linux"] = linux
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/root", "type": "bind", "source": secret.path, "options": ["rbind"]])
+            config["mounts"] = mounts
+            config.setProcess("capabilities", Dictionary(uniqueKeysWithValues: ["bounding", "effective", "permitted"].map {
+                ($0, ["CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH"])
+            }))
+        }
+        let result = fixture.run(joiner)
+        let theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pauseInit)/ns/user")) ?? "?"
+        #expect(result.status == 0 && result.lines == ["0", "0 100000 65536", theirs, "sleep 60 ", "refused"], "\(result.stdout) \(result.stderr)")
+        // Maps come from the namespace joined, never from the config as well.
+        let both = try fixture.bundle("userpod-both", args: ["true"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "uts"], ["type": "user", "path": "/proc/\(pauseInit)/ns/user"]]
+            linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65536]]
+            linux["gidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 65536]]
+            config["linux"] = linux
+        }
+        let refused = fixture.run(both)
+        #expect(refused.status == 125 && refused.stderr == "moat: linux.uidMappings: a joined user namespace brings its own maps\n", "\(refused.stderr)")
+    }
+
     /// Namespaces the config does not list are the runtime's own (the
     /// spec's MUST), but for pid and mount, which the sandbox always has.
     @Test func unlistedNamespacesAreInherited() throws {
@@ -143,7 +192,7 @@ import Testing
     @Test func joiningIsRefusedByNameWhereItIsNotSupported() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         // The host's pid namespace (moat's own, here) cannot be joined either.
-        for (type, path) in [("pid", "/proc/self/ns/pid"), ("mount", "/proc/1/ns/mnt"), ("network", "relative/net")] {
+        for (type, path) in [("pid", "/proc/self/ns/pid"), ("user", "/proc/self/ns/user"), ("mount", "/proc/1/ns/mnt"), ("network", "relative/net")] {
             let bundle = try fixture.bundle("join-\(type)", args: ["true"]) { config in
                 var linux = config["linux"] as! [String: Any]
                 var namespaces: [[String: String]] = [["type": "pid"], ["type": "mount"], ["type": "uts"]].filter { $0["type"] != type }
