@@ -27,7 +27,7 @@ enum Moat {
             .init(long: "log", value: "file", help: "Also append errors to this file."),
             .init(long: "log-format", value: "format", defaultValue: "text", help: "text or json."),
             .init(long: "debug", help: "Accepted for runc compatibility."),
-            .init(long: "systemd-cgroup", help: "Accepted; Moat creates no cgroups yet."),
+            .init(long: "systemd-cgroup", help: "Accepted: a slice:prefix:name cgroupsPath is made where systemd would put it."),
             .init(long: "rootless", value: "value", help: "auto, true or false: Moat is rootless exactly when run without root."),
         ])
 

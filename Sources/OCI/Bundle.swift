@@ -160,11 +160,13 @@ public struct Bundle {
         return sandbox
     }
 
-    /// The container's cgroup from linux.cgroupsPath (systemd's
-    /// "slice:prefix:name" form names a scope; Moat manages cgroupfs paths).
+    /// The container's cgroup from linux.cgroupsPath. Systemd's
+    /// "slice:prefix:name" form is made where systemd would put the scope
+    /// (there may be no systemd to ask): kubelet and engines with the
+    /// systemd driver read and limit the slices above it there.
     public var cgroupPath: String? {
         guard let path = spec.cgroupsPath, !path.isEmpty else { return nil }
-        return path.contains(":") ? "/moat/" + path.split(separator: ":").last! : path
+        return path.contains(":") ? Spec.systemdCgroupPath(path) : path
     }
 
     /// What this host's cgroups cannot enforce is refused before anything is made.

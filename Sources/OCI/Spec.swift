@@ -218,6 +218,9 @@ public struct Spec: Equatable, Sendable {
         }
         let resources = try checkResources(linux["resources"])
         let cgroupsPath = try linux["cgroupsPath"].optionalString()
+        if let path = cgroupsPath, path.contains(":"), systemdCgroupPath(path) == nil {
+            throw linux["cgroupsPath"].error("systemd's form is slice:prefix:name (a slice like a-b.slice)")
+        }
         var namespaces: [Namespace] = []
         for item in try linux["namespaces"].items() {
             try item.only(["type", "path"])
@@ -374,6 +377,31 @@ public struct Spec: Equatable, Sendable {
             throw Field(path: "\(field.path)[\(index)]", value: nil).error("must be an absolute path")
         }
         return paths
+    }
+
+    /// Systemd's "slice:prefix:name" as the cgroupfs path of its unit, as
+    /// runc's systemd driver names it: the slice expanded into its parents
+    /// ("a-b.slice" is /a.slice/a-b.slice; none is system.slice), then the
+    /// scope "prefix-name.scope" (a name that is a slice is used as it is, under the slice, as runc does).
+    /// nil when it is not of that form.
+    static func systemdCgroupPath(_ path: String) -> String? {
+        let parts = path.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, !parts[2].isEmpty else { return nil }
+        func expand(_ slice: String) -> String? {
+            guard slice.hasSuffix(".slice"), !slice.contains("/") else { return nil }
+            let name = String(slice.dropLast(6))
+            if name == "-" { return "" }
+            guard !name.isEmpty, !name.hasPrefix("-"), !name.hasSuffix("-"), !name.contains("--") else { return nil }
+            var prefix = "", expanded = ""
+            for component in name.split(separator: "-") {
+                prefix += (prefix.isEmpty ? "" : "-") + component
+                expanded += "/" + prefix + ".slice"
+            }
+            return expanded
+        }
+        guard let slice = expand(parts[0].isEmpty ? "system.slice" : parts[0]) else { return nil }
+        guard !parts[2].contains("/") && !parts[1].contains("/") && parts[2] != ".." else { return nil }
+        return slice + "/" + (parts[2].hasSuffix(".slice") ? parts[2] : (parts[1].isEmpty ? "" : parts[1] + "-") + parts[2] + ".scope")
     }
 
     /// The namespace a sysctl belongs to, or nil when it is the host's.

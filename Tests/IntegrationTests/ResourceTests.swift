@@ -78,13 +78,17 @@ import Testing
 
     /// linux.cgroupsPath without limits: the cgroup is made with every
     /// accounting controller and the supervisor (the pid engines read) is in
-    /// it with the workload; it is gone once the container is.
-    @Test func theSupervisorIsInTheContainersCgroup() throws {
+    /// it with the workload; it is gone once the container is. Systemd's
+    /// slice:prefix:name form is made where systemd would put the scope.
+    @Test(arguments: [false, true])
+    func theSupervisorIsInTheContainersCgroup(systemdForm: Bool) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let cgroupName = "moat-test-\(getpid())-joined"
-        let bundle = try fixture.bundle("cgroup-joined", args: ["sleep", "3"]) { config in
+        let slice = "moattest\(getpid()).slice"
+        let cgroupName = systemdForm ? "\(slice)/moat-joined.scope" : "moat-test-\(getpid())-joined"
+        defer { if systemdForm { for controller in ["pids", "memory", "cpu", "cpuacct", "blkio", ""] { rmdir("/sys/fs/cgroup/\(controller)/\(slice)") } } }
+        let bundle = try fixture.bundle("cgroup-joined-\(systemdForm)", args: ["sleep", "3"]) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["cgroupsPath"] = "/\(cgroupName)"
+            linux["cgroupsPath"] = systemdForm ? "\(slice):moat:joined" : "/\(cgroupName)"
             config["linux"] = linux
         }
         let running = Command.start(fixture.moat, ["run", "--root", bundle.appendingPathComponent("state").path,

@@ -12,6 +12,22 @@ import Testing
     func refusal(_ value: JSON) -> String? { decodeError { $0 = $0.replacing(path: ["linux", "resources"], with: value) } }
     static func parse(_ text: String) -> JSON { try! JSON.parse(text) }
 
+    /// Systemd's cgroupsPath form, expanded as runc's systemd driver names
+    /// the unit: Docker's and the kubelet's (a pod slice under its QoS slice).
+    @Test func systemdCgroupPathsAreWhereSystemdPutsThem() {
+        #expect(Spec.systemdCgroupPath("system.slice:docker:abc") == "/system.slice/docker-abc.scope")
+        #expect(Spec.systemdCgroupPath(":docker:abc") == "/system.slice/docker-abc.scope")
+        #expect(Spec.systemdCgroupPath("kubepods-besteffort-pod12.slice:cri-containerd:f00")
+                == "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod12.slice/cri-containerd-f00.scope")
+        #expect(Spec.systemdCgroupPath("-.slice:moat:x") == "/moat-x.scope")
+        #expect(Spec.systemdCgroupPath("user.slice::machine.slice") == "/user.slice/machine.slice")
+        for bad in ["a:b", "a:b:c:d", "system:docker:abc", "a--b.slice:x:y", "system.slice:x:", "system.slice:x:../y", "-a.slice:x:y"] {
+            #expect(Spec.systemdCgroupPath(bad) == nil, "\(bad)")
+        }
+        let refused = decodeError { $0 = $0.replacing(path: ["linux", "cgroupsPath"], with: .string("system:docker:abc")) }
+        #expect(refused == "linux.cgroupsPath: systemd's form is slice:prefix:name (a slice like a-b.slice)")
+    }
+
     @Test func dockersDefaultsChangeNothing() throws {
         let docker = Self.parse(#"{"memory": {"disableOOMKiller": false}, "cpu": {"shares": 0}, "blockIO": {"weight": 0},"#
                                 + #""devices": [{"allow": false, "access": "rwm"}]}"#)
