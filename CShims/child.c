@@ -480,6 +480,29 @@ static int joins(const struct moat_spawn_config *c, int type) {
     return 0;
 }
 
+// Enters every namespace the config joins: all are opened first (a joined
+// mount namespace moves our root, and later paths would resolve in it),
+// then entered in order, the user namespace last (after it, namespaces the
+// host's user namespace owns are out of reach). 0, or -errno with *failed
+// set to the entry's index.
+static int enter_namespaces(const struct moat_spawn_config *c, int *failed) {
+    int fds[16];
+    if (c->njoin > 16) { *failed = 16; return -E2BIG; }
+    int result = 0;
+    for (int i = 0; i < c->njoin; i++) {
+        fds[i] = (int)syscall(SYS_openat, AT_FDCWD, c->join_paths[i], O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0 && result == 0) { result = -errno; *failed = i; }
+    }
+    for (int last = 0; last < 2 && result == 0; last++) {
+        for (int i = 0; i < c->njoin && result == 0; i++) {
+            if ((c->join_types[i] == CLONE_NEWUSER) != last) continue;
+            if (syscall(SYS_setns, fds[i], c->join_types[i]) < 0) { result = -errno; *failed = i; }
+        }
+    }
+    for (int i = 0; i < c->njoin; i++) if (fds[i] >= 0) syscall(SYS_close, fds[i]);
+    return result;
+}
+
 static void child(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock, int mappedfd) {
     // If the supervisor dies before it has seized us, do not live on.
     syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -504,13 +527,10 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     // Namespaces the config names by path are joined first (an engine's
     // network namespace, a pod's; their types are not in clone_flags),
     // unless the intermediate process that cloned us entered them.
-    for (int i = 0; i < c->njoin && !joined_by_middle; i++) {
-        long fd = syscall(SYS_openat, AT_FDCWD, c->join_paths[i], O_RDONLY | O_CLOEXEC);
-        if (fd < 0) fail(errfd, MOAT_STAGE_NAMESPACE, errno, i);
-        long joined = syscall(SYS_setns, fd, c->join_types[i]);
-        int err = errno;
-        syscall(SYS_close, fd);
-        if (joined < 0) fail(errfd, MOAT_STAGE_NAMESPACE, err, i);
+    int failed = -1;
+    if (!joined_by_middle) {
+        int entered = enter_namespaces(c, &failed);
+        if (entered < 0) fail(errfd, MOAT_STAGE_NAMESPACE, -entered, failed);
     }
     // Only the pid namespace had to be made by clone; the others are made
     // here, while the supervisor seizes us in parallel.
@@ -643,15 +663,8 @@ static long clone_into_namespaces(const struct moat_spawn_config *c, unsigned lo
     long middle = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (middle == 0) {
         syscall(SYS_close, report[0]);
-        int64_t result = 0;
-        for (int last = 0; last < 2 && result == 0; last++) {
-            for (int i = 0; i < c->njoin && result == 0; i++) {
-                if ((c->join_types[i] == CLONE_NEWUSER) != last) continue;
-                long fd = syscall(SYS_openat, AT_FDCWD, c->join_paths[i], O_RDONLY | O_CLOEXEC);
-                if (fd < 0 || syscall(SYS_setns, fd, c->join_types[i]) < 0) result = -errno;
-                if (fd >= 0) syscall(SYS_close, fd);
-            }
-        }
+        int failed = -1;
+        int64_t result = enter_namespaces(c, &failed);
         if (result == 0) {
             long pid = syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
             if (pid == 0) {

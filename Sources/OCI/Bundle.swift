@@ -52,7 +52,8 @@ public struct Bundle {
         // files is the sandbox's own, so those are always new.
         child.cloneFlags = Linux.cloneNewNS | Linux.cloneNewPID
         let types: [String: UInt] = ["network": Linux.cloneNewNet, "cgroup": Linux.cloneNewCgroup,
-                                     "ipc": Linux.cloneNewIPC, "uts": Linux.cloneNewUTS, "pid": Linux.cloneNewPID]
+                                     "ipc": Linux.cloneNewIPC, "uts": Linux.cloneNewUTS, "pid": Linux.cloneNewPID,
+                                     "mount": Linux.cloneNewNS]
         for (index, ns) in spec.namespaces.enumerated() {
             guard let type = types[ns.type] else { continue }
             if let path = ns.path {

@@ -62,11 +62,6 @@ public struct Spec: Equatable, Sendable {
         /// An existing namespace to join (network, ipc, uts, cgroup, pid), as engines pass it.
         public var path: String? = nil
     }
-    /// Namespaces a container may join by path. A joined pid namespace's
-    /// other processes are the kernel's to find (see `Kernel.sharesPidNamespace`),
-    /// a joined user namespace's maps are read from it; the mount namespace
-    /// stays the sandbox's own.
-    static let joinableNamespaces: Set<String> = ["network", "ipc", "uts", "cgroup", "pid", "user"]
 
     /// linux.uidMappings / gidMappings: `size` ids from `containerID` inside are `hostID`... outside.
     public struct IDMapping: Equatable, Sendable {
@@ -157,6 +152,11 @@ public struct Spec: Equatable, Sendable {
         "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
     ]
 
+    /// Namespaces a container may have, each new or joined by path. A joined
+    /// pid namespace's other processes are the kernel's to find (see
+    /// `Kernel.sharesPidNamespace`), a joined user namespace's maps are read
+    /// from it, and in a joined mount namespace the root is set up and
+    /// pivoted into as in a new one (as runc does: its other processes' root moves too).
     static let supportedNamespaces: Set<String> = ["pid", "mount", "ipc", "uts", "network", "cgroup", "user"]
     static let mountTypes: Set<String> = ["bind", "proc", "tmpfs", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"]
 
@@ -230,9 +230,6 @@ public struct Spec: Equatable, Sendable {
             }
             let path = try item["path"].optionalString().flatMap { $0.isEmpty ? nil : $0 }
             if let path {
-                guard Spec.joinableNamespaces.contains(type) else {
-                    throw item["path"].error("joining an existing \(type) namespace is not supported yet (network, ipc, uts, cgroup, pid and user are)")
-                }
                 guard path.hasPrefix("/") else { throw item["path"].error("must be an absolute path") }
             }
             if namespaces.contains(where: { $0.type == type }) { throw item["type"].error("\(type) is listed twice") }

@@ -154,6 +154,29 @@ import Testing
         #expect(refused.status == 125 && refused.stderr == "moat: linux.uidMappings: a joined user namespace brings its own maps\n", "\(refused.stderr)")
     }
 
+    /// A mount namespace joined by path (the OCI suite's linux_ns_path): the
+    /// root is set up and pivoted into there, as runc does, and the sandbox
+    /// sees its rootfs, nothing of the host's.
+    @Test func aContainerJoinsAMountNamespace() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let holder = Command.start("/usr/bin/unshare", ["--mount", "--propagation", "private", "sleep", "30"])
+        defer { holder.process.terminate(); _ = holder.finish(timeout: 10) }
+        let pid = holder.process.processIdentifier
+        let ours = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")) ?? "?"
+        var theirs = "?"
+        #expect(eventually {
+            theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")) ?? "?"
+            return theirs != ours && theirs != "?"
+        }, "unshare made its mount namespace")
+        let bundle = try fixture.bundle("join-mount", args: ["sh", "-c", "readlink /proc/self/ns/mnt; ls /bin/busybox; ls /work 2>/dev/null || echo no-host"]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "pid"], ["type": "uts"], ["type": "mount", "path": "/proc/\(pid)/ns/mnt"]]
+            config["linux"] = linux
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0 && result.lines == [theirs, "/bin/busybox", "no-host"], "\(result.stdout) \(result.stderr) against \(theirs)")
+    }
+
     /// Namespaces the config does not list are the runtime's own (the
     /// spec's MUST), but for pid and mount, which the sandbox always has.
     @Test func unlistedNamespacesAreInherited() throws {
@@ -192,7 +215,7 @@ import Testing
     @Test func joiningIsRefusedByNameWhereItIsNotSupported() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         // The host's pid namespace (moat's own, here) cannot be joined either.
-        for (type, path) in [("pid", "/proc/self/ns/pid"), ("user", "/proc/self/ns/user"), ("mount", "/proc/1/ns/mnt"), ("network", "relative/net")] {
+        for (type, path) in [("pid", "/proc/self/ns/pid"), ("user", "/proc/self/ns/user"), ("network", "relative/net")] {
             let bundle = try fixture.bundle("join-\(type)", args: ["true"]) { config in
                 var linux = config["linux"] as! [String: Any]
                 var namespaces: [[String: String]] = [["type": "pid"], ["type": "mount"], ["type": "uts"]].filter { $0["type"] != type }
