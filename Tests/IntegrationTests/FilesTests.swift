@@ -34,11 +34,15 @@ import Testing
                                  "unlinkat_dirfd_denied=EACCES", "sendto_path=ENOENT"], "\(result.stdout)")
     }
 
-    /// A memfd and a deleted file reopen through /proc/self/fd/N, as Linux allows.
+    /// A memfd and a deleted file reopen through /proc/self/fd/N, as Linux
+    /// allows; a write-sealed memfd, reopened too, refuses what Linux refuses.
     @Test func reopeningWhatNoPathNames() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["reopen"])
-        #expect(result.status == 0 && result.lines == ["memfd=memfd-data", "deleted=file-data"], "\(result.stdout) \(result.stderr)")
+        #expect(result.status == 0 && result.lines == ["memfd=memfd-data", "deleted=file-data", "seal=ok", "shared_write_map=EPERM",
+                                                       "shared_read_map=ok", "mprotect_write=EACCES", "private_write_map=ok",
+                                                       "write=EPERM", "reopened_write=EPERM", "reopened_shared_write_map=EPERM"],
+                "\(result.stdout) \(result.stderr)")
     }
 
     /// Errors as Linux orders them, compared with a chroot natively: rmdir
