@@ -74,7 +74,7 @@ enum Create: Subcommand {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil, control: control,
                                   whileCreating: hooks.runWhileCreating ? { pid in
                 do {
-                    try hooks.runWhileCreating(state: state.hookState(status: "creating", initPid: pid), initPid: pid)
+                    try hooks.runWhileCreating(state: state.hookState(status: .creating, initPid: pid), initPid: pid)
                     return true
                 } catch {
                     report("\(error)")
@@ -113,7 +113,7 @@ enum Create: Subcommand {
                 guard control.awaitStart(whileAlive: pid) else { return false }
                 return startContainer(hooks, state, pid)
             }, afterStart: { pid in
-                runWarning(hooks.poststart, "poststart", state.hookState(status: "running", initPid: pid))
+                runWarning(hooks.poststart, "poststart", state.hookState(status: .running, initPid: pid))
             })
             if !created { code = 125 }  // a hook failed while creating
         } catch let failure as Failure {
@@ -184,7 +184,7 @@ func applyRootfsOptions(_ arguments: ParsedArguments, to sandbox: inout SandboxS
 /// or the state could not be written (reported); the workload must not run.
 func startContainer(_ hooks: Hooks, _ state: ContainerState, _ pid: pid_t) -> Bool {
     do {
-        try hooks.runStartContainer(state: state.hookState(status: "created", initPid: pid), initPid: pid)
+        try hooks.runStartContainer(state: state.hookState(status: .created, initPid: pid), initPid: pid)
         try state.running(supervisor: getpid(), initPid: pid)
     } catch {
         report("\(error)")

@@ -28,7 +28,7 @@ enum Exec: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
-        guard info.status == "running" else { throw Failure("container \(info.id) is \(info.status), not running", code: 1) }
+        guard info.status.mayExec else { throw Failure("container \(info.id) is \(info.status), not running", code: 1) }
         var request = ExecRequest()
         if let file = arguments.value("process") {
             guard let bytes = HostFile.read(file) else { throw Failure("--process \(file): cannot be read", code: 1) }

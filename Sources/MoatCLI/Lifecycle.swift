@@ -24,7 +24,7 @@ enum Start: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
-        guard info.status == "created" else { throw Failure("container \(info.id) is \(info.status), not created", code: 1) }
+        guard info.status.mayStart else { throw Failure("container \(info.id) is \(info.status), not created", code: 1) }
         do { try ControlSocket.requestStart(directory: info.directory) } catch { throw Failure("\(error)", code: 1) }
         return 0
     }
@@ -54,7 +54,7 @@ enum Kill: Subcommand {
         let info = try container(arguments)
         let name = arguments.positionals.count > 1 ? arguments.positionals[1] : "TERM"
         guard let signal = Signals.number(name) else { throw Failure("unknown signal \(name)", code: 1) }
-        guard ["created", "running", "paused"].contains(info.status), let initPid = info.initPid else {
+        guard info.status.maySignal, let initPid = info.initPid else {
             throw Failure("container \(info.id) is \(info.status)", code: 1)
         }
         let targets = arguments.flag("all") ? Signals.processesOfContainer(init: initPid, supervisor: info.pid) : [initPid]
@@ -75,7 +75,7 @@ enum Delete: Subcommand {
         var info = try container(arguments, acceptCorrupt: true)
         // A supervisor killed here cannot remove the container's cgroup: this command does.
         var cgroup: Cgroup?
-        if info.status != "stopped" {
+        if !info.status.mayDelete {
             guard arguments.flag("force") else {
                 throw Failure("container \(info.id) is \(info.status): stop it first or use --force", code: 1)
             }
@@ -119,7 +119,7 @@ enum List: Subcommand {
             writeOut(JSON.array(all.map(\.specState)).rendered() + "\n")
         case "table":
             var out = "ID\tPID\tSTATUS\tBUNDLE\n"
-            for c in all { out += "\(c.id)\t\(c.status == "stopped" ? 0 : c.pid ?? 0)\t\(c.status)\t\(c.bundle)\n" }
+            for c in all { out += "\(c.id)\t\(c.status == .stopped ? 0 : c.pid ?? 0)\t\(c.status)\t\(c.bundle)\n" }
             writeOut(out)
         default:
             throw Failure("--format: use table or json", code: 2)
@@ -194,7 +194,7 @@ enum Ps: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
-        guard info.status != "stopped", let initPid = info.initPid else {
+        guard info.status != .stopped, let initPid = info.initPid else {
             throw Failure("container \(info.id) is not running", code: 1)
         }
         let pids = Signals.processesOfContainer(init: initPid, supervisor: info.pid).sorted()
@@ -265,7 +265,7 @@ enum Pause: Subcommand {
     static let spec = CommandSpec(name: "pause", abstract: "Stop every process of a running container.",
                                   options: [rootOption], positionals: [idArgument])
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        try signalAll(arguments, from: "running", signal: SIGSTOP, paused: true)
+        try signalAll(arguments, from: .running, signal: SIGSTOP, paused: true)
     }
 }
 
@@ -273,12 +273,12 @@ enum Resume: Subcommand {
     static let spec = CommandSpec(name: "resume", abstract: "Continue a paused container.",
                                   options: [rootOption], positionals: [idArgument])
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        try signalAll(arguments, from: "paused", signal: SIGCONT, paused: false)
+        try signalAll(arguments, from: .paused, signal: SIGCONT, paused: false)
     }
 }
 
 /// Signals every process of a container in state `status`, then records whether it is paused.
-func signalAll(_ arguments: ParsedArguments, from status: String, signal: Int32, paused: Bool) throws -> Int32 {
+func signalAll(_ arguments: ParsedArguments, from status: ContainerStatus, signal: Int32, paused: Bool) throws -> Int32 {
     let info = try container(arguments)
     guard info.status == status, let initPid = info.initPid else {
         throw Failure("container \(info.id) is \(info.status), not \(status)", code: 1)
@@ -303,7 +303,7 @@ enum Events: Subcommand {
         }
         repeat {
             let info = try container(arguments)
-            guard info.status != "stopped", let initPid = info.initPid else {
+            guard info.status != .stopped, let initPid = info.initPid else {
                 if arguments.flag("stats") { throw Failure("container \(info.id) is stopped", code: 1) }
                 return 0
             }

@@ -76,7 +76,7 @@ enum Run: Subcommand {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
                                   control: control, whileCreating: hooks.runWhileCreating ? { pid in
                 do {
-                    try hooks.runWhileCreating(state: state.hookState(status: "creating", initPid: pid), initPid: pid)
+                    try hooks.runWhileCreating(state: state.hookState(status: .creating, initPid: pid), initPid: pid)
                     return true
                 } catch {
                     startFailure = "\(error)"
@@ -85,7 +85,7 @@ enum Run: Subcommand {
             } : nil, beforeStart: { pid in
                 do {
                     try relay?.start()
-                    try hooks.runStartContainer(state: state.hookState(status: "created", initPid: pid), initPid: pid)
+                    try hooks.runStartContainer(state: state.hookState(status: .created, initPid: pid), initPid: pid)
                     try state.running(supervisor: supervisor, initPid: pid)
                 } catch {
                     startFailure = "\(error)"
@@ -93,7 +93,7 @@ enum Run: Subcommand {
                 }
                 return true
             }, afterStart: { pid in
-                runWarning(hooks.poststart, "poststart", state.hookState(status: "running", initPid: pid))
+                runWarning(hooks.poststart, "poststart", state.hookState(status: .running, initPid: pid))
             })
         } catch {
             relay?.finish()
@@ -110,7 +110,7 @@ enum Run: Subcommand {
         if arguments.flag("keep") {
             state.stopped(exitCode: code)
         } else {
-            runWarning(hooks.poststop, "poststop", state.hookState(status: "stopped", initPid: nil))
+            runWarning(hooks.poststop, "poststop", state.hookState(status: .stopped, initPid: nil))
             state.remove()
         }
         return code

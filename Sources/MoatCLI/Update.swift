@@ -32,7 +32,7 @@ enum Update: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
-        guard ["created", "running", "paused"].contains(info.status), let supervisor = info.pid else {
+        guard info.status.maySignal, let supervisor = info.pid else {
             throw Failure("container \(info.id) is \(info.status)", code: 1)
         }
         var json = JSON.object([])

@@ -45,7 +45,7 @@ public final class ContainerState {
             throw ConfigError("container \(id) already exists")
         }
         let state = ContainerState(directory: directory, id: id, bundle: bundle, annotations: annotations, lockFD: fd)
-        do { try state.write(status: "creating") } catch {
+        do { try state.write(status: .creating) } catch {
             state.remove()
             throw error
         }
@@ -65,49 +65,57 @@ public final class ContainerState {
     public func created(supervisor: pid_t, initPid: pid_t) throws(ConfigError) {
         supervisorPid = supervisor
         self.initPid = initPid
-        try write(status: "created")
+        try write(status: .created)
     }
 
     public func running(supervisor: pid_t, initPid: pid_t) throws(ConfigError) {
         supervisorPid = supervisor
         self.initPid = initPid
-        try write(status: "running")
+        try write(status: .running)
     }
 
     /// The state hooks read on stdin: `pid` is the workload's init, whose
     /// namespaces a hook may enter (a supervisor's pid would be the host's).
-    public func hookState(status: String, initPid: pid_t?) -> JSON {
-        var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)), ("status", .string(status))]
-        if let initPid { members.append(("pid", .int(initPid))) }
+    public func hookState(status: ContainerStatus, initPid: pid_t?) -> JSON {
+        ContainerState.json(id: id, status: status, pid: initPid, bundle: bundle, annotations: annotations)
+    }
+
+    /// The runtime-spec's state object, and what else state.json keeps after it.
+    static func json(id: String, status: ContainerStatus, pid: pid_t?, bundle: String,
+                     annotations: [(String, String)], extra: [(String, JSON)] = []) -> JSON {
+        var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)), ("status", .string(status.rawValue))]
+        if let pid { members.append(("pid", .int(pid))) }
         members.append(("bundle", .string(bundle)))
         if !annotations.isEmpty { members.append(("annotations", .object(annotations.map { ($0.0, .string($0.1)) }))) }
-        return .object(members)
+        return .object(members + extra)
     }
 
     /// If this cannot be written (a full disk), readers still see the
     /// container stopped: its supervisor's lock is gone.
-    public func stopped(exitCode: Int32) { try? write(status: "stopped", exitCode: exitCode) }
+    public func stopped(exitCode: Int32) { try? write(status: .stopped, exitCode: exitCode) }
 
     /// Removes the directory (run without --keep, or a failed create).
     public func remove() {
-        for name in [ContainerState.stateFile, ContainerState.controlSocket, ContainerInfo.pausedMarker, "lock"] {
-            unlink(directory + "/" + name)
-        }
-        rmdir(directory + "/" + ContainerState.overlayMountPoint)
-        rmdir(directory)
+        ContainerState.removeDirectory(directory)
         close(lockFD)
     }
 
+    /// Everything a container's directory may hold, then the directory.
+    static func removeDirectory(_ directory: String) {
+        for name in [stateFile, stateFile + ".tmp", controlSocket, ContainerInfo.pausedMarker, "lock"] {
+            unlink(directory + "/" + name)
+        }
+        rmdir(directory + "/" + overlayMountPoint)
+        rmdir(directory)
+    }
+
     /// Replaces state.json atomically; a failure (ENOSPC, EIO) names the file.
-    private func write(status: String, exitCode: Int32? = nil) throws(ConfigError) {
-        var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)),
-                                         ("status", .string(status))]
-        if let supervisorPid { members.append(("pid", .int(supervisorPid))) }
-        members.append(("bundle", .string(bundle)))
-        if !annotations.isEmpty { members.append(("annotations", .object(annotations.map { ($0.0, .string($0.1)) }))) }
-        if let initPid { members.append(("initPid", .int(initPid))) }
-        if let exitCode { members.append(("exitCode", .int(exitCode))) }
-        let text = JSON.object(members).rendered() + "\n"
+    private func write(status: ContainerStatus, exitCode: Int32? = nil) throws(ConfigError) {
+        var extra: [(String, JSON)] = []
+        if let initPid { extra.append(("initPid", .int(initPid))) }
+        if let exitCode { extra.append(("exitCode", .int(exitCode))) }
+        let json = ContainerState.json(id: id, status: status, pid: supervisorPid, bundle: bundle, annotations: annotations, extra: extra)
+        let text = json.rendered() + "\n"
         let temporary = directory + "/" + ContainerState.stateFile + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ConfigError("cannot write \(temporary): \(Errno.current)") }
@@ -142,7 +150,7 @@ public final class ContainerState {
 public struct ContainerInfo: Sendable {
     public let id: String
     public let directory: String
-    public let status: String
+    public let status: ContainerStatus
     public let pid: pid_t?
     public let initPid: pid_t?
     public let bundle: String
@@ -150,8 +158,8 @@ public struct ContainerInfo: Sendable {
     public let annotations: [(String, String)]
     /// The supervisor lives (it holds the lock).
     public let supervised: Bool
-    /// Why state.json could not be read (then the status is "unknown" while a
-    /// supervisor lives, "stopped" once none does, and `pid` the supervisor's).
+    /// Why state.json could not be read (then the status is unknown while a
+    /// supervisor lives, stopped once none does, and `pid` the supervisor's).
     public var corruption: String?
 
     public static func load(root: String, id: String) throws(ConfigError) -> ContainerInfo {
@@ -169,16 +177,16 @@ public struct ContainerInfo: Sendable {
         let record: StateRecord
         do { record = try StateRecord.decode(bytes) } catch {
             // Still a container: `delete --force` must be able to end it.
-            var info = ContainerInfo(id: id, directory: directory, status: supervised ? "unknown" : "stopped",
+            var info = ContainerInfo(id: id, directory: directory, status: supervised ? .unknown : .stopped,
                                      pid: supervised ? supervisorPid(directory) : nil, initPid: nil, bundle: "",
                                      exitCode: nil, annotations: [], supervised: supervised)
             info.corruption = "corrupt state file: \(error)"
             return info
         }
         // A supervisor that died without writing "stopped" leaves a stopped container.
-        var recorded = record.status ?? "stopped"
-        if recorded == "running" && access(directory + "/" + pausedMarker, F_OK) == 0 { recorded = "paused" }
-        return ContainerInfo(id: id, directory: directory, status: supervised ? recorded : "stopped",
+        var recorded = record.status.map(ContainerStatus.init(recorded:)) ?? .stopped
+        if recorded == .running && access(directory + "/" + pausedMarker, F_OK) == 0 { recorded = .paused }
+        return ContainerInfo(id: id, directory: directory, status: supervised ? recorded : .stopped,
                              pid: record.pid, initPid: record.initPid, bundle: record.bundle ?? "",
                              exitCode: record.exitCode, annotations: record.annotations, supervised: supervised)
     }
@@ -215,20 +223,9 @@ public struct ContainerInfo: Sendable {
 
     /// The runtime-spec state: what `moat state` prints.
     public var specState: JSON {
-        var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)), ("status", .string(status))]
-        if let pid, status != "stopped" { members.append(("pid", .int(pid))) }
-        members.append(("bundle", .string(bundle)))
-        if !annotations.isEmpty { members.append(("annotations", .object(annotations.map { ($0.0, .string($0.1)) }))) }
-        return .object(members)
+        ContainerState.json(id: id, status: status, pid: status == .stopped ? nil : pid, bundle: bundle, annotations: annotations)
     }
 
     /// Removes a stopped container's directory.
-    public func remove() {
-        for name in [ContainerState.stateFile, ContainerState.stateFile + ".tmp", ContainerState.controlSocket,
-                     ContainerInfo.pausedMarker, "lock"] {
-            unlink(directory + "/" + name)
-        }
-        rmdir(directory + "/" + ContainerState.overlayMountPoint)
-        rmdir(directory)
-    }
+    public func remove() { ContainerState.removeDirectory(directory) }
 }
