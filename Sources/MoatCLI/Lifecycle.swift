@@ -231,28 +231,27 @@ enum Features: Subcommand {
             ("ociVersionMin", .string("1.0.0")),
             ("ociVersionMax", .string("1.2.0")),
             ("hooks", strings(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])),
-            ("mountOptions", strings(["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec",
-                                      "sync", "async", "dirsync", "noatime", "atime", "nodiratime", "diratime",
-                                      "relatime", "norelatime", "strictatime", "nostrictatime", "private", "rprivate",
-                                      "slave", "rslave"])),
+            // Each list is the parser's own table, so it cannot drift from what a config may say.
+            ("mountOptions", strings(MountOptions.names)),
             ("linux", .object([
-                // What the config parser accepts (user included); network, ipc, uts and cgroup also by path.
-                ("namespaces", strings(["pid", "mount", "ipc", "uts", "network", "cgroup", "user"])),
+                // Each may also be joined by path.
+                ("namespaces", strings(Spec.supportedNamespaces.sorted())),
                 ("capabilities", strings(Spec.capabilityNames)),
                 ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
                                     ("systemdUser", .bool(false))])),
                 ("seccomp", .object([
                     ("enabled", .bool(true)),
-                    ("actions", strings(["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
-                                         "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"])),
-                    ("operators", strings(["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE",
-                                           "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"])),
+                    ("actions", strings(SeccompProfile.actionNames)),
+                    ("operators", strings(SeccompProfile.operatorNames)),
                     ("archs", strings(["SCMP_ARCH_X86_64"])),
                 ])),
                 ("apparmor", .object([("enabled", .bool(false))])),
                 ("selinux", .object([("enabled", .bool(false))])),
             ])),
-            ("annotations", .object([("dev.moat.time.realtime-start", .string("RFC 3339 UTC or epoch seconds: fixed REALTIME at start"))])),
+            ("annotations", .object([
+                (Bundle.realtimeStartAnnotation, .string("RFC 3339 UTC or epoch seconds: fixed REALTIME at start")),
+                (Bundle.overlayAnnotation, .string("memory, none or a directory: an overlay over the root, as --overlay")),
+            ])),
         ])
         writeOut(json.rendered() + "\n")
         return 0

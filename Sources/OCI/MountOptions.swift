@@ -1,7 +1,7 @@
 import Platform
 
 /// config.json mount options turned into mount(2) flags and data.
-enum MountOptions {
+public enum MountOptions {
     static let rdonly: UInt = 1, nosuid: UInt = 2, nodev: UInt = 4, noexec: UInt = 8
     static let bind: UInt = 4096, rec: UInt = 16384
 
@@ -22,6 +22,11 @@ enum MountOptions {
         "private": 1 << 18, "rprivate": 1 << 18 | rec, "slave": 1 << 19, "rslave": 1 << 19 | rec,
         "shared": 1 << 20, "rshared": 1 << 20 | rec, "unbindable": 1 << 17, "runbindable": 1 << 17 | rec,
     ]
+
+    /// Every option `childMount` takes (what `moat features` lists); `key=value` data options too.
+    public static var names: [String] {
+        (["bind", "rbind", "newinstance", "nr_inodes", "noacl"] + setting.keys + clearing.keys + propagation.keys).sorted()
+    }
 
     static func childMount(_ mount: Spec.Mount, index: Int, bundle: String) throws(ConfigError) -> ChildMount {
         var flags: UInt = 0, propagationFlags: UInt = 0

@@ -25,6 +25,11 @@ public struct SeccompProfile: Equatable, Sendable {
         "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7,
     ]
 
+    /// The actions `action` takes (what `moat features` lists).
+    public static let actionNames = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
+                                     "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"]
+    public static var operatorNames: [String] { operators.keys.sorted() }
+
     static func action(_ field: Field, errno errnoField: Field, defaultErrno: UInt32) throws(ConfigError) -> UInt32 {
         let name = try field.string()
         switch name {

@@ -157,7 +157,7 @@ public struct Spec: Equatable, Sendable {
     /// `Kernel.sharesPidNamespace`), a joined user namespace's maps are read
     /// from it, and in a joined mount namespace the root is set up and
     /// pivoted into as in a new one (as runc does: its other processes' root moves too).
-    static let supportedNamespaces: Set<String> = ["pid", "mount", "ipc", "uts", "network", "cgroup", "user"]
+    public static let supportedNamespaces: Set<String> = ["pid", "mount", "ipc", "uts", "network", "cgroup", "user"]
     static let mountTypes: Set<String> = ["bind", "proc", "tmpfs", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"]
 
     /// Decodes and validates config.json.

@@ -219,6 +219,24 @@ import Platform
         #expect(message { $0 = $0.replacing(path: ["linux", "seccomp"], with: .object([("defaultAction", .string("SCMP_ACT_ALLOW")), ("listenerPath", .string("/x"))])) }
             == "linux.seccomp.listenerPath: is not supported in linux.seccomp")
     }
+
+    /// What `moat features` lists comes from the parser's tables: each is accepted.
+    @Test func everyListedFeatureIsAccepted() throws {
+        for name in SeccompProfile.actionNames + SeccompProfile.operatorNames {
+            let profile = JSON.object([
+                ("defaultAction", .string(name.hasPrefix("SCMP_ACT") ? name : "SCMP_ACT_ALLOW")),
+                ("syscalls", .array(name.hasPrefix("SCMP_CMP") ? [.object([
+                    ("names", .array([.string("personality")])), ("action", .string("SCMP_ACT_ERRNO")),
+                    ("args", .array([.object([("index", .int(0)), ("value", .int(8)), ("valueTwo", .int(8)), ("op", .string(name))])]))])] : [])),
+            ])
+            #expect(message { $0 = $0.replacing(path: ["linux", "seccomp"], with: profile) } == nil, "\(name)")
+        }
+        for option in MountOptions.names {
+            let mount = Spec.Mount(destination: "/m", type: "tmpfs", source: "tmpfs", options: [option])
+            #expect(throws: Never.self, "\(option)") { _ = try MountOptions.childMount(mount, index: 0, bundle: "/") }
+        }
+        #expect(Spec.supportedNamespaces.isSuperset(of: ["pid", "mount", "ipc", "uts", "network", "cgroup", "user"]))
+    }
 }
 
 /// `moat spec`'s default config, changed by `edit`, decoded.
