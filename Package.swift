@@ -21,7 +21,9 @@ let package = Package(
         .target(name: "Bench"),
         .executableTarget(
             name: "MoatCLI",
-            dependencies: ["OCI", "Sentry", "Platform", "Bench"]
+            dependencies: ["OCI", "Sentry", "Platform", "Bench"],
+            // The C programs `syscalls --verify` and `bench` build inside their sandboxes.
+            resources: [.embedInCode("Probes/verify.c"), .embedInCode("Probes/bench.c")]
         ),
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Platform"], exclude: ["FuzzRegressions", "EngineConfigs"]),
