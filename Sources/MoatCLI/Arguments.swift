@@ -61,7 +61,7 @@ struct CommandSpec {
 
     /// Parses `args` (what follows the subcommand's name).
     func parse(_ args: [String]) throws(UsageError) -> ParsedArguments {
-        var parsed = ParsedArguments()
+        var parsed = ParsedArguments(declared: Dictionary(options.map { ($0.long, $0) }, uniquingKeysWith: { first, _ in first }))
         for o in options { if let d = o.defaultValue { parsed.values[o.long] = d } }
         var rest = args[...]
         while let token = rest.popFirst() {
@@ -111,15 +111,43 @@ struct CommandSpec {
     }
 }
 
+/// What a command was given. Options are named by their long name; asking
+/// for one the command does not declare (a typo) stops the program at once,
+/// in the first test that takes that path, instead of reading as absent.
 struct ParsedArguments {
+    var declared: [String: CommandSpec.Option] = [:]
     var values: [String: String] = [:]
     /// Every value of options given more than once (--env A --env B).
     var lists: [String: [String]] = [:]
     var flags: Set<String> = []
     var positionals: [String] = []
 
-    func value(_ long: String) -> String? { values[long] }
-    func flag(_ long: String) -> Bool { flags.contains(long) }
+    /// An option's value, nil when it was not given and has no default.
+    func value(_ long: String) -> String? {
+        guard let option = declared[long] else { preconditionFailure("--\(long) is not an option of this command") }
+        precondition(option.value != nil, "--\(long) is a flag")
+        return values[long]
+    }
+
+    /// The value of an option that has a default, so always one.
+    func string(_ long: String) -> String {
+        guard let option = declared[long], let fallback = option.defaultValue else {
+            preconditionFailure("--\(long) is not an option of this command with a default")
+        }
+        return values[long] ?? fallback
+    }
+
+    /// Every value given for a repeatable option.
+    func list(_ long: String) -> [String]? {
+        _ = value(long)
+        return lists[long]
+    }
+
+    func flag(_ long: String) -> Bool {
+        guard let option = declared[long] else { preconditionFailure("--\(long) is not an option of this command") }
+        precondition(option.value == nil, "--\(long) takes a value")
+        return flags.contains(long)
+    }
 }
 
 /// Bad command-line usage, or a request for help (printed to stdout, exit 0).

@@ -27,8 +27,8 @@ enum BenchCommand: Subcommand {
         ])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        guard let runs = Int(arguments.value("runs")!), runs > 0, let warmup = Int(arguments.value("warmup")!), warmup >= 0,
-              let density = Int(arguments.value("density")!), density > 0 else {
+        guard let runs = Int(arguments.string("runs")), runs > 0, let warmup = Int(arguments.string("warmup")), warmup >= 0,
+              let density = Int(arguments.string("density")), density > 0 else {
             throw Failure("bench: --runs, --warmup and --density take positive numbers", code: 2)
         }
         let dir = try Scratch.directory("moat-bench")
@@ -36,7 +36,7 @@ enum BenchCommand: Subcommand {
         let setup = try BenchSetup(dir: dir, userBundle: arguments.value("bundle"))
         defer { Scratch.removeTree(setup.state) }
         var runtimes = [BenchRuntime.moat(setup)]
-        for name in arguments.value("against")!.split(separator: ",").map(String.init) {
+        for name in arguments.string("against").split(separator: ",").map(String.init) {
             guard let runtime = BenchRuntime.named(name, setup) else {
                 progress("bench: \(name) is not installed, skipped\n")
                 continue

@@ -22,8 +22,8 @@ enum Create: Subcommand {
         positionals: [.init(name: "container-id", help: "Container id.")])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let root = arguments.value("root")!
-        let bundle = try loadBundle(arguments.value("bundle")!)
+        let root = arguments.string("root")
+        let bundle = try loadBundle(arguments.string("bundle"))
         var sandbox = try bundle.sandbox()
         // As runc: a detached container's terminal must go to a console socket.
         switch (bundle.spec.process.terminal, arguments.value("console-socket")) {

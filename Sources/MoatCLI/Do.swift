@@ -24,10 +24,10 @@ enum Do: Subcommand {
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let args = arguments.positionals
         guard !args.isEmpty else { throw Failure("do: name a command to run", code: 2) }
-        let network = arguments.value("network")!, root = arguments.value("root")!
+        let network = arguments.string("network"), root = arguments.string("root")
         guard ["none", "host"].contains(network) else { throw Failure("--network: use none or host", code: 2) }
-        var json = DefaultSpec.json(args: args, rootPath: arguments.value("rootfs")!, readonly: !arguments.flag("writable"))
-        json = json.replacing(path: ["process", "cwd"], with: .string(arguments.value("cwd")!))
+        var json = DefaultSpec.json(args: args, rootPath: arguments.string("rootfs"), readonly: !arguments.flag("writable"))
+        json = json.replacing(path: ["process", "cwd"], with: .string(arguments.string("cwd")))
         if network == "host" {
             let kept: [JSON] = ["pid", "ipc", "uts", "mount"].map { .object([("type", .string($0))]) }
             json = json.replacing(path: ["linux", "namespaces"], with: .array(kept))

@@ -44,7 +44,7 @@ enum Exec: Subcommand {
             guard cwd.hasPrefix("/") else { throw Failure("--cwd: must be an absolute path", code: 2) }
             request.cwd = cwd
         }
-        if let env = arguments.lists["env"] {
+        if let env = arguments.list("env") {
             guard env.allSatisfy({ ($0.firstIndex(of: "=") ?? $0.startIndex) != $0.startIndex }) else {
                 throw Failure("--env: give KEY=VALUE", code: 2)
             }

@@ -10,7 +10,7 @@ let idArgument = CommandSpec.Positional(name: "container-id", help: "Container i
 
 func container(_ arguments: ParsedArguments, acceptCorrupt: Bool = false) throws -> ContainerInfo {
     let info: ContainerInfo
-    do { info = try ContainerInfo.load(root: arguments.value("root")!, id: arguments.positionals[0]) }
+    do { info = try ContainerInfo.load(root: arguments.string("root"), id: arguments.positionals[0]) }
     catch { throw Failure("\(error)", code: 1) }
     if let corruption = info.corruption, !acceptCorrupt {
         throw Failure("container \(info.id): \(corruption) (moat delete --force removes it)", code: 1)
@@ -109,12 +109,12 @@ enum List: Subcommand {
                   .init(long: "quiet", short: "q", help: "Only the ids.")])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let all = ContainerInfo.all(root: arguments.value("root")!)
+        let all = ContainerInfo.all(root: arguments.string("root"))
         if arguments.flag("quiet") {
             writeOut(all.map { $0.id + "\n" }.joined())
             return 0
         }
-        switch arguments.value("format")! {
+        switch arguments.string("format") {
         case "json":
             writeOut(JSON.array(all.map(\.specState)).rendered() + "\n")
         case "table":
@@ -198,7 +198,7 @@ enum Ps: Subcommand {
             throw Failure("container \(info.id) is not running", code: 1)
         }
         let pids = Signals.processesOfContainer(init: initPid, supervisor: info.pid).sorted()
-        switch arguments.value("format")! {
+        switch arguments.string("format") {
         case "json":
             writeOut(JSON.array(pids.map { .int($0) }).rendered(pretty: false) + "\n")
         case "table":
@@ -283,7 +283,7 @@ func signalAll(_ arguments: ParsedArguments, from status: ContainerStatus, signa
         throw Failure("container \(info.id) is \(info.status), not \(status)", code: 1)
     }
     for pid in Signals.processesOfContainer(init: initPid, supervisor: info.pid) { Glibc.kill(pid, signal) }
-    ContainerInfo.markPaused(root: arguments.value("root")!, id: info.id, paused)
+    ContainerInfo.markPaused(root: arguments.string("root"), id: info.id, paused)
     return 0
 }
 
@@ -297,7 +297,7 @@ enum Events: Subcommand {
         positionals: [idArgument])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        guard let interval = Double(arguments.value("interval")!), interval > 0 else {
+        guard let interval = Double(arguments.string("interval")), interval > 0 else {
             throw Failure("--interval: a positive number of seconds", code: 2)
         }
         repeat {

@@ -19,8 +19,8 @@ enum Run: Subcommand {
         positionals: [.init(name: "container-id", help: "Container id.")])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let root = arguments.value("root")!
-        let bundle = try loadBundle(arguments.value("bundle")!)
+        let root = arguments.string("root")
+        let bundle = try loadBundle(arguments.string("bundle"))
         var sandbox = try bundle.sandbox()
         if let socket = arguments.value("console-socket") {
             guard bundle.spec.process.terminal else { throw Failure("--console-socket needs process.terminal: true") }

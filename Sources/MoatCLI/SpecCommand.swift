@@ -12,7 +12,7 @@ enum SpecCommand: Subcommand {
         if arguments.flag("rootless") {
             throw Failure("spec --rootless: rootless containers (user namespaces) are not supported yet", code: 1)
         }
-        let path = arguments.value("bundle")! + "/config.json"
+        let path = arguments.string("bundle") + "/config.json"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure("\(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -37,7 +37,7 @@ enum Syscalls: Subcommand {
         }
         var failed = false
         if arguments.flag("verify") {
-            let result = try Verify.run(stateRoot: arguments.value("root")!)
+            let result = try Verify.run(stateRoot: arguments.string("root"))
             for index in rows.indices {
                 let seen = result.seen[rows[index].number] ?? .notProbed
                 rows[index].seen = seen.rawValue
@@ -47,7 +47,7 @@ enum Syscalls: Subcommand {
                 }
             }
         }
-        switch arguments.value("format")! {
+        switch arguments.string("format") {
         case "table": writeOut(SyscallRows.table(rows))
         case "json": writeOut(SyscallRows.json(rows).rendered() + "\n")
         case "csv": writeOut(SyscallRows.csv(rows))
