@@ -161,18 +161,26 @@ int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec) {
     struct seccomp_notif_addfd add;
     memset(&add, 0, sizeof add);
     add.id = id;
-    // Installed only: the caller is answered after the sentry has closed its
-    // own copy (with SEND it could run on, and exec a script it wrote,
-    // while a serving thread still held the file open for writing: ETXTBSY).
-    add.flags = 0;
+    // Installed and answered at once, in the caller's own context: if a
+    // signal interrupts the caller first, nothing is installed (installed
+    // first and answered after, an fd the interrupted call never returned
+    // stayed in its table). The sentry's copy, still open for a moment
+    // after, must not make an exec ETXTBSY: exec waits for it (the Kernel's
+    // donations in flight).
+    add.flags = SECCOMP_ADDFD_FLAG_SEND;
     add.srcfd = (__u32)fd;
     add.newfd_flags = cloexec ? O_CLOEXEC : 0;
-    int rc;
-    // A signal (the pool's, meant for a moment earlier) while the caller
-    // still waits: the kernel took the fd back, so ask again.
-    do rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
-    while (rc < 0 && errno == EINTR && ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0);
-    return rc < 0 ? -errno : rc;
+    // Not interruptible: once the request is queued the kernel has marked
+    // the call answered, and an EINTR here (the pool's own signal) would
+    // leave the caller returning 0. It returns at once: the caller installs
+    // the fd, or was interrupted and takes nothing.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    int err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc < 0 ? -err : rc;
 }
 
 int moat_notification_id_valid(int listener, uint64_t id) {

@@ -281,7 +281,7 @@ int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t 
 // Waits until one of the fds is readable (or timeout_ms passes): bit i set for fds[i].
 #define MOAT_MAX_POLLED 30
 int moat_poll_readable(const int *fds, int count, int timeout_ms);   // bit i: fds[i] is readable
-int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec);   // installs it: the caller's new fd or -errno (answer the call after)
+int moat_notification_donate(int listener, uint64_t id, int fd, int cloexec);   // installs it and answers the call with it: the fd, or -errno
 // Waits for a call until one comes, or `*attention` is set and the thread
 // is sent the interrupt signal (-EINTR; never lost, however close the two).
 int moat_notification_receive_interruptible(int listener, struct moat_notification *out, const volatile int *attention);

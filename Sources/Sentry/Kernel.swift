@@ -475,16 +475,33 @@ public final class Kernel: @unchecked Sendable {
             case .donate(let fd, let cloexec):
                 latency.hold()
                 servingPool?.armQuiet()
-                // Installed at the caller's lowest free number, which the call
-                // returns once the sentry's copy is closed.
+                // Installed at the caller's lowest free number and the call
+                // answered with it, at once; the sentry's copy closed after.
+                stateLock.withLock { donationsInFlight += 1 }
                 result = Int(moat_notification_donate(listener.fd, call.id, fd, cloexec ? 1 : 0))
                 close(fd)
+                stateLock.withLock { donationsInFlight -= 1 }
+                if result >= 0 {
+                    if inputs != nil { observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) } }
+                    return
+                }
             }
         } catch {
             result = -Int(error.rawValue)
         }
         if inputs != nil { observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) } }
         listener.complete(call, value: result)
+    }
+
+    /// Fds answered to callers whose sentry copy is not closed yet. While one
+    /// is, a file just written and closed by its caller is still open for
+    /// writing, and an exec of it would fail with ETXTBSY.
+    private var donationsInFlight = 0
+
+    /// Before an exec runs: until every donated fd's sentry copy is closed
+    /// (microseconds; bounded, in case a serving thread is descheduled long).
+    func waitForDonationsInFlight() {
+        for _ in 0..<10_000 where stateLock.withLock({ donationsInFlight }) > 0 { usleep(20) }
     }
 
     /// Runs the handler; again if a host call it made failed with EINTR

@@ -59,6 +59,15 @@ import Testing
         #expect(result.stdout == "done\n" && result.stderr.isEmpty, "\(result.stdout) \(result.stderr)")
     }
 
+    /// Opens under a storm of signals: a signal that interrupts an open
+    /// after the sentry gave the fd must not leave it in the caller's table
+    /// (installed and answered at once), and no open fails or returns 0.
+    @Test func opensUnderASignalStormLeakNothing() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let result = fixture.sandboxed(["signalopens"], extra: ["--writable"])
+        #expect(result.status == 0 && result.stdout == "fds=3 failed=0 zero=0\n", "\(result.stdout) \(result.stderr)")
+    }
+
     /// 10,000 threads (64 alive at once) each making served calls: every
     /// answer is right and the run ends (the time is `moat bench`'s and
     /// scripts/bench-concurrency's to report, not a test's).

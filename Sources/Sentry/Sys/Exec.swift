@@ -56,6 +56,8 @@ enum Exec {
         }
         t.expectedExec = Expected(filename: kernelFilename(dirfd: dirfd, path: path),
                                   file: program.isELF ? (program.device, program.inode) : nil)
+        // A script its caller wrote through a donated fd is no longer open for writing.
+        k.waitForDonationsInFlight()
         return .runOnHost
     }
 
