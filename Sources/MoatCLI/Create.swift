@@ -63,7 +63,7 @@ enum Create: Subcommand {
                           signalReady: () -> Void) -> Never {
         var created = false
         var code: Int32
-        let hooks = bundle.spec.hooks
+        let hooks = StartHooks(hooks: bundle.spec.hooks, state: state, fail: { report($0) })
         let control: ControlSocket
         do { control = try ControlSocket(directory: state.directory) } catch {
             report("\(error)")
@@ -72,15 +72,7 @@ enum Create: Subcommand {
         }
         do {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil, control: control,
-                                  whileCreating: hooks.runWhileCreating ? { pid in
-                do {
-                    try hooks.runWhileCreating(state: state.hookState(status: .creating, initPid: pid), initPid: pid)
-                    return true
-                } catch {
-                    report("\(error)")
-                    return false
-                }
-            } : nil, beforeStart: { pid in
+                                  whileCreating: hooks.whileCreating, beforeStart: { pid in
                 // With a terminal the workload has its pty (sent to the console
                 // socket) and none of create's stdio: the supervisor must not
                 // keep them either. containerd reads create's output to EOF
@@ -102,7 +94,7 @@ enum Create: Subcommand {
                 if startAtOnce {
                     created = true
                     signalReady()
-                    return startContainer(hooks, state, pid)
+                    return hooks.start(pid)
                 }
                 do { try state.created(supervisor: getpid(), initPid: pid) } catch {
                     report("\(error)")
@@ -111,10 +103,8 @@ enum Create: Subcommand {
                 created = true
                 signalReady()
                 guard control.awaitStart(whileAlive: pid) else { return false }
-                return startContainer(hooks, state, pid)
-            }, afterStart: { pid in
-                runWarning(hooks.poststart, "poststart", state.hookState(status: .running, initPid: pid))
-            })
+                return hooks.start(pid)
+            }, afterStart: hooks.started)
             if !created { code = 125 }  // a hook failed while creating
         } catch let failure as Failure {
             report(failure.message)
@@ -180,17 +170,45 @@ func applyRootfsOptions(_ arguments: ParsedArguments, to sandbox: inout SandboxS
     return fds
 }
 
-/// startContainer hooks, then the state says running. False: a hook failed
-/// or the state could not be written (reported); the workload must not run.
-func startContainer(_ hooks: Hooks, _ state: ContainerState, _ pid: pid_t) -> Bool {
-    do {
-        try hooks.runStartContainer(state: state.hookState(status: .created, initPid: pid), initPid: pid)
-        try state.running(supervisor: getpid(), initPid: pid)
-    } catch {
-        report("\(error)")
-        return false
+/// The runtime-spec's hooks around a sandbox's start, in their order, for
+/// `run` and `create` alike: createRuntime and createContainer while it is
+/// being created, startContainer (then the state says running) before the
+/// program, poststart after. A failure goes to `fail`; the workload must not run.
+struct StartHooks {
+    let hooks: Hooks
+    let state: ContainerState
+    let fail: (String) -> Void
+
+    /// For `Kernel.run`'s beforePivot; nil when there are no such hooks.
+    var whileCreating: ((pid_t) -> Bool)? {
+        guard hooks.runWhileCreating else { return nil }
+        return { [hooks, state, fail] pid in
+            do {
+                try hooks.runWhileCreating(state: state.hookState(status: .creating, initPid: pid), initPid: pid)
+                return true
+            } catch {
+                fail("\(error)")
+                return false
+            }
+        }
     }
-    return true
+
+    /// startContainer hooks, then the state says running (the supervisor's pid is ours).
+    func start(_ pid: pid_t) -> Bool {
+        do {
+            try hooks.runStartContainer(state: state.hookState(status: .created, initPid: pid), initPid: pid)
+            try state.running(supervisor: getpid(), initPid: pid)
+        } catch {
+            fail("\(error)")
+            return false
+        }
+        return true
+    }
+
+    /// poststart failures are reported, not fatal (as runc).
+    func started(_ pid: pid_t) {
+        runWarning(hooks.poststart, "poststart", state.hookState(status: .running, initPid: pid))
+    }
 }
 
 func writePidFile(_ path: String, _ pid: pid_t) throws {

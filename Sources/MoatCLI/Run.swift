@@ -65,7 +65,7 @@ enum Run: Subcommand {
         }
         var code: Int32
         var startFailure: String?
-        let hooks = bundle.spec.hooks
+        let hooks = StartHooks(hooks: bundle.spec.hooks, state: state, fail: { startFailure = $0 })
         // `moat exec` reaches the sandbox through the supervisor's control socket.
         let control: ControlSocket
         do { control = try ControlSocket(directory: state.directory) } catch {
@@ -74,27 +74,13 @@ enum Run: Subcommand {
         }
         do {
             code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
-                                  control: control, whileCreating: hooks.runWhileCreating ? { pid in
-                do {
-                    try hooks.runWhileCreating(state: state.hookState(status: .creating, initPid: pid), initPid: pid)
-                    return true
-                } catch {
+                                  control: control, whileCreating: hooks.whileCreating, beforeStart: { pid in
+                do { try relay?.start() } catch {
                     startFailure = "\(error)"
                     return false
                 }
-            } : nil, beforeStart: { pid in
-                do {
-                    try relay?.start()
-                    try hooks.runStartContainer(state: state.hookState(status: .created, initPid: pid), initPid: pid)
-                    try state.running(supervisor: supervisor, initPid: pid)
-                } catch {
-                    startFailure = "\(error)"
-                    return false
-                }
-                return true
-            }, afterStart: { pid in
-                runWarning(hooks.poststart, "poststart", state.hookState(status: .running, initPid: pid))
-            })
+                return hooks.start(pid)
+            }, afterStart: hooks.started)
         } catch {
             relay?.finish()
             relay = nil
@@ -110,7 +96,7 @@ enum Run: Subcommand {
         if arguments.flag("keep") {
             state.stopped(exitCode: code)
         } else {
-            runWarning(hooks.poststop, "poststop", state.hookState(status: .stopped, initPid: nil))
+            runWarning(bundle.spec.hooks.poststop, "poststop", state.hookState(status: .stopped, initPid: nil))
             state.remove()
         }
         return code
