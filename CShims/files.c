@@ -116,7 +116,7 @@ int moat_leave_credentials(void) {
 }
 
 // statx of an fd itself (AT_EMPTY_PATH); `flags` may add AT_STATX_* sync modes.
-long moat_statx_fd(int fd, int flags, unsigned int mask, void *buffer) {
+long moat_statx_fd(int fd, int flags, unsigned int mask, struct statx *buffer) {
     long rc = syscall(SYS_statx, fd, "", AT_EMPTY_PATH | flags, mask, buffer);
     return rc < 0 ? -errno : 0;
 }

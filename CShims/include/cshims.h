@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/sysinfo.h>
+#include <linux/stat.h>      // struct statx, which Glibc's module leaves out
 
 // ---------------------------------------------------------------- the child
 
@@ -300,7 +301,7 @@ long moat_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, ui
 int moat_open_as_held(int dirfd, const char *path, int flags);   // fd or -errno, CAP_SYS_PTRACE dropped
 int moat_enter_credentials(uint32_t fsuid, uint32_t fsgid, const uint32_t *groups, int ngroups, uint64_t effective);
 int moat_leave_credentials(void);
-long moat_statx_fd(int fd, int flags, unsigned int mask, void *buffer);   // 0 or -errno
+long moat_statx_fd(int fd, int flags, unsigned int mask, struct statx *buffer);   // 0 or -errno
 long moat_access_fd(int fd, int mode);                                    // 0 or -errno
 long moat_fstatfs(int fd, void *buffer);   // struct statfs (120 bytes): 0 or -errno
 long moat_setns(int fd);                   // this thread only: 0 or -errno

@@ -47,19 +47,17 @@ enum Stat {
             throw .invalid
         }
         if UInt32(truncatingIfNeeded: a[3]) & 0x8000_0000 != 0 { throw .invalid }  // STATX__RESERVED
-        var buffer = [UInt8](repeating: 0, count: 256)
+        var info = CShims.statx()
         try target(k, t, dirfd: a.int32(0), path: a[1], flags: flags) { fd throws(Errno) in
-            let rc = buffer.withUnsafeMutableBytes { moat_statx_fd(fd, flags & syncType, UInt32(truncatingIfNeeded: a[3]), $0.baseAddress) }
+            let rc = moat_statx_fd(fd, flags & syncType, UInt32(truncatingIfNeeded: a[3]), &info)
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
         if let maps = k.idMaps {
-            // stx_uid and stx_gid, at offsets 20 and 24: as the sandbox's user namespace shows them.
-            buffer.withUnsafeMutableBytes { raw in
-                raw.storeBytes(of: maps.uid.inside(raw.load(fromByteOffset: 20, as: UInt32.self)), toByteOffset: 20, as: UInt32.self)
-                raw.storeBytes(of: maps.gid.inside(raw.load(fromByteOffset: 24, as: UInt32.self)), toByteOffset: 24, as: UInt32.self)
-            }
+            // As the sandbox's user namespace shows them.
+            info.stx_uid = maps.uid.inside(info.stx_uid)
+            info.stx_gid = maps.gid.inside(info.stx_gid)
         }
-        try TraceeMemory(t.hostTid).write(buffer, at: a[4])
+        try TraceeMemory(t.hostTid).store(info, at: a[4])
         return .value(0)
     }
 
