@@ -79,6 +79,10 @@ import Testing
         let hostNetwork = shell("\(docker) run --rm --runtime=moat --network host moat-test:busybox readlink /proc/self/ns/net")
         let ours = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")) ?? "?"
         #expect(hostNetwork.stdout == ours + "\n", "\(hostNetwork.stdout) \(hostNetwork.stderr) against \(ours)")
+        // --ipc=host leaves the namespace out of the config: the host's is inherited.
+        let hostIPC = shell("\(run) --ipc host moat-test:busybox readlink /proc/self/ns/ipc")
+        let ourIPC = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/ipc")) ?? "?"
+        #expect(hostIPC.stdout == ourIPC + "\n", "\(hostIPC.stdout) \(hostIPC.stderr) against \(ourIPC)")
 
         // What users ask of docker run, each as runc gives it.
         let shared = "\(home)/shared"
