@@ -288,9 +288,10 @@ static void mount_overlay(const struct moat_spawn_config *c, int errfd) {
 }
 
 static void enter_root(const struct moat_spawn_config *c, int errfd, int releasefd) {
-    // pivot_root refuses a shared parent: a shared root is made so after it.
+    // pivot_root refuses a shared parent and the root's own bind fails on an
+    // unbindable one: those are made so after pivot_root.
     unsigned long root = c->root_propagation ? c->root_propagation : MS_REC | MS_SLAVE;
-    unsigned long first = root & MS_SHARED ? MS_REC | MS_SLAVE : root;
+    unsigned long first = root & (MS_SHARED | MS_UNBINDABLE) ? MS_REC | MS_SLAVE : root;
     if (syscall(SYS_mount, NULL, "/", NULL, first, NULL) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     if (c->overlay_dir) mount_overlay(c, errfd);

@@ -304,7 +304,8 @@ import Testing
     /// host's unless linux.rootfsPropagation says otherwise, and each mount's
     /// propagation option is set on it. The host's mounts come in where
     /// that lets them; none of the sandbox's go out (it cannot mount).
-    @Test(arguments: [("rshared", "rshared", "shared:master:", "seen"), ("", "", "master:", "seen"), ("", "rprivate", "", "not seen")])
+    @Test(arguments: [("rshared", "rshared", "shared:master:", "seen"), ("", "", "master:", "seen"), ("", "rprivate", "", "not seen"),
+                      ("runbindable", "", "", "not seen")])
     func mountPropagationLetsTheHostsMountsIn(root: String, option: String, tags: String, outcome: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let volume = fixture.scratch("propagation-\(option)").appendingPathComponent("vol")
