@@ -259,6 +259,7 @@ public final class Kernel: @unchecked Sendable {
         }
 
         var initStatus: ExitStatus?
+        var restKilled = false
         initPid = child.pid
         while let event = events.next() {
             guard case .stop(let stop) = event else {
@@ -336,8 +337,16 @@ public final class Kernel: @unchecked Sendable {
                 if tid == child.pid { initStatus = .signaled(initFault ?? signal) }
                 exit(tid, status: .signaled(signal))
             }
-            // In a shared pid namespace nothing ends the rest with the first process.
-            if initStatus != nil && sharesPidNamespace { killRemainingTasks() }
+            // In a shared pid namespace nothing ends the rest with the first
+            // process: all of them once, then each new one as it is reported.
+            if initStatus != nil && sharesPidNamespace {
+                if !restKilled {
+                    restKilled = true
+                    pids.forEachTask { task in _ = moat_tgkill(task.group.hostTgid, task.hostTid, SIGKILL) }
+                } else if case .stop(.newTask(_, let tid)) = event {
+                    _ = moat_tgkill(pids.task(host: tid)?.group.hostTgid ?? tid, tid, SIGKILL)
+                }
+            }
             // Done when the init and every task of the sandbox are gone, even if
             // this process has children of its own that are not the workload's
             // (a shell's process substitution that exec'd moat).
@@ -825,13 +834,6 @@ public final class Kernel: @unchecked Sendable {
         let orphans = orphansToReap
         orphansToReap = []
         return (try? tracer.reap(in: tid, children: orphans))?.deferredSignal ?? 0
-    }
-
-    /// Once the first process of a sandbox in a shared pid namespace has
-    /// ended: SIGKILL for every task still in the table (new ones are killed
-    /// as they are reported, this runs after every event until none is left).
-    private func killRemainingTasks() {
-        pids.forEachTask { task in _ = moat_tgkill(task.group.hostTgid, task.hostTid, SIGKILL) }
     }
 
     /// Learns a new task's ids from the host's /proc: its process and its
