@@ -486,10 +486,10 @@ public final class Kernel: @unchecked Sendable {
                 servingPool?.armQuiet()
                 // Installed at the caller's lowest free number and the call
                 // answered with it, at once; the sentry's copy closed after.
-                stateLock.withLock { donationsInFlight += 1 }
+                let ticket = donations.begin()
                 result = Int(moat_notification_donate(listener.fd, call.id, fd, cloexec ? 1 : 0))
                 close(fd)
-                stateLock.withLock { donationsInFlight -= 1 }
+                donations.end(ticket)
                 if result >= 0 {
                     if inputs != nil { observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) } }
                     return
@@ -505,12 +505,14 @@ public final class Kernel: @unchecked Sendable {
     /// Fds answered to callers whose sentry copy is not closed yet. While one
     /// is, a file just written and closed by its caller is still open for
     /// writing, and an exec of it would fail with ETXTBSY.
-    private var donationsInFlight = 0
+    let donations = DonationsInFlight()
 
-    /// Before an exec runs: until every donated fd's sentry copy is closed
-    /// (microseconds; bounded, in case a serving thread is descheduled long).
+    /// Before an exec runs: until the sentry's copy of every fd donated
+    /// before now is closed (microseconds). Donations that begin later are
+    /// not waited for, so other processes' opens never hold an exec up.
     func waitForDonationsInFlight() {
-        for _ in 0..<10_000 where stateLock.withLock({ donationsInFlight }) > 0 { usleep(20) }
+        let now = donations.latest
+        for _ in 0..<10_000 where donations.anyBegun(atOrBefore: now) { usleep(20) }
     }
 
     /// Runs the handler; again if a host call it made failed with EINTR
@@ -867,6 +869,28 @@ public final class Kernel: @unchecked Sendable {
             pids.forgetExited { !HostProcfs.exists("\($0.hostTgid)") }
         }
     }
+}
+
+/// Donations by ticket, in order of their start.
+final class DonationsInFlight: @unchecked Sendable {
+    private let lock = Lock()
+    private var next: UInt64 = 0
+    private var open: Set<UInt64> = []
+
+    func begin() -> UInt64 {
+        lock.withLock {
+            next += 1
+            open.insert(next)
+            return next
+        }
+    }
+
+    func end(_ ticket: UInt64) { lock.withLock { _ = open.remove(ticket) } }
+
+    /// The last ticket given.
+    var latest: UInt64 { lock.withLock { next } }
+
+    func anyBegun(atOrBefore ticket: UInt64) -> Bool { lock.withLock { open.contains { $0 <= ticket } } }
 }
 
 /// What one thread holds while it serves calls: the credentials and umask
