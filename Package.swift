@@ -22,8 +22,9 @@ let package = Package(
         .executableTarget(
             name: "MoatCLI",
             dependencies: ["OCI", "Sentry", "Platform", "Bench"],
-            // The C programs `syscalls --verify` and `bench` build inside their sandboxes.
-            resources: [.embedInCode("Probes/verify.c"), .embedInCode("Probes/bench.c")]
+            // The C programs `syscalls --verify` and `bench` build inside their sandboxes,
+            // and the application workloads of `bench --workloads`.
+            resources: [.embedInCode("Probes/verify.c"), .embedInCode("Probes/bench.c"), .embedInCode("Probes/workloads.sh")]
         ),
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Platform"], exclude: ["FuzzRegressions", "EngineConfigs"]),

@@ -14,11 +14,17 @@ enum BenchCommand: Subcommand {
             Without --bundle it builds its own minimal bundle (a static probe, built with gcc).
             Runs are interleaved (A B C, B C A, ...) so drift hits every runtime alike; the report
             gives medians, min and max, and ratios to native from the same run.
+            With --workloads it times applications instead (python3, git, make, sqlite, redis,
+            postgres) from a Debian rootfs, natively (chroot) and under each runtime; the rootfs is
+            made with debootstrap on first use unless --rootfs names one.
             """,
         options: [
             .init(long: "bundle", value: "dir", help: "Time this bundle's own process for boot (default: the probe's /bin/true)."),
-            .init(long: "runs", value: "n", defaultValue: "20", help: "Measured runs per runtime."),
-            .init(long: "warmup", value: "n", defaultValue: "3", help: "Runs per runtime before measuring."),
+            .init(long: "runs", value: "n", defaultValue: "20", help: "Measured runs per runtime (with --workloads: 3)."),
+            .init(long: "warmup", value: "n", defaultValue: "3", help: "Runs per runtime before measuring (with --workloads: 1)."),
+            .init(long: "workloads", value: "names", optionalValue: true,
+                  help: "Time applications instead: all, or some of \(WorkloadBench.all.joined(separator: ","))."),
+            .init(long: "rootfs", value: "dir", help: "With --workloads: a Debian rootfs to use (default \(WorkloadBench.defaultRootfs), made once)."),
             .init(long: "against", value: "list", defaultValue: "native,runc,crun,runsc,proot",
                   help: "Runtimes to compare with, where installed."),
             .init(long: "density", value: "n", defaultValue: "8", help: "Sandboxes idling at once for the density figure."),
@@ -27,6 +33,8 @@ enum BenchCommand: Subcommand {
         ])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        if let names = arguments.value("workloads") { return try WorkloadBench.run(arguments, names: names) }
+        if arguments.value("rootfs") != nil { throw Failure("bench: --rootfs goes with --workloads", code: 2) }
         guard let runs = Int(arguments.string("runs")), runs > 0, let warmup = Int(arguments.string("warmup")), warmup >= 0,
               let density = Int(arguments.string("density")), density > 0 else {
             throw Failure("bench: --runs, --warmup and --density take positive numbers", code: 2)
@@ -157,26 +165,40 @@ struct BenchRuntime {
     let command: (_ bundle: String, _ args: [String], _ id: String) -> [String]
 
     static func moat(_ setup: BenchSetup) -> BenchRuntime {
-        BenchRuntime(name: "moat", path: setup.moat) { bundle, _, id in
-            ["moat", "run", "--root", setup.state, "--bundle", bundle, id]
-        }
+        container("moat", path: setup.moat, state: setup.state)
     }
 
     static func named(_ name: String, _ setup: BenchSetup) -> BenchRuntime? {
         if name == "native" {
             return BenchRuntime(name: name, path: setup.probe) { _, args, _ in ["benchprobe"] + args }
         }
-        guard let path = Scratch.findOnPath(name) ?? ["/usr/sbin/", "/usr/local/sbin/"].map({ $0 + name }).first(where: { access($0, X_OK) == 0 })
-        else { return nil }
+        guard let path = installedPath(name) else { return nil }
+        if name == "proot" {
+            return BenchRuntime(name: name, path: path) { _, args, _ in [name, "-r", setup.rootfs, "/benchprobe"] + args }
+        }
+        return container(name, path: path, state: setup.state)
+    }
+
+    /// An OCI runtime that runs a bundle: `moat run`, `runc run`, `runsc run`, ...
+    /// with its state under `state`.
+    static func container(_ name: String, path: String, state: String) -> BenchRuntime {
         switch name {
-        case "proot": return BenchRuntime(name: name, path: path) { _, args, _ in [name, "-r", setup.rootfs, "/benchprobe"] + args }
+        case "moat": return BenchRuntime(name: name, path: path) { bundle, _, id in
+            ["moat", "run", "--root", state, "--bundle", bundle, id]
+        }
+        // Loopback only, as Moat's and runc's own network namespace gives.
         case "runsc": return BenchRuntime(name: name, path: path) { bundle, _, id in
-            [name, "--root", setup.state + "/runsc", "--network=none", "run", "--bundle", bundle, id]
+            [name, "--root", state + "/runsc", "--network=none", "run", "--bundle", bundle, id]
         }
         default: return BenchRuntime(name: name, path: path) { bundle, _, id in
-            [name, "--root", setup.state + "/" + name, "run", "--bundle", bundle, id]
+            [name, "--root", state + "/" + name, "run", "--bundle", bundle, id]
         }
         }
+    }
+
+    /// Where a runtime named on --against is installed.
+    static func installedPath(_ name: String) -> String? {
+        Scratch.findOnPath(name) ?? ["/usr/sbin/", "/usr/local/sbin/"].map({ $0 + name }).first(where: { access($0, X_OK) == 0 })
     }
 
     func argv(_ setup: BenchSetup, _ workload: String, _ args: [String], id: String) -> [String] {

@@ -1,8 +1,17 @@
 /// The config.json `moat spec` writes: runc's default, with what Moat honours.
 public enum DefaultSpec {
-    public static func json(args: [String] = ["sh"], rootPath: String = "rootfs", readonly: Bool = true) -> JSON {
+    /// runc's default capabilities: what `moat spec` writes.
+    public static let runcCapabilities = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+    /// Docker's default capabilities (moby's oci/caps/defaults.go), what most
+    /// containers in production run with.
+    public static let dockerCapabilities = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+                                            "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+                                            "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
+
+    public static func json(args: [String] = ["sh"], rootPath: String = "rootfs", readonly: Bool = true,
+                            capabilities: [String] = runcCapabilities, env: [String] = []) -> JSON {
         func strings(_ list: [String]) -> JSON { .array(list.map { .string($0) }) }
-        let caps = strings(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"])
+        let caps = strings(capabilities)
         func mount(_ destination: String, _ type: String, _ source: String, _ options: [String]) -> JSON {
             .object([("destination", .string(destination)), ("type", .string(type)),
                      ("source", .string(source)), ("options", strings(options))])
@@ -13,7 +22,7 @@ public enum DefaultSpec {
                 ("terminal", .bool(false)),
                 ("user", .object([("uid", .int(0)), ("gid", .int(0))])),
                 ("args", strings(args)),
-                ("env", strings(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"])),
+                ("env", strings(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"] + env)),
                 ("cwd", .string("/")),
                 ("capabilities", .object([("bounding", caps), ("effective", caps), ("permitted", caps)])),
                 ("rlimits", .array([.object([("type", .string("RLIMIT_NOFILE")), ("hard", .int(1024)), ("soft", .int(1024))])])),

@@ -23,6 +23,17 @@ import Testing
         for runtime in 0..<3 { #expect(slots.filter { !$0.isWarmup && $0.runtime == runtime }.count == 4) }
     }
 
+    @Test func workloadOutput() {
+        #expect(WorkloadOutput.parse("setting up\nmoat-bench-us 123456\n", exitStatus: 0) == .measured(ms: 123.456))
+        #expect(WorkloadOutput.parse("moat-bench-us 5\r\n", exitStatus: 0) == .measured(ms: 0.005))
+        // A run that failed after measuring is a failure, not a short sample.
+        #expect(WorkloadOutput.parse("moat-bench-us 5\nboom\n", exitStatus: 1) == .failed(lastLine: "boom (exit status 1)"))
+        #expect(WorkloadOutput.parse("moat-bench-missing redis-server\n", exitStatus: 3) == .missing(program: "redis-server"))
+        #expect(WorkloadOutput.parse("", exitStatus: 0) == .failed(lastLine: "no moat-bench-us line: exit status 0"))
+        #expect(WorkloadOutput.parse("moat-bench-us -4\n", exitStatus: 0) == .failed(lastLine: "no moat-bench-us line: moat-bench-us -4"))
+        #expect(WorkloadOutput.parse("moat-bench-us 1e400x\n", exitStatus: 0) == .failed(lastLine: "no moat-bench-us line: moat-bench-us 1e400x"))
+    }
+
     @Test func smapsRollupAndStat() {
         let rollup = """
             55d0a1e0e000-7ffd5b3f7000 ---p 00000000 00:00 0                          [rollup]

@@ -21,4 +21,18 @@ import Testing
         compiler.waitUntilExit()
         #expect(compiler.terminationStatus == 0, "\(output)")
     }
+
+    @Test func workloadScriptParses() throws {
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/MoatCLI/Probes/workloads.sh").standardized.path
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = ["-n", source]
+        let errors = Pipe()
+        bash.standardError = errors
+        try bash.run()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bash.waitUntilExit()
+        #expect(bash.terminationStatus == 0, "\(output)")
+    }
 }

@@ -32,4 +32,36 @@ import Testing
         let bad = Command.run(fixture.moat, ["bench", "--runs", "0"])
         #expect(bad.status == 2)
     }
+
+    /// The application mode on the Debian test bundle: python3 runs natively
+    /// and in each runtime; a workload whose programs the rootfs lacks is
+    /// skipped with the reason, not timed.
+    @Test func workloadsRunFromADebianRootfs() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let rootfs = DebianTests.bundle.appendingPathComponent("rootfs").path
+        try #require(FileManager.default.fileExists(atPath: DebianTests.bundle.appendingPathComponent(".complete").path),
+                     "no Debian bundle: run scripts/make-debian-bundle bundles/debian (scripts/test does)")
+        let dir = fixture.scratch("bench-workloads")
+        let json = dir.appendingPathComponent("workloads.json").path, svg = dir.appendingPathComponent("workloads.svg").path
+        let result = Command.run(fixture.moat, ["bench", "--workloads=python3-startup,git-status", "--rootfs", rootfs,
+                                                "--against", "runc", "--runs", "2", "--warmup", "0", "--json", json, "--svg", svg])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("git-status skipped: git is not in \(rootfs)"), "\(result.stderr)")
+        let row = try #require(result.lines.first { $0.hasPrefix("python3-startup ") }, "\(result.stdout)")
+        #expect(row.contains("(x") && !row.contains("failed"), "\(row)")
+        #expect(!result.lines.contains { $0.hasPrefix("git-status ") && $0.contains("(x") })
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let python = try #require((report["workloadMs"] as? [String: [String: [String: Any]]])?["python3-startup"], "\(report)")
+        for runtime in ["native", "moat", "runc"] {
+            let samples = python[runtime]?["samples"] as? [Double] ?? []
+            #expect(samples.count == 2 && samples.allSatisfy { $0 > 0 }, "\(runtime): \(python)")
+        }
+        #expect(try String(contentsOfFile: svg, encoding: .utf8).contains("python3-startup"))
+
+        let unknown = Command.run(fixture.moat, ["bench", "--workloads=python3-startup,nosuch", "--rootfs", rootfs])
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown workload nosuch"), "\(unknown.stderr)")
+        let noRootfs = Command.run(fixture.moat, ["bench", "--workloads", "--rootfs", dir.appendingPathComponent("none").path])
+        #expect(noRootfs.status != 0 && noRootfs.stderr.contains("is not a rootfs with /bin/bash"), "\(noRootfs.stderr)")
+        #expect(Command.run(fixture.moat, ["bench", "--rootfs", rootfs]).status == 2)
+    }
 }

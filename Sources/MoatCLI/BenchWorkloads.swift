@@ -1,0 +1,196 @@
+import Bench
+import Glibc
+import OCI
+import Platform
+
+/// `moat bench --workloads`: real programs from a Debian rootfs (python3, git,
+/// make and gcc, sqlite, redis, postgres), each run natively in a chroot and
+/// under every runtime from the same rootfs, timing only the part each
+/// workload measures (Probes/workloads.sh), so that the runtimes' boot does not
+/// hide what their system calls cost.
+struct WorkloadBench {
+    static let all = ["python3-startup", "git-status", "git-log", "make", "sqlite", "redis", "pg-initdb", "pgbench"]
+    static let descriptions = [
+        "python3-startup": "python3 -c pass, 20 times", "git-status": "git status x5, 1,000-file repository",
+        "git-log": "git log --stat, 101 commits", "make": "make -j(nproc), 41 C files", "sqlite": "sqlite3, 2,000 inserts",
+        "redis": "redis-benchmark in the sandbox, 40,000 requests", "pg-initdb": "postgres initdb",
+        "pgbench": "pgbench -c 4, 2,000 transactions",
+    ]
+    /// What debootstrap installs beyond minbase when moat bench makes the rootfs.
+    static let packages = ["python3", "git", "make", "gcc", "libc6-dev", "sqlite3", "redis-server", "redis-tools",
+                           "postgresql-15", "netbase"]
+    static let defaultRootfs = "/var/lib/moat/bench-rootfs"
+    static let script = "/srv/moat-bench/workloads.sh"
+    static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    /// A run taking longer than this is killed and counted as failed.
+    static let timeoutSeconds = 600
+
+    let rootfs: String
+    let dir: String
+    let state: String
+
+    static func run(_ arguments: ParsedArguments, names requested: String) throws -> Int32 {
+        let names = requested.isEmpty || requested == "all" ? all : requested.split(separator: ",").map(String.init)
+        if let unknown = names.first(where: { !all.contains($0) }) {
+            throw Failure("bench: unknown workload \(unknown) (workloads: \(all.joined(separator: ", ")))", code: 2)
+        }
+        guard let runs = Int(arguments.string("runs")), runs > 0, let warmup = Int(arguments.string("warmup")), warmup >= 0 else {
+            throw Failure("bench: --runs and --warmup take positive numbers", code: 2)
+        }
+        // The application mode's own default: a workload runs for seconds, not milliseconds.
+        let rounds = arguments.list("runs") == nil ? 3 : runs, warmups = arguments.list("warmup") == nil ? 1 : warmup
+        let rootfs = try ensureRootfs(arguments.value("rootfs"))
+        let dir = try Scratch.directory("moat-bench-workloads")
+        defer { Scratch.removeTree(dir) }
+        let state = try Scratch.directory("moat-bench-state", inMemory: true)
+        defer { Scratch.removeTree(state) }
+        let bench = WorkloadBench(rootfs: rootfs, dir: dir, state: state)
+        try bench.installScript()
+        let native = bench.native
+        progress("bench: preparing the inputs (once per rootfs)\n")
+        if case .failed(let why) = bench.once(native, "prepare") { throw Failure("bench: preparing the workloads failed: \(why)") }
+
+        var runtimes = [native, BenchRuntime.container("moat", path: try selfPath(), state: state)]
+        for name in arguments.string("against").split(separator: ",").map(String.init) where !["native", "moat", "proot"].contains(name) {
+            guard let path = BenchRuntime.installedPath(name) else {
+                progress("bench: \(name) is not installed, skipped\n")
+                continue
+            }
+            runtimes.append(BenchRuntime.container(name, path: path, state: state))
+        }
+        var results = WorkloadResults(runtimes: runtimes.map(\.name), runs: rounds, warmup: warmups)
+        for name in names {
+            try bench.writeBundle(name)
+            // Natively first, once: a workload the rootfs cannot run is skipped, not timed.
+            switch bench.once(native, name) {
+            case .missing(let program):
+                progress("bench: \(name) skipped: \(program) is not in \(rootfs)\n")
+                continue
+            case .failed(let why):
+                progress("bench: \(name) skipped: it fails natively: \(why)\n")
+                continue
+            case .measured: break
+            }
+            results.workloads.append(name)
+            let slots = Schedule.interleaved(runtimes: runtimes.count, runs: rounds, warmup: warmups)
+            for (index, slot) in slots.enumerated() {
+                let runtime = runtimes[slot.runtime]
+                if results.failures[name + " " + runtime.name] != nil { continue }
+                progress("\rbench: \(name) \(index + 1)/\(slots.count) (\(runtime.name))          ")
+                switch bench.once(runtime, name, id: "w\(index)") {
+                case .measured(let ms):
+                    if !slot.isWarmup { results.ms[name + " " + runtime.name, default: Samples()].values.append(ms) }
+                case .failed(let why):
+                    results.fail(name, runtime.name, why)
+                case .missing(let program):
+                    results.fail(name, runtime.name, "cannot find \(program) there (natively it can)")
+                }
+            }
+            progress("\r" + String(repeating: " ", count: 60) + "\r")
+        }
+        results.machine = BenchCommand.machineDetails(runtimes)
+        results.rootfs = rootfs
+        writeOut(results.table())
+        if let path = arguments.value("json") { try Scratch.write(results.json().rendered() + "\n", to: path) }
+        if let path = arguments.value("svg") { try Scratch.write(results.chart().svg, to: path) }
+        return results.workloads.isEmpty ? 1 : 0
+    }
+
+    /// The rootfs to run in: the one given, or the default one, made with
+    /// debootstrap from Debian's packages the first time.
+    static func ensureRootfs(_ given: String?) throws -> String {
+        let path = given ?? defaultRootfs
+        if access(path + "/bin/bash", X_OK) == 0 && (given != nil || access(path + "/.moat-bench-complete", F_OK) == 0) {
+            return path
+        }
+        guard given == nil else { throw Failure("bench: \(path) is not a rootfs with /bin/bash") }
+        guard let debootstrap = BenchRuntime.installedPath("debootstrap") else {
+            throw Failure("bench: making \(path) needs debootstrap (apt-get install debootstrap), or give --rootfs")
+        }
+        let partial = path + ".partial"
+        Scratch.removeTree(partial)
+        Scratch.removeTree(path)
+        _ = mkdirParents(partial)
+        progress("bench: making a Debian rootfs in \(path) with debootstrap (about a minute, once)\n")
+        let log = partial + ".log"
+        let status = Scratch.spawnAndWait(debootstrap, ["debootstrap", "--variant=minbase", "--include=" + packages.joined(separator: ","),
+                                                        "bookworm", partial, debianMirror()], output: log, timeout: 1800)
+        guard status == 0 else { throw Failure("bench: debootstrap failed (exit \(status)), see \(log)") }
+        // No network in the sandbox: localhost must resolve from the file.
+        try Scratch.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", to: partial + "/etc/hosts")
+        try Scratch.write("made by moat bench --workloads\n", to: partial + "/.moat-bench-complete")
+        guard rename(partial, path) == 0 else { throw Failure("bench: cannot move \(partial) to \(path): \(Errno.current)") }
+        unlink(log)
+        return path
+    }
+
+    /// The machine's own Debian mirror (deb822 sources, then sources.list), else deb.debian.org.
+    static func debianMirror() -> String {
+        for file in ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"] {
+            guard let text = HostFile.read(file).map({ String(decoding: $0, as: UTF8.self) }) else { continue }
+            for line in text.split(separator: "\n") {
+                let words = line.split(separator: " ")
+                if words.first == "URIs:", words.count > 1 { return String(words[1]) }
+                if words.first == "deb", let url = words.dropFirst().first(where: { $0.hasPrefix("http") }) { return String(url) }
+            }
+        }
+        return "http://deb.debian.org/debian"
+    }
+
+    func installScript() throws {
+        guard mkdirParents(rootfs + "/srv/moat-bench") else { throw Failure("bench: cannot make \(rootfs)/srv/moat-bench: \(Errno.current)") }
+        try Scratch.write(String(decoding: PackageResources.workloads_sh, as: UTF8.self), to: rootfs + WorkloadBench.script)
+    }
+
+    /// The same bundle for every runtime: the Debian rootfs, writable (git
+    /// refreshes its index), a tmpfs on /tmp, Docker's default capabilities
+    /// (postgres drops to its own user).
+    func writeBundle(_ name: String) throws {
+        let bundle = dir + "/bundle-" + name
+        mkdir(bundle, 0o755)
+        let spec = DefaultSpec.json(args: ["/bin/bash", WorkloadBench.script, name], rootPath: rootfs, readonly: false,
+                                    capabilities: DefaultSpec.dockerCapabilities, env: ["HOME=/root"])
+        try Scratch.write(spec.rendered() + "\n", to: bundle + "/config.json")
+    }
+
+    /// Native: a chroot into the rootfs in its own mount and pid namespaces (so
+    /// nothing it starts outlives it), with /dev, /proc and a fresh tmpfs /tmp.
+    var native: BenchRuntime {
+        let setup = #"r=$1; shift; mount -t tmpfs -o mode=1777 tmpfs "$r/tmp" && mount --rbind /dev "$r/dev" && "#
+            + #"mount -t proc proc "$r/proc" && exec chroot "$r" /usr/bin/env -i "# + WorkloadBench.path
+            + #" HOME=/root /bin/bash "# + WorkloadBench.script + #" "$@""#
+        let rootfs = self.rootfs
+        return BenchRuntime(name: "native", path: BenchRuntime.installedPath("unshare") ?? "/usr/bin/unshare") { _, args, _ in
+            ["unshare", "--mount", "--pid", "--fork", "--propagation", "private", "--", "/bin/sh", "-c", setup, "native", rootfs] + args
+        }
+    }
+
+    /// Runs one workload (or `prepare`) once under `runtime` and reads what it measured.
+    func once(_ runtime: BenchRuntime, _ name: String, id: String = "trial") -> WorkloadOutput {
+        let log = dir + "/log"
+        let status = Scratch.spawnAndWait(runtime.path, runtime.command(dir + "/bundle-" + name, [name], id), output: log,
+                                          timeout: WorkloadBench.timeoutSeconds)
+        let text = HostFile.read(log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if name == "prepare" { return status == 0 ? .measured(ms: 0) : .failed(lastLine: text.split(separator: "\n").last.map(String.init) ?? "exit \(status)") }
+        return WorkloadOutput.parse(text, exitStatus: status)
+    }
+
+    static func selfPath() throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { throw Failure("bench: cannot find its own binary: \(Errno.current)") }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func progress(_ text: String) { BenchCommand.progress(text) }
+}
+
+/// mkdir -p.
+func mkdirParents(_ path: String) -> Bool {
+    var prefix = ""
+    for part in path.split(separator: "/") {
+        prefix += "/" + part
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return false }
+    }
+    return true
+}
