@@ -26,7 +26,7 @@ enum BenchCommand: Subcommand {
                   help: "Time applications instead: all, or some of \(WorkloadBench.all.joined(separator: ","))."),
             .init(long: "rootfs", value: "dir", help: "With --workloads: a Debian rootfs to use (default \(WorkloadBench.defaultRootfs), made once)."),
             .init(long: "against", value: "list", defaultValue: "native,runc,crun,runsc,proot",
-                  help: "Runtimes to compare with, where installed."),
+                  help: "Runtimes to compare with, where installed (with --workloads also moat-direct: moat --metadata=direct)."),
             .init(long: "density", value: "n", defaultValue: "8", help: "Sandboxes idling at once for the density figure."),
             .init(long: "json", value: "file", help: "Write every sample and the machine's details here."),
             .init(long: "svg", value: "file", help: "Write a bar chart (log scale) here."),
@@ -185,6 +185,10 @@ struct BenchRuntime {
         switch name {
         case "moat": return BenchRuntime(name: name, path: path) { bundle, _, id in
             ["moat", "run", "--root", state, "--bundle", bundle, id]
+        }
+        // The direct-metadata profile (--metadata=direct).
+        case "moat-direct": return BenchRuntime(name: name, path: path) { bundle, _, id in
+            ["moat", "run", "--root", state, "--metadata=direct", "--bundle", bundle, id]
         }
         // Loopback only, as Moat's and runc's own network namespace gives.
         case "runsc": return BenchRuntime(name: name, path: path) { bundle, _, id in

@@ -50,8 +50,13 @@ struct WorkloadBench {
         progress("bench: preparing the inputs (once per rootfs)\n")
         if case .failed(let why) = bench.once(native, "prepare") { throw Failure("bench: preparing the workloads failed: \(why)") }
 
-        var runtimes = [native, BenchRuntime.container("moat", path: try selfPath(), state: state)]
+        let moat = try selfPath()
+        var runtimes = [native, BenchRuntime.container("moat", path: moat, state: state)]
         for name in arguments.string("against").split(separator: ",").map(String.init) where !["native", "moat", "proot"].contains(name) {
+            if name == "moat-direct" {
+                runtimes.append(BenchRuntime.container(name, path: moat, state: state))
+                continue
+            }
             guard let path = BenchRuntime.installedPath(name) else {
                 progress("bench: \(name) is not installed, skipped\n")
                 continue

@@ -34,6 +34,7 @@ enum Create: Subcommand {
         }
         sandbox.filterCacheDirectory = root
         let preserved = try applyRootfsOptions(arguments, to: &sandbox)
+        try applyFileProfile(arguments, annotation: bundle.spec.annotation(Bundle.metadataAnnotation), to: &sandbox)
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)
         do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch { state.remove(); throw error }
@@ -127,7 +128,31 @@ let rootfsOptions: [CommandSpec.Option] = [
     .init(long: "preserve-fds", value: "n", help: "Pass fds 3 to 3+n-1 on to the workload."),
     .init(long: "overlay", value: "memory|none|dir", optionalValue: true,
           help: "Overlay the root: the bundle stays untouched, writes go to memory or to <dir>/upper (default: none)."),
+    metadataOption,
 ]
+
+let metadataOption = CommandSpec.Option(
+    long: "metadata", value: "sentry|direct",
+    help: "Who resolves the paths of stat, access and readlink: the sentry (default), or the host kernel inside the sandbox's "
+        + "mount namespace (faster for git, make, compilers; gives up the sentry's second check on those paths).")
+
+/// The file profile from --metadata, else from the dev.moat.metadata
+/// annotation. Direct metadata relies on the mount namespace pivot_root made:
+/// with --no-pivot (a chroot) it is refused.
+func applyFileProfile(_ arguments: ParsedArguments, annotation: String?, to sandbox: inout SandboxSpec) throws {
+    let flag = arguments.value("metadata")
+    guard let choice = flag ?? annotation else { return }
+    let source = flag == nil ? "annotations.\(Bundle.metadataAnnotation)" : "--metadata"
+    switch choice {
+    case "sentry": sandbox.fileProfile.directMetadata = false
+    case "direct":
+        if sandbox.child.noPivot {
+            throw Failure("\(source)=direct needs pivot_root's mount namespace: not with --no-pivot", code: 2)
+        }
+        sandbox.fileProfile.directMetadata = true
+    default: throw Failure("\(source): give sentry or direct, not \(choice)", code: 2)
+    }
+}
 
 /// The root overlay from --overlay, else from the bundle's dev.moat.overlay
 /// annotation. Memory mode mounts its tmpfs on a directory of the container's

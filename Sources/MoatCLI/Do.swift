@@ -18,6 +18,7 @@ enum Do: Subcommand {
             .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory (holds the cached seccomp program)."),
             .init(long: "cwd", value: "dir", defaultValue: "/", help: "Working directory inside the sandbox."),
             .init(long: "cap-add", value: "caps", help: "Grant these capabilities too (comma-separated, e.g. CAP_CHOWN,CAP_DAC_OVERRIDE)."),
+            metadataOption,
         ] + observationOptions,
         positionals: [.init(name: "command", help: "The command and its arguments.", rest: true)])
 
@@ -49,6 +50,7 @@ enum Do: Subcommand {
                 sandbox.child.capabilities.permitted |= mask
             }
         }
+        try applyFileProfile(arguments, annotation: nil, to: &sandbox)
         try applyObservation(arguments, to: &sandbox)
         return try runSandbox(sandbox, program: args[0], report: arguments.value("syscall-report"))
     }

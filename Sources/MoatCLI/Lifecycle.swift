@@ -251,6 +251,7 @@ enum Features: Subcommand {
             ("annotations", .object([
                 (Bundle.realtimeStartAnnotation, .string("RFC 3339 UTC or epoch seconds: fixed REALTIME at start")),
                 (Bundle.overlayAnnotation, .string("memory, none or a directory: an overlay over the root, as --overlay")),
+                (Bundle.metadataAnnotation, .string("sentry or direct: who resolves stat, access and readlink paths, as --metadata")),
             ])),
         ])
         writeOut(json.rendered() + "\n")

@@ -27,6 +27,7 @@ enum Run: Subcommand {
             sandbox.child.consoleSocket = socket
         }
         let preserved = try applyRootfsOptions(arguments, to: &sandbox)
+        try applyFileProfile(arguments, annotation: bundle.spec.annotation(Bundle.metadataAnnotation), to: &sandbox)
         let straceLog = try applyObservation(arguments, to: &sandbox)
         let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
                                              annotations: bundle.spec.annotations)

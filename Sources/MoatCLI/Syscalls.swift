@@ -78,7 +78,9 @@ struct SyscallRows {
             }
             var handling = entry.handling.kind
             if case .deny(let errno) = entry.handling { handling += " (\(errnoName(errno.rawValue)))" }
-            return SyscallRows(number: nr, name: name, handling: handling, level: entry.level.rawValue, note: entry.note)
+            let note = entry.readsMetadata ? entry.note + "; with --metadata=direct run by the host in the sandbox's mount namespace"
+                : entry.note
+            return SyscallRows(number: nr, name: name, handling: handling, level: entry.level.rawValue, note: note)
         }
     }
 

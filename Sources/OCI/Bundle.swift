@@ -15,6 +15,9 @@ public struct Bundle {
     public static let realtimeStartAnnotation = "dev.moat.time.realtime-start"
     /// "memory", "none" or an absolute directory: the root overlay when --overlay is not given.
     public static let overlayAnnotation = "dev.moat.overlay"
+    /// "sentry" or "direct": who resolves the paths of stat, access and
+    /// readlink calls when --metadata is not given (see FileProfile).
+    public static let metadataAnnotation = "dev.moat.metadata"
 
     public init(directory: String) throws(ConfigError) {
         guard let absolute = realPath(directory) else {

@@ -36,6 +36,8 @@ public struct SandboxSpec: Sendable {
 
     /// What the run records beyond serving calls (--strace, --syscall-report, --count-all).
     public var observation = Observation()
+    /// What the sandbox trades for speed (`--metadata=direct`); nothing by default.
+    public var fileProfile = FileProfile()
     /// Serve clock_gettime through the sentry vDSO when the host allows it (MOAT_VDSO=off: always trap).
     public var fastClocks = getenv("MOAT_VDSO").map { String(cString: $0) } != "off"
 
@@ -172,7 +174,7 @@ public final class Kernel: @unchecked Sendable {
         spec.child.trapTSC = spec.clockOffsets.realtimeStart != nil
         if spec.observation.isActive { observer = Observer(spec.observation) }
         spec.child.filter = try table.program(notify: spec.useNotifications, observing: spec.observation,
-                                              cacheDirectory: spec.filterCacheDirectory)
+                                              profile: spec.fileProfile, cacheDirectory: spec.filterCacheDirectory)
         // File calls always come as notifications: only they can donate an fd.
         spec.child.wantListener = true
         spec.child.pauseBeforePivot = beforePivot != nil
@@ -397,7 +399,7 @@ public final class Kernel: @unchecked Sendable {
         // (beyond the loop's room for listeners: ptrace stops, the kernel opening in the pivoted root).
         let listener = servingPool?.hasRoomForListener == true
         spec.filter = try table.program(notify: false, observing: self.spec.observation, listener: listener,
-                                        cacheDirectory: self.spec.filterCacheDirectory)
+                                        profile: self.spec.fileProfile, cacheDirectory: self.spec.filterCacheDirectory)
         spec.wantListener = listener
         // In the sandbox's user namespace (rootless), groups are as the init's were set.
         spec.userNamespace = self.spec.child.userNamespace

@@ -68,8 +68,24 @@ public struct SyscallEntry: Sendable {
     /// thread nor the sandbox.
     var mayBlock = false
 
+    /// It only reads metadata by path (stat, access, readlink families): under
+    /// the direct-metadata profile the host runs it, and the kernel resolves
+    /// the path in the sandbox's pivoted mount namespace instead of the sentry.
+    public var readsMetadata = false
+
     /// Served by a serving thread whenever there is a listener.
     var alwaysNotified: Bool { donatesFD || mayBlock }
+}
+
+/// What a sandbox trades for speed, by name (`moat run --metadata=direct`).
+public struct FileProfile: Sendable, Equatable, Hashable {
+    /// stat, access and readlink calls go to the host kernel, which resolves
+    /// their paths inside the sandbox's mount namespace (pivot_root, masked
+    /// paths, read-only binds: runc's wall), not through the sentry's walk.
+    /// What is given up: the sentry's second check of where those paths lead;
+    /// they still return only metadata, never an fd or a change.
+    public var directMetadata = false
+    public init(directMetadata: Bool = false) { self.directMetadata = directMetadata }
 }
 
 /// The one table: every x86_64 syscall number, how it is handled, how well.
@@ -142,13 +158,15 @@ public struct SyscallTable: Sendable {
     /// calls that do not need a stopped thread come as user notifications.
     /// `observing` makes more calls trap (never fewer): refused and unknown
     /// ones to be recorded, passthrough ones to be counted or straced.
-    public func filterRules(notify: Bool = false, observing: Observation = Observation(), listener: Bool = true)
-        -> [(number: Int32, action: FilterAction)] {
+    /// `profile.directMetadata` lets the metadata calls through (unless observed).
+    public func filterRules(notify: Bool = false, observing: Observation = Observation(), listener: Bool = true,
+                            profile: FileProfile = FileProfile()) -> [(number: Int32, action: FilterAction)] {
         (0...SyscallTable.maxNumber).compactMap { nr in
             let straced = observing.straces(nr)
             guard let entry = entries[Int(nr)] else {
                 return observing.refused || straced ? (nr, .trace) : nil
             }
+            if profile.directMetadata && entry.readsMetadata && !observing.all && !straced { return (nr, .allow) }
             let action: FilterAction = switch entry.handling {
             // (A straced call that may wait still comes as a stop: strace prints
             // calls the host runs at their exit stop, and exec is one.)
@@ -175,8 +193,9 @@ public struct SyscallTable: Sendable {
 
     /// The program every workload runs under, cached in `directory` if given.
     public func program(notify: Bool = false, observing: Observation = Observation(), listener: Bool = true,
-                        cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
-        try SeccompProgram.cached(defaultErrno: ENOSYS, rules: filterRules(notify: notify, observing: observing, listener: listener),
+                        profile: FileProfile = FileProfile(), cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
+        try SeccompProgram.cached(defaultErrno: ENOSYS,
+                                  rules: filterRules(notify: notify, observing: observing, listener: listener, profile: profile),
                                   directory: cacheDirectory)
     }
 }
@@ -193,6 +212,13 @@ extension SyscallTable {
                         mayBlock: Bool = false) -> SyscallEntry {
         SyscallEntry(name: name, handling: .emulate(handler), level: level, note: note, needsStop: needsStop,
                      donatesFD: donatesFD, mayBlock: mayBlock)
+    }
+
+    /// Marks a call that only reads metadata by path (see `FileProfile`).
+    static func metadata(_ entry: SyscallEntry) -> SyscallEntry {
+        var entry = entry
+        entry.readsMetadata = true
+        return entry
     }
 
     static func deny(_ names: [String], _ errno: Int32, _ note: String) -> [SyscallEntry] {
@@ -234,16 +260,16 @@ extension SyscallTable {
             emulate("creat", Files.creat, "resolved by the sentry; the fd is donated", donatesFD: true, mayBlock: true),
             emulate("openat2", Files.openat2, "BENEATH/IN_ROOT resolved by the kernel below the dirfd; NO_SYMLINKS/NO_MAGICLINKS by the sentry; CACHED is EAGAIN, NO_XDEV alone ENOSYS",
                     level: .partial, donatesFD: true, mayBlock: true),
-            emulate("stat", Stat.stat, "resolved by the sentry"),
-            emulate("lstat", Stat.lstat, "resolved by the sentry"),
-            emulate("newfstatat", Stat.newfstatat, "resolved by the sentry"),
-            emulate("statx", Stat.statx, "resolved by the sentry"),
-            emulate("statfs", Stat.statfs, "resolved by the sentry"),
-            emulate("access", Stat.access, "checked with the caller's real ids"),
-            emulate("faccessat", Stat.faccessat, "checked with the caller's real ids"),
-            emulate("faccessat2", Stat.faccessat2, "AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH"),
-            emulate("readlink", Stat.readlink, "resolved by the sentry; /proc/self names the caller"),
-            emulate("readlinkat", Stat.readlinkat, "resolved by the sentry; /proc/self names the caller"),
+            metadata(emulate("stat", Stat.stat, "resolved by the sentry")),
+            metadata(emulate("lstat", Stat.lstat, "resolved by the sentry")),
+            metadata(emulate("newfstatat", Stat.newfstatat, "resolved by the sentry")),
+            metadata(emulate("statx", Stat.statx, "resolved by the sentry")),
+            metadata(emulate("statfs", Stat.statfs, "resolved by the sentry")),
+            metadata(emulate("access", Stat.access, "checked with the caller's real ids")),
+            metadata(emulate("faccessat", Stat.faccessat, "checked with the caller's real ids")),
+            metadata(emulate("faccessat2", Stat.faccessat2, "AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH")),
+            metadata(emulate("readlink", Stat.readlink, "resolved by the sentry; /proc/self names the caller")),
+            metadata(emulate("readlinkat", Stat.readlinkat, "resolved by the sentry; /proc/self names the caller")),
             emulate("chdir", Directories.chdir, "resolved and checked by the sentry; the caller is handed the directory's fd and fchdirs to it",
                     needsStop: true),
             emulate("mkdir", Directories.mkdir, "in the directory the sentry resolved, with the caller's umask"),

@@ -114,16 +114,21 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let marker = fixture.scratch("marker").appendingPathComponent("secret")
         try "host secret".write(to: marker, atomically: true, encoding: .utf8)
-        let result = fixture.sandboxed(["sh", "-c", "cat \(marker.path) ../../..\(marker.path) 2>&1; ls /; cat /proc/1/root\(marker.path) 2>&1; echo done"])
-        #expect(!result.stdout.contains("host secret"))
-        #expect(result.lines.last == "done")
+        for profile in [[], ["--metadata=direct"]] {
+            let result = fixture.sandboxed(["sh", "-c", "cat \(marker.path) ../../..\(marker.path) 2>&1; ls /; cat /proc/1/root\(marker.path) 2>&1; "
+                                            + "ls -l \(marker.path) /proc/1/root\(marker.path) 2>&1; echo done"], extra: profile)
+            #expect(!result.stdout.contains("host secret") && !result.stdout.contains("-rw"), "\(profile): \(result.stdout)")
+            #expect(result.lines.last == "done")
+        }
     }
 
     /// Every way out of the file namespace the sentry serves: `..` chains,
     /// symlinks, /proc magic links, foreign dirfds, hard links, sockets and
     /// fifos, and races that swap links or rewrite path buffers mid-call.
-    /// A marker outside the rootfs stays unread and unchanged.
-    @Test(arguments: ["notify", "ptrace"])
+    /// A marker outside the rootfs stays unread and unchanged. "direct" is
+    /// the --metadata=direct profile: the kernel resolves stat, access and
+    /// readlink paths, and the mount namespace alone must contain them.
+    @Test(arguments: ["notify", "ptrace", "direct"])
     func fileSystemEscapesAreContained(platform: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let (directory, marker) = try fixture.escapeMarker("marker")
@@ -133,11 +138,13 @@ import Testing
             + "s.bind('\(directory.path)/hostsock'); s.listen(); time.sleep(120)"])
         defer { _ = listener.finish(timeout: 0) }
         #expect(eventually { FileManager.default.fileExists(atPath: directory.appendingPathComponent("hostsock").path) })
-        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
-                                                  "--", "vfsescape", marker.path, "host secret"], timeout: 300)
+        let profile = platform == "direct" ? ["--metadata=direct"] : []
+        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform == "direct" ? "notify" : platform)", fixture.moat, "do",
+                                                  "--rootfs", fixture.rootfs] + profile + ["--", "vfsescape", marker.path, "host secret"],
+                                 timeout: 300)
         #expect(result.status == 0, "\(result.stderr)")
         let cases = result.lines.filter { $0.contains("=") }
-        #expect(cases.count == 24, "every case ran: \(result.stdout)")
+        #expect(cases.count == 29, "every case ran: \(result.stdout)")
         for line in cases { #expect(line.hasSuffix("=contained"), "\(line)") }
         #expect(result.lines.last == "done")
         #expect(!result.stdout.contains("host secret"))

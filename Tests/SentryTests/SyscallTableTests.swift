@@ -71,6 +71,36 @@ import Testing
         #expect(program.evaluate(number: nanosleep) == SeccompReturn.trace | UInt32(nanosleep))
     }
 
+    /// --metadata=direct lets exactly the stat, access and readlink calls
+    /// through; every other number keeps its action, and observing them
+    /// (strace, --count-all) traps them again, served by the sentry.
+    @Test func directMetadataAllowsOnlyTheMetadataCalls() throws {
+        let direct = FileProfile(directMetadata: true)
+        let plain = try table.program(notify: true), program = try table.program(notify: true, profile: direct)
+        #expect(program.implements(table.filterRules(notify: true, profile: direct), defaultErrno: 38))
+        var allowed: [String] = []
+        for nr in Int32(0)...SyscallTable.maxNumber + 40 {
+            let before = plain.evaluate(number: nr), after = program.evaluate(number: nr)
+            if before != after {
+                #expect(after == SeccompReturn.allow, "\(nr)")
+                allowed.append(SyscallTable.name(of: nr) ?? "\(nr)")
+            }
+        }
+        #expect(allowed.sorted() == ["access", "faccessat", "faccessat2", "lstat", "newfstatat", "readlink", "readlinkat",
+                                     "stat", "statfs", "statx"])
+        var all = Observation()
+        all.all = true
+        let counted = try table.program(notify: true, observing: all, profile: direct)
+        let stat = try #require(SyscallNames.number(of: "newfstatat"))
+        #expect(counted.evaluate(number: stat) == (try table.program(notify: true, observing: all)).evaluate(number: stat))
+        #expect(counted.evaluate(number: stat) != SeccompReturn.allow)
+        // Nothing that opens, writes or changes a path is among them.
+        for name in ["open", "openat", "openat2", "creat", "unlink", "rename", "chdir", "execve", "mkdir", "symlink", "chmod"] {
+            let nr = try #require(SyscallNames.number(of: name))
+            #expect(program.evaluate(number: nr) == plain.evaluate(number: nr), "\(name)")
+        }
+    }
+
     /// Observing makes calls trap, never pass: every number is either handled
     /// as unobserved or trapped (where the sentry applies the same policy).
     @Test func observingNeverLoosensTheFilter() throws {

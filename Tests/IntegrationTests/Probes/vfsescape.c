@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -188,6 +189,28 @@ int main(int argc, char **argv) {
     atomic_store(&stop, 1);
     pthread_join(thread, NULL);
     report("execve-swap-race", escaped, "exec of a path another thread rewrites");
+
+    // The metadata calls (which --metadata=direct lets the kernel resolve)
+    // through the same ways out: none may see the marker, whose path does
+    // not exist inside the sandbox.
+    char up[8192];
+    dotdots(up, sizeof up, 12, marker);
+    snprintf(through, sizeof through, "/proc/1/root%s", marker);
+    struct statx sx;
+    report("stat-ways-out", stat(marker, &st) == 0 || lstat(up, &st) == 0 || fstatat(etc, up, &st, 0) == 0
+           || stat(through, &st) == 0 || fstatat(etc, marker, &st, AT_EMPTY_PATH) == 0
+           || syscall(SYS_statx, AT_FDCWD, "/tmp/rel-link", 0, STATX_BASIC_STATS, &sx) == 0, "stat found the marker");
+    report("access-ways-out", access(marker, F_OK) == 0 || faccessat(etc, up, F_OK, 0) == 0 || access(through, F_OK) == 0
+           || syscall(SYS_faccessat2, AT_FDCWD, "/tmp/abs-link", F_OK, AT_EACCESS) == 0, "access found the marker");
+    char text[4096] = { 0 };
+    ssize_t shown = readlink("/proc/1/root", text, sizeof text - 1);
+    report("readlink-proc-root", shown != 1 || text[0] != '/', text);
+    memset(text, 0, sizeof text);
+    shown = readlinkat(rootfd, "proc/self/cwd", text, sizeof text - 1);
+    // The cwd is the sandbox's "/": a longer text would be a host path.
+    report("readlink-proc-cwd", shown != 1 || text[0] != '/', text);
+    struct statfs fs;
+    report("statfs-ways-out", statfs(marker, &fs) == 0 || statfs(up, &fs) == 0, "statfs found the marker");
 
     // chdir (served by the sentry) out through .. and a magic link, then a relative open.
     report("chdir-out", (chdir("/proc/self/root/../../..") == 0 || chdir("/../..") == 0) && tryOpen(AT_FDCWD, marker + 1),
