@@ -105,7 +105,7 @@ enum BenchCommand: Subcommand {
         let load = HostFile.read("/proc/loadavg").map { String(decoding: $0, as: UTF8.self).split(separator: " ").prefix(3).joined(separator: " ") }
         var details = [("kernel", release), ("cpus", String(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), ("load", load ?? "?"),
                        ("moat", Moat.version)]
-        for runtime in runtimes where !["native", "moat"].contains(runtime.name) {
+        for runtime in runtimes where !["native", "moat", "moat-direct"].contains(runtime.name) {
             details.append((runtime.name, runtime.version() ?? "?"))
         }
         return details

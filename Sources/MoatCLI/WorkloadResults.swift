@@ -31,7 +31,7 @@ struct WorkloadResults {
         var out = "moat bench --workloads: \(runs) runs per runtime after \(warmup) warm-up, interleaved; "
             + "medians of each workload's measured part, ms (ratio to native)\n\n"
         out += pad("workload", 17) + runtimes.map { pad($0, 19) }.joined()
-        if runtimes.contains("runc") { out += others.filter { $0 != "runc" }.map { pad($0 + "/runc", 12) }.joined() }
+        if runtimes.contains("runc") { out += others.filter { $0 != "runc" }.map { pad($0 + "/runc", max(12, $0.count + 7)) }.joined() }
         out += "\n"
         for workload in workloads {
             let native = median(workload, "native") ?? .nan
@@ -45,7 +45,7 @@ struct WorkloadResults {
             }
             if runtimes.contains("runc"), let runc = median(workload, "runc") {
                 for runtime in others where runtime != "runc" {
-                    out += pad(median(workload, runtime).map { ratio($0, to: runc) } ?? "-", 12)
+                    out += pad(median(workload, runtime).map { ratio($0, to: runc) } ?? "-", max(12, runtime.count + 7))
                 }
             }
             out += "\n"
