@@ -4,7 +4,7 @@ import PackageDescription
 let package = Package(
     name: "Moat",
     products: [
-        .executable(name: "moat", targets: ["MoatCLI"]),
+        .executable(name: "moat", targets: ["MoatCLI"])
     ],
     targets: [
         // C the Swift side cannot express: variadic ptrace, the fork-to-exec
@@ -29,7 +29,9 @@ let package = Package(
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "Platform"], exclude: ["FuzzRegressions", "EngineConfigs"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
-        .testTarget(name: "IntegrationTests", exclude: ["Probes"]),
+        // The sources themselves: the embedded probes compile, the Swift is as swift-format says.
+        .testTarget(name: "SourceTests"),
+        .testTarget(name: "IntegrationTests", exclude: ["Probes"])
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,14 +6,21 @@ public struct Chart: Sendable {
     public struct Bar: Sendable {
         public var label: String
         public var value: Double
-        public init(_ label: String, _ value: Double) { self.label = label; self.value = value }
+        public init(_ label: String, _ value: Double) {
+            self.label = label
+            self.value = value
+        }
     }
 
     public struct Panel: Sendable {
         public var title: String
         public var unit: String
         public var bars: [Bar]
-        public init(title: String, unit: String, bars: [Bar]) { self.title = title; self.unit = unit; self.bars = bars }
+        public init(title: String, unit: String, bars: [Bar]) {
+            self.title = title
+            self.unit = unit
+            self.bars = bars
+        }
     }
 
     public var title: String
@@ -42,13 +49,15 @@ public struct Chart: Sendable {
             body += text(x: 10, y: y, panel.title + " (" + panel.unit + ", log scale)", size: 15, weight: "bold")
             y += 10
             let values = panel.bars.map(\.value).filter { $0 > 0 }
-            let high = pow10(ceilLog(values.max() ?? 1)), low = pow10(floorLog(values.min() ?? 1))
+            let high = pow10(ceilLog(values.max() ?? 1))
+            let low = pow10(floorLog(values.min() ?? 1))
             let plot = Chart.width - Chart.labelWidth - Chart.valueWidth
             for bar in panel.bars {
                 // Bars start one decade below the smallest value so that none is empty.
                 let length = Swift.max(2, plot * Chart.logPosition(bar.value, low: low / 10, high: high))
                 body += text(x: 10, y: y + 16, bar.label, size: 13)
-                body += "<rect x=\"\(Chart.labelWidth)\" y=\"\(y)\" width=\"\(fixed(length, 1))\" height=\"\(Chart.barHeight)\" "
+                body +=
+                    "<rect x=\"\(Chart.labelWidth)\" y=\"\(y)\" width=\"\(fixed(length, 1))\" height=\"\(Chart.barHeight)\" "
                     + "fill=\"\(bar.label.hasPrefix("moat") ? "#2a7ab0" : "#9aa5ad")\"/>\n"
                 body += text(x: Chart.labelWidth + length + 6, y: y + 16, Chart.format(bar.value) + " " + panel.unit, size: 12)
                 y += Chart.barHeight + Chart.gap

@@ -25,7 +25,8 @@ public enum ProcessTree {
 
     /// Pss and Rss in KiB from /proc/<pid>/smaps_rollup.
     public static func memory(fromSmapsRollup text: String) -> (pss: Int, rss: Int)? {
-        var pss: Int?, rss: Int?
+        var pss: Int?
+        var rss: Int?
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count >= 2, let value = Int(parts[1]) else { continue }

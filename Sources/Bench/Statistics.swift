@@ -50,7 +50,8 @@ public func fixed(_ value: Double, _ digits: Int) -> String {
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
     let rounded = (abs(value) * scale).rounded()
-    let whole = Int(rounded / scale), fraction = Int(rounded.truncatingRemainder(dividingBy: scale))
+    let whole = Int(rounded / scale)
+    let fraction = Int(rounded.truncatingRemainder(dividingBy: scale))
     var text = String(whole)
     if digits > 0 {
         let f = String(fraction)

@@ -18,7 +18,8 @@ public enum WorkloadOutput: Sendable, Equatable {
         let last = lines.last(where: { !$0.isEmpty }).map(String.init) ?? "exit status \(exitStatus)"
         guard exitStatus == 0 else { return .failed(lastLine: last + " (exit status \(exitStatus))") }
         guard let line = lines.last(where: { $0.hasPrefix("moat-bench-us ") }),
-              let us = Double(line.dropFirst("moat-bench-us ".count)), us >= 0 else {
+            let us = Double(line.dropFirst("moat-bench-us ".count)), us >= 0
+        else {
             return .failed(lastLine: "no moat-bench-us line: " + last)
         }
         return .measured(ms: us / 1000)

@@ -7,7 +7,7 @@ struct CommandSpec {
     struct Option {
         let long: String
         var short: Character? = nil
-        var value: String? = nil      // the value's name; nil for a flag
+        var value: String? = nil  // the value's name; nil for a flag
         var defaultValue: String? = nil
         /// The value may be left out (`--strace` or `--strace=LIST`); it then reads "".
         var optionalValue = false
@@ -67,7 +67,8 @@ struct CommandSpec {
         while let token = rest.popFirst() {
             if token == "--help" || token == "-h" { throw UsageError(help: help) }
             if let last = positionals.last, last.rest, parsed.positionals.count == positionals.count - 1,
-               !token.hasPrefix("-") || token == "--" {
+                !token.hasPrefix("-") || token == "--"
+            {
                 parsed.positionals.append(contentsOf: token == "--" ? Array(rest) : [token] + rest)
                 return try finish(parsed)
             }
@@ -75,7 +76,8 @@ struct CommandSpec {
                 parsed.positionals.append(token)
                 continue
             }
-            var name = token, inline: String?
+            var name = token
+            var inline: String?
             if token.hasPrefix("--"), let equals = token.firstIndex(of: "=") {
                 name = String(token[..<equals])
                 inline = String(token[token.index(after: equals)...])

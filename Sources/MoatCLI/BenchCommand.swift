@@ -22,21 +22,25 @@ enum BenchCommand: Subcommand {
             .init(long: "bundle", value: "dir", help: "Time this bundle's own process for boot (default: the probe's /bin/true)."),
             .init(long: "runs", value: "n", defaultValue: "20", help: "Measured runs per runtime (with --workloads: 3)."),
             .init(long: "warmup", value: "n", defaultValue: "3", help: "Runs per runtime before measuring (with --workloads: 1)."),
-            .init(long: "workloads", value: "names", optionalValue: true,
-                  help: "Time applications instead: all, or some of \(WorkloadBench.all.joined(separator: ","))."),
-            .init(long: "rootfs", value: "dir", help: "With --workloads: a Debian rootfs to use (default \(WorkloadBench.defaultRootfs), made once)."),
-            .init(long: "against", value: "list", defaultValue: "native,runc,crun,runsc,proot",
-                  help: "Runtimes to compare with, where installed (with --workloads also moat-direct: moat --metadata=direct)."),
+            .init(
+                long: "workloads", value: "names", optionalValue: true,
+                help: "Time applications instead: all, or some of \(WorkloadBench.all.joined(separator: ","))."),
+            .init(
+                long: "rootfs", value: "dir", help: "With --workloads: a Debian rootfs to use (default \(WorkloadBench.defaultRootfs), made once)."),
+            .init(
+                long: "against", value: "list", defaultValue: "native,runc,crun,runsc,proot",
+                help: "Runtimes to compare with, where installed (with --workloads also moat-direct: moat --metadata=direct)."),
             .init(long: "density", value: "n", defaultValue: "8", help: "Sandboxes idling at once for the density figure."),
             .init(long: "json", value: "file", help: "Write every sample and the machine's details here."),
-            .init(long: "svg", value: "file", help: "Write a bar chart (log scale) here."),
+            .init(long: "svg", value: "file", help: "Write a bar chart (log scale) here.")
         ])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         if let names = arguments.value("workloads") { return try WorkloadBench.run(arguments, names: names) }
         if arguments.value("rootfs") != nil { throw Failure("bench: --rootfs goes with --workloads", code: 2) }
         guard let runs = Int(arguments.string("runs")), runs > 0, let warmup = Int(arguments.string("warmup")), warmup >= 0,
-              let density = Int(arguments.string("density")), density > 0 else {
+            let density = Int(arguments.string("density")), density > 0
+        else {
             throw Failure("bench: --runs, --warmup and --density take positive numbers", code: 2)
         }
         let dir = try Scratch.directory("moat-bench")
@@ -103,8 +107,10 @@ enum BenchCommand: Subcommand {
         uname(&name)
         let release = withUnsafeBytes(of: name.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
         let load = HostFile.read("/proc/loadavg").map { String(decoding: $0, as: UTF8.self).split(separator: " ").prefix(3).joined(separator: " ") }
-        var details = [("kernel", release), ("cpus", String(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), ("load", load ?? "?"),
-                       ("moat", Moat.version)]
+        var details = [
+            ("kernel", release), ("cpus", String(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), ("load", load ?? "?"),
+            ("moat", Moat.version)
+        ]
         for runtime in runtimes where !["native", "moat", "moat-direct"].contains(runtime.name) {
             details.append((runtime.name, runtime.version() ?? "?"))
         }
@@ -135,12 +141,15 @@ struct BenchSetup {
         try Scratch.buildStatic(BenchProbe.source, to: probe, what: "bench")
         try Scratch.write(String(repeating: "moat bench data\n", count: 4), to: rootfs + "/data")
         var bundles: [String: String] = [:]
-        for (name, args) in [("true", ["/benchprobe", "true"]), ("first", ["/benchprobe", "first"]),
-                             ("sleep", ["/benchprobe", "sleep", "30"]), ("cost", ["/benchprobe", "cost", "/"])] {
+        for (name, args) in [
+            ("true", ["/benchprobe", "true"]), ("first", ["/benchprobe", "first"]),
+            ("sleep", ["/benchprobe", "sleep", "30"]), ("cost", ["/benchprobe", "cost", "/"])
+        ] {
             let bundle = dir + "/bundle-" + name
             mkdir(bundle, 0o755)
-            try Scratch.write(DefaultSpec.json(args: args, rootPath: rootfs, readonly: true).rendered() + "\n",
-                              to: bundle + "/config.json")
+            try Scratch.write(
+                DefaultSpec.json(args: args, rootPath: rootfs, readonly: true).rendered() + "\n",
+                to: bundle + "/config.json")
             bundles[name] = bundle
         }
         self.bundles = bundles
@@ -183,20 +192,24 @@ struct BenchRuntime {
     /// with its state under `state`.
     static func container(_ name: String, path: String, state: String) -> BenchRuntime {
         switch name {
-        case "moat": return BenchRuntime(name: name, path: path) { bundle, _, id in
-            ["moat", "run", "--root", state, "--bundle", bundle, id]
-        }
+        case "moat":
+            return BenchRuntime(name: name, path: path) { bundle, _, id in
+                ["moat", "run", "--root", state, "--bundle", bundle, id]
+            }
         // The direct-metadata profile (--metadata=direct).
-        case "moat-direct": return BenchRuntime(name: name, path: path) { bundle, _, id in
-            ["moat", "run", "--root", state, "--metadata=direct", "--bundle", bundle, id]
-        }
+        case "moat-direct":
+            return BenchRuntime(name: name, path: path) { bundle, _, id in
+                ["moat", "run", "--root", state, "--metadata=direct", "--bundle", bundle, id]
+            }
         // Loopback only, as Moat's and runc's own network namespace gives.
-        case "runsc": return BenchRuntime(name: name, path: path) { bundle, _, id in
-            [name, "--root", state + "/runsc", "--network=none", "run", "--bundle", bundle, id]
-        }
-        default: return BenchRuntime(name: name, path: path) { bundle, _, id in
-            [name, "--root", state + "/" + name, "run", "--bundle", bundle, id]
-        }
+        case "runsc":
+            return BenchRuntime(name: name, path: path) { bundle, _, id in
+                [name, "--root", state + "/runsc", "--network=none", "run", "--bundle", bundle, id]
+            }
+        default:
+            return BenchRuntime(name: name, path: path) { bundle, _, id in
+                [name, "--root", state + "/" + name, "run", "--bundle", bundle, id]
+            }
         }
     }
 
@@ -241,14 +254,16 @@ struct BenchRuntime {
         let log = setup.dir + "/first"
         let start = Clocks.host(CLOCK_REALTIME)
         guard Scratch.spawnAndWait(path, argv(setup, "first", ["first"], id: id), output: log) == 0,
-              let text = HostFile.read(log), let reached = Int64(String(decoding: text, as: UTF8.self).split(separator: "\n").first ?? "")
+            let text = HostFile.read(log), let reached = Int64(String(decoding: text, as: UTF8.self).split(separator: "\n").first ?? "")
         else { return nil }
         return Double(reached - start) / 1e6
     }
 
     /// Median PSS, RSS and peak RSS (KiB) of the runtime's whole process tree while the probe sleeps.
     func memory(_ setup: BenchSetup, rounds: Int) -> (pss: Samples, rss: Samples, peak: Samples) {
-        var pss = Samples(), rss = Samples(), peak = Samples()
+        var pss = Samples()
+        var rss = Samples()
+        var peak = Samples()
         for round in 0..<rounds {
             let pids = startSleepers(setup, count: 1, id: "m\(round)")
             if let measured = ProcessMemory.tree(pids[0]) {
@@ -275,7 +290,8 @@ struct BenchRuntime {
         let log = setup.dir + "/cost"
         let root = name == "native" ? setup.rootfs : "/"
         guard Scratch.spawnAndWait(path, argv(setup, "cost", ["cost", root], id: id), output: log) == 0,
-              let text = HostFile.read(log) else { return [] }
+            let text = HostFile.read(log)
+        else { return [] }
         return String(decoding: text, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { field in
             let pair = field.split(separator: "=")
             guard pair.count == 2, let value = Double(pair[1]) else { return nil }
@@ -312,7 +328,8 @@ enum ProcessMemory {
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
             guard let pid = Int32(name), let stat = HostFile.read("/proc/\(name)/stat"),
-                  let parent = ProcessTree.parent(fromStat: String(decoding: stat, as: UTF8.self)) else { continue }
+                let parent = ProcessTree.parent(fromStat: String(decoding: stat, as: UTF8.self))
+            else { continue }
             parents[pid] = parent
         }
         return ProcessTree.descendants(of: root, parents: parents)
@@ -320,10 +337,13 @@ enum ProcessMemory {
 
     /// PSS and RSS now, and the peak RSS (VmHWM) each process reached, in KiB, summed over the tree.
     static func tree(_ root: pid_t) -> (pss: Int, rss: Int, peak: Int)? {
-        var pss = 0, rss = 0, peak = 0
+        var pss = 0
+        var rss = 0
+        var peak = 0
         for pid in treePids(root) {
             guard let text = HostFile.read("/proc/\(pid)/smaps_rollup"),
-                  let memory = ProcessTree.memory(fromSmapsRollup: String(decoding: text, as: UTF8.self)) else { continue }
+                let memory = ProcessTree.memory(fromSmapsRollup: String(decoding: text, as: UTF8.self))
+            else { continue }
             pss += memory.pss
             rss += memory.rss
             if let status = HostFile.read("/proc/\(pid)/status") {

@@ -20,8 +20,10 @@ struct BenchResults {
     var hotPaths: [(String, Double)] = []
 
     static let calls = ["getpid", "getuid", "clock_gettime", "open_read_close", "stat", "fork_wait"]
-    static let callLabels = ["getpid": "getpid (trapped)", "getuid": "getuid (passthrough)", "clock_gettime": "clock_gettime",
-                             "open_read_close": "open+read+close", "stat": "stat", "fork_wait": "fork+wait"]
+    static let callLabels = [
+        "getpid": "getpid (trapped)", "getuid": "getuid (passthrough)", "clock_gettime": "clock_gettime",
+        "open_read_close": "open+read+close", "stat": "stat", "fork_wait": "fork+wait"
+    ]
 
     func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
         let fill = String(repeating: " ", count: max(1, n - s.count))
@@ -36,17 +38,21 @@ struct BenchResults {
         if runsc == nil { out = out.replacing("first instr. ms  vs runsc\n", with: "first instr. ms\n") }
         for name in runtimes {
             guard let s = boot[name] else { continue }
-            out += pad(name, 10) + pad("\(fixed(s.median, 2)) (\(fixed(s.min, 2))-\(fixed(s.max, 2)))", 24)
+            out +=
+                pad(name, 10) + pad("\(fixed(s.median, 2)) (\(fixed(s.min, 2))-\(fixed(s.max, 2)))", 24)
                 + pad(name == "native" ? "" : ratio(s.median, to: native), 11)
                 + pad(firstInstruction[name].map { fixed($0.median, 2) } ?? "-", 17)
                 + (runsc.map { name == "runsc" ? "" : ratio($0, to: s.median) + " faster" } ?? "") + "\n"
         }
-        let nativePss = memory["native"]?.pss.median ?? 0, nativeRss = memory["native"]?.rss.median ?? 0
-        out += "\n" + pad("memory", 10) + pad("PSS MiB", 10) + pad("overhead", 11) + pad("RSS MiB", 10) + pad("overhead", 11)
+        let nativePss = memory["native"]?.pss.median ?? 0
+        let nativeRss = memory["native"]?.rss.median ?? 0
+        out +=
+            "\n" + pad("memory", 10) + pad("PSS MiB", 10) + pad("overhead", 11) + pad("RSS MiB", 10) + pad("overhead", 11)
             + pad("peak RSS", 10) + "PSS per sandbox, \(densityCount) idle\n"
         for name in runtimes {
             guard let m = memory[name] else { continue }
-            out += pad(name, 10) + pad(fixed(m.pss.median / 1024, 2), 10)
+            out +=
+                pad(name, 10) + pad(fixed(m.pss.median / 1024, 2), 10)
                 + pad(name == "native" ? "" : fixed((m.pss.median - nativePss) / 1024, 2), 11)
                 + pad(fixed(m.rss.median / 1024, 2), 10) + pad(name == "native" ? "" : fixed((m.rss.median - nativeRss) / 1024, 2), 11)
                 + pad(fixed(m.peak.median / 1024, 2), 10)
@@ -68,37 +74,47 @@ struct BenchResults {
 
     func json() -> JSON {
         func samples(_ s: Samples) -> JSON {
-            .object([("median", .number(fixed(s.median, 3))), ("min", .number(fixed(s.min, 3))), ("max", .number(fixed(s.max, 3))),
-                     ("samples", .array(s.values.map { .number(fixed($0, 3)) }))])
+            .object([
+                ("median", .number(fixed(s.median, 3))), ("min", .number(fixed(s.min, 3))), ("max", .number(fixed(s.max, 3))),
+                ("samples", .array(s.values.map { .number(fixed($0, 3)) }))
+            ])
         }
         return .object([
             ("runs", .int(runs)), ("warmup", .int(warmup)), ("densitySandboxes", .int(densityCount)),
             ("machine", .object(machine.map { ($0.0, .string($0.1)) })),
             ("bootMs", .object(runtimes.compactMap { name in boot[name].map { (name, samples($0)) } })),
             ("firstInstructionMs", .object(runtimes.compactMap { name in firstInstruction[name].map { (name, samples($0)) } })),
-            ("memoryKiB", .object(runtimes.compactMap { name in
-                memory[name].map { (name, .object([("pss", samples($0.pss)), ("rss", samples($0.rss)), ("peakRss", samples($0.peak))])) }
-            })),
+            (
+                "memoryKiB",
+                .object(
+                    runtimes.compactMap { name in
+                        memory[name].map { (name, .object([("pss", samples($0.pss)), ("rss", samples($0.rss)), ("peakRss", samples($0.peak))])) }
+                    })
+            ),
             ("densityPssKiBPerSandbox", .object(runtimes.compactMap { name in density[name].map { (name, .number(fixed($0, 1))) } })),
             ("syscallNs", .object(syscalls.keys.sorted().map { ($0, samples(syscalls[$0]!)) })),
-            ("sentryHotPathsNs", .object(hotPaths.map { ($0.0, .number(fixed($0.1, 2))) })),
+            ("sentryHotPathsNs", .object(hotPaths.map { ($0.0, .number(fixed($0.1, 2))) }))
         ])
     }
 
     func chart() -> Chart {
         let nativePss = memory["native"]?.pss.median ?? 0
         var panels = [
-            Chart.Panel(title: "Boot: run /bin/true from a bundle", unit: "ms",
-                        bars: runtimes.compactMap { name in boot[name].map { Chart.Bar(name, $0.median) } }),
-            Chart.Panel(title: "Memory overhead: PSS beyond the workload's own", unit: "MiB",
-                        bars: runtimes.filter { $0 != "native" }.compactMap { name in
-                            memory[name].map { Chart.Bar(name, max(0.01, ($0.pss.median - nativePss) / 1024)) }
-                        }),
+            Chart.Panel(
+                title: "Boot: run /bin/true from a bundle", unit: "ms",
+                bars: runtimes.compactMap { name in boot[name].map { Chart.Bar(name, $0.median) } }),
+            Chart.Panel(
+                title: "Memory overhead: PSS beyond the workload's own", unit: "MiB",
+                bars: runtimes.filter { $0 != "native" }.compactMap { name in
+                    memory[name].map { Chart.Bar(name, max(0.01, ($0.pss.median - nativePss) / 1024)) }
+                })
         ]
         var costBars: [Chart.Bar] = []
         for call in BenchResults.calls {
             for runtime in ["native", "moat"] {
-                if let s = syscalls[runtime + " " + call] { costBars.append(Chart.Bar("\(runtime == "moat" ? "moat" : "native") \(call)", max(1, s.median))) }
+                if let s = syscalls[runtime + " " + call] {
+                    costBars.append(Chart.Bar("\(runtime == "moat" ? "moat" : "native") \(call)", max(1, s.median)))
+                }
             }
         }
         panels.append(Chart.Panel(title: "Syscall cost", unit: "ns", bars: costBars))

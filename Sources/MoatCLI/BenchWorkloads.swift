@@ -14,11 +14,13 @@ struct WorkloadBench {
         "python3-startup": "python3 -c pass, 20 times", "git-status": "git status x5, 1,000-file repository",
         "git-log": "git log --stat, 101 commits", "make": "make -j(nproc), 41 C files", "sqlite": "sqlite3, 2,000 inserts",
         "redis": "redis-benchmark in the sandbox, 40,000 requests", "pg-initdb": "postgres initdb",
-        "pgbench": "pgbench -c 4, 2,000 transactions",
+        "pgbench": "pgbench -c 4, 2,000 transactions"
     ]
     /// What debootstrap installs beyond minbase when moat bench makes the rootfs.
-    static let packages = ["python3", "git", "make", "gcc", "libc6-dev", "sqlite3", "redis-server", "redis-tools",
-                           "postgresql-15", "netbase"]
+    static let packages = [
+        "python3", "git", "make", "gcc", "libc6-dev", "sqlite3", "redis-server", "redis-tools",
+        "postgresql-15", "netbase"
+    ]
     static let defaultRootfs = "/var/lib/moat/bench-rootfs"
     static let script = "/srv/moat-bench/workloads.sh"
     static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -38,7 +40,8 @@ struct WorkloadBench {
             throw Failure("bench: --runs and --warmup take positive numbers", code: 2)
         }
         // The application mode's own default: a workload runs for seconds, not milliseconds.
-        let rounds = arguments.list("runs") == nil ? 3 : runs, warmups = arguments.list("warmup") == nil ? 1 : warmup
+        let rounds = arguments.list("runs") == nil ? 3 : runs
+        let warmups = arguments.list("warmup") == nil ? 1 : warmup
         let rootfs = try ensureRootfs(arguments.value("rootfs"))
         let dir = try Scratch.directory("moat-bench-workloads")
         defer { Scratch.removeTree(dir) }
@@ -118,8 +121,12 @@ struct WorkloadBench {
         _ = mkdirParents(partial)
         progress("bench: making a Debian rootfs in \(path) with debootstrap (about a minute, once)\n")
         let log = partial + ".log"
-        let status = Scratch.spawnAndWait(debootstrap, ["debootstrap", "--variant=minbase", "--include=" + packages.joined(separator: ","),
-                                                        "bookworm", partial, debianMirror()], output: log, timeout: 1800)
+        let status = Scratch.spawnAndWait(
+            debootstrap,
+            [
+                "debootstrap", "--variant=minbase", "--include=" + packages.joined(separator: ","),
+                "bookworm", partial, debianMirror()
+            ], output: log, timeout: 1800)
         guard status == 0 else { throw Failure("bench: debootstrap failed (exit \(status)), see \(log)") }
         // No network in the sandbox: localhost must resolve from the file.
         try Scratch.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", to: partial + "/etc/hosts")
@@ -153,15 +160,17 @@ struct WorkloadBench {
     func writeBundle(_ name: String) throws {
         let bundle = dir + "/bundle-" + name
         mkdir(bundle, 0o755)
-        let spec = DefaultSpec.json(args: ["/bin/bash", WorkloadBench.script, name], rootPath: rootfs, readonly: false,
-                                    capabilities: DefaultSpec.dockerCapabilities, env: ["HOME=/root"])
+        let spec = DefaultSpec.json(
+            args: ["/bin/bash", WorkloadBench.script, name], rootPath: rootfs, readonly: false,
+            capabilities: DefaultSpec.dockerCapabilities, env: ["HOME=/root"])
         try Scratch.write(spec.rendered() + "\n", to: bundle + "/config.json")
     }
 
     /// Native: a chroot into the rootfs in its own mount and pid namespaces (so
     /// nothing it starts outlives it), with /dev, /proc and a fresh tmpfs /tmp.
     var native: BenchRuntime {
-        let setup = #"r=$1; shift; mount -t tmpfs -o mode=1777 tmpfs "$r/tmp" && mount --rbind /dev "$r/dev" && "#
+        let setup =
+            #"r=$1; shift; mount -t tmpfs -o mode=1777 tmpfs "$r/tmp" && mount --rbind /dev "$r/dev" && "#
             + #"mount -t proc proc "$r/proc" && exec chroot "$r" /usr/bin/env -i "# + WorkloadBench.path
             + #" HOME=/root /bin/bash "# + WorkloadBench.script + #" "$@""#
         let rootfs = self.rootfs
@@ -173,10 +182,13 @@ struct WorkloadBench {
     /// Runs one workload (or `prepare`) once under `runtime` and reads what it measured.
     func once(_ runtime: BenchRuntime, _ name: String, id: String = "trial") -> WorkloadOutput {
         let log = dir + "/log"
-        let status = Scratch.spawnAndWait(runtime.path, runtime.command(dir + "/bundle-" + name, [name], id), output: log,
-                                          timeout: WorkloadBench.timeoutSeconds)
+        let status = Scratch.spawnAndWait(
+            runtime.path, runtime.command(dir + "/bundle-" + name, [name], id), output: log,
+            timeout: WorkloadBench.timeoutSeconds)
         let text = HostFile.read(log).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        if name == "prepare" { return status == 0 ? .measured(ms: 0) : .failed(lastLine: text.split(separator: "\n").last.map(String.init) ?? "exit \(status)") }
+        if name == "prepare" {
+            return status == 0 ? .measured(ms: 0) : .failed(lastLine: text.split(separator: "\n").last.map(String.init) ?? "exit \(status)")
+        }
         return WorkloadOutput.parse(text, exitStatus: status)
     }
 

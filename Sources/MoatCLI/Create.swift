@@ -17,7 +17,7 @@ enum Create: Subcommand {
             .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
             .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory."),
             .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
-            .init(long: "console-socket", value: "path", help: "With process.terminal: where to send the pty master (runc's protocol)."),
+            .init(long: "console-socket", value: "path", help: "With process.terminal: where to send the pty master (runc's protocol).")
         ] + rootfsOptions,
         positionals: [.init(name: "container-id", help: "Container id.")])
 
@@ -35,9 +35,13 @@ enum Create: Subcommand {
         sandbox.filterCacheDirectory = root
         let preserved = try applyRootfsOptions(arguments, to: &sandbox)
         try applyFileProfile(arguments, annotation: bundle.spec.annotation(Bundle.metadataAnnotation), to: &sandbox)
-        let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
-                                             annotations: bundle.spec.annotations)
-        do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch { state.remove(); throw error }
+        let state = try ContainerState.claim(
+            root: root, id: arguments.positionals[0], bundle: bundle.directory,
+            annotations: bundle.spec.annotations)
+        do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch {
+            state.remove()
+            throw error
+        }
         let outcome: SupervisorProcess.Outcome
         do {
             outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved) { signalReady in
@@ -60,8 +64,10 @@ enum Create: Subcommand {
     /// The supervisor process: runs the sandbox, waits for `moat start`,
     /// keeps state.json current and exits with the workload's status.
     /// `startAtOnce` (run -d): no waiting for `moat start`.
-    static func supervise(_ sandbox: SandboxSpec, bundle: Bundle, state: ContainerState, startAtOnce: Bool = false,
-                          signalReady: () -> Void) -> Never {
+    static func supervise(
+        _ sandbox: SandboxSpec, bundle: Bundle, state: ContainerState, startAtOnce: Bool = false,
+        signalReady: () -> Void
+    ) -> Never {
         var created = false
         var code: Int32
         let hooks = StartHooks(hooks: bundle.spec.hooks, state: state, fail: { report($0) })
@@ -72,40 +78,42 @@ enum Create: Subcommand {
             exit(125)
         }
         do {
-            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: nil, control: control,
-                                  whileCreating: hooks.whileCreating, beforeStart: { pid in
-                // With a terminal the workload has its pty (sent to the console
-                // socket) and none of create's stdio: the supervisor must not
-                // keep them either. containerd reads create's output to EOF
-                // (docker run -t hung, holding the container's lock). Errors
-                // still reach --log.
-                if sandbox.child.terminal && sandbox.child.consoleSocket != nil {
-                    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-                    if null >= 0 {
-                        for fd: Int32 in 0...2 { dup2(null, fd) }
-                        close(null)
+            code = try runSandbox(
+                sandbox, program: bundle.spec.process.args[0], report: nil, control: control,
+                whileCreating: hooks.whileCreating,
+                beforeStart: { pid in
+                    // With a terminal the workload has its pty (sent to the console
+                    // socket) and none of create's stdio: the supervisor must not
+                    // keep them either. containerd reads create's output to EOF
+                    // (docker run -t hung, holding the container's lock). Errors
+                    // still reach --log.
+                    if sandbox.child.terminal && sandbox.child.consoleSocket != nil {
+                        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+                        if null >= 0 {
+                            for fd: Int32 in 0...2 { dup2(null, fd) }
+                            close(null)
+                        }
                     }
-                }
-                // Engines list a container's processes by joining the mount
-                // namespace of the pid they hold, ours (podman top): show them
-                // the sandbox's /proc. Without it they would list the host's.
-                if bundle.spec.mounts.contains(where: { $0.destination == "/proc" && $0.type == "proc" }) {
-                    try? HostProcfs.showSandboxProc(initPid: pid)
-                }
-                if startAtOnce {
+                    // Engines list a container's processes by joining the mount
+                    // namespace of the pid they hold, ours (podman top): show them
+                    // the sandbox's /proc. Without it they would list the host's.
+                    if bundle.spec.mounts.contains(where: { $0.destination == "/proc" && $0.type == "proc" }) {
+                        try? HostProcfs.showSandboxProc(initPid: pid)
+                    }
+                    if startAtOnce {
+                        created = true
+                        signalReady()
+                        return hooks.start(pid)
+                    }
+                    do { try state.created(supervisor: getpid(), initPid: pid) } catch {
+                        report("\(error)")
+                        return false
+                    }
                     created = true
                     signalReady()
+                    guard control.awaitStart(whileAlive: pid) else { return false }
                     return hooks.start(pid)
-                }
-                do { try state.created(supervisor: getpid(), initPid: pid) } catch {
-                    report("\(error)")
-                    return false
-                }
-                created = true
-                signalReady()
-                guard control.awaitStart(whileAlive: pid) else { return false }
-                return hooks.start(pid)
-            }, afterStart: hooks.started)
+                }, afterStart: hooks.started)
             if !created { code = 125 }  // a hook failed while creating
         } catch let failure as Failure {
             report(failure.message)
@@ -126,9 +134,10 @@ enum Create: Subcommand {
 let rootfsOptions: [CommandSpec.Option] = [
     .init(long: "no-pivot", help: "Move the root over / and chroot instead of pivot_root (for initramfs roots)."),
     .init(long: "preserve-fds", value: "n", help: "Pass fds 3 to 3+n-1 on to the workload."),
-    .init(long: "overlay", value: "memory|none|dir", optionalValue: true,
-          help: "Overlay the root: the bundle stays untouched, writes go to memory or to <dir>/upper (default: none)."),
-    metadataOption,
+    .init(
+        long: "overlay", value: "memory|none|dir", optionalValue: true,
+        help: "Overlay the root: the bundle stays untouched, writes go to memory or to <dir>/upper (default: none)."),
+    metadataOption
 ]
 
 let metadataOption = CommandSpec.Option(
@@ -157,8 +166,10 @@ func applyFileProfile(_ arguments: ParsedArguments, annotation: String?, to sand
 /// The root overlay from --overlay, else from the bundle's dev.moat.overlay
 /// annotation. Memory mode mounts its tmpfs on a directory of the container's
 /// state, which only the sandbox's mount namespace sees.
-func applyOverlay(_ arguments: ParsedArguments, bundle: Bundle, state: ContainerState,
-                  to sandbox: inout SandboxSpec) throws {
+func applyOverlay(
+    _ arguments: ParsedArguments, bundle: Bundle, state: ContainerState,
+    to sandbox: inout SandboxSpec
+) throws {
     let flag = arguments.value("overlay")
     guard let choice = flag.map({ $0.isEmpty ? "memory" : $0 }) ?? bundle.spec.annotation(Bundle.overlayAnnotation) else { return }
     let source = flag == nil ? "annotations.\(Bundle.overlayAnnotation)" : "--overlay"

@@ -18,14 +18,15 @@ enum Do: Subcommand {
             .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory (holds the cached seccomp program)."),
             .init(long: "cwd", value: "dir", defaultValue: "/", help: "Working directory inside the sandbox."),
             .init(long: "cap-add", value: "caps", help: "Grant these capabilities too (comma-separated, e.g. CAP_CHOWN,CAP_DAC_OVERRIDE)."),
-            metadataOption,
+            metadataOption
         ] + observationOptions,
         positionals: [.init(name: "command", help: "The command and its arguments.", rest: true)])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let args = arguments.positionals
         guard !args.isEmpty else { throw Failure("do: name a command to run", code: 2) }
-        let network = arguments.string("network"), root = arguments.string("root")
+        let network = arguments.string("network")
+        let root = arguments.string("root")
         guard ["none", "host"].contains(network) else { throw Failure("--network: use none or host", code: 2) }
         var json = DefaultSpec.json(args: args, rootPath: arguments.string("rootfs"), readonly: !arguments.flag("writable"))
         json = json.replacing(path: ["process", "cwd"], with: .string(arguments.string("cwd")))

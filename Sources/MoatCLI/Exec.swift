@@ -22,7 +22,7 @@ enum Exec: Subcommand {
             .init(long: "detach", short: "d", help: "Return once the process runs."),
             .init(long: "pid-file", value: "file", help: "Write the pid to wait for here."),
             .init(long: "tty", short: "t", help: "A terminal: a pty whose master goes to --console-socket."),
-            .init(long: "console-socket", value: "path", help: "With --tty: where to send the pty master (runc's protocol)."),
+            .init(long: "console-socket", value: "path", help: "With --tty: where to send the pty master (runc's protocol).")
         ],
         positionals: [idArgument, .init(name: "command", help: "The command and its arguments.", rest: true)])
 

@@ -10,8 +10,7 @@ let idArgument = CommandSpec.Positional(name: "container-id", help: "Container i
 
 func container(_ arguments: ParsedArguments, acceptCorrupt: Bool = false) throws -> ContainerInfo {
     let info: ContainerInfo
-    do { info = try ContainerInfo.load(root: arguments.string("root"), id: arguments.positionals[0]) }
-    catch { throw Failure("\(error)", code: 1) }
+    do { info = try ContainerInfo.load(root: arguments.string("root"), id: arguments.positionals[0]) } catch { throw Failure("\(error)", code: 1) }
     if let corruption = info.corruption, !acceptCorrupt {
         throw Failure("container \(info.id): \(corruption) (moat delete --force removes it)", code: 1)
     }
@@ -19,8 +18,9 @@ func container(_ arguments: ParsedArguments, acceptCorrupt: Bool = false) throws
 }
 
 enum Start: Subcommand {
-    static let spec = CommandSpec(name: "start", abstract: "Run a created container's process.",
-                                  options: [rootOption], positionals: [idArgument])
+    static let spec = CommandSpec(
+        name: "start", abstract: "Run a created container's process.",
+        options: [rootOption], positionals: [idArgument])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
@@ -31,8 +31,9 @@ enum Start: Subcommand {
 }
 
 enum State: Subcommand {
-    static let spec = CommandSpec(name: "state", abstract: "Print a container's state (runtime-spec JSON).",
-                                  options: [rootOption], positionals: [idArgument])
+    static let spec = CommandSpec(
+        name: "state", abstract: "Print a container's state (runtime-spec JSON).",
+        options: [rootOption], positionals: [idArgument])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         writeOut(try container(arguments).specState.rendered() + "\n")
@@ -105,8 +106,10 @@ enum Delete: Subcommand {
 enum List: Subcommand {
     static let spec = CommandSpec(
         name: "list", abstract: "List containers.",
-        options: [rootOption, .init(long: "format", short: "f", value: "format", defaultValue: "table", help: "table or json."),
-                  .init(long: "quiet", short: "q", help: "Only the ids.")])
+        options: [
+            rootOption, .init(long: "format", short: "f", value: "format", defaultValue: "table", help: "table or json."),
+            .init(long: "quiet", short: "q", help: "Only the ids.")
+        ])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let all = ContainerInfo.all(root: arguments.string("root"))
@@ -135,7 +138,7 @@ enum Signals {
         "PIPE": SIGPIPE, "ALRM": SIGALRM, "TERM": SIGTERM, "STKFLT": 16, "CHLD": SIGCHLD, "CONT": SIGCONT,
         "STOP": SIGSTOP, "TSTP": SIGTSTP, "TTIN": SIGTTIN, "TTOU": SIGTTOU, "URG": SIGURG, "XCPU": SIGXCPU,
         "XFSZ": SIGXFSZ, "VTALRM": SIGVTALRM, "PROF": SIGPROF, "WINCH": SIGWINCH, "IO": SIGIO, "PWR": SIGPWR,
-        "SYS": SIGSYS,
+        "SYS": SIGSYS
     ]
 
     /// "TERM", "SIGTERM", "term" or "15"; nil when unknown.
@@ -233,26 +236,40 @@ enum Features: Subcommand {
             ("hooks", strings(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])),
             // Each list is the parser's own table, so it cannot drift from what a config may say.
             ("mountOptions", strings(MountOptions.names)),
-            ("linux", .object([
-                // Each may also be joined by path.
-                ("namespaces", strings(Spec.supportedNamespaces.sorted())),
-                ("capabilities", strings(Spec.capabilityNames)),
-                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
-                                    ("systemdUser", .bool(false))])),
-                ("seccomp", .object([
-                    ("enabled", .bool(true)),
-                    ("actions", strings(SeccompProfile.actionNames)),
-                    ("operators", strings(SeccompProfile.operatorNames)),
-                    ("archs", strings(["SCMP_ARCH_X86_64"])),
-                ])),
-                ("apparmor", .object([("enabled", .bool(false))])),
-                ("selinux", .object([("enabled", .bool(false))])),
-            ])),
-            ("annotations", .object([
-                (Bundle.realtimeStartAnnotation, .string("RFC 3339 UTC or epoch seconds: fixed REALTIME at start")),
-                (Bundle.overlayAnnotation, .string("memory, none or a directory: an overlay over the root, as --overlay")),
-                (Bundle.metadataAnnotation, .string("sentry or direct: who resolves stat, access and readlink paths, as --metadata")),
-            ])),
+            (
+                "linux",
+                .object([
+                    // Each may also be joined by path.
+                    ("namespaces", strings(Spec.supportedNamespaces.sorted())),
+                    ("capabilities", strings(Spec.capabilityNames)),
+                    (
+                        "cgroup",
+                        .object([
+                            ("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
+                            ("systemdUser", .bool(false))
+                        ])
+                    ),
+                    (
+                        "seccomp",
+                        .object([
+                            ("enabled", .bool(true)),
+                            ("actions", strings(SeccompProfile.actionNames)),
+                            ("operators", strings(SeccompProfile.operatorNames)),
+                            ("archs", strings(["SCMP_ARCH_X86_64"]))
+                        ])
+                    ),
+                    ("apparmor", .object([("enabled", .bool(false))])),
+                    ("selinux", .object([("enabled", .bool(false))]))
+                ])
+            ),
+            (
+                "annotations",
+                .object([
+                    (Bundle.realtimeStartAnnotation, .string("RFC 3339 UTC or epoch seconds: fixed REALTIME at start")),
+                    (Bundle.overlayAnnotation, .string("memory, none or a directory: an overlay over the root, as --overlay")),
+                    (Bundle.metadataAnnotation, .string("sentry or direct: who resolves stat, access and readlink paths, as --metadata"))
+                ])
+            )
         ])
         writeOut(json.rendered() + "\n")
         return 0
@@ -262,16 +279,18 @@ enum Features: Subcommand {
 /// pause and resume: every task of the container is put in group-stop
 /// (SIGSTOP, which the init cannot ignore from outside) and continued.
 enum Pause: Subcommand {
-    static let spec = CommandSpec(name: "pause", abstract: "Stop every process of a running container.",
-                                  options: [rootOption], positionals: [idArgument])
+    static let spec = CommandSpec(
+        name: "pause", abstract: "Stop every process of a running container.",
+        options: [rootOption], positionals: [idArgument])
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         try signalAll(arguments, from: .running, signal: SIGSTOP, paused: true)
     }
 }
 
 enum Resume: Subcommand {
-    static let spec = CommandSpec(name: "resume", abstract: "Continue a paused container.",
-                                  options: [rootOption], positionals: [idArgument])
+    static let spec = CommandSpec(
+        name: "resume", abstract: "Continue a paused container.",
+        options: [rootOption], positionals: [idArgument])
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         try signalAll(arguments, from: .paused, signal: SIGCONT, paused: false)
     }
@@ -293,8 +312,10 @@ func signalAll(_ arguments: ParsedArguments, from status: ContainerStatus, signa
 enum Events: Subcommand {
     static let spec = CommandSpec(
         name: "events", abstract: "Print a container's resource statistics as JSON lines.",
-        options: [rootOption, .init(long: "stats", help: "Print the statistics once and exit."),
-                  .init(long: "interval", value: "seconds", defaultValue: "5", help: "Time between statistics.")],
+        options: [
+            rootOption, .init(long: "stats", help: "Print the statistics once and exit."),
+            .init(long: "interval", value: "seconds", defaultValue: "5", help: "Time between statistics.")
+        ],
         positionals: [idArgument])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
@@ -326,10 +347,13 @@ enum Events: Subcommand {
         }
         return .object([
             ("type", .string("stats")), ("id", .string(id)),
-            ("data", .object([
-                ("pids", .object([("current", .int(pids.count))])),
-                ("memory", .object([("usage", .object([("usage", .int(rss * 1024))]))])),
-            ])),
+            (
+                "data",
+                .object([
+                    ("pids", .object([("current", .int(pids.count))])),
+                    ("memory", .object([("usage", .object([("usage", .int(rss * 1024))]))]))
+                ])
+            )
         ])
     }
 }

@@ -1,6 +1,6 @@
-import Platform
 import Glibc
 import OCI
+import Platform
 
 /// A `moat` subcommand: its argument declaration and its work.
 protocol Subcommand {
@@ -14,8 +14,11 @@ enum Moat {
     static let version = "0.1.0"
     static let abstract = "An application kernel for Linux containers: runs OCI bundles under a syscall-serving sentry."
     static var subcommands: [any Subcommand.Type] {
-        [Run.self, Create.self, Start.self, State.self, Kill.self, Delete.self, Pause.self, Resume.self, Exec.self, Update.self, List.self, Ps.self, Events.self, Features.self,
-         SpecCommand.self, Do.self, Syscalls.self, BenchCommand.self]
+        [
+            Run.self, Create.self, Start.self, State.self, Kill.self, Delete.self, Pause.self, Resume.self, Exec.self, Update.self, List.self,
+            Ps.self, Events.self, Features.self,
+            SpecCommand.self, Do.self, Syscalls.self, BenchCommand.self
+        ]
     }
 
     /// runc's global options, given before the command: --root applies to
@@ -28,7 +31,7 @@ enum Moat {
             .init(long: "log-format", value: "format", defaultValue: "text", help: "text or json."),
             .init(long: "debug", help: "Accepted for runc compatibility."),
             .init(long: "systemd-cgroup", help: "Accepted: a slice:prefix:name cgroupsPath is made where systemd would put it."),
-            .init(long: "rootless", value: "value", help: "auto, true or false: Moat is rootless exactly when run without root."),
+            .init(long: "rootless", value: "value", help: "auto, true or false: Moat is rootless exactly when run without root.")
         ])
 
     static func main() {
@@ -128,8 +131,10 @@ enum ErrorLog {
         defer { close(fd) }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let line = json
-            ? JSON.object([("level", .string("error")), ("msg", .string(message)), ("time", .string(Timestamp.format(Int64(now.tv_sec))))]).rendered(pretty: false) + "\n"
+        let line =
+            json
+            ? JSON.object([("level", .string("error")), ("msg", .string(message)), ("time", .string(Timestamp.format(Int64(now.tv_sec))))]).rendered(
+                pretty: false) + "\n"
             : "moat: " + message + "\n"
         _ = line.withCString { write(fd, $0, strlen($0)) }
     }

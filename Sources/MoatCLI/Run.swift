@@ -13,8 +13,9 @@ enum Run: Subcommand {
             .init(long: "detach", short: "d", help: "Return once the container runs; it stays until `moat delete`."),
             .init(long: "keep", help: "Keep the stopped container (for `moat state`) until `moat delete`."),
             .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
-            .init(long: "console-socket", value: "path",
-                  help: "With process.terminal: send the pty master here (runc's protocol) instead of using this terminal."),
+            .init(
+                long: "console-socket", value: "path",
+                help: "With process.terminal: send the pty master here (runc's protocol) instead of using this terminal.")
         ] + rootfsOptions + observationOptions,
         positionals: [.init(name: "container-id", help: "Container id.")])
 
@@ -29,9 +30,13 @@ enum Run: Subcommand {
         let preserved = try applyRootfsOptions(arguments, to: &sandbox)
         try applyFileProfile(arguments, annotation: bundle.spec.annotation(Bundle.metadataAnnotation), to: &sandbox)
         let straceLog = try applyObservation(arguments, to: &sandbox)
-        let state = try ContainerState.claim(root: root, id: arguments.positionals[0], bundle: bundle.directory,
-                                             annotations: bundle.spec.annotations)
-        do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch { state.remove(); throw error }
+        let state = try ContainerState.claim(
+            root: root, id: arguments.positionals[0], bundle: bundle.directory,
+            annotations: bundle.spec.annotations)
+        do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch {
+            state.remove()
+            throw error
+        }
         sandbox.filterCacheDirectory = root
         if arguments.flag("detach") && bundle.spec.process.terminal && sandbox.child.consoleSocket == nil {
             state.remove()
@@ -58,11 +63,17 @@ enum Run: Subcommand {
         // A terminal of the sandbox's own, relayed to this one (never this one itself).
         var relay: ConsoleRelay?
         if bundle.spec.process.terminal && sandbox.child.consoleSocket == nil {
-            do { relay = try ConsoleRelay(directory: state.directory) } catch { state.remove(); throw Failure("\(error)") }
+            do { relay = try ConsoleRelay(directory: state.directory) } catch {
+                state.remove()
+                throw Failure("\(error)")
+            }
             sandbox.child.consoleSocket = relay?.path
         }
         if let pidFile = arguments.value("pid-file") {
-            do { try writePidFile(pidFile, supervisor) } catch { state.remove(); throw error }
+            do { try writePidFile(pidFile, supervisor) } catch {
+                state.remove()
+                throw error
+            }
         }
         var code: Int32
         var startFailure: String?
@@ -74,14 +85,16 @@ enum Run: Subcommand {
             throw Failure("\(error)")
         }
         do {
-            code = try runSandbox(sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
-                                  control: control, whileCreating: hooks.whileCreating, beforeStart: { pid in
-                do { try relay?.start() } catch {
-                    startFailure = "\(error)"
-                    return false
-                }
-                return hooks.start(pid)
-            }, afterStart: hooks.started)
+            code = try runSandbox(
+                sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
+                control: control, whileCreating: hooks.whileCreating,
+                beforeStart: { pid in
+                    do { try relay?.start() } catch {
+                        startFailure = "\(error)"
+                        return false
+                    }
+                    return hooks.start(pid)
+                }, afterStart: hooks.started)
         } catch {
             relay?.finish()
             relay = nil
@@ -116,20 +129,24 @@ func loadBundle(_ directory: String) throws -> Bundle {
 /// Runs a sandbox to completion on this thread and returns the exit code.
 /// `beforeStart` sees the workload's init once it is set up (false kills
 /// it); `afterStart` once it may run.
-func runSandbox(_ sandbox: SandboxSpec, program: String, report path: String?, control: ControlSocket? = nil,
-                whileCreating: ((HostTid) -> Bool)? = nil,
-                beforeStart: (HostTid) -> Bool = { _ in true }, afterStart: (HostTid) -> Void = { _ in }) throws -> Int32 {
+func runSandbox(
+    _ sandbox: SandboxSpec, program: String, report path: String?, control: ControlSocket? = nil,
+    whileCreating: ((HostTid) -> Bool)? = nil,
+    beforeStart: (HostTid) -> Bool = { _ in true }, afterStart: (HostTid) -> Void = { _ in }
+) throws -> Int32 {
     Timing.mark("config read, state claimed")
     if Linux.rootless, let obstacle = Rootless.obstacle() { throw Failure(obstacle) }
     let kernel = Kernel(sandbox)
     let status: ExitStatus
     do {
-        status = try kernel.run(beforePivot: whileCreating, beforeStart: { pid in
-            SignalForwarding.forward(to: pid)
-            return beforeStart(pid)
-        }, afterStart: afterStart,
-        watch: control.map { ($0.descriptor, controlHandler($0, sandbox, program: program)) })
-    } catch where Linux.rootless && [EPERM, ENOSPC, EUSERS, EACCES].contains(error.rawValue) {
+        status = try kernel.run(
+            beforePivot: whileCreating,
+            beforeStart: { pid in
+                SignalForwarding.forward(to: pid)
+                return beforeStart(pid)
+            }, afterStart: afterStart,
+            watch: control.map { ($0.descriptor, controlHandler($0, sandbox, program: program)) })
+    } catch  where Linux.rootless && [EPERM, ENOSPC, EUSERS, EACCES].contains(error.rawValue) {
         throw Failure("cannot start the sandbox: " + Rootless.explain(error))
     } catch {
         throw Failure("cannot start the sandbox: \(error)")

@@ -21,7 +21,10 @@ enum Scratch {
             throw Failure("\(what) builds its probe with gcc: install gcc and libc6-dev")
         }
         try write(source, to: output + ".c")
-        defer { unlink(output + ".c"); unlink(output + ".log") }
+        defer {
+            unlink(output + ".c")
+            unlink(output + ".log")
+        }
         let built = spawnAndWait(gcc, ["gcc", "-static", "-O1", "-o", output, output + ".c"], output: output + ".log")
         guard built == 0 else {
             let log = HostFile.read(output + ".log").map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -43,7 +46,7 @@ enum Scratch {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         let args = argv.map { strdup($0) } + [nil]
-        defer { args.forEach { free($0) } }
+        defer { for arg in args { free(arg) } }
         var pid: pid_t = 0
         return posix_spawn(&pid, path, &actions, nil, args, environ) == 0 ? pid : -1
     }

@@ -5,8 +5,10 @@ enum SpecCommand: Subcommand {
     static let spec = CommandSpec(
         name: "spec",
         abstract: "Write a default config.json into the bundle directory.",
-        options: [.init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory."),
-                  .init(long: "rootless", help: "Not supported yet: Moat does not use user namespaces.")])
+        options: [
+            .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory."),
+            .init(long: "rootless", help: "Not supported yet: Moat does not use user namespaces.")
+        ])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         if arguments.flag("rootless") {

@@ -6,12 +6,14 @@ import Sentry
 
 /// What `run` and `do` can record about the workload's syscalls.
 let observationOptions: [CommandSpec.Option] = [
-    .init(long: "strace", value: "calls", optionalValue: true,
-          help: "Print each call as strace does, with its result (=LIST: only these, comma-separated)."),
+    .init(
+        long: "strace", value: "calls", optionalValue: true,
+        help: "Print each call as strace does, with its result (=LIST: only these, comma-separated)."),
     .init(long: "strace-log", value: "file", help: "Write the --strace lines here instead of stderr."),
-    .init(long: "syscall-report", value: "file",
-          help: "Write this run's calls as JSON: counts by handling, and every refused call once with its arguments."),
-    .init(long: "count-all", help: "With --syscall-report: count every call, passthrough ones too (each then traps)."),
+    .init(
+        long: "syscall-report", value: "file",
+        help: "Write this run's calls as JSON: counts by handling, and every refused call once with its arguments."),
+    .init(long: "count-all", help: "With --syscall-report: count every call, passthrough ones too (each then traps).")
 ]
 
 /// Sets the sandbox's observation from the options; returns the strace log's fd, if one was opened.
@@ -55,12 +57,13 @@ enum SyscallReport {
         var calls: [JSON] = []
         for (nr, count) in kernel.trapCounts.enumerated() where count > 0 {
             let entry = table.entry(Int32(nr))
-            calls.append(.object([
-                ("name", .string(SyscallTable.name(of: Int32(nr)) ?? "syscall_\(nr)")),
-                ("number", .int(nr)),
-                ("count", .int(count)),
-                ("handling", .string(entry?.handling.kind ?? "unimplemented")),
-            ]))
+            calls.append(
+                .object([
+                    ("name", .string(SyscallTable.name(of: Int32(nr)) ?? "syscall_\(nr)")),
+                    ("number", .int(nr)),
+                    ("count", .int(count)),
+                    ("handling", .string(entry?.handling.kind ?? "unimplemented"))
+                ]))
         }
         let refused: [JSON] = kernel.refusedCalls.map { call in
             let name = SyscallTable.name(of: call.number) ?? "syscall_\(call.number)"
@@ -69,7 +72,7 @@ enum SyscallReport {
                 ("number", .int(call.number)),
                 ("errno", .string(String(cString: moat_errno_name(call.errno.rawValue)))),
                 ("count", .int(call.count)),
-                ("arguments", .array(call.arguments.map { .string("0x" + String($0, radix: 16)) })),
+                ("arguments", .array(call.arguments.map { .string("0x" + String($0, radix: 16)) }))
             ])
         }
         let json = JSON.object([
@@ -77,7 +80,7 @@ enum SyscallReport {
             ("counted", .string(countAll ? "all" : "trapped")),
             ("trapped", .array(calls)),
             ("refused", .array(refused)),
-            ("execs", .int(kernel.execCount)),
+            ("execs", .int(kernel.execCount))
         ])
         let text = json.rendered() + "\n"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -87,7 +90,9 @@ enum SyscallReport {
         if !refused.isEmpty {
             let names = Set(kernel.refusedCalls.map { SyscallTable.name(of: $0.number) ?? "syscall_\($0.number)" }).sorted()
             let total = kernel.refusedCalls.reduce(0) { $0 + $1.count }
-            let shown = names.count > 6 ? names.prefix(5).joined(separator: ", ") + " and \(names.count - 5) more"
+            let shown =
+                names.count > 6
+                ? names.prefix(5).joined(separator: ", ") + " and \(names.count - 5) more"
                 : names.joined(separator: ", ")
             report("\(total) call\(total == 1 ? " was" : "s were") refused (\(shown)); see \(path)")
         }

@@ -13,10 +13,11 @@ enum Syscalls: Subcommand {
             """,
         options: [
             .init(long: "format", value: "format", defaultValue: "table", help: "table, json, csv or markdown."),
-            .init(long: "filter", value: "kind",
-                  help: "Only emulated, passthrough, denied or unimplemented calls (or a level: full, partial)."),
+            .init(
+                long: "filter", value: "kind",
+                help: "Only emulated, passthrough, denied or unimplemented calls (or a level: full, partial)."),
             .init(long: "verify", help: "Run the probes inside a sandbox and report what was seen."),
-            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory for --verify's sandbox."),
+            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory for --verify's sandbox.")
         ],
         positionals: [.init(name: "name", help: "Only these syscalls.", optional: true, rest: true)])
 
@@ -28,7 +29,8 @@ enum Syscalls: Subcommand {
             rows = rows.filter { $0.handling.hasPrefix(kind) || $0.level == kind }
         }
         if !arguments.positionals.isEmpty {
-            let known = Set(rows.map(\.name)) , all = Set(SyscallRows.all().map(\.name))
+            let known = Set(rows.map(\.name))
+            let all = Set(SyscallRows.all().map(\.name))
             if let unknown = arguments.positionals.first(where: { !all.contains($0) }) {
                 throw Failure("no syscall is named \(unknown)", code: 2)
             }
@@ -73,12 +75,15 @@ struct SyscallRows {
         return (0...SyscallTable.maxNumber).compactMap { nr in
             guard let name = SyscallTable.name(of: nr) else { return nil }
             guard let entry = table.entry(nr) else {
-                return SyscallRows(number: nr, name: name, handling: "denied (ENOSYS)", level: "unimplemented",
-                                   note: "not implemented")
+                return SyscallRows(
+                    number: nr, name: name, handling: "denied (ENOSYS)", level: "unimplemented",
+                    note: "not implemented")
             }
             var handling = entry.handling.kind
             if case .deny(let errno) = entry.handling { handling += " (\(errnoName(errno.rawValue)))" }
-            let note = entry.readsMetadata ? entry.note + "; with --metadata=direct run by the host in the sandbox's mount namespace"
+            let note =
+                entry.readsMetadata
+                ? entry.note + "; with --metadata=direct run by the host in the sandbox's mount namespace"
                 : entry.note
             return SyscallRows(number: nr, name: name, handling: handling, level: entry.level.rawValue, note: note)
         }
@@ -97,7 +102,7 @@ struct SyscallRows {
             ("unimplemented", count { $0.level == "unimplemented" }),
             ("emulated", count { $0.handling == "emulated" }),
             ("passthrough (host surface)", count { $0.handling == "passthrough" }),
-            ("denied", count { $0.handling.hasPrefix("denied") }),
+            ("denied", count { $0.handling.hasPrefix("denied") })
         ]
         if rows.contains(where: { $0.seen != nil }) {
             totals += [
@@ -105,7 +110,7 @@ struct SyscallRows {
                 ("verified partial", count { $0.level == "partial" && $0.seen == "verified" }),
                 ("verified refused", count { $0.handling.hasPrefix("denied") && $0.seen == "verified" }),
                 ("failed", count { $0.seen == "failed" }),
-                ("not probed", count { $0.seen == "not probed" }),
+                ("not probed", count { $0.seen == "not probed" })
             ]
         }
         return totals
@@ -116,7 +121,8 @@ struct SyscallRows {
         let verifying = rows.contains { $0.seen != nil }
         var out = pad("NR", 5) + pad("NAME", 24) + pad("HANDLING", 18) + pad("LEVEL", 15) + (verifying ? pad("SEEN", 12) : "") + "NOTE\n"
         for r in rows {
-            out += pad(String(r.number), 5) + pad(r.name, 24) + pad(r.handling, 18) + pad(r.level, 15)
+            out +=
+                pad(String(r.number), 5) + pad(r.name, 24) + pad(r.handling, 18) + pad(r.level, 15)
                 + (verifying ? pad(r.seen ?? "", 12) : "") + r.note + "\n"
         }
         out += "\n" + totals(rows).map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
@@ -125,28 +131,39 @@ struct SyscallRows {
 
     static func json(_ rows: [SyscallRows]) -> JSON {
         .object([
-            ("syscalls", .array(rows.map { r in
-                var fields: [(String, JSON)] = [("number", .int(r.number)), ("name", .string(r.name)), ("handling", .string(r.handling)),
-                                                ("level", .string(r.level)), ("note", .string(r.note))]
-                if let seen = r.seen { fields.append(("seen", .string(seen))) }
-                return .object(fields)
-            })),
-            ("totals", .object(totals(rows).map { ($0.0, .int($0.1)) })),
+            (
+                "syscalls",
+                .array(
+                    rows.map { r in
+                        var fields: [(String, JSON)] = [
+                            ("number", .int(r.number)), ("name", .string(r.name)), ("handling", .string(r.handling)),
+                            ("level", .string(r.level)), ("note", .string(r.note))
+                        ]
+                        if let seen = r.seen { fields.append(("seen", .string(seen))) }
+                        return .object(fields)
+                    })
+            ),
+            ("totals", .object(totals(rows).map { ($0.0, .int($0.1)) }))
         ])
     }
 
     static func csv(_ rows: [SyscallRows]) -> String {
-        func field(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s }
+        func field(_ s: String) -> String {
+            s.contains(",") || s.contains("\"")
+                ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
+        }
         let verifying = rows.contains { $0.seen != nil }
-        return "number,name,handling,level,note" + (verifying ? ",seen" : "") + "\n" + rows.map {
-            "\($0.number),\($0.name),\(field($0.handling)),\($0.level),\(field($0.note))" + (verifying ? ",\($0.seen ?? "")" : "")
-        }.joined(separator: "\n") + "\n"
+        return "number,name,handling,level,note" + (verifying ? ",seen" : "") + "\n"
+            + rows.map {
+                "\($0.number),\($0.name),\(field($0.handling)),\($0.level),\(field($0.note))" + (verifying ? ",\($0.seen ?? "")" : "")
+            }.joined(separator: "\n") + "\n"
     }
 
     static func markdown(_ rows: [SyscallRows]) -> String {
         let verifying = rows.contains { $0.seen != nil }
         return "| nr | name | handling | level |" + (verifying ? " seen |" : "") + " note |\n|---:|---|---|---|" + (verifying ? "---|" : "")
-            + "---|\n" + rows.map {
+            + "---|\n"
+            + rows.map {
                 "| \($0.number) | \($0.name) | \($0.handling) | \($0.level) |" + (verifying ? " \($0.seen ?? "") |" : "") + " \($0.note) |"
             }.joined(separator: "\n") + "\n\n" + totals(rows).map { "- \($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
     }

@@ -26,7 +26,7 @@ enum Update: Subcommand {
             .init(long: "cpu-period", value: "us", help: "CPU accounting period."),
             .init(long: "blkio-weight", value: "n", help: "Block I/O weight (10-1000)."),
             .init(long: "cpuset-cpus", value: "list", help: "CPUs the container may use (0-3,5)."),
-            .init(long: "cpuset-mems", value: "list", help: "Memory nodes the container may use."),
+            .init(long: "cpuset-mems", value: "list", help: "Memory nodes the container may use.")
         ],
         positionals: [idArgument])
 

@@ -31,8 +31,12 @@ enum Verify {
             default: continue
             }
         }
-        let status = Scratch.spawnAndWait("/proc/self/exe", ["moat", "do", "--rootfs", rootfs, "--writable", "--root", stateRoot,
-                                                     "--", "/probe"] + refused, output: dir + "/out", timeout: 120)
+        let status = Scratch.spawnAndWait(
+            "/proc/self/exe",
+            [
+                "moat", "do", "--rootfs", rootfs, "--writable", "--root", stateRoot,
+                "--", "/probe"
+            ] + refused, output: dir + "/out", timeout: 120)
         let output = HostFile.read(dir + "/out").map { String(decoding: $0, as: UTF8.self) } ?? ""
         guard status == 0, output.hasSuffix("done\n") else {
             throw Failure("--verify: the probe did not finish (exit \(status)): \(output.split(separator: "\n").last ?? "no output")")

@@ -28,7 +28,8 @@ struct WorkloadResults {
 
     func table() -> String {
         let others = runtimes.filter { $0 != "native" }
-        var out = "moat bench --workloads: \(runs) runs per runtime after \(warmup) warm-up, interleaved; "
+        var out =
+            "moat bench --workloads: \(runs) runs per runtime after \(warmup) warm-up, interleaved; "
             + "medians of each workload's measured part, ms (ratio to native)\n\n"
         out += pad("workload", 17) + runtimes.map { pad($0, 19) }.joined()
         if runtimes.contains("runc") { out += others.filter { $0 != "runc" }.map { pad($0 + "/runc", max(12, $0.count + 7)) }.joined() }
@@ -60,25 +61,33 @@ struct WorkloadResults {
 
     func json() -> JSON {
         func samples(_ s: Samples) -> JSON {
-            .object([("median", .number(fixed(s.median, 3))), ("min", .number(fixed(s.min, 3))), ("max", .number(fixed(s.max, 3))),
-                     ("samples", .array(s.values.map { .number(fixed($0, 3)) }))])
+            .object([
+                ("median", .number(fixed(s.median, 3))), ("min", .number(fixed(s.min, 3))), ("max", .number(fixed(s.max, 3))),
+                ("samples", .array(s.values.map { .number(fixed($0, 3)) }))
+            ])
         }
         return .object([
             ("runs", .int(runs)), ("warmup", .int(warmup)), ("rootfs", .string(rootfs)),
             ("machine", .object(machine.map { ($0.0, .string($0.1)) })),
-            ("workloadMs", .object(workloads.map { workload in
-                (workload, .object(runtimes.compactMap { runtime in ms[workload + " " + runtime].map { (runtime, samples($0)) } }))
-            })),
-            ("failures", .object(failures.keys.sorted().map { ($0, .string(failures[$0]!)) })),
+            (
+                "workloadMs",
+                .object(
+                    workloads.map { workload in
+                        (workload, .object(runtimes.compactMap { runtime in ms[workload + " " + runtime].map { (runtime, samples($0)) } }))
+                    })
+            ),
+            ("failures", .object(failures.keys.sorted().map { ($0, .string(failures[$0]!)) }))
         ])
     }
 
     /// One panel per workload, a bar per runtime.
     func chart() -> Chart {
-        Chart(title: "moat bench --workloads", subtitle: machine.map { "\($0.0) \($0.1)" }.joined(separator: " · "),
-              panels: workloads.map { workload in
-                  Chart.Panel(title: workload + ": " + (WorkloadBench.descriptions[workload] ?? ""), unit: "ms",
-                              bars: runtimes.compactMap { runtime in median(workload, runtime).map { Chart.Bar(runtime, $0) } })
-              })
+        Chart(
+            title: "moat bench --workloads", subtitle: machine.map { "\($0.0) \($0.1)" }.joined(separator: " · "),
+            panels: workloads.map { workload in
+                Chart.Panel(
+                    title: workload + ": " + (WorkloadBench.descriptions[workload] ?? ""), unit: "ms",
+                    bars: runtimes.compactMap { runtime in median(workload, runtime).map { Chart.Bar(runtime, $0) } })
+            })
     }
 }

@@ -54,9 +54,11 @@ public struct Bundle {
         // except the pid and mount ones: the sentry's view of processes and
         // files is the sandbox's own, so those are always new.
         child.cloneFlags = Linux.cloneNewNS | Linux.cloneNewPID
-        let types: [String: UInt] = ["network": Linux.cloneNewNet, "cgroup": Linux.cloneNewCgroup,
-                                     "ipc": Linux.cloneNewIPC, "uts": Linux.cloneNewUTS, "pid": Linux.cloneNewPID,
-                                     "mount": Linux.cloneNewNS]
+        let types: [String: UInt] = [
+            "network": Linux.cloneNewNet, "cgroup": Linux.cloneNewCgroup,
+            "ipc": Linux.cloneNewIPC, "uts": Linux.cloneNewUTS, "pid": Linux.cloneNewPID,
+            "mount": Linux.cloneNewNS
+        ]
         for (index, ns) in spec.namespaces.enumerated() {
             guard let type = types[ns.type] else { continue }
             if let path = ns.path {
@@ -199,18 +201,21 @@ public struct Bundle {
             let field = "linux.namespaces[\(index)].path"
             guard !Linux.rootless else { throw ConfigError("\(field): joining a user namespace needs root") }
             let resolved = try NamespacePath.resolve(path, type: "user", field: field)
-            var uidMap = [CChar](repeating: 0, count: 8192), gidMap = [CChar](repeating: 0, count: 8192)
+            var uidMap = [CChar](repeating: 0, count: 8192)
+            var gidMap = [CChar](repeating: 0, count: 8192)
             let rc = moat_namespace_id_maps(resolved, &uidMap, &gidMap, uidMap.count)
             guard rc == 0 else { throw ConfigError("linux.namespaces path \(path): \(Errno(-rc))") }
-            return .init(uidMap: String(decoding: uidMap.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                         gidMap: String(decoding: gidMap.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                         denySetgroups: false, path: resolved)
+            return .init(
+                uidMap: String(decoding: uidMap.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                gidMap: String(decoding: gidMap.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                denySetgroups: false, path: resolved)
         }
         if spec.namespaces.contains(where: { $0.type == "user" }) {
             if Linux.rootless {
                 let own = [Spec.IDMapping(containerID: 0, hostID: geteuid(), size: 1)]
                 guard spec.uidMappings.count == 1, spec.uidMappings[0].hostID == geteuid(), spec.uidMappings[0].size == 1,
-                      spec.gidMappings.count == 1, spec.gidMappings[0].hostID == getegid(), spec.gidMappings[0].size == 1 else {
+                    spec.gidMappings.count == 1, spec.gidMappings[0].hostID == getegid(), spec.gidMappings[0].size == 1
+                else {
                     throw ConfigError("linux.uidMappings/gidMappings: without root only the caller's own ids can be mapped (\(text(own).dropLast()))")
                 }
             }
@@ -241,7 +246,8 @@ public struct Bundle {
     /// Like a shell: a name with a slash is used as is, others are looked up in PATH.
     public static func executableCandidates(_ program: String, env: [String]) -> [String] {
         if program.contains("/") { return [program] }
-        let path = env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+        let path =
+            env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         return path.split(separator: ":", omittingEmptySubsequences: false).map { dir in
             (dir.isEmpty ? "." : String(dir)) + "/" + program
@@ -278,13 +284,15 @@ public enum Timestamp {
         if let seconds = Int64(text) { return seconds }
         let bytes = Array(text.utf8)
         guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
-              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-              bytes[19] == UInt8(ascii: "Z") || bytes[19] == UInt8(ascii: "z") else { return nil }
+            bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t"),
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+            bytes[19] == UInt8(ascii: "Z") || bytes[19] == UInt8(ascii: "z")
+        else { return nil }
         func number(_ range: Range<Int>) -> Int64? { Int64(String(decoding: bytes[range], as: UTF8.self)) }
         guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10),
-              let hh = number(11..<13), let mm = number(14..<16), let ss = number(17..<19),
-              (1...12).contains(m), (1...31).contains(d), hh < 24, mm < 60, ss < 61 else { return nil }
+            let hh = number(11..<13), let mm = number(14..<16), let ss = number(17..<19),
+            (1...12).contains(m), (1...31).contains(d), hh < 24, mm < 60, ss < 61
+        else { return nil }
         // Days from civil (Howard Hinnant's algorithm).
         let yy = m <= 2 ? y - 1 : y
         let era = (yy >= 0 ? yy : yy - 399) / 400

@@ -51,13 +51,14 @@ public final class ConsoleRelay {
             var buffer = [UInt8](repeating: 0, count: 64)
             var received = [Int32](repeating: -1, count: Int(MOAT_MAX_PASSED_FDS))
             guard moat_poll_readable([connected], 1, 5000) & 1 != 0,
-                  buffer.withUnsafeMutableBytes({ moat_receive_with_fds(connected, $0.baseAddress, $0.count, &received) }) > 0 else {
+                buffer.withUnsafeMutableBytes({ moat_receive_with_fds(connected, $0.baseAddress, $0.count, &received) }) > 0
+            else {
                 throw ConfigError("process.terminal: the workload's pty did not arrive")
             }
             fds = received.filter { $0 >= 0 }
         }
         guard let master = fds.first else { throw ConfigError("process.terminal: no pty master was sent") }
-        fds.dropFirst().forEach { close($0) }
+        for fd in fds.dropFirst() { close(fd) }
         let started = moat_terminal_relay_start(master, 0, 1)
         guard started == 0 else {
             close(master)

@@ -30,8 +30,10 @@ public final class ContainerState {
 
     /// Takes a new id: refused while any container of that id exists, running
     /// or stopped (it must be deleted first), as runc does.
-    public static func claim(root: String, id: String, bundle: String,
-                             annotations: [(String, String)] = []) throws(ConfigError) -> ContainerState {
+    public static func claim(
+        root: String, id: String, bundle: String,
+        annotations: [(String, String)] = []
+    ) throws(ConfigError) -> ContainerState {
         try validate(id: id)
         try makeDirectories(root)
         let directory = root + "/" + id
@@ -81,8 +83,10 @@ public final class ContainerState {
     }
 
     /// The runtime-spec's state object, and what else state.json keeps after it.
-    static func json(id: String, status: ContainerStatus, pid: pid_t?, bundle: String,
-                     annotations: [(String, String)], extra: [(String, JSON)] = []) -> JSON {
+    static func json(
+        id: String, status: ContainerStatus, pid: pid_t?, bundle: String,
+        annotations: [(String, String)], extra: [(String, JSON)] = []
+    ) -> JSON {
         var members: [(String, JSON)] = [("ociVersion", .string("1.0.2")), ("id", .string(id)), ("status", .string(status.rawValue))]
         if let pid { members.append(("pid", .int(pid))) }
         members.append(("bundle", .string(bundle)))
@@ -177,18 +181,20 @@ public struct ContainerInfo: Sendable {
         let record: StateRecord
         do { record = try StateRecord.decode(bytes) } catch {
             // Still a container: `delete --force` must be able to end it.
-            var info = ContainerInfo(id: id, directory: directory, status: supervised ? .unknown : .stopped,
-                                     pid: supervised ? supervisorPid(directory) : nil, initPid: nil, bundle: "",
-                                     exitCode: nil, annotations: [], supervised: supervised)
+            var info = ContainerInfo(
+                id: id, directory: directory, status: supervised ? .unknown : .stopped,
+                pid: supervised ? supervisorPid(directory) : nil, initPid: nil, bundle: "",
+                exitCode: nil, annotations: [], supervised: supervised)
             info.corruption = "corrupt state file: \(error)"
             return info
         }
         // A supervisor that died without writing "stopped" leaves a stopped container.
         var recorded = record.status.map(ContainerStatus.init(recorded:)) ?? .stopped
         if recorded == .running && access(directory + "/" + pausedMarker, F_OK) == 0 { recorded = .paused }
-        return ContainerInfo(id: id, directory: directory, status: supervised ? recorded : .stopped,
-                             pid: record.pid, initPid: record.initPid, bundle: record.bundle ?? "",
-                             exitCode: record.exitCode, annotations: record.annotations, supervised: supervised)
+        return ContainerInfo(
+            id: id, directory: directory, status: supervised ? recorded : .stopped,
+            pid: record.pid, initPid: record.initPid, bundle: record.bundle ?? "",
+            exitCode: record.exitCode, annotations: record.annotations, supervised: supervised)
     }
 
     static let pausedMarker = "paused"

@@ -54,7 +54,7 @@ public final class ControlSocket {
             _ = line.withCString { write(client, $0, strlen($0)) }
         }
 
-        public func closeReceivedFDs() { fds.forEach { close($0) } }
+        public func closeReceivedFDs() { for fd in fds { close(fd) } }
         public func finish() { close(client) }
     }
 
@@ -65,7 +65,10 @@ public final class ControlSocket {
         var buffer = [UInt8](repeating: 0, count: 65536)
         var fds = [Int32](repeating: -1, count: Int(MOAT_MAX_PASSED_FDS))
         let n = buffer.withUnsafeMutableBytes { moat_receive_with_fds(client, $0.baseAddress, $0.count, &fds) }
-        guard n > 0 else { close(client); return nil }
+        guard n > 0 else {
+            close(client)
+            return nil
+        }
         return Request(client: client, text: String(decoding: buffer[..<n], as: UTF8.self), fds: fds.filter { $0 >= 0 })
     }
 
@@ -79,7 +82,10 @@ public final class ControlSocket {
             let ready = moat_poll_readable(fds, Int32(fds.count), -1)
             if ready & 2 != 0 { return false }
             guard ready & 1 != 0, let request = accept() else { continue }
-            defer { request.closeReceivedFDs(); request.finish() }
+            defer {
+                request.closeReceivedFDs()
+                request.finish()
+            }
             if request.text.hasPrefix("start") {
                 request.reply("ok\n")
                 return true
@@ -96,7 +102,10 @@ public final class ControlSocket {
             throw ConfigError("cannot reach the container's supervisor: \(error)")
         }
         let sent = Array(text.utf8).withUnsafeBytes { moat_send_with_fds(fd, $0.baseAddress, $0.count, fds, Int32(fds.count)) }
-        guard sent > 0 else { close(fd); throw ConfigError("control socket: \(Errno(Int32(-sent)))") }
+        guard sent > 0 else {
+            close(fd)
+            throw ConfigError("control socket: \(Errno(Int32(-sent)))")
+        }
         return fd
     }
 

@@ -40,9 +40,10 @@ public struct Hooks: Equatable, Sendable {
             }
             return hooks
         }
-        return Hooks(prestart: try list("prestart"), createRuntime: try list("createRuntime"),
-                     createContainer: try list("createContainer"), startContainer: try list("startContainer"),
-                     poststart: try list("poststart"), poststop: try list("poststop"))
+        return Hooks(
+            prestart: try list("prestart"), createRuntime: try list("createRuntime"),
+            createContainer: try list("createContainer"), startContainer: try list("startContainer"),
+            poststart: try list("poststart"), poststop: try list("poststop"))
     }
 
     /// prestart, createRuntime, then createContainer inside the namespaces of
@@ -79,8 +80,9 @@ public struct Hooks: Equatable, Sendable {
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let argv = (hook.args.isEmpty ? [hook.path] : hook.args).map { strdup($0) } + [nil]
         let envp = hook.env.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        let started = inside.map { spawnInside($0, hook.path, argv, envp, stdin: fds[0]) }
+        defer { for pointer in argv + envp { free(pointer) } }
+        let started =
+            inside.map { spawnInside($0, hook.path, argv, envp, stdin: fds[0]) }
             ?? spawn(hook.path, argv, envp, stdin: fds[0])
         close(fds[0])
         guard case .success(let pid) = started else {
@@ -119,8 +121,10 @@ public struct Hooks: Equatable, Sendable {
     }
 
     /// In the runtime's namespaces, with default signal dispositions (moat ignores SIGPIPE).
-    static func spawn(_ path: String, _ argv: [UnsafeMutablePointer<CChar>?], _ envp: [UnsafeMutablePointer<CChar>?],
-                      stdin: Int32) -> Result<pid_t, Errno> {
+    static func spawn(
+        _ path: String, _ argv: [UnsafeMutablePointer<CChar>?], _ envp: [UnsafeMutablePointer<CChar>?],
+        stdin: Int32
+    ) -> Result<pid_t, Errno> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -139,8 +143,10 @@ public struct Hooks: Equatable, Sendable {
     }
 
     /// Inside the namespaces of `initPid`.
-    static func spawnInside(_ initPid: pid_t, _ path: String, _ argv: [UnsafeMutablePointer<CChar>?],
-                            _ envp: [UnsafeMutablePointer<CChar>?], stdin: Int32) -> Result<pid_t, Errno> {
+    static func spawnInside(
+        _ initPid: pid_t, _ path: String, _ argv: [UnsafeMutablePointer<CChar>?],
+        _ envp: [UnsafeMutablePointer<CChar>?], stdin: Int32
+    ) -> Result<pid_t, Errno> {
         let pid = moat_run_in_namespaces(initPid, HostProcfs.descriptor, path, argv, envp, stdin)
         return pid > 0 ? .success(pid) : .failure(Errno(-pid))
     }

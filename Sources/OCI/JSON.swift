@@ -3,7 +3,7 @@
 public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
-    case number(String)          // kept as written: uids and rlimits need all 64 bits
+    case number(String)  // kept as written: uids and rlimits need all 64 bits
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
@@ -11,11 +11,11 @@ public enum JSON: Equatable, Sendable {
     public static func == (a: JSON, b: JSON) -> Bool {
         switch (a, b) {
         case (.null, .null): true
-        case let (.bool(x), .bool(y)): x == y
-        case let (.number(x), .number(y)): x == y
-        case let (.string(x), .string(y)): x == y
-        case let (.array(x), .array(y)): x == y
-        case let (.object(x), .object(y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.bool(let x), .bool(let y)): x == y
+        case (.number(let x), .number(let y)): x == y
+        case (.string(let x), .string(let y)): x == y
+        case (.array(let x), .array(let y)): x == y
+        case (.object(let x), .object(let y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: false
         }
     }
@@ -83,7 +83,10 @@ extension JSON {
             at += 1
             var members: [(String, JSON)] = []
             skipSpace()
-            if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "}") {
+                at += 1
+                return .object(members)
+            }
             while true {
                 skipSpace()
                 guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw fail("expected a key") }
@@ -95,8 +98,14 @@ extension JSON {
                 members.append((key, try value(depth: depth + 1)))
                 skipSpace()
                 guard at < bytes.count else { throw fail("unterminated object") }
-                if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                if bytes[at] == UInt8(ascii: "}") { at += 1; return .object(members) }
+                if bytes[at] == UInt8(ascii: ",") {
+                    at += 1
+                    continue
+                }
+                if bytes[at] == UInt8(ascii: "}") {
+                    at += 1
+                    return .object(members)
+                }
                 throw fail("expected ',' or '}'")
             }
         }
@@ -105,14 +114,23 @@ extension JSON {
             at += 1
             var items: [JSON] = []
             skipSpace()
-            if at < bytes.count, bytes[at] == UInt8(ascii: "]") { at += 1; return .array(items) }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "]") {
+                at += 1
+                return .array(items)
+            }
             while true {
                 skipSpace()
                 items.append(try value(depth: depth + 1))
                 skipSpace()
                 guard at < bytes.count else { throw fail("unterminated array") }
-                if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                if bytes[at] == UInt8(ascii: "]") { at += 1; return .array(items) }
+                if bytes[at] == UInt8(ascii: ",") {
+                    at += 1
+                    continue
+                }
+                if bytes[at] == UInt8(ascii: "]") {
+                    at += 1
+                    return .array(items)
+                }
                 throw fail("expected ',' or ']'")
             }
         }
@@ -233,12 +251,14 @@ extension JSON {
         case .string(let s): return JSON.quote(s)
         case .array(let items):
             if items.isEmpty { return "[]" }
-            return "[" + newline + items.map { pad + $0.rendered(indent: indent + 1, pretty: pretty) }
+            return "[" + newline
+                + items.map { pad + $0.rendered(indent: indent + 1, pretty: pretty) }
                 .joined(separator: "," + newline) + newline + close + "]"
         case .object(let members):
             if members.isEmpty { return "{}" }
             let colon = pretty ? ": " : ":"
-            return "{" + newline + members.map { pad + JSON.quote($0.0) + colon + $0.1.rendered(indent: indent + 1, pretty: pretty) }
+            return "{" + newline
+                + members.map { pad + JSON.quote($0.0) + colon + $0.1.rendered(indent: indent + 1, pretty: pretty) }
                 .joined(separator: "," + newline) + newline + close + "}"
         }
     }

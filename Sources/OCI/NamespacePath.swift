@@ -33,9 +33,11 @@ public enum NamespacePath {
         guard parts.count == 4, parts[0] == "proc", parts[2] == "ns", parts[3] == type, let pid = pid_t(parts[1]) else {
             return nil
         }
-        var theirs = stat(), ours = stat()
+        var theirs = stat()
+        var ours = stat()
         guard stat("/proc/\(pid)/exe", &theirs) == 0, stat("/proc/self/exe", &ours) == 0,
-              theirs.st_dev == ours.st_dev, theirs.st_ino == ours.st_ino else { return nil }
+            theirs.st_dev == ours.st_dev, theirs.st_ino == ours.st_ino
+        else { return nil }
         return pid
     }
 

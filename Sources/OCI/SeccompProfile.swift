@@ -22,12 +22,14 @@ public struct SeccompProfile: Equatable, Sendable {
 
     static let operators: [String: UInt32] = [
         "SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4, "SCMP_CMP_GE": 5,
-        "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7,
+        "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7
     ]
 
     /// The actions `action` takes (what `moat features` lists).
-    public static let actionNames = ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
-                                     "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"]
+    public static let actionNames = [
+        "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
+        "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"
+    ]
     public static var operatorNames: [String] { operators.keys.sorted() }
 
     static func action(_ field: Field, errno errnoField: Field, defaultErrno: UInt32) throws(ConfigError) -> UInt32 {
@@ -47,8 +49,9 @@ public struct SeccompProfile: Equatable, Sendable {
 
     static func decode(_ field: Field) throws(ConfigError) -> SeccompProfile? {
         guard field.isNonEmpty else { return nil }
-        try field.only(["defaultAction", "defaultErrnoRet", "architectures", "flags", "syscalls"],
-                       because: "is not supported in linux.seccomp")
+        try field.only(
+            ["defaultAction", "defaultErrnoRet", "architectures", "flags", "syscalls"],
+            because: "is not supported in linux.seccomp")
         let defaultAction = try action(field["defaultAction"], errno: field["defaultErrnoRet"], defaultErrno: 1)
         var rules: [Rule] = []
         for item in try field["syscalls"].items() {
@@ -63,12 +66,16 @@ public struct SeccompProfile: Equatable, Sendable {
                 guard let op = operators[opName] else { throw arg["op"].error("unknown operator \(opName)") }
                 let index = try arg["index"].unsigned(UInt32.self)
                 guard index < 6 else { throw arg["index"].error("must be below 6") }
-                args.append(Arg(index: index, value: try arg["value"].unsigned(UInt64.self),
-                                valueTwo: arg["valueTwo"].isPresent ? try arg["valueTwo"].unsigned(UInt64.self) : 0, op: op))
+                args.append(
+                    Arg(
+                        index: index, value: try arg["value"].unsigned(UInt64.self),
+                        valueTwo: arg["valueTwo"].isPresent ? try arg["valueTwo"].unsigned(UInt64.self) : 0, op: op))
             }
-            rules.append(Rule(names: try item["names"].strings(),
-                              action: try action(item["action"], errno: item["errnoRet"], defaultErrno: 1),
-                              args: args))
+            rules.append(
+                Rule(
+                    names: try item["names"].strings(),
+                    action: try action(item["action"], errno: item["errnoRet"], defaultErrno: 1),
+                    args: args))
         }
         return SeccompProfile(defaultAction: defaultAction, rules: rules)
     }
@@ -80,9 +87,10 @@ public struct SeccompProfile: Equatable, Sendable {
         for rule in rules {
             for name in rule.names {
                 guard let number = SyscallNames.number(of: name) else { continue }
-                profile.append(SeccompProgram.ProfileRule(
-                    number: number, action: rule.action,
-                    conditions: rule.args.map { (index: $0.index, op: $0.op, value: $0.value, valueTwo: $0.valueTwo) }))
+                profile.append(
+                    SeccompProgram.ProfileRule(
+                        number: number, action: rule.action,
+                        conditions: rule.args.map { (index: $0.index, op: $0.op, value: $0.value, valueTwo: $0.valueTwo) }))
             }
         }
         do { return try SeccompProgram.build(defaultAction: defaultAction, profile: profile) } catch {

@@ -52,7 +52,7 @@ public struct Spec: Equatable, Sendable {
     /// linux.devices[i]: a node to make in the container's root.
     public struct Device: Equatable, Sendable {
         public var path: String
-        public var mode: UInt32          // file type | permission bits
+        public var mode: UInt32  // file type | permission bits
         public var major: UInt32, minor: UInt32
         public var uid: UInt32, gid: UInt32
     }
@@ -122,10 +122,12 @@ public struct Spec: Equatable, Sendable {
         var mappings: [IDMapping] = []
         for item in try field.items() {
             try item.only(["containerID", "hostID", "size"])
-            let mapping = IDMapping(containerID: try item["containerID"].unsigned(UInt32.self),
-                                    hostID: try item["hostID"].unsigned(UInt32.self), size: try item["size"].unsigned(UInt32.self))
+            let mapping = IDMapping(
+                containerID: try item["containerID"].unsigned(UInt32.self),
+                hostID: try item["hostID"].unsigned(UInt32.self), size: try item["size"].unsigned(UInt32.self))
             guard mapping.size > 0, UInt64(mapping.containerID) + UInt64(mapping.size) <= 1 << 32,
-                  UInt64(mapping.hostID) + UInt64(mapping.size) <= 1 << 32 else {
+                UInt64(mapping.hostID) + UInt64(mapping.size) <= 1 << 32
+            else {
                 throw item["size"].error("must be positive and keep the ids within 32 bits")
             }
             mappings.append(mapping)
@@ -138,7 +140,7 @@ public struct Spec: Equatable, Sendable {
         "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
         "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
         "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
-        "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+        "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15
     ]
 
     public static let capabilityNames = [
@@ -149,7 +151,7 @@ public struct Spec: Equatable, Sendable {
         "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
         "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
         "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-        "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+        "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"
     ]
 
     /// Namespaces a container may have, each new or joined by path. A joined
@@ -164,8 +166,10 @@ public struct Spec: Equatable, Sendable {
     public static func decode(_ json: JSON) throws(ConfigError) -> Spec {
         let root = Field(path: "", value: json)
         guard case .object? = root.value else { throw ConfigError("config.json: must be a JSON object") }
-        try root.only(["ociVersion", "process", "root", "hostname", "domainname", "mounts", "linux",
-                       "annotations", "hooks"])
+        try root.only([
+            "ociVersion", "process", "root", "hostname", "domainname", "mounts", "linux",
+            "annotations", "hooks"
+        ])
         let version = try root["ociVersion"].string()
         guard version.hasPrefix("1.") else { throw root["ociVersion"].error("\(version) is not a 1.x runtime-spec version") }
 
@@ -192,25 +196,29 @@ public struct Spec: Equatable, Sendable {
         }
 
         let linux = root["linux"]
-        try linux.only(["namespaces", "maskedPaths", "readonlyPaths", "timeOffsets", "resources",
-                        "cgroupsPath", "rootfsPropagation", "uidMappings", "gidMappings", "sysctl",
-                        "seccomp", "devices"])
+        try linux.only([
+            "namespaces", "maskedPaths", "readonlyPaths", "timeOffsets", "resources",
+            "cgroupsPath", "rootfsPropagation", "uidMappings", "gidMappings", "sysctl",
+            "seccomp", "devices"
+        ])
         var devices: [Device] = []
         for item in try linux["devices"].items() {
             try item.only(["path", "type", "major", "minor", "fileMode", "uid", "gid"])
             let path = try item["path"].string()
             guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { throw item["path"].error("must be an absolute path") }
             let type = try item["type"].string()
-            let kinds: [String: UInt32] = ["c": 0o020000, "u": 0o020000, "b": 0o060000, "p": 0o010000]   // S_IFCHR, S_IFBLK, S_IFIFO
+            let kinds: [String: UInt32] = ["c": 0o020000, "u": 0o020000, "b": 0o060000, "p": 0o010000]  // S_IFCHR, S_IFBLK, S_IFIFO
             guard let kind = kinds[type] else { throw item["type"].error("must be c, u, b or p") }
             let numbered = type != "p"
             let major = numbered ? try item["major"].unsigned(UInt32.self) : 0
             let minor = numbered ? try item["minor"].unsigned(UInt32.self) : 0
             let mode = item["fileMode"].isPresent ? try item["fileMode"].unsigned(UInt32.self) : 0o666
             guard mode <= 0o7777 else { throw item["fileMode"].error("must be permission bits (at most 07777)") }
-            devices.append(Device(path: path, mode: kind | mode, major: major, minor: minor,
-                                  uid: item["uid"].isPresent ? try item["uid"].unsigned(UInt32.self) : 0,
-                                  gid: item["gid"].isPresent ? try item["gid"].unsigned(UInt32.self) : 0))
+            devices.append(
+                Device(
+                    path: path, mode: kind | mode, major: major, minor: minor,
+                    uid: item["uid"].isPresent ? try item["uid"].unsigned(UInt32.self) : 0,
+                    gid: item["gid"].isPresent ? try item["gid"].unsigned(UInt32.self) : 0))
         }
         let rootfsPropagation = try linux["rootfsPropagation"].optionalString() ?? ""
         guard rootfsPropagation.isEmpty || MountOptions.propagation[rootfsPropagation] != nil else {
@@ -235,7 +243,8 @@ public struct Spec: Equatable, Sendable {
             if namespaces.contains(where: { $0.type == type }) { throw item["type"].error("\(type) is listed twice") }
             namespaces.append(Namespace(type: type, path: path))
         }
-        let uidMappings = try idMappings(linux["uidMappings"]), gidMappings = try idMappings(linux["gidMappings"])
+        let uidMappings = try idMappings(linux["uidMappings"])
+        let gidMappings = try idMappings(linux["gidMappings"])
         let hasUserNamespace = namespaces.contains { $0.type == "user" }
         if namespaces.contains(where: { $0.type == "user" && $0.path != nil }) {
             guard uidMappings.isEmpty && gidMappings.isEmpty else {
@@ -284,8 +293,10 @@ public struct Spec: Equatable, Sendable {
 
     static func decodeProcess(_ field: Field) throws(ConfigError) -> Process {
         guard field.isPresent else { throw field.error("is required") }
-        try field.only(["terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
-                        "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"])
+        try field.only([
+            "terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits",
+            "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"
+        ])
         for key in ["apparmorProfile", "selinuxLabel"] where field[key].isNonEmpty {
             throw field[key].error("is not supported (Moat does not use LSMs)")
         }
@@ -354,7 +365,8 @@ public struct Spec: Equatable, Sendable {
             let type = try item["type"].string()
             guard let resource = rlimitNumbers[type] else { throw item["type"].error("unknown rlimit \(type)") }
             if process.rlimits.contains(where: { $0.type == type }) { throw item["type"].error("\(type) is given twice") }
-            let soft = try item["soft"].unsigned(UInt64.self), hard = try item["hard"].unsigned(UInt64.self)
+            let soft = try item["soft"].unsigned(UInt64.self)
+            let hard = try item["hard"].unsigned(UInt64.self)
             guard soft <= hard else { throw item["soft"].error("is above the hard limit") }
             process.rlimits.append(Rlimit(type: type, resource: resource, soft: soft, hard: hard))
         }
@@ -389,7 +401,8 @@ public struct Spec: Equatable, Sendable {
             let name = String(slice.dropLast(6))
             if name == "-" { return "" }
             guard !name.isEmpty, !name.hasPrefix("-"), !name.hasSuffix("-"), !name.contains("--") else { return nil }
-            var prefix = "", expanded = ""
+            var prefix = ""
+            var expanded = ""
             for component in name.split(separator: "-") {
                 prefix += (prefix.isEmpty ? "" : "-") + component
                 expanded += "/" + prefix + ".slice"
@@ -405,8 +418,12 @@ public struct Spec: Equatable, Sendable {
     static func sysctlNamespace(_ key: String) -> String? {
         if key.hasPrefix("net.") { return "network" }
         if key.hasPrefix("fs.mqueue.") { return "ipc" }
-        if ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
-            "kernel.shmmni", "kernel.shm_rmid_forced"].contains(key) { return "ipc" }
+        if [
+            "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
+            "kernel.shmmni", "kernel.shm_rmid_forced"
+        ].contains(key) {
+            return "ipc"
+        }
         if ["kernel.hostname", "kernel.domainname"].contains(key) { return "uts" }
         return nil
     }
@@ -462,12 +479,16 @@ public struct Spec: Equatable, Sendable {
             case "pids":
                 try value.only(["limit"])
                 let limit = try value["limit"].signed()
-                resources.pidsLimit = limit > 0 ? limit : nil   // 0 or -1: unlimited
+                resources.pidsLimit = limit > 0 ? limit : nil  // 0 or -1: unlimited
             case "blockIO":
-                try value.only(["weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
-                                "throttleReadIOPSDevice", "throttleWriteIOPSDevice"])
-                for list in ["weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice",
-                             "throttleWriteIOPSDevice"] where value[list].isNonEmpty {
+                try value.only([
+                    "weight", "leafWeight", "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice",
+                    "throttleReadIOPSDevice", "throttleWriteIOPSDevice"
+                ])
+                for list in [
+                    "weightDevice", "throttleReadBpsDevice", "throttleWriteBpsDevice", "throttleReadIOPSDevice",
+                    "throttleWriteIOPSDevice"
+                ] where value[list].isNonEmpty {
                     throw value[list].error("is not supported yet (only blockIO.weight)")
                 }
                 if value["leafWeight"].isPresent, try value["leafWeight"].unsigned(UInt16.self) != 0 {
@@ -495,20 +516,23 @@ public struct Spec: Equatable, Sendable {
     /// linux.resources.memory: limit, reservation, swap (memory plus swap, at
     /// least the limit; -1 unlimited) and disableOOMKiller.
     static func checkMemory(_ value: Field, into resources: inout Resources) throws(ConfigError) {
-        try value.only(["limit", "reservation", "swap", "disableOOMKiller", "kernel", "kernelTCP", "swappiness",
-                        "useHierarchy", "checkBeforeUpdate"])
+        try value.only([
+            "limit", "reservation", "swap", "disableOOMKiller", "kernel", "kernelTCP", "swappiness",
+            "useHierarchy", "checkBeforeUpdate"
+        ])
         // Zeros change nothing (docker update sends every field, most of them 0).
         for other in ["kernel", "kernelTCP", "swappiness"] where value[other].changesSomething {
             throw value[other].error("is not supported yet (only limit, reservation, swap and disableOOMKiller)")
         }
-        let hierarchical = try value["useHierarchy"].bool(default: true), checked = try value["checkBeforeUpdate"].bool(default: false)
+        let hierarchical = try value["useHierarchy"].bool(default: true)
+        let checked = try value["checkBeforeUpdate"].bool(default: false)
         if !hierarchical || checked {
             throw value[hierarchical ? "checkBeforeUpdate" : "useHierarchy"].error("is not supported (its default is)")
         }
         func positive(_ key: String) throws(ConfigError) -> Int64? {
             guard value[key].isPresent else { return nil }
             let bytes = try value[key].signed()
-            return bytes > 0 ? bytes : nil   // 0 or -1: no limit
+            return bytes > 0 ? bytes : nil  // 0 or -1: no limit
         }
         resources.memoryLimit = try positive("limit")
         resources.memoryReservation = try positive("reservation")

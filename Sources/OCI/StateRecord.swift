@@ -25,8 +25,9 @@ public struct StateRecord: Equatable, Sendable {
             if case .string(let text)? = json[key] { return text }
             return nil
         }
-        var record = StateRecord(status: string("status"), pid: int("pid"), initPid: int("initPid"),
-                                 bundle: string("bundle"), exitCode: int("exitCode"))
+        var record = StateRecord(
+            status: string("status"), pid: int("pid"), initPid: int("initPid"),
+            bundle: string("bundle"), exitCode: int("exitCode"))
         if case .object(let members)? = json["annotations"] {
             for (key, value) in members { if case .string(let text) = value { record.annotations.append((key, text)) } }
         }

@@ -40,7 +40,8 @@ public final class Cgroup {
     public init(path: String, controllers: [Controller], create: Bool = true) throws(Errno) {
         let relative = path.split(separator: "/").filter { $0 != ".." && $0 != "." }.map(String.init)
         guard !relative.isEmpty else { throw Errno.invalid }
-        unified = access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) != 0
+        unified =
+            access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) != 0
             && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
         for controller in controllers {
             let base = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/" + controller.rawValue
@@ -125,7 +126,8 @@ public final class Cgroup {
     /// Whether this host's cgroups can hold an I/O weight (the block layer's
     /// scheduler must have weights: BFQ, or CFQ on old kernels).
     public static var supportsBlockIOWeight: Bool {
-        unifiedOnly ? controllersAvailable.contains("io")
+        unifiedOnly
+            ? controllersAvailable.contains("io")
             : access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == 0 || access("/sys/fs/cgroup/blkio/blkio.bfq.weight", F_OK) == 0
     }
 
@@ -169,7 +171,8 @@ public final class Cgroup {
     /// Bytes of memory the sandbox uses now (nil without the memory controller).
     public var memoryUsage: Int64? {
         guard let directory = directories[.memory],
-              let bytes = HostFile.read(directory + (unified ? "/memory.current" : "/memory.usage_in_bytes")) else { return nil }
+            let bytes = HostFile.read(directory + (unified ? "/memory.current" : "/memory.usage_in_bytes"))
+        else { return nil }
         return Int64(String(decoding: bytes.filter { (48...57).contains($0) }, as: UTF8.self))
     }
 
@@ -189,12 +192,13 @@ public final class Cgroup {
         for (controller, directory) in directories where supervisorOrigins[directory] == nil {
             // "N:controllers:/path" (v1), "0::/path" (v2).
             let name = unified ? "" : controller.rawValue
-            let origin = own.split(separator: "\n").compactMap { line -> String? in
-                let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-                guard fields.count == 3, fields[1].split(separator: ",").map(String.init).contains(name) || (unified && fields[1].isEmpty)
-                else { return nil }
-                return String(fields[2])
-            }.first ?? "/"
+            let origin =
+                own.split(separator: "\n").compactMap { line -> String? in
+                    let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                    guard fields.count == 3, fields[1].split(separator: ",").map(String.init).contains(name) || (unified && fields[1].isEmpty)
+                    else { return nil }
+                    return String(fields[2])
+                }.first ?? "/"
             let base = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/" + controller.rawValue
             supervisorOrigins[directory] = base + (origin == "/" ? "" : origin)
             guard Cgroup.write(String(getpid()), to: directory + "/cgroup.procs") else { throw Errno.current }

@@ -11,9 +11,10 @@ public enum Linux {
     public static let cloneNewUser: UInt = 0x1000_0000
     public static let cloneNewPID: UInt = 0x2000_0000
     public static let cloneNewNet: UInt = 0x4000_0000
-    public static let allNamespaceFlags = cloneNewTime | cloneNewNS | cloneNewCgroup | cloneNewUTS
+    public static let allNamespaceFlags =
+        cloneNewTime | cloneNewNS | cloneNewCgroup | cloneNewUTS
         | cloneNewIPC | cloneNewUser | cloneNewPID | cloneNewNet
-    public static let openPath: Int32 = 0o10000000          // O_PATH
+    public static let openPath: Int32 = 0o10000000  // O_PATH
     /// Whether this process runs without root: rootless mode (a user namespace, no cgroups).
     /// (Read once: the supervisor never changes its effective uid outside one C call.)
     public static let rootless: Bool = geteuid() != 0

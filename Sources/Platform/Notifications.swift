@@ -42,8 +42,9 @@ public struct NotificationListener: Sendable {
 
 extension Notification {
     init(_ raw: moat_notification) {
-        var args = SyscallArgs(number: raw.nr, arch: raw.arch, stackPointer: 0,
-                               raw: (raw.args.0, raw.args.1, raw.args.2, raw.args.3, raw.args.4, raw.args.5))
+        var args = SyscallArgs(
+            number: raw.nr, arch: raw.arch, stackPointer: 0,
+            raw: (raw.args.0, raw.args.1, raw.args.2, raw.args.3, raw.args.4, raw.args.5))
         args.instructionPointer = raw.instruction_pointer
         self.init(id: raw.id, tid: HostTid(bitPattern: raw.pid), args: args)
     }

@@ -20,7 +20,8 @@ public enum Rootless {
 
     /// Why a rootless spawn failed with `errno`, as one line.
     public static func explain(_ error: Errno) -> String {
-        let outer = HostFile.read("/proc/self/status").map { String(decoding: $0, as: UTF8.self) }?
+        let outer =
+            HostFile.read("/proc/self/status").map { String(decoding: $0, as: UTF8.self) }?
             .split(separator: "\n").contains { $0.hasPrefix("Seccomp:") && $0.hasSuffix("2") } == true
         let why = "the host refused a user namespace or ptrace to an unprivileged process (\(error))"
         return outer ? why + "; this process already runs under a seccomp filter (an outer container's policy?)" : why

@@ -22,7 +22,7 @@ public enum FilterAction: Equatable, Sendable {
 
 /// A classic-BPF seccomp program exported by libseccomp.
 public struct SeccompProgram: Sendable {
-    public let instructions: [UInt64]   // struct sock_filter is 8 bytes
+    public let instructions: [UInt64]  // struct sock_filter is 8 bytes
 
     public init(instructions: [UInt64]) { self.instructions = instructions }
 
@@ -55,9 +55,12 @@ public struct SeccompProgram: Sendable {
                 let traced = trace.withUnsafeBufferPointer {
                     moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 1, $0.baseAddress, Int32(trace.count))
                 }
-                rc = traced < 0 ? traced : allow.withUnsafeBufferPointer {
-                    moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 0, $0.baseAddress, Int32(allow.count))
-                }
+                rc =
+                    traced < 0
+                    ? traced
+                    : allow.withUnsafeBufferPointer {
+                        moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 0, $0.baseAddress, Int32(allow.count))
+                    }
             }
             if rc < 0 { throw Errno(-rc) }
         }
@@ -77,7 +80,7 @@ public struct SeccompProgram: Sendable {
     /// One rule of a profile that is not Moat's own (a config's linux.seccomp).
     public struct ProfileRule: Sendable {
         public var number: Int32
-        public var action: UInt32                      // SECCOMP_RET_* with data
+        public var action: UInt32  // SECCOMP_RET_* with data
         public var conditions: [(index: UInt32, op: UInt32, value: UInt64, valueTwo: UInt64)]
         public init(number: Int32, action: UInt32, conditions: [(index: UInt32, op: UInt32, value: UInt64, valueTwo: UInt64)]) {
             self.number = number
@@ -103,8 +106,10 @@ public struct SeccompProgram: Sendable {
     /// The program for `rules`, from a cache file in `directory` when one
     /// holds a program that provably implements them (libseccomp takes ~2.5 ms
     /// to build it; checking a cached one with the interpreter takes ~0.1 ms).
-    public static func cached(defaultErrno: Int32, rules: [(number: Int32, action: FilterAction)],
-                              directory: String?) throws(Errno) -> SeccompProgram {
+    public static func cached(
+        defaultErrno: Int32, rules: [(number: Int32, action: FilterAction)],
+        directory: String?
+    ) throws(Errno) -> SeccompProgram {
         guard let directory else { return try build(defaultErrno: defaultErrno, rules: rules) }
         let path = directory + "/filter-" + String(fingerprint(rules), radix: 16) + ".bpf"
         if let program = load(path), program.implements(rules, defaultErrno: defaultErrno) { return program }
@@ -160,10 +165,12 @@ public struct SeccompProgram: Sendable {
                 }
                 // Everything else is allowed: zero, every single bit, and a fixed pseudo-random sample.
                 var sample: UInt64 = 0x9e37_79b9_7f4a_7c15
-                let others = [0] + (0..<64).map { UInt64(1) << UInt64($0) } + (0..<16).map { _ -> UInt64 in
-                    sample = sample &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                    return sample
-                }
+                let others =
+                    [0] + (0..<64).map { UInt64(1) << UInt64($0) }
+                    + (0..<16).map { _ -> UInt64 in
+                        sample = sample &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                        return sample
+                    }
                 for other in others where !values.contains(other & mask) {
                     args[Int(argument)] = other
                     guard evaluate(number: nr, args: args) == SeccompReturn.allow else { return false }
@@ -201,13 +208,31 @@ public struct SeccompProgram: Sendable {
             case .trace: mix(1)
             case .allow: mix(2)
             case .notify: mix(5)
-            case .errno(let e): mix(3); mix(UInt64(e))
-            case .allowUnlessBits(let a, let m, let e): mix(4); mix(UInt64(a)); mix(m); mix(UInt64(e))
-            case .allowIfZero(let a, let notify): mix(8); mix(UInt64(a)); mix(notify ? 1 : 0)
+            case .errno(let e):
+                mix(3)
+                mix(UInt64(e))
+            case .allowUnlessBits(let a, let m, let e):
+                mix(4)
+                mix(UInt64(a))
+                mix(m)
+                mix(UInt64(e))
+            case .allowIfZero(let a, let notify):
+                mix(8)
+                mix(UInt64(a))
+                mix(notify ? 1 : 0)
             case .allowExceptValues(let a, let m, let values, let e):
-                mix(7); mix(UInt64(a)); mix(m); values.forEach { mix($0) }; mix(UInt64(e))
+                mix(7)
+                mix(UInt64(a))
+                mix(m)
+                for value in values { mix(value) }
+                mix(UInt64(e))
             case .traceForValues(let a, let m, let trace, let allow):
-                mix(6); mix(UInt64(a)); mix(m); trace.forEach { mix($0) }; mix(0xff); allow.forEach { mix($0) }
+                mix(6)
+                mix(UInt64(a))
+                mix(m)
+                for value in trace { mix(value) }
+                mix(0xff)
+                for value in allow { mix(value) }
             }
         }
         return hash
@@ -220,7 +245,8 @@ public struct SeccompProgram: Sendable {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_uid == geteuid(), st.st_mode & 0o022 == 0,
-              st.st_size > 0, st.st_size % 8 == 0, st.st_size < 65536 else { return nil }
+            st.st_size > 0, st.st_size % 8 == 0, st.st_size < 65536
+        else { return nil }
         var words = [UInt64](repeating: 0, count: Int(st.st_size) / 8)
         let got = words.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         return got == Int(st.st_size) ? SeccompProgram(instructions: words) : nil
@@ -243,8 +269,9 @@ public struct SeccompProgram: Sendable {
         }
         return instructions.withUnsafeBytes { program in
             withUnsafeBytes(of: &six) {
-                moat_bpf_evaluate(program.baseAddress, instructions.count, arch, number,
-                                  $0.baseAddress!.assumingMemoryBound(to: UInt64.self))
+                moat_bpf_evaluate(
+                    program.baseAddress, instructions.count, arch, number,
+                    $0.baseAddress!.assumingMemoryBound(to: UInt64.self))
             }
         }
     }

@@ -72,9 +72,11 @@ public final class ServingPool: @unchecked Sendable {
     /// Listeners and sockets beyond this many are not taken (a process then has no listener).
     public static let maxListeners = Int(MOAT_MAX_POLLED) - 1
 
-    public init(maxThreads: Int = 256, prepareThread: @escaping @Sendable () -> Void,
-                beforeStartingThread: @escaping @Sendable () -> Void,
-                handsOver: @escaping @Sendable (Notification) -> Bool, serve: @escaping Serve) throws(Errno) {
+    public init(
+        maxThreads: Int = 256, prepareThread: @escaping @Sendable () -> Void,
+        beforeStartingThread: @escaping @Sendable () -> Void,
+        handsOver: @escaping @Sendable (Notification) -> Bool, serve: @escaping Serve
+    ) throws(Errno) {
         let fd = moat_eventfd()
         if fd < 0 { throw Errno(-fd) }
         wake = fd
@@ -263,7 +265,7 @@ public final class ServingPool: @unchecked Sendable {
             listeners.append(NotificationListener(fd: fd))
         }
         if !gone.isEmpty {
-            gone.forEach { close($0) }
+            for fd in gone { close(fd) }
             listeners.removeAll { gone.contains($0.fd) }
         }
         let count = listeners.count

@@ -6,26 +6,33 @@ public struct ChildMount: Sendable, Equatable {
     public enum Kind: Sendable, Equatable { case bind, filesystem }
     public var kind: Kind
     public var source: String
-    public var target: String        // absolute, inside the new root
+    public var target: String  // absolute, inside the new root
     public var fstype: String
     public var flags: UInt
-    public var remountFlags: UInt    // applied by a bind remount (MS_RDONLY ...)
+    public var remountFlags: UInt  // applied by a bind remount (MS_RDONLY ...)
     public var data: String
     /// MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE (with MS_REC), set once mounted; 0 leaves it.
     public var propagation: UInt
 
-    public init(kind: Kind, source: String, target: String, fstype: String = "",
-                flags: UInt = 0, remountFlags: UInt = 0, data: String = "", propagation: UInt = 0) {
-        self.kind = kind; self.source = source; self.target = target
-        self.fstype = fstype; self.flags = flags; self.remountFlags = remountFlags; self.data = data
+    public init(
+        kind: Kind, source: String, target: String, fstype: String = "",
+        flags: UInt = 0, remountFlags: UInt = 0, data: String = "", propagation: UInt = 0
+    ) {
+        self.kind = kind
+        self.source = source
+        self.target = target
+        self.fstype = fstype
+        self.flags = flags
+        self.remountFlags = remountFlags
+        self.data = data
         self.propagation = propagation
     }
 }
 
 /// A device node the child makes in the new root (linux.devices).
 public struct ChildDevice: Sendable, Equatable {
-    public var path: String          // absolute, inside the new root
-    public var mode: UInt32          // S_IFCHR, S_IFBLK or S_IFIFO | permission bits
+    public var path: String  // absolute, inside the new root
+    public var mode: UInt32  // S_IFCHR, S_IFBLK or S_IFIFO | permission bits
     public var major: UInt32
     public var minor: UInt32
     public var uid: UInt32
@@ -40,7 +47,9 @@ public struct ResourceLimit: Sendable, Equatable {
     public var soft: UInt64
     public var hard: UInt64
     public init(resource: Int32, soft: UInt64, hard: UInt64) {
-        self.resource = resource; self.soft = soft; self.hard = hard
+        self.resource = resource
+        self.soft = soft
+        self.hard = hard
     }
 }
 
@@ -230,8 +239,8 @@ private final class CStrings {
     }
     private var arrays: [UnsafeMutableRawPointer] = []
     deinit {
-        owned.forEach { free($0) }
-        arrays.forEach { $0.deallocate() }
+        for pointer in owned { free(pointer) }
+        for array in arrays { array.deallocate() }
     }
 }
 
@@ -255,25 +264,31 @@ public enum Spawner {
     /// A process joining the running sandbox of `initPid` (its namespaces and
     /// root), with `stdio` as fds 0-2; it waits for `release()`.
     /// `console`: with `spec.terminal`, a connected console socket to send the pty master to.
-    public static func spawnJoined(_ spec: ChildSpec, initPid: HostTid, stdio: [Int32],
-                                   console: Int32 = -1) throws(Errno) -> SpawnedChild {
+    public static func spawnJoined(
+        _ spec: ChildSpec, initPid: HostTid, stdio: [Int32],
+        console: Int32 = -1
+    ) throws(Errno) -> SpawnedChild {
         let fds = Array(stdio.prefix(3)) + [console]
         return try fds.withUnsafeBufferPointer { fds throws(Errno) in
             try spawn(spec) { moat_spawn_joined($0, initPid, HostProcfs.descriptor, fds.baseAddress, $1) }
         }
     }
 
-    private static func spawn(_ spec: ChildSpec,
-                              _ call: (UnsafePointer<moat_spawn_config>, UnsafeMutablePointer<moat_spawned>) -> Int32)
-        throws(Errno) -> SpawnedChild {
+    private static func spawn(
+        _ spec: ChildSpec,
+        _ call: (UnsafePointer<moat_spawn_config>, UnsafeMutablePointer<moat_spawned>) -> Int32
+    )
+        throws(Errno) -> SpawnedChild
+    {
         let strings = CStrings()
         let mounts = spec.mounts.map { m in
-            moat_mount(kind: m.kind == .bind ? Int32(MOAT_MOUNT_BIND.rawValue) : Int32(MOAT_MOUNT_FS.rawValue),
-                       source: strings.copy(m.source), target: strings.copy(m.target),
-                       fstype: m.fstype.isEmpty ? nil : strings.copy(m.fstype),
-                       flags: m.flags, remount: m.remountFlags,
-                       data: m.data.isEmpty ? nil : UnsafeRawPointer(strings.copy(m.data)).assumingMemoryBound(to: CChar.self),
-                       propagation: m.propagation)
+            moat_mount(
+                kind: m.kind == .bind ? Int32(MOAT_MOUNT_BIND.rawValue) : Int32(MOAT_MOUNT_FS.rawValue),
+                source: strings.copy(m.source), target: strings.copy(m.target),
+                fstype: m.fstype.isEmpty ? nil : strings.copy(m.fstype),
+                flags: m.flags, remount: m.remountFlags,
+                data: m.data.isEmpty ? nil : UnsafeRawPointer(strings.copy(m.data)).assumingMemoryBound(to: CChar.self),
+                propagation: m.propagation)
         }
         let limits = spec.rlimits.map { moat_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
         let sysctlPaths = strings.array(spec.sysctls.map { "/proc/sys/" + $0.key.split(separator: ".").joined(separator: "/") })
@@ -292,89 +307,90 @@ public enum Spawner {
         var spawned = moat_spawned()
         let rc: Int32 = mounts.withUnsafeBufferPointer { mountBuffer in
             joinTypeValues.withUnsafeBufferPointer { joinTypes in
-            devices.withUnsafeBufferPointer { deviceBuffer in
-            limits.withUnsafeBufferPointer { limitBuffer in
-                spec.groups.withUnsafeBufferPointer { groupBuffer in
-                    (spec.extraFilter?.instructions ?? []).withUnsafeBytes { extra in
-                    spec.filter.instructions.withUnsafeBytes { program in
-                        var config = moat_spawn_config()
-                        config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
-                        config.readonly_root = spec.readonlyRoot ? 1 : 0
-                        config.root_propagation = spec.rootPropagation
-                        if let user = spec.userNamespace, user.path == nil {
-                            config.uid_map = UnsafePointer(strings.copy(user.uidMap))
-                            config.gid_map = UnsafePointer(strings.copy(user.gidMap))
-                            config.deny_setgroups = user.denySetgroups ? 1 : 0
+                devices.withUnsafeBufferPointer { deviceBuffer in
+                    limits.withUnsafeBufferPointer { limitBuffer in
+                        spec.groups.withUnsafeBufferPointer { groupBuffer in
+                            (spec.extraFilter?.instructions ?? []).withUnsafeBytes { extra in
+                                spec.filter.instructions.withUnsafeBytes { program in
+                                    var config = moat_spawn_config()
+                                    config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
+                                    config.readonly_root = spec.readonlyRoot ? 1 : 0
+                                    config.root_propagation = spec.rootPropagation
+                                    if let user = spec.userNamespace, user.path == nil {
+                                        config.uid_map = UnsafePointer(strings.copy(user.uidMap))
+                                        config.gid_map = UnsafePointer(strings.copy(user.gidMap))
+                                        config.deny_setgroups = user.denySetgroups ? 1 : 0
+                                    }
+                                    switch spec.overlay {
+                                    case .memory(let mountPoint)?:
+                                        config.overlay_dir = UnsafePointer(strings.copy(mountPoint))
+                                        config.overlay_in_memory = 1
+                                    case .directory(let directory)?:
+                                        config.overlay_dir = UnsafePointer(strings.copy(directory))
+                                    case nil: break
+                                    }
+                                    config.clone_flags = spec.cloneFlags
+                                    config.mounts = mountBuffer.baseAddress
+                                    config.nmounts = Int32(mountBuffer.count)
+                                    config.default_devices = spec.defaultDevices ? 1 : 0
+                                    config.masked_paths = UnsafeRawPointer(masked).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                                    config.nmasked = Int32(spec.maskedPaths.count)
+                                    config.readonly_paths = UnsafeRawPointer(readonly).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                                    config.nreadonly = Int32(spec.readonlyPaths.count)
+                                    config.hostname = spec.hostname.map { UnsafePointer(strings.copy($0)) }
+                                    config.sysctl_paths = UnsafeRawPointer(sysctlPaths).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                                    config.sysctl_values = UnsafeRawPointer(sysctlValues).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                                    config.nsysctls = Int32(spec.sysctls.count)
+                                    config.cwd = UnsafePointer(strings.copy(spec.cwd))
+                                    config.exec_paths = UnsafeRawPointer(candidates).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                                    config.nexec_paths = Int32(spec.executableCandidates.count)
+                                    config.argv = UnsafePointer(argv)
+                                    config.envp = UnsafePointer(env)
+                                    config.uid = spec.uid
+                                    config.gid = spec.gid
+                                    config.groups = groupBuffer.baseAddress
+                                    config.ngroups = Int32(groupBuffer.count)
+                                    config.umask_value = spec.umask ?? -1
+                                    config.rlimits = limitBuffer.baseAddress
+                                    config.nrlimits = Int32(limitBuffer.count)
+                                    config.cap_bounding = spec.capabilities.bounding
+                                    config.cap_effective = spec.capabilities.effective
+                                    config.cap_permitted = spec.capabilities.permitted
+                                    config.cap_inheritable = spec.capabilities.inheritable
+                                    config.cap_ambient = spec.capabilities.ambient
+                                    config.cap_last = capLast
+                                    config.filter = program.baseAddress
+                                    config.filter_len = spec.filter.instructions.count
+                                    config.want_listener = spec.wantListener ? 1 : 0
+                                    config.terminal = spec.terminal ? 1 : 0
+                                    config.console_socket = spec.consoleSocket.map { UnsafePointer(strings.copy($0)) }
+                                    config.console_rows = spec.consoleSize?.rows ?? 0
+                                    config.console_columns = spec.consoleSize?.columns ?? 0
+                                    config.pause_before_pivot = spec.pauseBeforePivot ? 1 : 0
+                                    config.no_pivot = spec.noPivot ? 1 : 0
+                                    config.preserve_fds = spec.preservedFDs
+                                    config.trap_tsc = spec.trapTSC ? 1 : 0
+                                    config.keep_new_privs = spec.noNewPrivileges ? 0 : 1
+                                    config.oom_score_adj = spec.oomScoreAdj.map { UnsafePointer(strings.copy(String($0))) }
+                                    config.join_paths = UnsafeRawPointer(joinPaths).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                                    config.join_types = joinTypes.baseAddress
+                                    config.njoin = Int32(spec.joinNamespaces.count)
+                                    config.devices = deviceBuffer.baseAddress
+                                    config.ndevices = Int32(spec.devices.count)
+                                    config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
+                                    config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
+                                    return call(&config, &spawned)
+                                }
+                            }
                         }
-                        switch spec.overlay {
-                        case .memory(let mountPoint)?:
-                            config.overlay_dir = UnsafePointer(strings.copy(mountPoint))
-                            config.overlay_in_memory = 1
-                        case .directory(let directory)?:
-                            config.overlay_dir = UnsafePointer(strings.copy(directory))
-                        case nil: break
-                        }
-                        config.clone_flags = spec.cloneFlags
-                        config.mounts = mountBuffer.baseAddress
-                        config.nmounts = Int32(mountBuffer.count)
-                        config.default_devices = spec.defaultDevices ? 1 : 0
-                        config.masked_paths = UnsafeRawPointer(masked).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
-                        config.nmasked = Int32(spec.maskedPaths.count)
-                        config.readonly_paths = UnsafeRawPointer(readonly).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
-                        config.nreadonly = Int32(spec.readonlyPaths.count)
-                        config.hostname = spec.hostname.map { UnsafePointer(strings.copy($0)) }
-                        config.sysctl_paths = UnsafeRawPointer(sysctlPaths).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
-                        config.sysctl_values = UnsafeRawPointer(sysctlValues).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
-                        config.nsysctls = Int32(spec.sysctls.count)
-                        config.cwd = UnsafePointer(strings.copy(spec.cwd))
-                        config.exec_paths = UnsafeRawPointer(candidates).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
-                        config.nexec_paths = Int32(spec.executableCandidates.count)
-                        config.argv = UnsafePointer(argv)
-                        config.envp = UnsafePointer(env)
-                        config.uid = spec.uid
-                        config.gid = spec.gid
-                        config.groups = groupBuffer.baseAddress
-                        config.ngroups = Int32(groupBuffer.count)
-                        config.umask_value = spec.umask ?? -1
-                        config.rlimits = limitBuffer.baseAddress
-                        config.nrlimits = Int32(limitBuffer.count)
-                        config.cap_bounding = spec.capabilities.bounding
-                        config.cap_effective = spec.capabilities.effective
-                        config.cap_permitted = spec.capabilities.permitted
-                        config.cap_inheritable = spec.capabilities.inheritable
-                        config.cap_ambient = spec.capabilities.ambient
-                        config.cap_last = capLast
-                        config.filter = program.baseAddress
-                        config.filter_len = spec.filter.instructions.count
-                        config.want_listener = spec.wantListener ? 1 : 0
-                        config.terminal = spec.terminal ? 1 : 0
-                        config.console_socket = spec.consoleSocket.map { UnsafePointer(strings.copy($0)) }
-                        config.console_rows = spec.consoleSize?.rows ?? 0
-                        config.console_columns = spec.consoleSize?.columns ?? 0
-                        config.pause_before_pivot = spec.pauseBeforePivot ? 1 : 0
-                        config.no_pivot = spec.noPivot ? 1 : 0
-                        config.preserve_fds = spec.preservedFDs
-                        config.trap_tsc = spec.trapTSC ? 1 : 0
-                        config.keep_new_privs = spec.noNewPrivileges ? 0 : 1
-                        config.oom_score_adj = spec.oomScoreAdj.map { UnsafePointer(strings.copy(String($0))) }
-                        config.join_paths = UnsafeRawPointer(joinPaths).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
-                        config.join_types = joinTypes.baseAddress
-                        config.njoin = Int32(spec.joinNamespaces.count)
-                        config.devices = deviceBuffer.baseAddress
-                        config.ndevices = Int32(spec.devices.count)
-                        config.extra_filter = spec.extraFilter == nil ? nil : extra.baseAddress
-                        config.extra_filter_len = spec.extraFilter?.instructions.count ?? 0
-                        return call(&config, &spawned)
-                    }
                     }
                 }
             }
-            }
-            }
         }
         if rc < 0 { throw Errno(-rc) }
-        return SpawnedChild(pid: spawned.pid, errorFD: spawned.error_fd, releaseFD: spawned.release_fd,
-                            listenerSocket: spec.wantListener && spawned.listener_socket >= 0 ? spawned.listener_socket : nil)
+        return SpawnedChild(
+            pid: spawned.pid, errorFD: spawned.error_fd, releaseFD: spawned.release_fd,
+            listenerSocket: spec.wantListener && spawned.listener_socket >= 0 ? spawned.listener_socket : nil)
     }
 }
 

@@ -34,8 +34,10 @@ public struct SyscallArgs: Sendable {
     public var instructionPointer: UInt64 = 0
     public var raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
 
-    public init(number: Int32, arch: UInt32 = 0xC000_003E, stackPointer: UInt64 = 0,
-                raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)) {
+    public init(
+        number: Int32, arch: UInt32 = 0xC000_003E, stackPointer: UInt64 = 0,
+        raw: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    ) {
         self.number = number
         self.arch = arch
         self.stackPointer = stackPointer

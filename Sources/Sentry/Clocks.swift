@@ -8,10 +8,10 @@ public struct Clocks: Sendable {
     private var bases: [Int64]
 
     public struct Offsets: Sendable, Equatable {
-        public var realtime: Int64 = 0       // added to the host's REALTIME
-        public var realtimeStart: Int64?     // fixed REALTIME at sandbox start, overrides `realtime`
-        public var monotonic: Int64 = 0      // linux.timeOffsets.monotonic
-        public var boottime: Int64 = 0       // linux.timeOffsets.boottime
+        public var realtime: Int64 = 0  // added to the host's REALTIME
+        public var realtimeStart: Int64?  // fixed REALTIME at sandbox start, overrides `realtime`
+        public var monotonic: Int64 = 0  // linux.timeOffsets.monotonic
+        public var boottime: Int64 = 0  // linux.timeOffsets.boottime
         public init() {}
     }
 
@@ -55,7 +55,10 @@ struct Timespec: BitwiseCopyable {
     init(nanoseconds total: Int64) {
         seconds = total / 1_000_000_000
         nanoseconds = total % 1_000_000_000
-        if nanoseconds < 0 { seconds -= 1; nanoseconds += 1_000_000_000 }
+        if nanoseconds < 0 {
+            seconds -= 1
+            nanoseconds += 1_000_000_000
+        }
     }
     var total: Int64 { seconds &* 1_000_000_000 &+ nanoseconds }
 }

@@ -7,7 +7,7 @@ enum HostProc {
     struct Status {
         var tgid: HostTid = 0
         var ppid: HostTid = 0
-        var nspid: Int32 = 0          // innermost namespace: the sandbox's pid
+        var nspid: Int32 = 0  // innermost namespace: the sandbox's pid
         var effectiveCaps: UInt64 = 0
     }
 
@@ -33,15 +33,17 @@ enum HostProc {
     static func hostPid(of vpid: Int32, inPidNamespaceOf member: HostTid) -> HostTid? {
         var namespace = stat()
         guard fstatat(HostProcfs.directory, "\(member)/ns/pid", &namespace, 0) == 0,
-              let entries = fdopendir(HostProcfs.open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) else { return nil }
+            let entries = fdopendir(HostProcfs.open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+        else { return nil }
         defer { closedir(entries) }
         while let entry = readdir(entries) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
             guard let pid = HostTid(name) else { continue }
             var theirs = stat()
             guard fstatat(HostProcfs.directory, "\(name)/ns/pid", &theirs, 0) == 0,
-                  theirs.st_ino == namespace.st_ino, theirs.st_dev == namespace.st_dev,
-                  status(pid)?.nspid == vpid else { continue }
+                theirs.st_ino == namespace.st_ino, theirs.st_dev == namespace.st_dev,
+                status(pid)?.nspid == vpid
+            else { continue }
             return pid
         }
         return nil
@@ -106,7 +108,8 @@ enum HostProc {
     /// utime, stime, cutime, cstime (clock ticks) from /proc/<pid>/stat.
     static func cpuTimes(_ pid: HostTid) -> [Int64]? {
         guard let bytes = HostProcfs.read("\(pid)/stat"),
-              let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+            let close = bytes.lastIndex(of: UInt8(ascii: ")"))
+        else { return nil }
         // Fields after "(comm)": state is field 3; utime..cstime are 14...17.
         let fields = bytes[(close + 2)...].split(separator: UInt8(ascii: " "))
         guard fields.count > 14 else { return nil }

@@ -11,18 +11,30 @@ public enum HotPaths {
         let clocks = Clocks()
         var sink = 0
         let results: [(String, Double)] = [
-            ("pid translation (host tid to sandbox pid, 1000 tasks)", time(1_000_000) { i in
-                sink &+= Int(pids.task(host: 10_001 + HostTid(i % 1000))?.group.vpid ?? 0)
-            }),
-            ("dispatch (syscall number to handler)", time(1_000_000) { i in
-                sink &+= table.handler(Int32(i % 460)) == nil ? 0 : 1
-            }),
-            ("virtual clock read (CLOCK_MONOTONIC)", time(1_000_000) { _ in
-                sink &+= Int(truncatingIfNeeded: clocks.now(1))
-            }),
-            ("refused-call key (observed runs)", time(1_000_000) { i in
-                sink &+= Int(truncatingIfNeeded: Observer.key(Int32(i % 400), SyscallArgs(number: 16)))
-            }),
+            (
+                "pid translation (host tid to sandbox pid, 1000 tasks)",
+                time(1_000_000) { i in
+                    sink &+= Int(pids.task(host: 10_001 + HostTid(i % 1000))?.group.vpid ?? 0)
+                }
+            ),
+            (
+                "dispatch (syscall number to handler)",
+                time(1_000_000) { i in
+                    sink &+= table.handler(Int32(i % 460)) == nil ? 0 : 1
+                }
+            ),
+            (
+                "virtual clock read (CLOCK_MONOTONIC)",
+                time(1_000_000) { _ in
+                    sink &+= Int(truncatingIfNeeded: clocks.now(1))
+                }
+            ),
+            (
+                "refused-call key (observed runs)",
+                time(1_000_000) { i in
+                    sink &+= Int(truncatingIfNeeded: Observer.key(Int32(i % 400), SyscallArgs(number: 16)))
+                }
+            )
         ]
         if sink == 42 { print("") }  // keep the work
         return results

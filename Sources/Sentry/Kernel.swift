@@ -31,7 +31,8 @@ public struct SandboxSpec: Sendable {
     public var containerCgroup = false
     /// Serve the hot emulated calls by seccomp user notification (when the
     /// kernel has synchronous wake-ups) instead of ptrace stops.
-    public var useNotifications = NotificationListener.syncWakeUpAvailable
+    public var useNotifications =
+        NotificationListener.syncWakeUpAvailable
         && getenv("MOAT_PLATFORM").map { String(cString: $0) } != "ptrace"
 
     /// What the run records beyond serving calls (--strace, --syscall-report, --count-all).
@@ -164,17 +165,20 @@ public final class Kernel: @unchecked Sendable {
     /// returns false to kill the workload instead of starting it.
     /// `watch`: a further fd (the control socket); `onReadable` runs on this
     /// thread when it is readable, and may call `spawnJoined`.
-    public func run(beforePivot: ((HostTid) -> Bool)? = nil,
-                    beforeStart: (HostTid) -> Bool = { _ in true },
-                    afterStart: (HostTid) -> Void = { _ in },
-                    watch: (fd: Int32, onReadable: (Kernel) -> Void)? = nil) throws(Errno) -> ExitStatus {
+    public func run(
+        beforePivot: ((HostTid) -> Bool)? = nil,
+        beforeStart: (HostTid) -> Bool = { _ in true },
+        afterStart: (HostTid) -> Void = { _ in },
+        watch: (fd: Int32, onReadable: (Kernel) -> Void)? = nil
+    ) throws(Errno) -> ExitStatus {
         // strace prints every emulated call too: those come as ptrace stops.
         if spec.observation.straceFD != nil { spec.useNotifications = false }
         // With a fixed start time no host clock may show, the time-stamp counter included.
         spec.child.trapTSC = spec.clockOffsets.realtimeStart != nil
         if spec.observation.isActive { observer = Observer(spec.observation) }
-        spec.child.filter = try table.program(notify: spec.useNotifications, observing: spec.observation,
-                                              profile: spec.fileProfile, cacheDirectory: spec.filterCacheDirectory)
+        spec.child.filter = try table.program(
+            notify: spec.useNotifications, observing: spec.observation,
+            profile: spec.fileProfile, cacheDirectory: spec.filterCacheDirectory)
         // File calls always come as notifications: only they can donate an fd.
         spec.child.wantListener = true
         spec.child.pauseBeforePivot = beforePivot != nil
@@ -186,10 +190,11 @@ public final class Kernel: @unchecked Sendable {
         _ = neverInterrupted
         // Its threads keep the kernel alive: one may still be finishing a
         // call (or starting) after `run` returns.
-        let pool = try ServingPool(prepareThread: { [self] in prepareServingThread() },
-                                   beforeStartingThread: { [self] in actAsSupervisor() },
-                                   handsOver: { [table] call in table.handsOver(call.args.number) },
-                                   serve: { [self] call, listener in serve(call, listener) })
+        let pool = try ServingPool(
+            prepareThread: { [self] in prepareServingThread() },
+            beforeStartingThread: { [self] in actAsSupervisor() },
+            handsOver: { [table] call in table.handsOver(call.args.number) },
+            serve: { [self] call, listener in serve(call, listener) })
         pool.whenQuiet = { [latency] in latency.release() }
         servingPool = pool
         defer {
@@ -305,8 +310,11 @@ public final class Kernel: @unchecked Sendable {
                 pids.execTookOver(tid: tid, former: former)
                 // exec may change capabilities.
                 pids.task(host: tid)?.credentials = nil
-                tracer.resume(tid, signal: VDSO.prepare(in: tid, tracer: tracer, sentry: sentryVDSO, clocks: clocks,
-                                                        group: pids.task(host: tid)?.group))
+                tracer.resume(
+                    tid,
+                    signal: VDSO.prepare(
+                        in: tid, tracer: tracer, sentry: sentryVDSO, clocks: clocks,
+                        group: pids.task(host: tid)?.group))
             case .groupStop(let tid, _):
                 tracer.listen(tid)
             case .signal(let tid, let signal):
@@ -390,16 +398,19 @@ public final class Kernel: @unchecked Sendable {
     /// init's namespaces, traced and served like every other task (on ptrace
     /// stops: a new listener would need its own place in the event loop).
     /// `onExit` gets its status when it ends.
-    public func spawnJoined(_ child: ChildSpec, stdio: [Int32], console: Int32 = -1,
-                            onExit: @escaping (ExitStatus) -> Void) throws(Errno) -> HostTid {
+    public func spawnJoined(
+        _ child: ChildSpec, stdio: [Int32], console: Int32 = -1,
+        onExit: @escaping (ExitStatus) -> Void
+    ) throws(Errno) -> HostTid {
         guard let initPid else { throw Errno.noSuchProcess }
         actAsSupervisor()
         var spec = child
         // Its own filter and listener, so that its file calls can take donated fds
         // (beyond the loop's room for listeners: ptrace stops, the kernel opening in the pivoted root).
         let listener = servingPool?.hasRoomForListener == true
-        spec.filter = try table.program(notify: false, observing: self.spec.observation, listener: listener,
-                                        profile: self.spec.fileProfile, cacheDirectory: self.spec.filterCacheDirectory)
+        spec.filter = try table.program(
+            notify: false, observing: self.spec.observation, listener: listener,
+            profile: self.spec.fileProfile, cacheDirectory: self.spec.filterCacheDirectory)
         spec.wantListener = listener
         // In the sandbox's user namespace (rootless), groups are as the init's were set.
         spec.userNamespace = self.spec.child.userNamespace
@@ -428,7 +439,8 @@ public final class Kernel: @unchecked Sendable {
     /// every task counts against the pids and memory limits.
     private func joinCgroup(_ pid: HostTid) throws(Errno) -> Cgroup? {
         let usesMemory = spec.memoryLimit != nil || spec.memoryReservation != nil || spec.disableOOMKiller
-        var controllers = (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
+        var controllers =
+            (spec.pidsLimit == nil ? [] : [Cgroup.Controller.pids])
             + (usesMemory ? [Cgroup.Controller.memory] : [])
             + (spec.cpu == nil ? [] : [Cgroup.Controller.cpu])
             + (spec.blockIOWeight == nil ? [] : [Cgroup.Controller.blkio])
@@ -520,8 +532,10 @@ public final class Kernel: @unchecked Sendable {
     /// Runs the handler; again if a host call it made failed with EINTR
     /// while the caller still waits: the signal was the pool's own (meant
     /// for this thread a moment earlier), not the caller's.
-    private func handle(_ call: Notification, _ listener: NotificationListener, _ handler: SyscallHandler,
-                        _ task: Task) throws(Errno) -> SyscallOutcome {
+    private func handle(
+        _ call: Notification, _ listener: NotificationListener, _ handler: SyscallHandler,
+        _ task: Task
+    ) throws(Errno) -> SyscallOutcome {
         while true {
             do { return try handler(self, task, call.args) } catch {
                 guard error.rawValue == EINTR, listener.stillWaits(call) else { throw error }
@@ -546,7 +560,9 @@ public final class Kernel: @unchecked Sendable {
         let nr = args.number
         count(nr)
         guard let handler = table.handler(nr), let task = pids.task(host: tid) ?? register(tid) else {
-            if let observer { stateLock.withLock { observeTrapped(tid, args, observer) } } else {
+            if let observer {
+                stateLock.withLock { observeTrapped(tid, args, observer) }
+            } else {
                 // A workload's own nested filter may trap calls we let through: run them.
                 tracer.resume(tid)
             }
@@ -656,11 +672,15 @@ public final class Kernel: @unchecked Sendable {
 
     /// Runs a file operation for `task` under its credentials (`realIDs`: its
     /// real uid and gid, for access(2)), with the file system and the caller.
-    func withFiles<T>(_ task: Task, realIDs: Bool = false,
-                      _ body: (FileSystem, FileSystem.Caller, Credentials) throws(Errno) -> T) throws(Errno) -> T {
+    func withFiles<T>(
+        _ task: Task, realIDs: Bool = false,
+        _ body: (FileSystem, FileSystem.Caller, Credentials) throws(Errno) -> T
+    ) throws(Errno) -> T {
         guard let files else { throw Errno.notImplemented }
         let credentials: Credentials
-        if let known = task.credentials { credentials = known } else {
+        if let known = task.credentials {
+            credentials = known
+        } else {
             var read = try Credentials.of(task.hostTid)
             if confinesCapabilities {
                 read.effective = 0
@@ -669,9 +689,11 @@ public final class Kernel: @unchecked Sendable {
             credentials = read
             task.credentials = credentials
         }
-        let caller = FileSystem.Caller(hostTid: task.hostTid, vpid: task.group.vpid, vtid: task.vtid, hostPid: { [pids] vpid in
-            pids.group(vpid: vpid)?.hostTgid
-        }, readOwnLink: { [unowned self] link in self.reachingCaller { HostProcfs.readLink(link) } })
+        let caller = FileSystem.Caller(
+            hostTid: task.hostTid, vpid: task.group.vpid, vtid: task.vtid,
+            hostPid: { [pids] vpid in
+                pids.group(vpid: vpid)?.hostTgid
+            }, readOwnLink: { [unowned self] link in self.reachingCaller { HostProcfs.readLink(link) } })
         // Switching costs six credential commits (~14 µs here): the thread
         // keeps the last caller's until another's are needed or the
         // supervisor works for itself (`actAsSupervisor`).
@@ -721,7 +743,7 @@ public final class Kernel: @unchecked Sendable {
     }
 
     /// `reachingCaller` for calls that return an fd or -1 with errno.
-    func reachingCaller(fd attempt: () -> Int32) -> Int32 {
+    func reachingCallerFD(_ attempt: () -> Int32) -> Int32 {
         reachingCaller { () -> Int32? in
             let fd = attempt()
             return fd >= 0 ? fd : nil
@@ -730,9 +752,12 @@ public final class Kernel: @unchecked Sendable {
 
     /// A copy of the caller's fd `fd` (pidfd_getfd), or -errno.
     func takeCallerFD(_ t: Task, _ fd: Int32) -> Int32 {
-        let taken = reachingCaller(fd: { () -> Int32 in
+        let taken = reachingCallerFD({ () -> Int32 in
             let rc = moat_take_fd(t.group.hostTgid, fd)
-            if rc < 0 { errno = -rc; return -1 }
+            if rc < 0 {
+                errno = -rc
+                return -1
+            }
             return rc
         })
         return taken >= 0 ? taken : -errno
@@ -740,7 +765,7 @@ public final class Kernel: @unchecked Sendable {
 
     /// An O_PATH fd of the caller's /proc/<tid>/`entry` (cwd, fd/N), or -1 with errno.
     func openCallerEntry(_ t: Task, _ entry: String) -> Int32 {
-        reachingCaller(fd: { HostProcfs.open("\(t.hostTid)/\(entry)", Linux.openPath | O_CLOEXEC) })
+        reachingCallerFD({ HostProcfs.open("\(t.hostTid)/\(entry)", Linux.openPath | O_CLOEXEC) })
     }
 
     func actAsSupervisor() {
@@ -749,7 +774,7 @@ public final class Kernel: @unchecked Sendable {
             Credentials.restore()
             thread.credentials = nil
         }
-        if let _ = thread.umask {
+        if thread.umask != nil {
             umask(thread.supervisorUmask)
             thread.umask = nil
         }
@@ -784,7 +809,8 @@ public final class Kernel: @unchecked Sendable {
     /// the sentry ends it with SIGKILL and reports the fault's signal.
     func initDiesOfFault(_ tid: HostTid, _ signal: Int32) -> Bool {
         guard Kernel.faultSignals.contains(signal), pids.task(host: tid)?.group.vpid == 1,
-              tracer.signalIsAFault(tid) else { return false }
+            tracer.signalIsAFault(tid)
+        else { return false }
         return HostProc.faultTakesDefaultAction(tid, signal: signal)
     }
 
@@ -820,7 +846,8 @@ public final class Kernel: @unchecked Sendable {
     func noteExit(of group: ThreadGroup) {
         // In a joined pid namespace orphans go to its init, which is not ours.
         guard let initPid, !sharesPidNamespace, group.vpid != 1, !Linux.rootless, let parent = group.parentVpid,
-              parent != 1, pids.group(vpid: parent)?.exited ?? true else { return }
+            parent != 1, pids.group(vpid: parent)?.exited ?? true
+        else { return }
         guard let status = HostProcfs.read("\(initPid)/status").map({ String(decoding: $0, as: UTF8.self) }) else { return }
         let sigchld: UInt64 = 1 << UInt64(SIGCHLD - 1)
         for line in status.split(separator: "\n") where line.hasPrefix("SigCgt:") || line.hasPrefix("SigIgn:") {
@@ -845,8 +872,11 @@ public final class Kernel: @unchecked Sendable {
     @discardableResult
     func register(_ tid: HostTid) -> Task? {
         guard let status = HostProc.status(tid) else { return nil }
-        let vpid = status.tgid == tid ? status.nspid : (pids.group(host: status.tgid)?.vpid
-            ?? HostProc.status(status.tgid)?.nspid ?? status.nspid)
+        let vpid =
+            status.tgid == tid
+            ? status.nspid
+            : (pids.group(host: status.tgid)?.vpid
+                ?? HostProc.status(status.tgid)?.nspid ?? status.nspid)
         return pids.add(hostTid: tid, vtid: status.nspid, hostTgid: status.tgid, vpid: vpid)
     }
 

@@ -31,11 +31,13 @@ public struct SentryVDSO: Sendable {
     /// host's clocksource lets the vDSO read time without a syscall.
     public static let available: SentryVDSO? = {
         guard let source = HostFile.read("/sys/devices/system/clocksource/clocksource0/current_clocksource"),
-              ["tsc\n", "kvm-clock\n", "hyperv_clocksource_tsc_page\n", "arch_sys_counter\n"]
+            ["tsc\n", "kvm-clock\n", "hyperv_clocksource_tsc_page\n", "arch_sys_counter\n"]
                 .contains(String(decoding: source, as: UTF8.self)),
-              let offset = hostSymbolOffset("__vdso_clock_gettime") else { return nil }
-        return SentryVDSO(hostClockGettime: offset, hostClockGetres: hostSymbolOffset("__vdso_clock_getres") ?? 0,
-                          hostGetcpu: hostSymbolOffset("__vdso_getcpu") ?? 0, image: makeImage())
+            let offset = hostSymbolOffset("__vdso_clock_gettime")
+        else { return nil }
+        return SentryVDSO(
+            hostClockGettime: offset, hostClockGetres: hostSymbolOffset("__vdso_clock_getres") ?? 0,
+            hostGetcpu: hostSymbolOffset("__vdso_getcpu") ?? 0, image: makeImage())
     }()
 
     /// Page 1 (the layout vdso.S reads): the host's clock_gettime in the
@@ -59,7 +61,7 @@ public struct SentryVDSO: Sendable {
         let code = Array(UnsafeBufferPointer(start: start, count: length))
         let exports: [(String, moat_vdso_function)] = [
             ("clock_gettime", MOAT_VDSO_CLOCK_GETTIME), ("gettimeofday", MOAT_VDSO_GETTIMEOFDAY),
-            ("time", MOAT_VDSO_TIME), ("clock_getres", MOAT_VDSO_CLOCK_GETRES), ("getcpu", MOAT_VDSO_GETCPU),
+            ("time", MOAT_VDSO_TIME), ("clock_getres", MOAT_VDSO_CLOCK_GETRES), ("getcpu", MOAT_VDSO_GETCPU)
         ]
         let starts = exports.map { moat_vdso_function_offset($0.1) }
         let functions = exports.enumerated().map { index, export in
@@ -76,7 +78,8 @@ public struct SentryVDSO: Sendable {
         guard base != 0, let ehdr = UnsafeRawPointer(bitPattern: base) else { return nil }
         let phoff = Int(ehdr.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
         let phnum = Int(ehdr.loadUnaligned(fromByteOffset: 56, as: UInt16.self))
-        var loadVaddr: UInt64?, dynamicVaddr: UInt64?
+        var loadVaddr: UInt64?
+        var dynamicVaddr: UInt64?
         for index in 0..<phnum {
             let ph = phoff + index * 56
             let type = ehdr.loadUnaligned(fromByteOffset: ph, as: UInt32.self)
@@ -86,7 +89,9 @@ public struct SentryVDSO: Sendable {
         }
         guard let loadVaddr, let dynamicVaddr else { return nil }
         func at(_ vaddr: UInt64) -> Int { Int(vaddr - loadVaddr) }
-        var symtab: UInt64?, strtab: UInt64?, hashTable: UInt64?
+        var symtab: UInt64?
+        var strtab: UInt64?
+        var hashTable: UInt64?
         var entry = at(dynamicVaddr)
         while true {
             let tag = ehdr.loadUnaligned(fromByteOffset: entry, as: UInt64.self)
@@ -98,7 +103,7 @@ public struct SentryVDSO: Sendable {
             entry += 16
         }
         guard let symtab, let strtab, let hashTable else { return nil }
-        let count = Int(ehdr.loadUnaligned(fromByteOffset: at(hashTable) + 4, as: UInt32.self))   // nchain
+        let count = Int(ehdr.loadUnaligned(fromByteOffset: at(hashTable) + 4, as: UInt32.self))  // nchain
         for index in 1..<count {
             let sym = at(symtab) + index * 24
             let nameOffset = Int(ehdr.loadUnaligned(fromByteOffset: sym, as: UInt32.self))

@@ -109,7 +109,10 @@ public struct SyscallTable: Sendable {
         var entries = [SyscallEntry?](repeating: nil, count: Int(SyscallTable.maxNumber) + 1)
         var unresolved: [String] = []
         for entry in SyscallTable.declared {
-            guard let nr = SyscallTable.number(of: entry.name) else { unresolved.append(entry.name); continue }
+            guard let nr = SyscallTable.number(of: entry.name) else {
+                unresolved.append(entry.name)
+                continue
+            }
             entries[Int(nr)] = entry
         }
         self.entries = entries
@@ -151,7 +154,7 @@ public struct SyscallTable: Sendable {
         457: "statmount", 458: "listmount", 459: "lsm_get_self_attr", 460: "lsm_set_self_attr",
         461: "lsm_list_modules", 462: "mseal", 463: "setxattrat", 464: "getxattrat",
         465: "listxattrat", 466: "removexattrat", 467: "open_tree_attr", 468: "file_getattr",
-        469: "file_setattr",
+        469: "file_setattr"
     ]
 
     /// The seccomp action for each declared number. With `notify`, emulated
@@ -159,44 +162,51 @@ public struct SyscallTable: Sendable {
     /// `observing` makes more calls trap (never fewer): refused and unknown
     /// ones to be recorded, passthrough ones to be counted or straced.
     /// `profile.directMetadata` lets the metadata calls through (unless observed).
-    public func filterRules(notify: Bool = false, observing: Observation = Observation(), listener: Bool = true,
-                            profile: FileProfile = FileProfile()) -> [(number: Int32, action: FilterAction)] {
+    public func filterRules(
+        notify: Bool = false, observing: Observation = Observation(), listener: Bool = true,
+        profile: FileProfile = FileProfile()
+    ) -> [(number: Int32, action: FilterAction)] {
         (0...SyscallTable.maxNumber).compactMap { nr in
             let straced = observing.straces(nr)
             guard let entry = entries[Int(nr)] else {
                 return observing.refused || straced ? (nr, .trace) : nil
             }
             if profile.directMetadata && entry.readsMetadata && !observing.all && !straced { return (nr, .allow) }
-            let action: FilterAction = switch entry.handling {
-            // (A straced call that may wait still comes as a stop: strace prints
-            // calls the host runs at their exit stop, and exec is one.)
-            case .emulate where (entry.donatesFD || (entry.mayBlock && !straced)) && listener: .notify
-            case .emulate: notify && !entry.needsStop && !straced ? .notify : .trace
-            case .passthrough: observing.all || straced ? .trace : .allow
-            case .passthroughUnless(let argument, let mask, let errno):
-                // Recording refusals: the sentry applies the same check itself.
-                observing.all || observing.refused || straced
-                    ? .trace : .allowUnlessBits(argument: argument, mask: mask, errno: errno.rawValue)
-            case .passthroughExcept(let argument, let mask, let values, let errno):
-                observing.all || observing.refused || straced
-                    ? .trace : .allowExceptValues(argument: argument, mask: mask, values: values, errno: errno.rawValue)
-            case .deny(let errno): observing.refused || straced ? .trace : .errno(errno.rawValue)
-            case .emulateUnlessZero(let argument, _):
-                observing.all || straced ? .trace
-                    : .allowIfZero(argument: argument, notify: (entry.alwaysNotified && listener) || (notify && !entry.needsStop))
-            case .emulateWhen(let argument, let mask, let values, let otherwise, _):
-                observing.all || straced ? .trace : .traceForValues(argument: argument, mask: mask, trace: values, allow: otherwise)
-            }
+            let action: FilterAction =
+                switch entry.handling {
+                // (A straced call that may wait still comes as a stop: strace prints
+                // calls the host runs at their exit stop, and exec is one.)
+                case .emulate where (entry.donatesFD || (entry.mayBlock && !straced)) && listener: .notify
+                case .emulate: notify && !entry.needsStop && !straced ? .notify : .trace
+                case .passthrough: observing.all || straced ? .trace : .allow
+                case .passthroughUnless(let argument, let mask, let errno):
+                    // Recording refusals: the sentry applies the same check itself.
+                    observing.all || observing.refused || straced
+                        ? .trace : .allowUnlessBits(argument: argument, mask: mask, errno: errno.rawValue)
+                case .passthroughExcept(let argument, let mask, let values, let errno):
+                    observing.all || observing.refused || straced
+                        ? .trace : .allowExceptValues(argument: argument, mask: mask, values: values, errno: errno.rawValue)
+                case .deny(let errno): observing.refused || straced ? .trace : .errno(errno.rawValue)
+                case .emulateUnlessZero(let argument, _):
+                    observing.all || straced
+                        ? .trace
+                        : .allowIfZero(argument: argument, notify: (entry.alwaysNotified && listener) || (notify && !entry.needsStop))
+                case .emulateWhen(let argument, let mask, let values, let otherwise, _):
+                    observing.all || straced ? .trace : .traceForValues(argument: argument, mask: mask, trace: values, allow: otherwise)
+                }
             return (nr, action)
         }
     }
 
     /// The program every workload runs under, cached in `directory` if given.
-    public func program(notify: Bool = false, observing: Observation = Observation(), listener: Bool = true,
-                        profile: FileProfile = FileProfile(), cacheDirectory: String? = nil) throws(Errno) -> SeccompProgram {
-        try SeccompProgram.cached(defaultErrno: ENOSYS,
-                                  rules: filterRules(notify: notify, observing: observing, listener: listener, profile: profile),
-                                  directory: cacheDirectory)
+    public func program(
+        notify: Bool = false, observing: Observation = Observation(), listener: Bool = true,
+        profile: FileProfile = FileProfile(), cacheDirectory: String? = nil
+    ) throws(Errno) -> SeccompProgram {
+        try SeccompProgram.cached(
+            defaultErrno: ENOSYS,
+            rules: filterRules(notify: notify, observing: observing, listener: listener, profile: profile),
+            directory: cacheDirectory)
     }
 }
 
@@ -207,11 +217,14 @@ extension SyscallTable {
         names.map { SyscallEntry(name: $0, handling: .passthrough, level: level, note: note) }
     }
 
-    static func emulate(_ name: String, _ handler: @escaping SyscallHandler, _ note: String,
-                        level: SupportLevel = .full, needsStop: Bool = false, donatesFD: Bool = false,
-                        mayBlock: Bool = false) -> SyscallEntry {
-        SyscallEntry(name: name, handling: .emulate(handler), level: level, note: note, needsStop: needsStop,
-                     donatesFD: donatesFD, mayBlock: mayBlock)
+    static func emulate(
+        _ name: String, _ handler: @escaping SyscallHandler, _ note: String,
+        level: SupportLevel = .full, needsStop: Bool = false, donatesFD: Bool = false,
+        mayBlock: Bool = false
+    ) -> SyscallEntry {
+        SyscallEntry(
+            name: name, handling: .emulate(handler), level: level, note: note, needsStop: needsStop,
+            donatesFD: donatesFD, mayBlock: mayBlock)
     }
 
     /// Marks a call that only reads metadata by path (see `FileProfile`).
@@ -233,33 +246,51 @@ extension SyscallTable {
     static let declared: [SyscallEntry] = [
         // Files: until the sentry's VFS lands these run on the host, confined to
         // the pivoted root of the sandbox's mount namespace.
-        host(["read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2",
-              "pwritev2", "lseek", "close", "dup", "dup2", "dup3", "fcntl", "flock", "fsync", "fdatasync",
-              "ftruncate", "fstat", "fstatfs", "fchmod", "fchown", "fadvise64", "readahead", "fallocate",
-              "sync_file_range", "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "close_range",
-              "getdents", "getdents64", "fgetxattr", "fsetxattr", "flistxattr", "fremovexattr",
-              "sync", "syncfs", "memfd_create", "pipe", "pipe2", "eventfd", "eventfd2", "inotify_init",
-              "inotify_init1", "inotify_rm_watch", "fchdir"],
-             .full, "on fds the workload holds"),
+        host(
+            [
+                "read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2",
+                "pwritev2", "lseek", "close", "dup", "dup2", "dup3", "fcntl", "flock", "fsync", "fdatasync",
+                "ftruncate", "fstat", "fstatfs", "fchmod", "fchown", "fadvise64", "readahead", "fallocate",
+                "sync_file_range", "sendfile", "splice", "tee", "vmsplice", "copy_file_range", "close_range",
+                "getdents", "getdents64", "fgetxattr", "fsetxattr", "flistxattr", "fremovexattr",
+                "sync", "syncfs", "memfd_create", "pipe", "pipe2", "eventfd", "eventfd2", "inotify_init",
+                "inotify_init1", "inotify_rm_watch", "fchdir"
+            ],
+            .full, "on fds the workload holds"),
         // TIOCSTI pushes input into a terminal's queue, TIOCLINUX's selection
         // pastes into the console, TIOCSETD swaps the line discipline: with a
         // terminal shared with the host they would type commands there.
         // The kernel reads the request as an unsigned int: only 32 bits count.
-        [SyscallEntry(name: "ioctl", handling: .passthroughExcept(argument: 1, mask: 0xffff_ffff, values: terminalInjection,
-                                                                  errno: .notPermitted),
-                      level: .full, note: "on fds the workload holds; TIOCSTI, TIOCLINUX and TIOCSETD refused with EPERM")],
+        [
+            SyscallEntry(
+                name: "ioctl",
+                handling: .passthroughExcept(
+                    argument: 1, mask: 0xffff_ffff, values: terminalInjection,
+                    errno: .notPermitted),
+                level: .full, note: "on fds the workload holds; TIOCSTI, TIOCLINUX and TIOCSETD refused with EPERM")
+        ],
         host(["getcwd"], .full, "the kernel's answer is the path inside the pivoted root"),
         [
-            emulate("execve", Exec.execve, "program and #! interpreters resolved and checked by the sentry; the kernel loads it in the pivoted root and the exec stop proves it read the same path and file", mayBlock: true),
-            emulate("execveat", Exec.execveat, "AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW; checked as execve", mayBlock: true),
+            emulate(
+                "execve", Exec.execve,
+                "program and #! interpreters resolved and checked by the sentry; the kernel loads it in the pivoted root and the exec stop proves it read the same path and file",
+                mayBlock: true),
+            emulate("execveat", Exec.execveat, "AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW; checked as execve", mayBlock: true)
         ],
         // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
         [
-            emulate("open", Files.open, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)", donatesFD: true, mayBlock: true),
-            emulate("openat", Files.openat, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root)", donatesFD: true, mayBlock: true),
+            emulate(
+                "open", Files.open,
+                "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)",
+                donatesFD: true, mayBlock: true),
+            emulate(
+                "openat", Files.openat, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root)",
+                donatesFD: true, mayBlock: true),
             emulate("creat", Files.creat, "resolved by the sentry; the fd is donated", donatesFD: true, mayBlock: true),
-            emulate("openat2", Files.openat2, "BENEATH/IN_ROOT resolved by the kernel below the dirfd; NO_SYMLINKS/NO_MAGICLINKS by the sentry; CACHED is EAGAIN, NO_XDEV alone ENOSYS",
-                    level: .partial, donatesFD: true, mayBlock: true),
+            emulate(
+                "openat2", Files.openat2,
+                "BENEATH/IN_ROOT resolved by the kernel below the dirfd; NO_SYMLINKS/NO_MAGICLINKS by the sentry; CACHED is EAGAIN, NO_XDEV alone ENOSYS",
+                level: .partial, donatesFD: true, mayBlock: true),
             metadata(emulate("stat", Stat.stat, "resolved by the sentry")),
             metadata(emulate("lstat", Stat.lstat, "resolved by the sentry")),
             metadata(emulate("newfstatat", Stat.newfstatat, "resolved by the sentry")),
@@ -270,8 +301,9 @@ extension SyscallTable {
             metadata(emulate("faccessat2", Stat.faccessat2, "AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH")),
             metadata(emulate("readlink", Stat.readlink, "resolved by the sentry; /proc/self names the caller")),
             metadata(emulate("readlinkat", Stat.readlinkat, "resolved by the sentry; /proc/self names the caller")),
-            emulate("chdir", Directories.chdir, "resolved and checked by the sentry; the caller is handed the directory's fd and fchdirs to it",
-                    needsStop: true),
+            emulate(
+                "chdir", Directories.chdir, "resolved and checked by the sentry; the caller is handed the directory's fd and fchdirs to it",
+                needsStop: true),
             emulate("mkdir", Directories.mkdir, "in the directory the sentry resolved, with the caller's umask"),
             emulate("mkdirat", Directories.mkdirat, "in the directory the sentry resolved, with the caller's umask"),
             emulate("mknod", Directories.mknod, "regular files, fifos, sockets; devices EPERM", level: .partial),
@@ -305,85 +337,127 @@ extension SyscallTable {
             emulate("llistxattr", ExtendedAttributes.llistxattr, "resolved by the sentry"),
             emulate("removexattr", ExtendedAttributes.removexattr, "resolved by the sentry"),
             emulate("lremovexattr", ExtendedAttributes.lremovexattr, "resolved by the sentry"),
-            emulate("inotify_add_watch", ExtendedAttributes.inotifyAddWatch, "resolved by the sentry; the watch is added to the caller's instance"),
+            emulate("inotify_add_watch", ExtendedAttributes.inotifyAddWatch, "resolved by the sentry; the watch is added to the caller's instance")
         ],
 
         // Memory of the process itself.
-        host(["mmap", "mprotect", "munmap", "brk", "mremap", "msync", "mincore", "madvise", "mlock",
-              "mlock2", "munlock", "mlockall", "munlockall", "remap_file_pages", "pkey_mprotect",
-              "pkey_alloc", "pkey_free", "membarrier", "mbind", "set_mempolicy", "get_mempolicy",
-              "set_mempolicy_home_node"],
-             .full, "the caller's own address space"),
+        host(
+            [
+                "mmap", "mprotect", "munmap", "brk", "mremap", "msync", "mincore", "madvise", "mlock",
+                "mlock2", "munlock", "mlockall", "munlockall", "remap_file_pages", "pkey_mprotect",
+                "pkey_alloc", "pkey_free", "membarrier", "mbind", "set_mempolicy", "get_mempolicy",
+                "set_mempolicy_home_node"
+            ],
+            .full, "the caller's own address space"),
 
         // Threads, signals and futexes of the caller.
-        [emulate("rt_sigtimedwait", Signals.sigtimedwait,
-                 "run by the host; a signal it returns that Linux would have dropped (ignored, not blocked: ptrace makes the kernel queue it) makes it wait on for the rest of its timeout",
-                 needsStop: true)],
-        host(["rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
-              "rt_sigsuspend", "sigaltstack", "pause", "signalfd", "signalfd4", "restart_syscall",
-              "set_robust_list", "get_robust_list", "set_tid_address",
-              "arch_prctl", "rseq", "exit", "exit_group", "sched_yield", "sched_get_priority_max",
-              "sched_get_priority_min", "getcpu", "getrandom", "getrusage", "getrlimit", "setrlimit",
-              "prctl", "personality", "capget", "pidfd_send_signal"],
-             .full, "affects only the caller"),
+        [
+            emulate(
+                "rt_sigtimedwait", Signals.sigtimedwait,
+                "run by the host; a signal it returns that Linux would have dropped (ignored, not blocked: ptrace makes the kernel queue it) makes it wait on for the rest of its timeout",
+                needsStop: true)
+        ],
+        host(
+            [
+                "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending",
+                "rt_sigsuspend", "sigaltstack", "pause", "signalfd", "signalfd4", "restart_syscall",
+                "set_robust_list", "get_robust_list", "set_tid_address",
+                "arch_prctl", "rseq", "exit", "exit_group", "sched_yield", "sched_get_priority_max",
+                "sched_get_priority_min", "getcpu", "getrandom", "getrusage", "getrlimit", "setrlimit",
+                "prctl", "personality", "capget", "pidfd_send_signal"
+            ],
+            .full, "affects only the caller"),
         // The kernel's pids are the sandbox's: it runs in its own pid namespace.
         host(["fork", "vfork"], .full, "results are pids of the sandbox's pid namespace"),
         host(["pidfd_getfd"], .full, "a pidfd names a sandbox process: pidfd_open is checked, CLONE_PIDFD gives children"),
         // CLONE_UNTRACED would make a child that ptrace never sees: its calls
         // served at ptrace stops fail, and its execs go unchecked. CLONE_PTRACE
         // is allowed: every child is traced already (PTRACE_O_TRACECLONE...).
-        [SyscallEntry(name: "clone", handling: .passthroughUnless(argument: 0, mask: namespaceFlags | cloneUntraced,
-                                                                  errno: .notPermitted),
-                      level: .full, note: "namespace flags and CLONE_UNTRACED refused with EPERM")],
+        [
+            SyscallEntry(
+                name: "clone",
+                handling: .passthroughUnless(
+                    argument: 0, mask: namespaceFlags | cloneUntraced,
+                    errno: .notPermitted),
+                level: .full, note: "namespace flags and CLONE_UNTRACED refused with EPERM")
+        ],
         // A user-notification listener is refused, but only for flags the kernel
         // would accept: unknown flags (outside 0x3f, in the 32 the kernel reads)
         // are its EINVAL, as on Linux.
-        [SyscallEntry(name: "seccomp", handling: .passthroughExcept(argument: 1, mask: 0xffff_ffc8, values: [8], errno: .notPermitted),
-                      level: .partial, note: "nested filters allowed; a user-notification listener is refused (it could answer before the sentry)")],
-        [emulate("unshare", Namespaces.unshare, "fs, files, sysvsem (and thread/vm/sighand as Linux allows them) run on the host; new namespaces refused with EPERM", level: .partial)],
+        [
+            SyscallEntry(
+                name: "seccomp", handling: .passthroughExcept(argument: 1, mask: 0xffff_ffc8, values: [8], errno: .notPermitted),
+                level: .partial, note: "nested filters allowed; a user-notification listener is refused (it could answer before the sentry)")
+        ],
+        [
+            emulate(
+                "unshare", Namespaces.unshare,
+                "fs, files, sysvsem (and thread/vm/sighand as Linux allows them) run on the host; new namespaces refused with EPERM", level: .partial)
+        ],
 
         // Credentials: the child runs with process.user's ids and capabilities.
-        host(["getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid"],
-             .full, "the workload runs with the config's user and capabilities"),
-        ["setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid", "setgroups",
-         "capset", "umask"].map {
+        host(
+            ["getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid"],
+            .full, "the workload runs with the config's user and capabilities"),
+        [
+            "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid", "setgroups",
+            "capset", "umask"
+        ].map {
             emulate($0, Files.forgetCredentials, "run by the host; the sentry rereads the caller's ids for its next file call")
         },
 
         // Time without deadlines on sentry clocks.
         host(["nanosleep", "clock_getres", "getitimer", "setitimer", "alarm"], .full, "relative times"),
-        host(["timer_create", "timer_gettime", "timer_getoverrun", "timer_delete", "timerfd_create", "timerfd_gettime"],
-             .full, "timers run on host clocks; remaining times are relative"),
+        host(
+            ["timer_create", "timer_gettime", "timer_getoverrun", "timer_delete", "timerfd_create", "timerfd_gettime"],
+            .full, "timers run on host clocks; remaining times are relative"),
 
         // Waiting on fds.
-        host(["poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
-              "epoll_wait", "epoll_pwait", "epoll_pwait2"],
-             .full, "on fds the workload holds"),
+        host(
+            [
+                "poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
+                "epoll_wait", "epoll_pwait", "epoll_pwait2"
+            ],
+            .full, "on fds the workload holds"),
 
         // Sockets and IPC live in the sandbox's network and IPC namespaces.
-        host(["socket", "socketpair", "accept", "accept4", "listen", "shutdown",
-              "recvfrom", "recvmsg", "recvmmsg", "getsockname", "getpeername", "setsockopt", "getsockopt"],
-             .full, "in the config's network namespace"),
+        host(
+            [
+                "socket", "socketpair", "accept", "accept4", "listen", "shutdown",
+                "recvfrom", "recvmsg", "recvmmsg", "getsockname", "getpeername", "setsockopt", "getsockopt"
+            ],
+            .full, "in the config's network namespace"),
         [
             emulate("bind", UnixSockets.bind, "the copied address bound by the sentry; a unix socket path resolved by the sentry"),
             // send() is sendto with no address: the filter lets it through.
-            SyscallEntry(name: "sendto", handling: .emulateUnlessZero(argument: 4, UnixSockets.sendto), level: .partial,
-                         note: "no address (send, connected sockets): run on the host without a trap; to a unix socket path: resolved by the sentry and sent by a serving thread, waiting on a full buffer as Linux does; else run on the host",
-                         mayBlock: true),
-            emulate("sendmsg", UnixSockets.sendmsg, "to a unix socket path: resolved by the sentry, passed fds and credentials rebuilt, sent by a serving thread, waiting on a full buffer as Linux does; else run on the host",
-                    level: .partial, mayBlock: true),
+            SyscallEntry(
+                name: "sendto", handling: .emulateUnlessZero(argument: 4, UnixSockets.sendto), level: .partial,
+                note:
+                    "no address (send, connected sockets): run on the host without a trap; to a unix socket path: resolved by the sentry and sent by a serving thread, waiting on a full buffer as Linux does; else run on the host",
+                mayBlock: true),
+            emulate(
+                "sendmsg", UnixSockets.sendmsg,
+                "to a unix socket path: resolved by the sentry, passed fds and credentials rebuilt, sent by a serving thread, waiting on a full buffer as Linux does; else run on the host",
+                level: .partial, mayBlock: true),
             // A ptrace stop, not a notification: a child hands its new listener
             // over with sendmmsg, after its filter is loaded and before anyone listens.
-            emulate("sendmmsg", UnixSockets.sendmmsg, "as sendmsg, message by message, when one names a unix socket path; else run on the host",
-                    level: .partial, needsStop: true),
-            emulate("connect", UnixSockets.connect, "a unix socket path is resolved and checked by the sentry, connected by the kernel in the pivoted root, and the peer's file compared at the exit stop; other addresses run on the host",
-                    needsStop: true),
+            emulate(
+                "sendmmsg", UnixSockets.sendmmsg, "as sendmsg, message by message, when one names a unix socket path; else run on the host",
+                level: .partial, needsStop: true),
+            emulate(
+                "connect", UnixSockets.connect,
+                "a unix socket path is resolved and checked by the sentry, connected by the kernel in the pivoted root, and the peer's file compared at the exit stop; other addresses run on the host",
+                needsStop: true)
         ],
-        host(["shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
-              "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_notify", "mq_getsetattr"],
-             .full, "in the sandbox's IPC namespace"),
-        host(["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents"],
-             .full, "AIO on fds the workload holds"),
+        host(
+            [
+                "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
+                "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_notify", "mq_getsetattr"
+            ],
+            .full, "in the sandbox's IPC namespace"),
+        host(
+            ["io_setup", "io_destroy", "io_getevents", "io_submit", "io_cancel", "io_pgetevents"],
+            .full, "AIO on fds the workload holds"),
 
         // Pids, served by the sentry.
         [
@@ -416,7 +490,7 @@ extension SyscallTable {
             emulate("sched_getscheduler", Pids.checkedPid(0), "pid checked against the sandbox"),
             emulate("sched_rr_get_interval", Pids.checkedPid(0), "pid checked against the sandbox"),
             emulate("sched_setattr", Pids.checkedPid(0), "pid checked against the sandbox"),
-            emulate("sched_getattr", Pids.checkedPid(0), "pid checked against the sandbox"),
+            emulate("sched_getattr", Pids.checkedPid(0), "pid checked against the sandbox")
         ],
 
         // Time, served by the sentry.
@@ -424,52 +498,70 @@ extension SyscallTable {
             emulate("clock_gettime", Time.clockGettime, "MONOTONIC/BOOTTIME from sandbox start, REALTIME host + offset; CPU clocks from the host"),
             emulate("gettimeofday", Time.gettimeofday, "REALTIME of the sandbox"),
             emulate("time", Time.time, "REALTIME of the sandbox"),
-            emulate("clock_nanosleep", Time.clockNanosleep, "TIMER_ABSTIME deadlines shifted to host clocks",
-                    needsStop: true),
-            emulate("timerfd_settime", Time.timerfdSettime, "TFD_TIMER_ABSTIME deadlines on sandbox clocks shifted to host clocks",
-                    needsStop: true),
-            emulate("timer_settime", Time.timerSettime, "TIMER_ABSTIME deadlines on sandbox clocks shifted to host clocks",
-                    needsStop: true),
-            SyscallEntry(name: "futex", handling: .emulateWhen(argument: 1, mask: 0x7f, values: Futex.absoluteOps,
-                                                               otherwise: Futex.otherOps, Futex.futex),
-                         level: .full, note: "ops with absolute deadlines (WAIT_BITSET, LOCK_PI ...) shifted to host clocks; the rest run on the host",
-                         needsStop: true),
+            emulate(
+                "clock_nanosleep", Time.clockNanosleep, "TIMER_ABSTIME deadlines shifted to host clocks",
+                needsStop: true),
+            emulate(
+                "timerfd_settime", Time.timerfdSettime, "TFD_TIMER_ABSTIME deadlines on sandbox clocks shifted to host clocks",
+                needsStop: true),
+            emulate(
+                "timer_settime", Time.timerSettime, "TIMER_ABSTIME deadlines on sandbox clocks shifted to host clocks",
+                needsStop: true),
+            SyscallEntry(
+                name: "futex",
+                handling: .emulateWhen(
+                    argument: 1, mask: 0x7f, values: Futex.absoluteOps,
+                    otherwise: Futex.otherOps, Futex.futex),
+                level: .full, note: "ops with absolute deadlines (WAIT_BITSET, LOCK_PI ...) shifted to host clocks; the rest run on the host",
+                needsStop: true),
             emulate("futex_waitv", Futex.futexWaitv, "absolute deadline shifted to the host clock", needsStop: true),
             emulate("mq_timedsend", Futex.mqTimed, "absolute REALTIME deadline shifted", needsStop: true),
             emulate("mq_timedreceive", Futex.mqTimed, "absolute REALTIME deadline shifted", needsStop: true),
             emulate("times", Time.times, "elapsed ticks since sandbox start"),
-            emulate("sysinfo", Time.sysinfo, "uptime and process count of the sandbox; memory is the limit's when one is set, else the host's", level: .partial),
+            emulate(
+                "sysinfo", Time.sysinfo, "uptime and process count of the sandbox; memory is the limit's when one is set, else the host's",
+                level: .partial)
         ],
 
         // Identity.
         [
             emulate("uname", Identity.uname, "the sandbox's hostname, a fixed release"),
             emulate("sethostname", Identity.sethostname, "per sandbox; needs CAP_SYS_ADMIN in the config"),
-            emulate("setdomainname", Identity.setdomainname, "per sandbox; needs CAP_SYS_ADMIN in the config"),
+            emulate("setdomainname", Identity.setdomainname, "per sandbox; needs CAP_SYS_ADMIN in the config")
         ],
 
         // Refused: privileged or reaching outside the sandbox.
-        deny(["mount", "umount2", "pivot_root", "chroot", "swapon", "swapoff", "reboot", "acct",
-              "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "kexec_load",
-              "kexec_file_load", "init_module", "finit_module", "delete_module", "iopl", "ioperm",
-              "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
-              "process_madvise", "process_mrelease", "bpf", "perf_event_open", "keyctl", "add_key",
-              "request_key", "setns", "userfaultfd", "open_by_handle_at", "quotactl",
-              "quotactl_fd", "syslog", "vhangup", "lookup_dcookie", "fanotify_init", "fanotify_mark",
-              "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-              "migrate_pages", "move_pages", "modify_ldt"],
-             EPERM, "privileged, or reaches outside the sandbox"),
+        deny(
+            [
+                "mount", "umount2", "pivot_root", "chroot", "swapon", "swapoff", "reboot", "acct",
+                "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "kexec_load",
+                "kexec_file_load", "init_module", "finit_module", "delete_module", "iopl", "ioperm",
+                "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+                "process_madvise", "process_mrelease", "bpf", "perf_event_open", "keyctl", "add_key",
+                "request_key", "setns", "userfaultfd", "open_by_handle_at", "quotactl",
+                "quotactl_fd", "syslog", "vhangup", "lookup_dcookie", "fanotify_init", "fanotify_mark",
+                "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+                "migrate_pages", "move_pages", "modify_ldt"
+            ],
+            EPERM, "privileged, or reaches outside the sandbox"),
         deny(["name_to_handle_at"], EOPNOTSUPP, "file handles would name host inodes"),
-        deny(["io_uring_setup", "io_uring_enter", "io_uring_register"], ENOSYS,
-             "io_uring bypasses syscall interception; programs fall back to read/write"),
+        deny(
+            ["io_uring_setup", "io_uring_enter", "io_uring_register"], ENOSYS,
+            "io_uring bypasses syscall interception; programs fall back to read/write"),
         deny(["clone3"], ENOSYS, "its flags are in memory the filter cannot check; libc falls back to clone"),
         deny(["ustat"], ENOSYS, "obsolete (glibc dropped it); it names a host device number, not a path"),
-        deny(["uselib", "create_module", "get_kernel_syms", "query_module", "_sysctl", "nfsservctl",
-              "getpmsg", "putpmsg", "afs_syscall", "tuxcall", "security", "vserver", "epoll_ctl_old",
-              "epoll_wait_old", "sysfs", "set_thread_area", "get_thread_area"],
-             ENOSYS, "obsolete or never implemented on x86_64"),
-        deny(["memfd_secret", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
-              "cachestat", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue"],
-             ENOSYS, "not implemented yet"),
+        deny(
+            [
+                "uselib", "create_module", "get_kernel_syms", "query_module", "_sysctl", "nfsservctl",
+                "getpmsg", "putpmsg", "afs_syscall", "tuxcall", "security", "vserver", "epoll_ctl_old",
+                "epoll_wait_old", "sysfs", "set_thread_area", "get_thread_area"
+            ],
+            ENOSYS, "obsolete or never implemented on x86_64"),
+        deny(
+            [
+                "memfd_secret", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+                "cachestat", "map_shadow_stack", "futex_wake", "futex_wait", "futex_requeue"
+            ],
+            ENOSYS, "not implemented yet")
     ].flatMap { $0 }
 }

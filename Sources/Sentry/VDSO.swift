@@ -16,8 +16,10 @@ enum VDSO {
     static let mappings: Set<Substring> = ["[vdso]", "[vvar]", "[vvar_vclock]"]
 
     /// Returns a signal that arrived while the tracee ran an injected call (0: none).
-    static func prepare(in tid: HostTid, tracer: PtraceTracer, sentry: SentryVDSO?, clocks: Clocks,
-                        group: ThreadGroup?) -> Int32 {
+    static func prepare(
+        in tid: HostTid, tracer: PtraceTracer, sentry: SentryVDSO?, clocks: Clocks,
+        group: ThreadGroup?
+    ) -> Int32 {
         // The old image's host vDSO is gone: only a new one may be trusted as the caller of a fallback.
         group?.hostVDSO = nil
         let mapped = ranges(in: tid)
@@ -26,7 +28,8 @@ enum VDSO {
             return 0
         }
         if let sentry, let host = mapped.first(where: { $0.name == "[vdso]" }),
-           let address = map(sentry, in: tid, tracer: tracer, hostBase: host.start, clocks: clocks, deferred: &deferred) {
+            let address = map(sentry, in: tid, tracer: tracer, hostBase: host.start, clocks: clocks, deferred: &deferred)
+        {
             setSysinfo(in: tid, tracer: tracer, to: address)
             group?.hostVDSO = host.start...(host.end - 1)
             return deferred
@@ -41,12 +44,15 @@ enum VDSO {
     }
 
     /// Maps the sentry vDSO's two pages into the tracee; their address, or nil.
-    private static func map(_ sentry: SentryVDSO, in tid: HostTid, tracer: PtraceTracer, hostBase: UInt64,
-                            clocks: Clocks, deferred: inout Int32) -> UInt64? {
+    private static func map(
+        _ sentry: SentryVDSO, in tid: HostTid, tracer: PtraceTracer, hostBase: UInt64,
+        clocks: Clocks, deferred: inout Int32
+    ) -> UInt64? {
         let size = 2 * SentryVDSO.pageSize
         // mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
         guard let made = try? tracer.inject(tid, syscall: 9, [0, size, 3, 0x22, -1, 0]),
-              made.result > 0 || made.result < -4095 else { return nil }
+            made.result > 0 || made.result < -4095
+        else { return nil }
         if made.deferredSignal != 0 { deferred = made.deferredSignal }
         let address = UInt64(bitPattern: Int64(made.result))
         let memory = TraceeMemory(tid)
@@ -57,7 +63,8 @@ enum VDSO {
         // The code read-and-execute, the data read-only.
         for (start, protection) in [(address, 5), (address + UInt64(SentryVDSO.pageSize), 1)] {
             guard let done = try? tracer.inject(tid, syscall: 10, [Int(start), SentryVDSO.pageSize, protection]),
-                  done.result == 0 else { return nil }
+                done.result == 0
+            else { return nil }
             if done.deferredSignal != 0 { deferred = done.deferredSignal }
         }
         return address
@@ -79,9 +86,9 @@ enum VDSO {
         guard let sp = try? tracer.stackPointer(tid) else { return }
         var stack = StackWords(memory: TraceeMemory(tid), base: sp)
         guard let argc = stack[0] else { return }
-        var index = Int(argc) + 2                 // past argc, argv[] and its NULL
+        var index = Int(argc) + 2  // past argc, argv[] and its NULL
         while let word = stack[index], word != 0 { index += 1 }
-        index += 1                                 // past envp's NULL
+        index += 1  // past envp's NULL
         while let type = stack[index], type != atNull {
             if type == atSysinfoEhdr {
                 if let address {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Bench
 
 /// The measuring code itself: statistics, the interleaved order, /proc parsing and the chart.
@@ -75,9 +76,11 @@ import Testing
         #expect(Chart.logPosition(10, low: 1, high: 100) == 0.5)
         #expect(Chart.logPosition(1000, low: 1, high: 100) == 1)
         #expect(Chart.logPosition(0, low: 1, high: 100) == 0)
-        let chart = Chart(title: "t <&>", subtitle: "s", panels: [
-            Chart.Panel(title: "Boot", unit: "ms", bars: [Chart.Bar("native", 0.5), Chart.Bar("moat", 5), Chart.Bar("runc", 50)]),
-        ])
+        let chart = Chart(
+            title: "t <&>", subtitle: "s",
+            panels: [
+                Chart.Panel(title: "Boot", unit: "ms", bars: [Chart.Bar("native", 0.5), Chart.Bar("moat", 5), Chart.Bar("runc", 50)])
+            ])
         let svg = chart.svg
         #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
         #expect(svg.hasSuffix("</svg>\n"))

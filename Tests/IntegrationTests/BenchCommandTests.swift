@@ -10,9 +10,14 @@ import Testing
     @Test func benchProducesTableJSONAndChart() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let dir = fixture.scratch("bench")
-        let json = dir.appendingPathComponent("bench.json").path, svg = dir.appendingPathComponent("bench.svg").path
-        let result = Command.run(fixture.moat, ["bench", "--runs", "2", "--warmup", "0", "--density", "2",
-                                                "--against", "native,nosuchruntime", "--json", json, "--svg", svg])
+        let json = dir.appendingPathComponent("bench.json").path
+        let svg = dir.appendingPathComponent("bench.svg").path
+        let result = Command.run(
+            fixture.moat,
+            [
+                "bench", "--runs", "2", "--warmup", "0", "--density", "2",
+                "--against", "native,nosuchruntime", "--json", json, "--svg", svg
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("nosuchruntime is not installed, skipped"))
         for row in ["native", "moat"] { #expect(result.lines.contains { $0.hasPrefix(row + " ") }, "\(row): \(result.stdout)") }
@@ -39,12 +44,18 @@ import Testing
     @Test func workloadsRunFromADebianRootfs() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let rootfs = DebianTests.bundle.appendingPathComponent("rootfs").path
-        try #require(FileManager.default.fileExists(atPath: DebianTests.bundle.appendingPathComponent(".complete").path),
-                     "no Debian bundle: run scripts/make-debian-bundle bundles/debian (scripts/test does)")
+        try #require(
+            FileManager.default.fileExists(atPath: DebianTests.bundle.appendingPathComponent(".complete").path),
+            "no Debian bundle: run scripts/make-debian-bundle bundles/debian (scripts/test does)")
         let dir = fixture.scratch("bench-workloads")
-        let json = dir.appendingPathComponent("workloads.json").path, svg = dir.appendingPathComponent("workloads.svg").path
-        let result = Command.run(fixture.moat, ["bench", "--workloads=python3-startup,git-status", "--rootfs", rootfs,
-                                                "--against", "runc", "--runs", "2", "--warmup", "0", "--json", json, "--svg", svg])
+        let json = dir.appendingPathComponent("workloads.json").path
+        let svg = dir.appendingPathComponent("workloads.svg").path
+        let result = Command.run(
+            fixture.moat,
+            [
+                "bench", "--workloads=python3-startup,git-status", "--rootfs", rootfs,
+                "--against", "runc", "--runs", "2", "--warmup", "0", "--json", json, "--svg", svg
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("git-status skipped: git is not in \(rootfs)"), "\(result.stderr)")
         let row = try #require(result.lines.first { $0.hasPrefix("python3-startup ") }, "\(result.stdout)")

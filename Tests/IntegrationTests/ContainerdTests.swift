@@ -10,11 +10,15 @@ import Testing
     func shell(_ script: String) -> Command.Result {
         // Files, not pipes: the daemon and its shims outlive the commands.
         let dir = fixture.scratch("sh")
-        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-        let status = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); (\(script)) >'\(out.path)' 2>'\(err.path)' </dev/null"],
-                                 timeout: 120).status
-        return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                              stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        let out = dir.appendingPathComponent("out")
+        let err = dir.appendingPathComponent("err")
+        let status = Command.run(
+            "/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); (\(script)) >'\(out.path)' 2>'\(err.path)' </dev/null"],
+            timeout: 120
+        ).status
+        return Command.Result(
+            status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
     @Test func ctrRunsContainersOnMoat() throws {
@@ -23,12 +27,12 @@ import Testing
         let home = fixture.scratch("containerd")
         let socket = home.appendingPathComponent("containerd.sock").path
         try """
-            version = 2
-            root = "\(home.path)/root"
-            state = "\(home.path)/state"
-            [grpc]
-              address = "\(socket)"
-            """.write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
+        version = 2
+        root = "\(home.path)/root"
+        state = "\(home.path)/state"
+        [grpc]
+          address = "\(socket)"
+        """.write(to: home.appendingPathComponent("config.toml"), atomically: true, encoding: .utf8)
         let daemon = shell("containerd --config '\(home.path)/config.toml' > '\(home.path)/log' 2>&1 & echo $!")
         let daemonPid = try #require(Int32(daemon.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(daemonPid, SIGTERM) }
@@ -41,7 +45,8 @@ import Testing
         defer { _ = shell("rm -rf '\(short)'") }
         let tarball = home.appendingPathComponent("rootfs.tar").path
         let archive = home.appendingPathComponent("image.tar").path
-        let made = shell("""
+        let made = shell(
+            """
             tar -C '\(fixture.rootfs)' -cf '\(tarball)' . &&
             podman --root '\(short)/root' --runroot '\(short)/run' import '\(tarball)' localhost/moat-ctr >/dev/null &&
             podman --root '\(short)/root' --runroot '\(short)/run' save --format docker-archive -o '\(archive)' localhost/moat-ctr &&
@@ -62,7 +67,8 @@ import Testing
 
         // ctr run -t: containerd reads create's output to EOF (this hung), the
         // workload gets a pty of its own. script(1) plays the terminal.
-        let terminal = shell("script -qec \"\(ctr) run -t --rm --runc-binary '\(fixture.moat)' localhost/moat-ctr:latest t1 tty\" /dev/null | tr -d '\\r\\000'")
+        let terminal = shell(
+            "script -qec \"\(ctr) run -t --rm --runc-binary '\(fixture.moat)' localhost/moat-ctr:latest t1 tty\" /dev/null | tr -d '\\r\\000'")
         #expect(terminal.status == 0 && terminal.stdout.contains("/dev/pts/"), "\(terminal.stdout) \(terminal.stderr)")
 
         // A pod as the CRI plugin makes one: a pause task, then containers
@@ -75,12 +81,20 @@ import Testing
         let theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pausePid)/ns/net")) ?? "?"
         #expect(theirs != ours && theirs.hasPrefix("net:["), "the task's network namespace is the pod's own: \(theirs)")
         let joined = "--with-ns network:/proc/\(pausePid)/ns/net"
-        #expect(shell("\(ctr) run -d --runc-binary '\(fixture.moat)' \(joined) localhost/moat-ctr:latest srv sh -c 'echo from-srv | nc -l -p 9090'").status == 0)
-        let client = shell("\(ctr) run --rm --runc-binary '\(fixture.moat)' \(joined) localhost/moat-ctr:latest cli sh -c 'readlink /proc/self/ns/net; for i in $(seq 50); do nc 127.0.0.1 9090 </dev/null && break; sleep 0.1; done'")
+        #expect(
+            shell("\(ctr) run -d --runc-binary '\(fixture.moat)' \(joined) localhost/moat-ctr:latest srv sh -c 'echo from-srv | nc -l -p 9090'")
+                .status == 0)
+        let client = shell(
+            "\(ctr) run --rm --runc-binary '\(fixture.moat)' \(joined) localhost/moat-ctr:latest cli sh -c 'readlink /proc/self/ns/net; for i in $(seq 50); do nc 127.0.0.1 9090 </dev/null && break; sleep 0.1; done'"
+        )
         #expect(client.lines == [theirs, "from-srv"], "\(client.stdout) \(client.stderr)")
         // A shared process namespace, as the CRI plugin asks for shareProcessNamespace: the pause is pid 1.
-        let sharedPids = shell("\(ctr) run --rm --runc-binary '\(fixture.moat)' --with-ns pid:/proc/\(pausePid)/ns/pid localhost/moat-ctr:latest pidcli sh -c 'tr \"\\\\0\" \" \" < /proc/1/cmdline; echo; echo $$'")
-        #expect(sharedPids.status == 0 && sharedPids.lines.first == "sleep 100 " && sharedPids.lines.count == 2 && sharedPids.lines.last != "1", "\(sharedPids.stdout) \(sharedPids.stderr)")
+        let sharedPids = shell(
+            "\(ctr) run --rm --runc-binary '\(fixture.moat)' --with-ns pid:/proc/\(pausePid)/ns/pid localhost/moat-ctr:latest pidcli sh -c 'tr \"\\\\0\" \" \" < /proc/1/cmdline; echo; echo $$'"
+        )
+        #expect(
+            sharedPids.status == 0 && sharedPids.lines.first == "sleep 100 " && sharedPids.lines.count == 2 && sharedPids.lines.last != "1",
+            "\(sharedPids.stdout) \(sharedPids.stderr)")
         for task in ["srv", "pause"] {
             _ = shell("\(ctr) task kill -s KILL \(task)")
             #expect(eventually { shell("\(ctr) task delete \(task)").status == 0 }, "\(task) stops and is deleted")

@@ -11,8 +11,9 @@ import Testing
 
     func requireBundle() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        try #require(FileManager.default.fileExists(atPath: DebianTests.bundle.appendingPathComponent(".complete").path),
-                     "no Debian bundle: run scripts/make-debian-bundle bundles/debian (scripts/test does)")
+        try #require(
+            FileManager.default.fileExists(atPath: DebianTests.bundle.appendingPathComponent(".complete").path),
+            "no Debian bundle: run scripts/make-debian-bundle bundles/debian (scripts/test does)")
     }
 
     func python(_ code: String, extra: [String] = []) -> Command.Result {
@@ -21,7 +22,8 @@ import Testing
 
     @Test func python3RunsUnchanged() throws {
         try requireBundle()
-        let result = python("""
+        let result = python(
+            """
             import os, subprocess, threading, socket, time
             print("pid", os.getpid(), "entries", "usr" in os.listdir("/"))
             print(subprocess.run(["python3", "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip())
@@ -43,9 +45,15 @@ import Testing
         let result = python("import os; os.listdir('/')", extra: ["--strace"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.contains("execve(\"/usr/bin/python3\", [\"python3\", \"-c\", \"import os; os.listdir('/')\"], ") && $0.hasSuffix(") = 0") },
-                "\(lines.prefix(10))")
-        #expect(lines.contains { $0.contains("openat(AT_FDCWD, \"/usr/lib/python3.11/os.py\", O_RDONLY|O_CLOEXEC") || $0.contains("/usr/lib/python3.11/") })
+        #expect(
+            lines.contains {
+                $0.contains("execve(\"/usr/bin/python3\", [\"python3\", \"-c\", \"import os; os.listdir('/')\"], ") && $0.hasSuffix(") = 0")
+            },
+            "\(lines.prefix(10))")
+        #expect(
+            lines.contains {
+                $0.contains("openat(AT_FDCWD, \"/usr/lib/python3.11/os.py\", O_RDONLY|O_CLOEXEC") || $0.contains("/usr/lib/python3.11/")
+            })
         let opened = lines.first { $0.contains("openat(AT_FDCWD, \"/\", O_RDONLY|O_NONBLOCK|O_DIRECTORY|O_CLOEXEC, 00) = ") }
         let fd = opened.flatMap { Int($0.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)) }
         #expect(fd != nil, "\(lines.suffix(20))")
@@ -57,8 +65,12 @@ import Testing
     @Test(arguments: ["test_select", "test_fcntl", "test_time", "test_fileio", "test_stat", "test_tempfile", "test_shutil", "test_pathlib"])
     func cpythonRegressionModulesPass(module: String) throws {
         try requireBundle()
-        let result = Command.run(fixture.moat, ["do", "--rootfs", rootfs, "--writable", "--cwd", "/tmp", "--",
-                                                "python3", "-m", "test", module], timeout: 300)
+        let result = Command.run(
+            fixture.moat,
+            [
+                "do", "--rootfs", rootfs, "--writable", "--cwd", "/tmp", "--",
+                "python3", "-m", "test", module
+            ], timeout: 300)
         #expect(result.status == 0, "\(module): \(result.stdout.suffix(800)) \(result.stderr.suffix(400))")
     }
 }

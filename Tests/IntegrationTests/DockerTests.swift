@@ -13,11 +13,15 @@ import Testing
     func shell(_ script: String, timeout: Double = 120) -> Command.Result {
         // Files, not pipes: the daemon and its shims outlive the commands.
         let dir = fixture.scratch("sh")
-        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-        let status = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); (\(script)) >'\(out.path)' 2>'\(err.path)' </dev/null"],
-                                 timeout: timeout).status
-        return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                              stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        let out = dir.appendingPathComponent("out")
+        let err = dir.appendingPathComponent("err")
+        let status = Command.run(
+            "/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); (\(script)) >'\(out.path)' 2>'\(err.path)' </dev/null"],
+            timeout: timeout
+        ).status
+        return Command.Result(
+            status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
     @Test func dockerRunsContainersOnMoat() throws {
@@ -34,11 +38,11 @@ import Testing
         #expect(shell("ip link add \(bridge) type bridge && ip link set \(bridge) up").status == 0)
         defer { _ = shell("ip link del \(bridge)") }
         try """
-            {"runtimes": {"moat": {"path": "\(fixture.moat)"}},
-             "data-root": "\(home)/data", "exec-root": "\(home)/exec", "pidfile": "\(home)/docker.pid",
-             "hosts": ["unix://\(socket)"], "bridge": "\(bridge)", "iptables": false, "ip-masq": false,
-             "log-driver": "json-file"}
-            """.write(toFile: "\(home)/daemon.json", atomically: true, encoding: .utf8)
+        {"runtimes": {"moat": {"path": "\(fixture.moat)"}},
+         "data-root": "\(home)/data", "exec-root": "\(home)/exec", "pidfile": "\(home)/docker.pid",
+         "hosts": ["unix://\(socket)"], "bridge": "\(bridge)", "iptables": false, "ip-masq": false,
+         "log-driver": "json-file"}
+        """.write(toFile: "\(home)/daemon.json", atomically: true, encoding: .utf8)
         let daemon = shell("dockerd --config-file '\(home)/daemon.json' > '\(home)/log' 2>&1 & echo $!")
         let daemonPid = try #require(Int32(daemon.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer {
@@ -87,15 +91,17 @@ import Testing
         // What users ask of docker run, each as runc gives it.
         let shared = "\(home)/shared"
         #expect(shell("mkdir -p '\(shared)' && echo from-host > '\(shared)/f'").status == 0)
-        let options = shell("""
+        let options = shell(
+            """
             \(run) --tmpfs /scratch -v '\(shared)':/data -v '\(shared)':/ro:ro --init --cap-add SYS_ADMIN \
               --sysctl net.ipv4.ip_forward=1 --ulimit nofile=1000:1000 moat-test:busybox sh -c \
               'echo x > /scratch/y && cat /scratch/y; cat /data/f; echo back > /data/g; touch /ro/h 2>/dev/null || echo ro;
                tr "\\0" " " < /proc/1/cmdline | cut -d" " -f1; grep CapEff /proc/self/status | cut -f2;
                cat /proc/sys/net/ipv4/ip_forward; ulimit -n'
             """)
-        #expect(options.lines == ["x", "from-host", "ro", "/sbin/docker-init", "00000000a82425fb", "1", "1000"],
-                "\(options.stdout) \(options.stderr)")
+        #expect(
+            options.lines == ["x", "from-host", "ro", "/sbin/docker-init", "00000000a82425fb", "1", "1000"],
+            "\(options.stdout) \(options.stderr)")
         #expect((try? String(contentsOfFile: "\(shared)/g", encoding: .utf8)) == "back\n")
         // --pids-limit and --cpus reach the container's cgroup.
         // (busybox's sh gives up at the first fork that fails.)
@@ -106,28 +112,35 @@ import Testing
         #expect(oom.status == 137, "\(oom.status) \(oom.stderr)")
         // The default bridge network with a published port, fetched from the host.
         let port = 19_000 + Int(getpid() % 1000)
-        let server = shell("\(docker) run -d --runtime=moat -p \(port):8080 moat-test:busybox sh -c 'while true; do printf \"HTTP/1.0 200 OK\\r\\n\\r\\nhi-from-moat\" | nc -l -p 8080; done'")
+        let server = shell(
+            "\(docker) run -d --runtime=moat -p \(port):8080 moat-test:busybox sh -c 'while true; do printf \"HTTP/1.0 200 OK\\r\\n\\r\\nhi-from-moat\" | nc -l -p 8080; done'"
+        )
         let serverID = server.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(server.status == 0, "\(server.stderr)")
         #expect(eventually(20) { shell("curl -s --max-time 2 http://127.0.0.1:\(port)/").stdout == "hi-from-moat" })
         _ = shell("\(docker) rm -f \(serverID)")
 
         // Detached: logs, exec (Docker's --process file), stop (TERM handled).
-        let started = shell("\(docker) run -d --runtime=moat --network none moat-test:busybox sh -c 'echo started; trap \"echo stopping; exit 0\" TERM; while :; do sleep 0.1; done'")
+        let started = shell(
+            "\(docker) run -d --runtime=moat --network none moat-test:busybox sh -c 'echo started; trap \"echo stopping; exit 0\" TERM; while :; do sleep 0.1; done'"
+        )
         let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(started.status == 0 && id.count == 64, "\(started.stdout) \(started.stderr)")
         #expect(eventually { shell("\(docker) logs \(id)").stdout.contains("started") })
         // The config Docker gave Moat, and Moat's state, against the runtime-spec schema.
         let validator = fixture.packageRoot.appendingPathComponent("scripts/validate-oci-json").path
         let bundle = "\(home)/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/\(id)"
-        let schema = shell("'\(validator)' config '\(bundle)/config.json' && '\(fixture.moat)' --root '\(home)/exec/runtime-runc/moby' state \(id) | '\(validator)' state -")
+        let schema = shell(
+            "'\(validator)' config '\(bundle)/config.json' && '\(fixture.moat)' --root '\(home)/exec/runtime-runc/moby' state \(id) | '\(validator)' state -"
+        )
         #expect(schema.status == 0, "\(schema.stdout) \(schema.stderr)")
         let exec = shell("\(docker) exec \(id) sh -c 'echo exec-ok; cat /proc/1/cmdline | tr \"\\\\0\" \" \"'")
         #expect(exec.status == 0 && exec.stdout.hasPrefix("exec-ok\nsh -c echo started"), "\(exec.stdout) \(exec.stderr)")
         // docker stats reads the cgroup of the pid Moat reports, the supervisor's: the container's.
         let stats = shell("\(docker) stats --no-stream --format '{{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' \(id)")
         let fields = stats.stdout.split(separator: " ")
-        let cpu = Double(fields.first?.dropLast() ?? "") ?? -1, pids = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        let cpu = Double(fields.first?.dropLast() ?? "") ?? -1
+        let pids = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
         #expect(cpu >= 0 && cpu < 50 && pids >= 2 && pids < 10, "an idle loop, the supervisor and sh: \(stats.stdout) \(stats.stderr)")
         // exec -it: a pty of the sandbox's own for the joined process; script(1) plays the terminal.
         let execTerminal = shell("script -qec \"\(docker) exec -it \(id) tty\" /dev/null | tr -d '\\r'")
@@ -135,17 +148,24 @@ import Testing
         // --network=container:X joins X's network namespace (by the path of its task's pid, Moat's supervisor).
         let neighbour = shell("\(docker) run --rm --runtime=moat --network container:\(id) moat-test:busybox readlink /proc/self/ns/net")
         let inside = shell("\(docker) exec \(id) readlink /proc/self/ns/net")
-        #expect(neighbour.status == 0 && neighbour.stdout == inside.stdout && !inside.stdout.isEmpty, "\(neighbour.stdout) \(neighbour.stderr) \(inside.stdout)")
+        #expect(
+            neighbour.status == 0 && neighbour.stdout == inside.stdout && !inside.stdout.isEmpty,
+            "\(neighbour.stdout) \(neighbour.stderr) \(inside.stdout)")
         // --pid=container:X joins X's sandbox's pid namespace (Docker names it by the supervisor's pid).
-        let sharedPids = shell("\(docker) run --rm --runtime=moat --network none --pid container:\(id) moat-test:busybox sh -c 'tr \"\\\\0\" \" \" < /proc/1/cmdline; echo; echo $$'")
-        #expect(sharedPids.status == 0 && sharedPids.lines.first?.hasPrefix("sh -c echo started") == true && sharedPids.lines.last != "1",
-                "\(sharedPids.stdout) \(sharedPids.stderr)")
+        let sharedPids = shell(
+            "\(docker) run --rm --runtime=moat --network none --pid container:\(id) moat-test:busybox sh -c 'tr \"\\\\0\" \" \" < /proc/1/cmdline; echo; echo $$'"
+        )
+        #expect(
+            sharedPids.status == 0 && sharedPids.lines.first?.hasPrefix("sh -c echo started") == true && sharedPids.lines.last != "1",
+            "\(sharedPids.stdout) \(sharedPids.stderr)")
         // pause/unpause (a group-stop from outside), cp both ways, top.
         #expect(shell("\(docker) pause \(id)").status == 0)
         #expect(shell("\(docker) inspect -f '{{.State.Status}}' \(id)").stdout == "paused\n")
         #expect(shell("\(docker) unpause \(id)").status == 0)
         #expect(shell("\(docker) inspect -f '{{.State.Status}}' \(id)").stdout == "running\n")
-        #expect(shell("echo copied-in > '\(home)/in' && \(docker) cp '\(home)/in' \(id):/tmp/in && \(docker) exec \(id) cat /tmp/in").stdout == "copied-in\n")
+        #expect(
+            shell("echo copied-in > '\(home)/in' && \(docker) cp '\(home)/in' \(id):/tmp/in && \(docker) exec \(id) cat /tmp/in").stdout
+                == "copied-in\n")
         #expect(shell("\(docker) cp \(id):/etc/hostname '\(home)/out' && cat '\(home)/out'").stdout == String(id.prefix(12)) + "\n")
         #expect(shell("\(docker) top \(id)").stdout.contains("while :"))
         // docker update reaches `moat update --resources -` through the shim.
@@ -161,7 +181,9 @@ import Testing
 
         // stop of a container that ignores TERM: KILL after the timeout (137);
         // commit of a container's changes into an image that runs again.
-        let stubborn = shell("\(docker) run -d --runtime=moat --network none moat-test:busybox sh -c 'trap \"\" TERM; echo changed > /etc/motd; while :; do sleep 0.1; done'")
+        let stubborn = shell(
+            "\(docker) run -d --runtime=moat --network none moat-test:busybox sh -c 'trap \"\" TERM; echo changed > /etc/motd; while :; do sleep 0.1; done'"
+        )
         let stubbornID = stubborn.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(stubborn.status == 0, "\(stubborn.stderr)")
         #expect(eventually { shell("\(docker) exec \(stubbornID) cat /etc/motd").stdout == "changed\n" })

@@ -22,10 +22,12 @@ import Testing
         #expect(result.lines.contains("unshare=-1 Operation not permitted"))
         #expect(result.lines.contains("clone_newuser=-1 Operation not permitted"))
         #expect(result.lines.contains("ptrace=-1 Operation not permitted"))
-        let refusedWithEPERM = ["open_by_handle_at", "bpf", "perf_event_open", "keyctl", "add_key", "userfaultfd",
-                                "setns", "pivot_root", "chroot", "umount2", "process_vm_writev", "kcmp", "init_module",
-                                "kexec_load", "iopl", "ioperm", "modify_ldt", "reboot", "swapon", "settimeofday",
-                                "clock_settime", "fsopen", "open_tree", "move_mount"]
+        let refusedWithEPERM = [
+            "open_by_handle_at", "bpf", "perf_event_open", "keyctl", "add_key", "userfaultfd",
+            "setns", "pivot_root", "chroot", "umount2", "process_vm_writev", "kcmp", "init_module",
+            "kexec_load", "iopl", "ioperm", "modify_ldt", "reboot", "swapon", "settimeofday",
+            "clock_settime", "fsopen", "open_tree", "move_mount"
+        ]
         for name in refusedWithEPERM { #expect(result.lines.contains("\(name)=-1 EPERM"), "\(name): \(result.stdout)") }
         for name in ["io_uring_setup", "clone3", "syscall_9999"] {
             #expect(result.lines.contains("\(name)=-1 ENOSYS"), "\(name)")
@@ -39,8 +41,11 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["escape", "clone-flags"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["untraced=refused:EPERM", "ptrace=child_connect:ECONNREFUSED",
-                                 "plain=child_connect:ECONNREFUSED"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "untraced=refused:EPERM", "ptrace=child_connect:ECONNREFUSED",
+                "plain=child_connect:ECONNREFUSED"
+            ], "\(result.stdout)")
     }
 
     /// The ioctls that type into a terminal are refused even on the
@@ -50,8 +55,11 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["escape", "tty-injection"])
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
-        #expect(result.lines == ["TIOCSTI=EPERM", "TIOCSTI_high_bits=EPERM", "TIOCLINUX=EPERM", "TIOCSETD=EPERM",
-                                 "TCGETS=ran FIONREAD=ran"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "TIOCSTI=EPERM", "TIOCSTI_high_bits=EPERM", "TIOCLINUX=EPERM", "TIOCSETD=EPERM",
+                "TCGETS=ran FIONREAD=ran"
+            ], "\(result.stdout)")
     }
 
     /// Bad arguments are Linux's EINVAL before Moat refuses what it cannot
@@ -60,10 +68,13 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["linuxorder"], extra: ["--writable"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["seccomp_unknown_flags=EINVAL", "seccomp_listener=EPERM", "seccomp_no_program=EFAULT",
-                                 "setxattr_bad_flags=EINVAL", "setxattr_bad_flags_bad_name=EINVAL", "unshare_0=ok",
-                                 "unshare_fs_files_sysvsem=ok", "unshare_newns=EPERM", "unshare_unknown=EINVAL",
-                                 "unshare_unknown_and_newns=EINVAL"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "seccomp_unknown_flags=EINVAL", "seccomp_listener=EPERM", "seccomp_no_program=EFAULT",
+                "setxattr_bad_flags=EINVAL", "setxattr_bad_flags_bad_name=EINVAL", "unshare_0=ok",
+                "unshare_fs_files_sysvsem=ok", "unshare_newns=EPERM", "unshare_unknown=EINVAL",
+                "unshare_unknown_and_newns=EINVAL"
+            ], "\(result.stdout)")
     }
 
     /// process.noNewPrivileges as the runtime-spec says (false when absent,
@@ -81,8 +92,9 @@ import Testing
         }
         let setuid = fixture.run(user)
         #expect(setuid.status == 0, "\(setuid.stderr)")
-        #expect(setuid.value("euid") == (noNewPrivileges ? "1000" : "0") && setuid.value("nnp") == (noNewPrivileges ? "1" : "0"),
-                "\(setuid.stdout)")
+        #expect(
+            setuid.value("euid") == (noNewPrivileges ? "1000" : "0") && setuid.value("nnp") == (noNewPrivileges ? "1" : "0"),
+            "\(setuid.stdout)")
         let root = try fixture.bundle("nnp-root-\(noNewPrivileges)", args: ["sh", "-c", "grep CapPrm /proc/self/status"]) { config in
             config.setProcess("noNewPrivileges", noNewPrivileges)
         }
@@ -96,8 +108,13 @@ import Testing
     @Test func mountTablesShowNoHostPaths() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let shared = fixture.scratch("bound-host-dir")
-        let bundle = try fixture.bundle("mount-paths", args: ["sh", "-c",
-            "cat /proc/self/mountinfo /proc/mounts /proc/1/task/1/mountinfo; ls /data >/dev/null && echo bound"]) { config in
+        let bundle = try fixture.bundle(
+            "mount-paths",
+            args: [
+                "sh", "-c",
+                "cat /proc/self/mountinfo /proc/mounts /proc/1/task/1/mountinfo; ls /data >/dev/null && echo bound"
+            ]
+        ) { config in
             var mounts = config["mounts"] as! [[String: Any]]
             mounts.append(["destination": "/data", "type": "bind", "source": shared.path, "options": ["rbind", "ro"]])
             config["mounts"] = mounts
@@ -115,8 +132,12 @@ import Testing
         let marker = fixture.scratch("marker").appendingPathComponent("secret")
         try "host secret".write(to: marker, atomically: true, encoding: .utf8)
         for profile in [[], ["--metadata=direct"]] {
-            let result = fixture.sandboxed(["sh", "-c", "cat \(marker.path) ../../..\(marker.path) 2>&1; ls /; cat /proc/1/root\(marker.path) 2>&1; "
-                                            + "ls -l \(marker.path) /proc/1/root\(marker.path) 2>&1; echo done"], extra: profile)
+            let result = fixture.sandboxed(
+                [
+                    "sh", "-c",
+                    "cat \(marker.path) ../../..\(marker.path) 2>&1; ls /; cat /proc/1/root\(marker.path) 2>&1; "
+                        + "ls -l \(marker.path) /proc/1/root\(marker.path) 2>&1; echo done"
+                ], extra: profile)
             #expect(!result.stdout.contains("host secret") && !result.stdout.contains("-rw"), "\(profile): \(result.stdout)")
             #expect(result.lines.last == "done")
         }
@@ -134,14 +155,23 @@ import Testing
         let (directory, marker) = try fixture.escapeMarker("marker")
         let before = try FileManager.default.attributesOfItem(atPath: marker.path)[.modificationDate] as? Date
         // A host process listens on a unix socket next to the marker.
-        let listener = Command.start("/usr/bin/python3", ["-c", "import socket, time; s = socket.socket(socket.AF_UNIX); "
-            + "s.bind('\(directory.path)/hostsock'); s.listen(); time.sleep(120)"])
+        let listener = Command.start(
+            "/usr/bin/python3",
+            [
+                "-c",
+                "import socket, time; s = socket.socket(socket.AF_UNIX); "
+                    + "s.bind('\(directory.path)/hostsock'); s.listen(); time.sleep(120)"
+            ])
         defer { _ = listener.finish(timeout: 0) }
         #expect(eventually { FileManager.default.fileExists(atPath: directory.appendingPathComponent("hostsock").path) })
         let profile = platform == "direct" ? ["--metadata=direct"] : []
-        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform == "direct" ? "notify" : platform)", fixture.moat, "do",
-                                                  "--rootfs", fixture.rootfs] + profile + ["--", "vfsescape", marker.path, "host secret"],
-                                 timeout: 300)
+        let result = Command.run(
+            "/usr/bin/env",
+            [
+                "MOAT_PLATFORM=\(platform == "direct" ? "notify" : platform)", fixture.moat, "do",
+                "--rootfs", fixture.rootfs
+            ] + profile + ["--", "vfsescape", marker.path, "host secret"],
+            timeout: 300)
         #expect(result.status == 0, "\(result.stderr)")
         let cases = result.lines.filter { $0.contains("=") }
         #expect(cases.count == 29, "every case ran: \(result.stdout)")
@@ -163,8 +193,12 @@ import Testing
     func execOfARewrittenPathIsKilledBeforeItRuns(platform: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let rounds = 600
-        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
-                                                  "--", "execrace", "\(rounds)"], timeout: 300)
+        let result = Command.run(
+            "/usr/bin/env",
+            [
+                "MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                "--", "execrace", "\(rounds)"
+            ], timeout: 300)
         try expectRaceCaught(result, rounds: rounds, report: "killed a process whose execve ran a path other")
     }
 
@@ -176,8 +210,12 @@ import Testing
     func connectToARewrittenPathIsKilled(platform: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let rounds = 300
-        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
-                                                  "--", "connectrace", "\(rounds)"], timeout: 300)
+        let result = Command.run(
+            "/usr/bin/env",
+            [
+                "MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                "--", "connectrace", "\(rounds)"
+            ], timeout: 300)
         let failed = try expectRaceCaught(result, rounds: rounds, report: "connect reached a socket other than the one checked")
         #expect(failed == 0, "\(result.stdout)")
     }

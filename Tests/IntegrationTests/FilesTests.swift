@@ -8,10 +8,13 @@ import Testing
 
     /// Every path under the rootfs with its type, mode and content hash.
     func fingerprint(_ rootfs: String) -> String {
-        Command.run("/bin/sh", ["-c", "cd \(rootfs) && find . -printf '%p %y %m %s %l\\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum"]).stdout
+        Command.run(
+            "/bin/sh", ["-c", "cd \(rootfs) && find . -printf '%p %y %m %s %l\\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum"]
+        ).stdout
     }
 
-    static let writer = "echo new > /etc/newfile; echo more >> /etc/passwd; mv /etc/group /etc/group2; "
+    static let writer =
+        "echo new > /etc/newfile; echo more >> /etc/passwd; mv /etc/group /etc/group2; "
         + "rm -r /usr; mkdir /usr; touch /usr/only; ls /etc; cat /etc/newfile; ls /usr"
 
     /// A daemon that starts as root and drops its effective uid is no longer
@@ -30,8 +33,11 @@ import Testing
         }
         let result = fixture.run(bundle)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["fstatat_dirfd=ok", "stat_relative_cwd=ok", "fstatat_empty_path=ok", "open_relative=ok",
-                                 "unlinkat_dirfd_denied=EACCES", "sendto_path=ENOENT"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "fstatat_dirfd=ok", "stat_relative_cwd=ok", "fstatat_empty_path=ok", "open_relative=ok",
+                "unlinkat_dirfd_denied=EACCES", "sendto_path=ENOENT"
+            ], "\(result.stdout)")
     }
 
     /// A memfd and a deleted file reopen through /proc/self/fd/N, as Linux
@@ -39,10 +45,14 @@ import Testing
     @Test func reopeningWhatNoPathNames() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["reopen"])
-        #expect(result.status == 0 && result.lines == ["memfd=memfd-data", "deleted=file-data", "seal=ok", "shared_write_map=EPERM",
-                                                       "shared_read_map=ok", "mprotect_write=EACCES", "private_write_map=ok",
-                                                       "write=EPERM", "reopened_write=EPERM", "reopened_shared_write_map=EPERM"],
-                "\(result.stdout) \(result.stderr)")
+        #expect(
+            result.status == 0
+                && result.lines == [
+                    "memfd=memfd-data", "deleted=file-data", "seal=ok", "shared_write_map=EPERM",
+                    "shared_read_map=ok", "mprotect_write=EACCES", "private_write_map=ok",
+                    "write=EPERM", "reopened_write=EPERM", "reopened_shared_write_map=EPERM"
+                ],
+            "\(result.stdout) \(result.stderr)")
     }
 
     /// Errors as Linux orders them, compared with a chroot natively: rmdir
@@ -52,10 +62,13 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["fsorder"], extra: ["--writable"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["unlinkat_root_removedir=EBUSY", "rmdir_root=EBUSY", "unlinkat_dot=EINVAL", "utimensat_omit_both=ok",
-                                 "utimensat_omit_both_missing=ok", "fstatat_opath_dir=ok", "renameat_opath_dir=ok",
-                                 "unlinkat_opath_dir=ok", "fchownat_empty_path_root=ok", "fchownat_empty_path_nonowner=EPERM",
-                                 "fchown_nonowner=EPERM"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "unlinkat_root_removedir=EBUSY", "rmdir_root=EBUSY", "unlinkat_dot=EINVAL", "utimensat_omit_both=ok",
+                "utimensat_omit_both_missing=ok", "fstatat_opath_dir=ok", "renameat_opath_dir=ok",
+                "unlinkat_opath_dir=ok", "fchownat_empty_path_root=ok", "fchownat_empty_path_nonowner=EPERM",
+                "fchown_nonowner=EPERM"
+            ], "\(result.stdout)")
     }
 
     @Test func readOnlyRootGivesEROFSAndLeavesTheBundleAlone() throws {
@@ -76,8 +89,9 @@ import Testing
         }
         let result = fixture.run(bundle, extra: ["--overlay"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines.contains("newfile") && result.lines.contains("group2") && !result.lines.contains("group"),
-                "the workload sees its changes: \(result.lines)")
+        #expect(
+            result.lines.contains("newfile") && result.lines.contains("group2") && !result.lines.contains("group"),
+            "the workload sees its changes: \(result.lines)")
         #expect(result.lines.suffix(2) == ["new", "only"], "\(result.lines)")
         #expect(fingerprint(fixture.rootfs) == before, "the bundle is unchanged")
         // The state directory held only the (sandbox-private) tmpfs mount point.
@@ -119,8 +133,9 @@ import Testing
         let missing = fixture.run(bundle, extra: ["--overlay=/nonexistent/dir"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/dir is not a directory"), "\(missing.stderr)")
         let state = bundle.appendingPathComponent("state").path
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: state))?.filter { !$0.hasPrefix("filter-") } ?? [] == [],
-                "no half-made container")
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: state))?.filter { !$0.hasPrefix("filter-") } ?? [] == [],
+            "no half-made container")
     }
 }
 
@@ -134,7 +149,7 @@ import Testing
     func dataDirectory() throws -> URL {
         let data = fixture.scratch("data")
         let files: [(String, String, mode_t, uid_t)] = [
-            ("secret", "root only\n", 0o600, 0), ("public", "everyone\n", 0o644, 0), ("users", "uid 1000 only\n", 0o600, 1000),
+            ("secret", "root only\n", 0o600, 0), ("public", "everyone\n", 0o644, 0), ("users", "uid 1000 only\n", 0o600, 1000)
         ]
         for (name, text, mode, owner) in files {
             let url = data.appendingPathComponent(name)
@@ -167,8 +182,9 @@ import Testing
     @Test func anUnprivilegedUserGetsEACCESAndItsUmask() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let data = try dataDirectory()
-        let bundle = try bundle("user1000", data: data, script: FileCredentialTests.script,
-                                user: ["uid": 1000, "gid": 1000, "umask": 0o027])
+        let bundle = try bundle(
+            "user1000", data: data, script: FileCredentialTests.script,
+            user: ["uid": 1000, "gid": 1000, "umask": 0o027])
         let result = fixture.run(bundle)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.lines
@@ -196,9 +212,12 @@ import Testing
         }
         let result = fixture.run(bundle)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["self environ: opened", "parent environ: Permission denied", "parent mem: Permission denied",
-                                 "parent cwd link: Permission denied", "parent status: opened", "root reads child-free self: opened"],
-                "\(result.lines)")
+        #expect(
+            result.lines == [
+                "self environ: opened", "parent environ: Permission denied", "parent mem: Permission denied",
+                "parent cwd link: Permission denied", "parent status: opened", "root reads child-free self: opened"
+            ],
+            "\(result.lines)")
     }
 
     @Test func rootWithoutDACOverrideIsRefusedOthersFiles() throws {
@@ -240,11 +259,14 @@ import Testing
 
     @Test func procSelfNamesTheCaller() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let result = fixture.sandboxed(["sh", "-c", """
+        let result = fixture.sandboxed([
+            "sh", "-c",
+            """
             readlink /proc/self; readlink /proc/self/exe; cat /proc/self/stat | cut -d' ' -f1; grep ^Pid: /proc/thread-self/status
             ls /proc/self/fd; ls -la /dev/stdout | grep -c proc/self/fd; echo via-dev-fd > /dev/fd/1; cat /etc/mtab >/dev/null 2>&1; echo mtab=$?
             cd /proc/self && readlink cwd
-            """])
+            """
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.lines
         // sh is pid 1; readlink, cat and grep run as 2, 4, 6 (a pipe's cut is 5).
@@ -257,8 +279,11 @@ import Testing
 
     @Test func procAgreesWithTheSentry() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let result = fixture.sandboxed(["sh", "-c", "cut -d' ' -f1 /proc/uptime; cat /proc/sys/kernel/osrelease; uname -r; "
-                                        + "cat /proc/sys/kernel/hostname; hostname; cut -d' ' -f3 /proc/version"])
+        let result = fixture.sandboxed([
+            "sh", "-c",
+            "cut -d' ' -f1 /proc/uptime; cat /proc/sys/kernel/osrelease; uname -r; "
+                + "cat /proc/sys/kernel/hostname; hostname; cut -d' ' -f3 /proc/version"
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.lines
         #expect(lines.count == 6, "\(lines)")
@@ -269,12 +294,19 @@ import Testing
     @Test func unixSocketPathsResolveInTheSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         for platform in ["notify", "ptrace"] {
-            let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
-                                                      "--cap-add", "CAP_SETUID,CAP_SETGID", "--", "unixpaths"])
+            let result = Command.run(
+                "/usr/bin/env",
+                [
+                    "MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                    "--cap-add", "CAP_SETUID,CAP_SETGID", "--", "unixpaths"
+                ])
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.lines == ["bound /tmp/dgram.sock", "received ping", "peer stream.sock", "sendmsg pong", "missing 1",
-                                     "peercred 4321 1234", "passcred 4321 1234 pid", "rights via fd", "creds own 2 other EPERM",
-                                     "mmsg 2 2 2 m1 m2"], "\(result.lines)")
+            #expect(
+                result.lines == [
+                    "bound /tmp/dgram.sock", "received ping", "peer stream.sock", "sendmsg pong", "missing 1",
+                    "peercred 4321 1234", "passcred 4321 1234 pid", "rights via fd", "creds own 2 other EPERM",
+                    "mmsg 2 2 2 m1 m2"
+                ], "\(result.lines)")
         }
     }
 
@@ -283,7 +315,8 @@ import Testing
     @Test func onlyNamespacedSysctlsCanBeWritten() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let before = try String(contentsOfFile: "/proc/sys/kernel/core_pattern", encoding: .utf8)
-        let script = "echo '|/tmp/evil' > /proc/sys/kernel/core_pattern; echo core=$?; echo 1000 > /proc/sys/net/core/somaxconn; "
+        let script =
+            "echo '|/tmp/evil' > /proc/sys/kernel/core_pattern; echo core=$?; echo 1000 > /proc/sys/net/core/somaxconn; "
             + "echo net=$?; cat /proc/sys/net/core/somaxconn; echo 512 > /proc/sys/kernel/msgmni; echo msg=$?"
         let bundle = try fixture.bundle("sysctl-writes", args: ["sh", "-c", script]) { config in
             var linux = config["linux"] as! [String: Any]
@@ -299,9 +332,12 @@ import Testing
 
     @Test func busyboxToolsSeeTheSandbox() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let result = fixture.sandboxed(["sh", "-c", """
+        let result = fixture.sandboxed([
+            "sh", "-c",
+            """
             sleep 5 & ps -o pid,comm; echo ---; mount | cut -d' ' -f3 | sort | tr '\\n' ' '; echo; df / | tail -1 | wc -l; kill %1
-            """])
+            """
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let psLines = result.lines.prefix { $0 != "---" }
         // (busybox runs the background applet through /proc/self/exe: its comm is "exe", natively too.)
@@ -326,10 +362,18 @@ import Testing
     @Test(arguments: ["notify", "ptrace"])
     func execAgreesWithAChroot(platform: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let moat = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
-                                                "--", "execs"])
-        let native = Command.run("/usr/bin/unshare", ["-m", "/bin/sh", "-c",
-            "mount -t tmpfs tmpfs \(fixture.rootfs)/tmp && mount -t proc proc \(fixture.rootfs)/proc && exec chroot \(fixture.rootfs) execs"])
+        let moat = Command.run(
+            "/usr/bin/env",
+            [
+                "MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                "--", "execs"
+            ])
+        let native = Command.run(
+            "/usr/bin/unshare",
+            [
+                "-m", "/bin/sh", "-c",
+                "mount -t tmpfs tmpfs \(fixture.rootfs)/tmp && mount -t proc proc \(fixture.rootfs)/proc && exec chroot \(fixture.rootfs) execs"
+            ])
         #expect(native.status == 0, "\(native.stderr)")
         #expect(moat.status == 0, "\(moat.stderr)")
         #expect(moat.lines.last == "cases 26", "every case ran: \(moat.stdout)")
@@ -347,8 +391,12 @@ import Testing
             """
         let moat = fixture.sandboxed(["sh", "-c", script])
         // The chroot gets a private mount namespace and its own /tmp: the shared rootfs stays as it is.
-        let native = Command.run("/usr/bin/unshare", ["-m", "/bin/sh", "-c",
-                                                      "mount -t tmpfs tmpfs \(fixture.rootfs)/tmp && exec chroot \(fixture.rootfs) /bin/sh -c \"$0\"", script])
+        let native = Command.run(
+            "/usr/bin/unshare",
+            [
+                "-m", "/bin/sh", "-c",
+                "mount -t tmpfs tmpfs \(fixture.rootfs)/tmp && exec chroot \(fixture.rootfs) /bin/sh -c \"$0\"", script
+            ])
         #expect(moat.status == 0, "\(moat.stderr)")
         #expect(moat.stdout == native.stdout, "moat:\n\(moat.stdout)\nchroot:\n\(native.stdout)")
     }
@@ -365,8 +413,9 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["ctty"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["ctty: controlling=yes notty=ok", "noctty: controlling=no notty=Inappropriate ioctl for device"],
-                "\(result.stdout)")
+        #expect(
+            result.lines == ["ctty: controlling=yes notty=ok", "noctty: controlling=no notty=Inappropriate ioctl for device"],
+            "\(result.stdout)")
     }
 
     /// fchownat and friends on fds of a process that dropped its ids give
@@ -375,9 +424,12 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["chownempty"], extra: ["--writable", "--cap-add", "CAP_SETUID,CAP_SETGID"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["rdonly=Operation not permitted", "opath=Operation not permitted", "dir=Operation not permitted",
-                                 "cwd=Operation not permitted", "fchown=Operation not permitted", "relative=Operation not permitted",
-                                 "fstatat_empty=ok", "unlinkat_dir=No such file or directory"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "rdonly=Operation not permitted", "opath=Operation not permitted", "dir=Operation not permitted",
+                "cwd=Operation not permitted", "fchown=Operation not permitted", "relative=Operation not permitted",
+                "fstatat_empty=ok", "unlinkat_dir=No such file or directory"
+            ], "\(result.stdout)")
     }
 
     /// sigtimedwait for a signal that is ignored and not blocked times out
@@ -386,7 +438,8 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["ignoredwait"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["ignored=Resource temporarily unavailable waited_full=yes", "blocked=SIGUSR1 waited_full=no"],
-                "\(result.stdout)")
+        #expect(
+            result.lines == ["ignored=Resource temporarily unavailable waited_full=yes", "blocked=SIGUSR1 waited_full=no"],
+            "\(result.stdout)")
     }
 }

@@ -16,7 +16,8 @@ final class Fixture: Sendable {
     private init() {
         packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        moat = ProcessInfo.processInfo.environment["MOAT_BIN"]
+        moat =
+            ProcessInfo.processInfo.environment["MOAT_BIN"]
             ?? packageRoot.appendingPathComponent(".build/debug/moat").path
         work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("moat-tests-\(getpid())")
         rootfs = work.appendingPathComponent("bundle/rootfs").path
@@ -36,17 +37,29 @@ final class Fixture: Sendable {
         let sources = (try? FileManager.default.contentsOfDirectory(atPath: probes.path)) ?? []
         for source in sources where source.hasSuffix(".c") {
             let output = "\(bundle)/rootfs/bin/\(source.dropLast(2))"
-            let built = Command.run("/usr/bin/gcc", ["-static", "-O1", "-pthread", "-o", output,
-                                                     probes.appendingPathComponent(source).path])
+            let built = Command.run(
+                "/usr/bin/gcc",
+                [
+                    "-static", "-O1", "-pthread", "-o", output,
+                    probes.appendingPathComponent(source).path
+                ])
             guard built.status == 0 else { return "gcc \(source): \(built.stderr)" }
         }
         // The vDSO probe again with musl, and the Go probe: runtimes that read the vDSO their own way.
-        let musl = Command.run("/usr/bin/musl-gcc", ["-static", "-O1", "-o", "\(bundle)/rootfs/bin/vdsocalls-musl",
-                                                     probes.appendingPathComponent("vdsocalls.c").path])
+        let musl = Command.run(
+            "/usr/bin/musl-gcc",
+            [
+                "-static", "-O1", "-o", "\(bundle)/rootfs/bin/vdsocalls-musl",
+                probes.appendingPathComponent("vdsocalls.c").path
+            ])
         guard musl.status == 0 else { return "musl-gcc vdsocalls.c: \(musl.stderr)" }
-        let go = Command.run("/usr/bin/env", ["CGO_ENABLED=0", "GOCACHE=\(packageRoot.path)/.build/go-cache",
-                                              "GOFLAGS=-buildvcs=false", "/usr/bin/go", "build", "-o",
-                                              "\(bundle)/rootfs/bin/goprobe", probes.appendingPathComponent("goprobe.go").path])
+        let go = Command.run(
+            "/usr/bin/env",
+            [
+                "CGO_ENABLED=0", "GOCACHE=\(packageRoot.path)/.build/go-cache",
+                "GOFLAGS=-buildvcs=false", "/usr/bin/go", "build", "-o",
+                "\(bundle)/rootfs/bin/goprobe", probes.appendingPathComponent("goprobe.go").path
+            ])
         guard go.status == 0 else { return "go build goprobe.go: \(go.stderr)" }
         return nil
     }
@@ -96,8 +109,10 @@ final class Fixture: Sendable {
     /// `moat run` of a bundle, waiting for it to finish.
     func run(_ bundle: URL, id: String? = nil, extra: [String] = [], timeout: Double = 60) -> Command.Result {
         let state = bundle.appendingPathComponent("state").path
-        return Command.run(moat, ["run", "--root", state, "--bundle", bundle.path] + extra
-                           + [id ?? bundle.lastPathComponent], timeout: timeout)
+        return Command.run(
+            moat,
+            ["run", "--root", state, "--bundle", bundle.path] + extra
+                + [id ?? bundle.lastPathComponent], timeout: timeout)
     }
 
     /// `moat do` over the shared rootfs.
@@ -184,9 +199,11 @@ enum Command {
             while process.isRunning && Date() < deadline { usleep(10_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
-            return Result(status: process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus
-                                                                                : process.terminationStatus,
-                          stdout: out.collected(waiting: 5), stderr: err.collected(waiting: 5))
+            return Result(
+                status: process.terminationReason == .uncaughtSignal
+                    ? 128 + process.terminationStatus
+                    : process.terminationStatus,
+                stdout: out.collected(waiting: 5), stderr: err.collected(waiting: 5))
         }
     }
 
@@ -195,7 +212,8 @@ enum Command {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice

@@ -31,8 +31,9 @@ import Testing
             #expect(result.stderr.contains(text), "\(result.stderr) should name \(text)")
         }
         let missing = fixture.scratch("no-bundle").appendingPathComponent("nothing")
-        check(Command.run(fixture.moat, ["run", "--root", fixture.scratch("st").path, "--bundle", missing.path, "x"]),
-              mentions: missing.path)
+        check(
+            Command.run(fixture.moat, ["run", "--root", fixture.scratch("st").path, "--bundle", missing.path, "x"]),
+            mentions: missing.path)
 
         let malformed = fixture.scratch("malformed")
         try "{ \"ociVersion\": ".write(to: malformed.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
@@ -60,8 +61,12 @@ import Testing
     @Test func duplicateIdIsRefusedWhileRunning() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("dup", args: ["sleep", "3"])
-        let first = Command.start(fixture.moat, ["run", "--root", bundle.appendingPathComponent("state").path,
-                                                 "--bundle", bundle.path, "same"])
+        let first = Command.start(
+            fixture.moat,
+            [
+                "run", "--root", bundle.appendingPathComponent("state").path,
+                "--bundle", bundle.path, "same"
+            ])
         #expect(eventually { FileManager.default.fileExists(atPath: bundle.appendingPathComponent("state/same/state.json").path) })
         let second = fixture.run(bundle, id: "same")
         #expect(second.status != 0)
@@ -77,7 +82,8 @@ import Testing
     func initPid(stateDir: URL, id: String) -> pid_t? {
         let path = stateDir.appendingPathComponent("\(id)/state.json")
         guard let data = try? Data(contentsOf: path),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
         return (json["initPid"] as? NSNumber)?.int32Value
     }
 
@@ -124,7 +130,8 @@ import Testing
             let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
             return pids.filter { Int($0) != nil }.reduce(0) { count, p in
                 guard (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(p)/ns/pid")) == namespace,
-                      let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(p)/task") else { return count }
+                    let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(p)/task")
+                else { return count }
                 return count + tasks.count
             }
         }

@@ -47,7 +47,8 @@ import Testing
         chmod(data.appendingPathComponent("open").path, 0o644)
         chmod(locked.path, 0o700)
         chmod(data.path, 0o755)
-        let script = "test -r /data/secret; echo secret=$?; test -r /data/open; echo open=$?; test -w /data/open; echo write=$?; "
+        let script =
+            "test -r /data/secret; echo secret=$?; test -r /data/open; echo open=$?; test -w /data/open; echo write=$?; "
             + "stat -c %s /data/locked/inner >/dev/null 2>&1; echo inner=$?; test -x /data/locked; echo locked=$?; "
             + "readlink /data/locked/inner; echo link=$?"
         var outputs: [String] = []
@@ -63,8 +64,9 @@ import Testing
             #expect(result.status == 0, "\(profile): \(result.stderr)")
             outputs.append(result.stdout)
         }
-        #expect(outputs[0].split(separator: "\n") == ["secret=1", "open=0", "write=1", "inner=1", "locked=1", "link=1"],
-                "\(outputs[0])")
+        #expect(
+            outputs[0].split(separator: "\n") == ["secret=1", "open=0", "write=1", "inner=1", "locked=1", "link=1"],
+            "\(outputs[0])")
         #expect(outputs[1] == outputs[0])
     }
 
@@ -97,7 +99,8 @@ import Testing
         #expect(state.status != 0, "no container was made: \(state.stdout)")
         let bad = try fixture.bundle("metadata-bad", args: ["true"]) { $0["annotations"] = ["dev.moat.metadata": "fast"] }
         let rejected = fixture.run(bad)
-        #expect(rejected.status == 2 && rejected.stderr.contains("annotations.dev.moat.metadata: give sentry or direct, not fast"),
-                "\(rejected.stderr)")
+        #expect(
+            rejected.status == 2 && rejected.stderr.contains("annotations.dev.moat.metadata: give sentry or direct, not fast"),
+            "\(rejected.stderr)")
     }
 }

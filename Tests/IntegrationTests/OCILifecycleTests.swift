@@ -30,7 +30,8 @@ import Testing
     /// Exited (a zombie waiting for whoever adopted it counts as gone).
     func isGone(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
+            let close = stat.lastIndex(of: ")")
+        else { return true }
         return stat[stat.index(close, offsetBy: 2)] == "Z"
     }
 
@@ -91,10 +92,11 @@ import Testing
         #expect(moat(bundle, ["start", "k3"]).status == 0)
         let pid = try #require((state(bundle, "k3")?["pid"] as? NSNumber)?.int32Value)
         // ps: the host pids of the shell and its sleep, none of them the supervisor's.
-        #expect(eventually {
-            let listed = (try? JSONSerialization.jsonObject(with: Data(moat(bundle, ["ps", "--format", "json", "k3"]).stdout.utf8))) as? [Int]
-            return listed?.count == 2 && listed?.contains(Int(pid)) == false
-        })
+        #expect(
+            eventually {
+                let listed = (try? JSONSerialization.jsonObject(with: Data(moat(bundle, ["ps", "--format", "json", "k3"]).stdout.utf8))) as? [Int]
+                return listed?.count == 2 && listed?.contains(Int(pid)) == false
+            })
         #expect(moat(bundle, ["ps", "k3"]).stdout.contains("sleep"))
         let stats = try JSONSerialization.jsonObject(with: Data(moat(bundle, ["events", "--stats", "k3"]).stdout.utf8)) as? [String: Any]
         let data = stats?["data"] as? [String: Any]
@@ -137,7 +139,12 @@ import Testing
         let bundle = try fixture.bundle("run-d", args: ["sh", "-c", "sleep 0.3; exit 4"])
         let pidFile = bundle.appendingPathComponent("pid")
         let output = bundle.appendingPathComponent("out")
-        let started = Command.run("/bin/sh", ["-c", "'\(fixture.moat)' run -d --root '\(root(bundle))' --bundle '\(bundle.path)' --pid-file '\(pidFile.path)' r1 >'\(output.path)' 2>&1"])
+        let started = Command.run(
+            "/bin/sh",
+            [
+                "-c",
+                "'\(fixture.moat)' run -d --root '\(root(bundle))' --bundle '\(bundle.path)' --pid-file '\(pidFile.path)' r1 >'\(output.path)' 2>&1"
+            ])
         #expect(started.status == 0, "\(text(output))")
         #expect(state(bundle, "r1")?["status"] as? String == "running")
         #expect((state(bundle, "r1")?["pid"] as? NSNumber)?.int32Value == Int32(text(pidFile)))
@@ -160,8 +167,10 @@ import Testing
             ["path": "/bin/sh", "args": ["sh", "-c", "cat > \(out.path)/\(name).json"]]
         }
         let bundle = try fixture.bundle("hooks", args: ["true"]) { config in
-            config["hooks"] = ["prestart": [hook("prestart")], "createRuntime": [hook("createRuntime")],
-                               "poststart": [hook("poststart")], "poststop": [hook("poststop")]]
+            config["hooks"] = [
+                "prestart": [hook("prestart")], "createRuntime": [hook("createRuntime")],
+                "poststart": [hook("poststart")], "poststop": [hook("poststop")]
+            ]
         }
         let result = fixture.run(bundle, id: "h1")
         #expect(result.status == 0, "\(result.stderr)")
@@ -194,9 +203,16 @@ import Testing
         let bundle = try fixture.bundle("hooks-inside", args: ["sh", "-c", "cat /tmp/started; echo program pid=$$"]) { config in
             config["hostname"] = "hooked"
             config["hooks"] = [
-                "createContainer": [["path": "/bin/sh", "args": ["sh", "-c",
-                    "cat > \(out.path)/createContainer.json; echo $$ $(hostname) > \(out.path)/createContainer.seen"]]],
-                "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "{ echo started pid=$$; cat; echo; } > /tmp/started"]]],
+                "createContainer": [
+                    [
+                        "path": "/bin/sh",
+                        "args": [
+                            "sh", "-c",
+                            "cat > \(out.path)/createContainer.json; echo $$ $(hostname) > \(out.path)/createContainer.seen"
+                        ]
+                    ]
+                ],
+                "startContainer": [["path": "/bin/sh", "args": ["sh", "-c", "{ echo started pid=$$; cat; echo; } > /tmp/started"]]]
             ]
         }
         let result = fixture.run(bundle, id: "h3")
@@ -232,12 +248,21 @@ import Testing
         let callerCgroup = "/sys/fs/cgroup/pids/moat-test-\(getpid())-caller"
         try? FileManager.default.createDirectory(atPath: callerCgroup, withIntermediateDirectories: false)
         defer { rmdir(callerCgroup) }
-        let made = Command.run("/bin/sh", ["-c", "echo $$ > '\(callerCgroup)/cgroup.procs' 2>/dev/null; exec '\(fixture.moat)' --root '\(root(bundle))' create --bundle '\(bundle.path)' x1 > /dev/null 2>&1"])
+        let made = Command.run(
+            "/bin/sh",
+            [
+                "-c",
+                "echo $$ > '\(callerCgroup)/cgroup.procs' 2>/dev/null; exec '\(fixture.moat)' --root '\(root(bundle))' create --bundle '\(bundle.path)' x1 > /dev/null 2>&1"
+            ])
         #expect(made.status == 0)
         #expect(moat(bundle, ["exec", "x1", "true"]).status != 0, "no exec before start")
         #expect(moat(bundle, ["start", "x1"]).status == 0)
-        let joined = moat(bundle, ["exec", "--env", "GREETING=hello", "x1", "sh", "-c",
-                                   "echo $GREETING pid=$$ ppid=$PPID; cat /proc/1/cmdline | tr '\\0' ' '; echo; getpid_loop 10 >/dev/null && exit 6"])
+        let joined = moat(
+            bundle,
+            [
+                "exec", "--env", "GREETING=hello", "x1", "sh", "-c",
+                "echo $GREETING pid=$$ ppid=$PPID; cat /proc/1/cmdline | tr '\\0' ' '; echo; getpid_loop 10 >/dev/null && exit 6"
+            ])
         #expect(joined.status == 6, "\(joined.stderr)")
         #expect(joined.lines == ["hello pid=2 ppid=0", "sleep 30 "], "\(joined.lines)")
         // No linux.cgroupsPath: the supervisor is in its caller's cgroup, which update must never change.
@@ -254,11 +279,13 @@ import Testing
         try #"{"args": ["sh", "-c", "id -u; pwd"], "cwd": "/tmp", "user": {"uid": "1000"}}"#.write(to: process, atomically: true, encoding: .utf8)
         let wrong = moat(bundle, ["exec", "--process", process.path, "x1"])
         #expect(wrong.status == 1 && wrong.stderr == "moat: --process \(process.path).user.uid: must be a number\n", "\(wrong.stderr)")
-        try #"{"args": ["sh", "-c", "id -u; pwd"], "cwd": "/tmp", "user": {"uid": 1000, "gid": 1000}}"#.write(to: process, atomically: true, encoding: .utf8)
+        try #"{"args": ["sh", "-c", "id -u; pwd"], "cwd": "/tmp", "user": {"uid": 1000, "gid": 1000}}"#.write(
+            to: process, atomically: true, encoding: .utf8)
         let typed = moat(bundle, ["exec", "--process", process.path, "x1"])
         #expect(typed.status == 0 && typed.lines == ["1000", "/tmp"], "\(typed.stdout) \(typed.stderr)")
         // As docker exec writes it: groups and umask apply, container-wide fields are ignored.
-        try #"{"args": ["sh", "-c", "id -G; umask"], "user": {"uid": 1000, "gid": 1000, "additionalGids": [5, 6], "umask": 23}, "capabilities": {"bounding": []}, "noNewPrivileges": false}"#
+        try
+            #"{"args": ["sh", "-c", "id -G; umask"], "user": {"uid": 1000, "gid": 1000, "additionalGids": [5, 6], "umask": 23}, "capabilities": {"bounding": []}, "noNewPrivileges": false}"#
             .write(to: process, atomically: true, encoding: .utf8)
         let docker = moat(bundle, ["exec", "--process", process.path, "x1"])
         #expect(docker.status == 0 && docker.lines == ["1000 5 6", "0027"], "\(docker.stdout) \(docker.stderr)")
@@ -304,8 +331,10 @@ import Testing
     /// host's unless linux.rootfsPropagation says otherwise, and each mount's
     /// propagation option is set on it. The host's mounts come in where
     /// that lets them; none of the sandbox's go out (it cannot mount).
-    @Test(arguments: [("rshared", "rshared", "shared:master:", "seen"), ("", "", "master:", "seen"), ("", "rprivate", "", "not seen"),
-                      ("runbindable", "", "", "not seen")])
+    @Test(arguments: [
+        ("rshared", "rshared", "shared:master:", "seen"), ("", "", "master:", "seen"), ("", "rprivate", "", "not seen"),
+        ("runbindable", "", "", "not seen")
+    ])
     func mountPropagationLetsTheHostsMountsIn(root: String, option: String, tags: String, outcome: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let volume = fixture.scratch("propagation-\(option)").appendingPathComponent("vol")
@@ -313,11 +342,17 @@ import Testing
         // A shared mount of its own on the host, whatever the test directory is.
         #expect(Command.run("/bin/sh", ["-c", "mount --bind '\(volume.path)' '\(volume.path)' && mount --make-shared '\(volume.path)'"]).status == 0)
         defer { _ = Command.run("/bin/sh", ["-c", "umount '\(volume.path)/sub' 2>/dev/null; umount '\(volume.path)'"]) }
-        let bundle = try fixture.bundle("propagation-\(option)", args: ["sh", "-c", """
-            echo "tags=$(grep ' /root ' /proc/self/mountinfo | grep -o -E 'shared:|master:' | tr -d '\\n')"
-            while [ ! -e /root/ready ]; do sleep 0.05; done
-            [ -e /root/sub/hello ] && echo seen || echo not seen
-            """]) { config in
+        let bundle = try fixture.bundle(
+            "propagation-\(option)",
+            args: [
+                "sh", "-c",
+                """
+                echo "tags=$(grep ' /root ' /proc/self/mountinfo | grep -o -E 'shared:|master:' | tr -d '\\n')"
+                while [ ! -e /root/ready ]; do sleep 0.05; done
+                [ -e /root/sub/hello ] && echo seen || echo not seen
+                """
+            ]
+        ) { config in
             var mounts = config["mounts"] as! [[String: Any]]
             mounts.append(["destination": "/root", "type": "bind", "source": volume.path, "options": ["rbind"] + (option.isEmpty ? [] : [option])])
             config["mounts"] = mounts
@@ -328,7 +363,8 @@ import Testing
             }
         }
         // The host mounts a tmpfs under the volume once the container runs, then says so.
-        let host = "while ! grep -q ' /root ' /proc/*/mountinfo 2>/dev/null; do sleep 0.05; done; "
+        let host =
+            "while ! grep -q ' /root ' /proc/*/mountinfo 2>/dev/null; do sleep 0.05; done; "
             + "mount -t tmpfs none '\(volume.path)/sub' && touch '\(volume.path)/sub/hello' '\(volume.path)/ready'"
         let helper = Process()
         helper.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -376,8 +412,12 @@ import Testing
             """
         let console = Command.start("/usr/bin/timeout", ["20", "/usr/bin/python3", "-c", receiver, socket])
         #expect(eventually { FileManager.default.fileExists(atPath: socket) })
-        let created = Command.run("/usr/bin/timeout", ["15", "/bin/sh", "-c",
-            "'\(fixture.moat)' --root '\(root(bundle))' create --console-socket '\(socket)' --bundle '\(bundle.path)' tty1 2>&1 | cat; echo create-output-closed"])
+        let created = Command.run(
+            "/usr/bin/timeout",
+            [
+                "15", "/bin/sh", "-c",
+                "'\(fixture.moat)' --root '\(root(bundle))' create --console-socket '\(socket)' --bundle '\(bundle.path)' tty1 2>&1 | cat; echo create-output-closed"
+            ])
         #expect(created.status == 0 && created.lines.last == "create-output-closed", "\(created.status) \(created.stdout)")
         defer { _ = moat(bundle, ["delete", "--force", "tty1"]) }
         #expect(moat(bundle, ["start", "tty1"]).status == 0)
@@ -446,7 +486,8 @@ extension OCILifecycleTests {
         for command in ["run", "create"] {
             let result = Command.run(fixture.moat, [command, "--root", stateRoot, "--bundle", bundle.path, "full-\(command)"])
             #expect(result.status == 125, "\(command): \(result.status)")
-            #expect(result.stderr.hasSuffix("state.json.tmp: No space left on device\n")
+            #expect(
+                result.stderr.hasSuffix("state.json.tmp: No space left on device\n")
                     && result.stderr.split(separator: "\n").count == 1, "\(command): \(result.stderr)")
         }
         let left = (try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []
@@ -473,9 +514,10 @@ extension OCILifecycleTests {
         let bundle = try fixture.bundle("race", args: ["sleep", "30"])
         let out = bundle.appendingPathComponent("race-out").path
         // Eight creates at once, each reporting its exit status.
-        let script = (0..<8).map { i in
-            "('\(fixture.moat)' create --root '\(root(bundle))' --bundle '\(bundle.path)' r1 >/dev/null 2>'\(out)-\(i)'; echo $? >> '\(out)') &"
-        }.joined(separator: " ") + " wait"
+        let script =
+            (0..<8).map { i in
+                "('\(fixture.moat)' create --root '\(root(bundle))' --bundle '\(bundle.path)' r1 >/dev/null 2>'\(out)-\(i)'; echo $? >> '\(out)') &"
+            }.joined(separator: " ") + " wait"
         _ = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); \(script)"])
         let statuses = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n") ?? []
         #expect(statuses.count == 8 && statuses.filter { $0 == "0" }.count == 1, "\(statuses)")
@@ -494,7 +536,8 @@ extension OCILifecycleTests {
         #expect(made.status == 0)
         // The bundle goes away after create: start, exec and delete need only the state.
         try FileManager.default.removeItem(at: bundle.appendingPathComponent("config.json"))
-        try FileManager.default.moveItem(at: bundle, to: bundle.deletingLastPathComponent().appendingPathComponent("vanished-\(UUID().uuidString.prefix(6))"))
+        try FileManager.default.moveItem(
+            at: bundle, to: bundle.deletingLastPathComponent().appendingPathComponent("vanished-\(UUID().uuidString.prefix(6))"))
         #expect(Command.run(fixture.moat, ["--root", stateRoot, "start", "v1"]).status == 0)
         let exec = Command.run(fixture.moat, ["--root", stateRoot, "exec", "v1", "sh", "-c", "echo still here"])
         #expect(exec.stdout == "still here\n", "\(exec.stderr)")
@@ -508,7 +551,8 @@ enum StateFile {
     static func initPid(_ bundle: URL, _ id: String) -> Int32? {
         let path = bundle.appendingPathComponent("state/\(id)/state.json")
         guard let data = try? Data(contentsOf: path),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
         return (json["initPid"] as? NSNumber)?.int32Value
     }
 }

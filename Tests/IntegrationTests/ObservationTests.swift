@@ -12,8 +12,9 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.lines.contains("bin") && result.lines.contains("etc"), "ls still works: \(result.stdout)")
         let trace = result.stderr.split(separator: "\n").map { String($0.drop { $0 == " " }.drop { $0 != " " }.dropFirst()) }
-        #expect(trace.contains { $0.hasPrefix("[1] execve(\"/bin/ls\", [\"ls\", \"/\"], ") && $0.hasSuffix(") = 0") },
-                "\(result.stderr)")
+        #expect(
+            trace.contains { $0.hasPrefix("[1] execve(\"/bin/ls\", [\"ls\", \"/\"], ") && $0.hasSuffix(") = 0") },
+            "\(result.stderr)")
         #expect(trace.contains("[1] openat(AT_FDCWD, \"/\", O_RDONLY|O_NONBLOCK|O_DIRECTORY|O_CLOEXEC, 00) = 3"), "\(result.stderr)")
         #expect(trace.contains { $0.hasPrefix("[1] getdents64(3, 0x") && !$0.hasSuffix("= 0") })
         #expect(trace.contains { $0.hasPrefix("[1] newfstatat(AT_FDCWD, \"/etc\", {st_mode=S_IFDIR|0755, st_size=") })
@@ -24,15 +25,18 @@ import Testing
 
     @Test func straceListAndTheSandboxView() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let result = fixture.sandboxed(["sh", "-c", "getpid_loop 2 >/dev/null; cat /nonexistent 2>/dev/null; exit 4"],
-                                       extra: ["--strace=getpid,openat,exit_group"])
+        let result = fixture.sandboxed(
+            ["sh", "-c", "getpid_loop 2 >/dev/null; cat /nonexistent 2>/dev/null; exit 4"],
+            extra: ["--strace=getpid,openat,exit_group"])
         #expect(result.status == 4)
-        let names = Set(result.stderr.split(separator: "\n").compactMap { line in
-            line.split(separator: "] ", maxSplits: 1).last.map { String($0.prefix { $0 != "(" }) }
-        })
+        let names = Set(
+            result.stderr.split(separator: "\n").compactMap { line in
+                line.split(separator: "] ", maxSplits: 1).last.map { String($0.prefix { $0 != "(" }) }
+            })
         #expect(names.isSubset(of: ["getpid", "openat", "exit_group"]) && names.contains("getpid"), "\(names)")
-        #expect(result.stderr.contains("[1] getpid() = 1") && result.stderr.contains("[2] getpid() = 2"),
-                "the sandbox's pids, as the workload saw them: \(result.stderr)")
+        #expect(
+            result.stderr.contains("[1] getpid() = 1") && result.stderr.contains("[2] getpid() = 2"),
+            "the sandbox's pids, as the workload saw them: \(result.stderr)")
         #expect(result.stderr.contains("openat(AT_FDCWD, \"/nonexistent\", O_RDONLY, 00) = -1 ENOENT (No such file or directory)"))
         #expect(result.stderr.contains("exit_group(4) = ?"))
     }

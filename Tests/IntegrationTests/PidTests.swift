@@ -36,9 +36,12 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["threadids"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["secondary=1", "kill=ok", "getpriority=ok", "setpriority=ok", "sched_getscheduler=ok",
-                                 "sched_setscheduler=ok", "sched_getparam=ok", "prlimit=ok", "getsid=ok", "explicit_sched=ok",
-                                 "kill_outside=No such process"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "secondary=1", "kill=ok", "getpriority=ok", "setpriority=ok", "sched_getscheduler=ok",
+                "sched_setscheduler=ok", "sched_getparam=ok", "prlimit=ok", "getsid=ok", "explicit_sched=ok",
+                "kill_outside=No such process"
+            ], "\(result.stdout)")
     }
 
     /// getppid is answered from what the sentry learnt (no /proc read per
@@ -92,8 +95,12 @@ import Testing
     @Test(arguments: ["notify", "ptrace"])
     func orphansOfANonReapingInitAreReaped(platform: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let result = Command.run("/usr/bin/env", ["MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
-                                                  "--", "orphans", "8"])
+        let result = Command.run(
+            "/usr/bin/env",
+            [
+                "MOAT_PLATFORM=\(platform)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                "--", "orphans", "8"
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.lines == ["zombies=0"], "\(result.lines)")
     }

@@ -36,14 +36,19 @@ import Testing
         let joining: (inout [String: Any]) -> Void = { config in
             config.removeValue(forKey: "hostname")
             var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = [["type": "pid"], ["type": "mount"]]
+            linux["namespaces"] =
+                [["type": "pid"], ["type": "mount"]]
                 + ["network", "ipc", "uts"].map { ["type": $0, "path": "/proc/\(initPid)/ns/\($0 == "network" ? "net" : $0)"] }
             config["linux"] = linux
         }
         _ = try start(root, "server", args: ["sh", "-c", "echo from-server | nc -l -p 8080"], edit: joining)
-        let client = try fixture.bundle("pod-client", args: ["sh", "-c",
-            "hostname; for ns in net ipc uts; do readlink /proc/self/ns/$ns; done; "
-            + "for i in $(seq 50); do nc 127.0.0.1 8080 </dev/null 2>/dev/null && break; sleep 0.1; done"], edit: joining)
+        let client = try fixture.bundle(
+            "pod-client",
+            args: [
+                "sh", "-c",
+                "hostname; for ns in net ipc uts; do readlink /proc/self/ns/$ns; done; "
+                    + "for i in $(seq 50); do nc 127.0.0.1 8080 </dev/null 2>/dev/null && break; sleep 0.1; done"
+            ], edit: joining)
         let result = fixture.run(client)
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
         let expected = ["net", "ipc", "uts"].map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPid)/ns/\($0)")) ?? "?" }
@@ -51,8 +56,13 @@ import Testing
 
         // The escape suite again, from a container that joined the pod's namespaces.
         let (_, marker) = try fixture.escapeMarker("pod-marker")
-        let escapes = try fixture.bundle("pod-escapes", args: ["sh", "-c",
-            "escape refused | tail -1; vfsescape '\(marker.path)' 'host secret'"], edit: { config in
+        let escapes = try fixture.bundle(
+            "pod-escapes",
+            args: [
+                "sh", "-c",
+                "escape refused | tail -1; vfsescape '\(marker.path)' 'host secret'"
+            ],
+            edit: { config in
                 joining(&config)
                 config["root"] = ["path": fixture.rootfs, "readonly": true]
             })
@@ -74,29 +84,42 @@ import Testing
         _ = try start(root, "pause", args: ["sleep", "60"]) { _ in }
         let state = try Data(contentsOf: URL(fileURLWithPath: root + "/pause/state.json"))
         let fields = try #require(try JSONSerialization.jsonObject(with: state) as? [String: Any])
-        let supervisor = try #require(fields["pid"] as? Int), pauseInit = try #require(fields["initPid"] as? Int)
-        let joining = { (path: String) in { (config: inout [String: Any]) in
-            var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = [["type": "pid", "path": path], ["type": "mount"], ["type": "ipc"], ["type": "uts"]]
-            config["linux"] = linux
-        } }
+        let supervisor = try #require(fields["pid"] as? Int)
+        let pauseInit = try #require(fields["initPid"] as? Int)
+        let joining = { (path: String) in
+            { (config: inout [String: Any]) in
+                var linux = config["linux"] as! [String: Any]
+                linux["namespaces"] = [["type": "pid", "path": path], ["type": "mount"], ["type": "ipc"], ["type": "uts"]]
+                config["linux"] = linux
+            }
+        }
         // The pause is pid 1 to the joiner, which can see and signal it; the
         // joiner's background process ends with it.
-        let joiner = try fixture.bundle("pidpod-joiner", args: ["sh", "-c",
-            "echo $$; tr '\\0' ' ' < /proc/1/cmdline; echo; kill -0 1 && echo signalled; sleep 100 & exit 4"],
+        let joiner = try fixture.bundle(
+            "pidpod-joiner",
+            args: [
+                "sh", "-c",
+                "echo $$; tr '\\0' ' ' < /proc/1/cmdline; echo; kill -0 1 && echo signalled; sleep 100 & exit 4"
+            ],
             edit: joining("/proc/\(supervisor)/ns/pid"))
         let result = fixture.run(joiner, timeout: 30)  // the sleep would outlive it
         #expect(result.status == 4 && result.lines.count == 3 && result.lines.first != "1", "\(result.stdout) \(result.stderr)")
         #expect(result.lines.dropFirst() == ["sleep 60 ", "signalled"], "\(result.stdout) \(result.stderr)")
         let ns = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pauseInit)/ns/pid")) ?? "?"
         // (Not counting zombies: orphans go to the pause, which this one does not reap.)
-        let inNamespace = { Command.run("/bin/sh", ["-c", "for p in /proc/[0-9]*; do [ \"$(readlink $p/ns/pid)\" = '\(ns)' ] && ! grep -q '^State:.Z' $p/status && echo $p; done"]).lines }
+        let inNamespace = {
+            Command.run(
+                "/bin/sh",
+                ["-c", "for p in /proc/[0-9]*; do [ \"$(readlink $p/ns/pid)\" = '\(ns)' ] && ! grep -q '^State:.Z' $p/status && echo $p; done"]
+            ).lines
+        }
         #expect(eventually { inNamespace() == ["/proc/\(pauseInit)"] }, "the joiner's sleep outlived it: \(inNamespace())")
 
         // Detached, by the init's own path: `ps` and `kill --all` are the worker's processes only.
         _ = try start(root, "worker", args: ["sh", "-c", "sleep 40 & sleep 30; exit 0"], edit: joining("/proc/\(pauseInit)/ns/pid"))
-        #expect(eventually { moat(root, ["ps", "--format", "json", "worker"]).stdout.split(separator: ",").count == 3 },
-                "\(moat(root, ["ps", "worker"]).stdout)")
+        #expect(
+            eventually { moat(root, ["ps", "--format", "json", "worker"]).stdout.split(separator: ",").count == 3 },
+            "\(moat(root, ["ps", "worker"]).stdout)")
         let listed = moat(root, ["ps", "--format", "json", "worker"]).stdout
         #expect(!listed.contains("\(pauseInit)"), "\(listed)")
         #expect(moat(root, ["kill", "--all", "worker", "KILL"]).status == 0)
@@ -122,22 +145,32 @@ import Testing
         }
         let state = try Data(contentsOf: URL(fileURLWithPath: root + "/pause/state.json"))
         let fields = try #require(try JSONSerialization.jsonObject(with: state) as? [String: Any])
-        let supervisor = try #require(fields["pid"] as? Int), pauseInit = try #require(fields["initPid"] as? Int)
+        let supervisor = try #require(fields["pid"] as? Int)
+        let pauseInit = try #require(fields["initPid"] as? Int)
         let secret = fixture.scratch("userpod-secret")
         try "host secret\n".write(to: secret.appendingPathComponent("f"), atomically: true, encoding: .utf8)
         chmod(secret.appendingPathComponent("f").path, 0o600)
-        let joiner = try fixture.bundle("userpod-joiner", args: ["sh", "-c",
-            "id -u; awk '{print $1, $2, $3}' /proc/self/uid_map; readlink /proc/self/ns/user; tr '\\0' ' ' < /proc/1/cmdline; echo; cat /root/f 2>/dev/null || echo refused"]) { config in
+        let joiner = try fixture.bundle(
+            "userpod-joiner",
+            args: [
+                "sh", "-c",
+                "id -u; awk '{print $1, $2, $3}' /proc/self/uid_map; readlink /proc/self/ns/user; tr '\\0' ' ' < /proc/1/cmdline; echo; cat /root/f 2>/dev/null || echo refused"
+            ]
+        ) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["namespaces"] = [["type": "mount"], ["type": "ipc"], ["type": "uts"]]
+            linux["namespaces"] =
+                [["type": "mount"], ["type": "ipc"], ["type": "uts"]]
                 + ["pid", "user"].map { ["type": $0, "path": "/proc/\(supervisor)/ns/\($0)"] }
             config["linux"] = linux
             var mounts = config["mounts"] as! [[String: Any]]
             mounts.append(["destination": "/root", "type": "bind", "source": secret.path, "options": ["rbind"]])
             config["mounts"] = mounts
-            config.setProcess("capabilities", Dictionary(uniqueKeysWithValues: ["bounding", "effective", "permitted"].map {
-                ($0, ["CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH"])
-            }))
+            config.setProcess(
+                "capabilities",
+                Dictionary(
+                    uniqueKeysWithValues: ["bounding", "effective", "permitted"].map {
+                        ($0, ["CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH"])
+                    }))
         }
         let result = fixture.run(joiner)
         let theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pauseInit)/ns/user")) ?? "?"
@@ -151,7 +184,8 @@ import Testing
             config["linux"] = linux
         }
         let refused = fixture.run(both)
-        #expect(refused.status == 125 && refused.stderr == "moat: linux.uidMappings: a joined user namespace brings its own maps\n", "\(refused.stderr)")
+        #expect(
+            refused.status == 125 && refused.stderr == "moat: linux.uidMappings: a joined user namespace brings its own maps\n", "\(refused.stderr)")
     }
 
     /// A mount namespace joined by path (the OCI suite's linux_ns_path): the
@@ -160,15 +194,21 @@ import Testing
     @Test func aContainerJoinsAMountNamespace() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let holder = Command.start("/usr/bin/unshare", ["--mount", "--propagation", "private", "sleep", "30"])
-        defer { holder.process.terminate(); _ = holder.finish(timeout: 10) }
+        defer {
+            holder.process.terminate()
+            _ = holder.finish(timeout: 10)
+        }
         let pid = holder.process.processIdentifier
         let ours = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")) ?? "?"
         var theirs = "?"
-        #expect(eventually {
-            theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")) ?? "?"
-            return theirs != ours && theirs != "?"
-        }, "unshare made its mount namespace")
-        let bundle = try fixture.bundle("join-mount", args: ["sh", "-c", "readlink /proc/self/ns/mnt; ls /bin/busybox; ls /work 2>/dev/null || echo no-host"]) { config in
+        #expect(
+            eventually {
+                theirs = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")) ?? "?"
+                return theirs != ours && theirs != "?"
+            }, "unshare made its mount namespace")
+        let bundle = try fixture.bundle(
+            "join-mount", args: ["sh", "-c", "readlink /proc/self/ns/mnt; ls /bin/busybox; ls /work 2>/dev/null || echo no-host"]
+        ) { config in
             var linux = config["linux"] as! [String: Any]
             linux["namespaces"] = [["type": "pid"], ["type": "uts"], ["type": "mount", "path": "/proc/\(pid)/ns/mnt"]]
             config["linux"] = linux
@@ -181,25 +221,37 @@ import Testing
     /// spec's MUST), but for pid and mount, which the sandbox always has.
     @Test func unlistedNamespacesAreInherited() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("inherit", args: ["sh", "-c",
-            "for ns in ipc uts net cgroup pid mnt; do readlink /proc/self/ns/$ns; done; hostname"]) { config in
+        let bundle = try fixture.bundle(
+            "inherit",
+            args: [
+                "sh", "-c",
+                "for ns in ipc uts net cgroup pid mnt; do readlink /proc/self/ns/$ns; done; hostname"
+            ]
+        ) { config in
             config.removeValue(forKey: "hostname")
             var linux = config["linux"] as! [String: Any]
             linux["namespaces"] = [["type": "pid"], ["type": "mount"]]
             config["linux"] = linux
         }
         let result = fixture.run(bundle)
-        let ours = ["ipc", "uts", "net", "cgroup", "pid", "mnt"].map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\($0)")) ?? "?" }
+        let ours = ["ipc", "uts", "net", "cgroup", "pid", "mnt"].map {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\($0)")) ?? "?"
+        }
         #expect(result.status == 0 && result.lines.count == 7, "\(result.stdout) \(result.stderr)")
         #expect(Array(result.lines.prefix(4)) == Array(ours.prefix(4)), "\(result.lines) against \(ours)")
         #expect(result.lines.count == 7 && result.lines[4] != ours[4] && result.lines[5] != ours[5], "\(result.lines)")
         #expect(result.lines.last == ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init), "\(result.lines)")
         // The host's names and keys are not the container's to set (as runc refuses them).
-        for (edit, message) in [({ (c: inout [String: Any]) in c["hostname"] = "mine" }, "moat: hostname: needs a uts namespace in linux.namespaces\n"),
-                                ({ (c: inout [String: Any]) in
-                                    var linux = c["linux"] as! [String: Any]
-                                    linux["sysctl"] = ["kernel.shmmax": "1000000"]
-                                    c["linux"] = linux }, "moat: linux.sysctl.kernel.shmmax: needs an ipc namespace in linux.namespaces\n")] {
+        for (edit, message) in [
+            ({ (c: inout [String: Any]) in c["hostname"] = "mine" }, "moat: hostname: needs a uts namespace in linux.namespaces\n"),
+            (
+                { (c: inout [String: Any]) in
+                    var linux = c["linux"] as! [String: Any]
+                    linux["sysctl"] = ["kernel.shmmax": "1000000"]
+                    c["linux"] = linux
+                }, "moat: linux.sysctl.kernel.shmmax: needs an ipc namespace in linux.namespaces\n"
+            )
+        ] {
             let refused = try fixture.bundle("inherit-refused", args: ["true"]) { config in
                 config.removeValue(forKey: "hostname")
                 var linux = config["linux"] as! [String: Any]
@@ -232,7 +284,8 @@ import Testing
             config["linux"] = linux
         }
         let result = fixture.run(missing)
-        #expect(result.status == 125 && result.stderr == "moat: linux.namespaces path /proc/999999/ns/net: No such file or directory\n",
-                "\(result.stderr)")
+        #expect(
+            result.status == 125 && result.stderr == "moat: linux.namespaces path /proc/999999/ns/net: No such file or directory\n",
+            "\(result.stderr)")
     }
 }

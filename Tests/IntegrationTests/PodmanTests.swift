@@ -12,20 +12,27 @@ import Testing
     /// as long as a detached container, keeps whatever podman inherited, and
     /// Foundation's Process leaves the test's pipes open in its children.
     func podman(_ home: URL, _ args: [String], input: String = "") -> Command.Result {
-        let global = ["--root", home.appendingPathComponent("storage").path,
-                      "--runroot", home.appendingPathComponent("run").path,
-                      "--runtime", fixture.moat, "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
-        let out = home.appendingPathComponent("out"), err = home.appendingPathComponent("err")
+        let global = [
+            "--root", home.appendingPathComponent("storage").path,
+            "--runroot", home.appendingPathComponent("run").path,
+            "--runtime", fixture.moat, "--cgroup-manager", "cgroupfs", "--events-backend", "file"
+        ]
+        let out = home.appendingPathComponent("out")
+        let err = home.appendingPathComponent("err")
         let stdin = home.appendingPathComponent("in")
         try? input.write(to: stdin, atomically: true, encoding: .utf8)
         let quoted = ([PodmanTests.podman] + global + args)
             .map { "'" + $0.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'" }
             .joined(separator: " ")
         let conf = home.appendingPathComponent("containers.conf").path
-        let status = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); CONTAINERS_CONF='\(conf)' exec \(quoted) >'\(out.path)' 2>'\(err.path)' <'\(stdin.path)'"],
-                                 timeout: 120).status
-        return Command.Result(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                              stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        let status = Command.run(
+            "/bin/bash",
+            ["-c", "\(Fixture.closeInheritedFDs); CONTAINERS_CONF='\(conf)' exec \(quoted) >'\(out.path)' 2>'\(err.path)' <'\(stdin.path)'"],
+            timeout: 120
+        ).status
+        return Command.Result(
+            status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
     func prepare(network: Bool = false) throws -> URL {
@@ -33,12 +40,12 @@ import Testing
         // This machine's limits cannot be raised to podman's default rlimits
         // (no CAP_SYS_RESOURCE), so keep them within reach.
         try """
-            [containers]
-            \(network ? "" : "netns = \"none\"")
-            default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-            [engine]
-            events_logger = "file"
-            """.write(to: home.appendingPathComponent("containers.conf"), atomically: true, encoding: .utf8)
+        [containers]
+        \(network ? "" : "netns = \"none\"")
+        default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+        [engine]
+        events_logger = "file"
+        """.write(to: home.appendingPathComponent("containers.conf"), atomically: true, encoding: .utf8)
         let tarball = home.appendingPathComponent("rootfs.tar").path
         #expect(Command.run("/bin/tar", ["-C", fixture.rootfs, "-cf", tarball, "."]).status == 0)
         let imported = podman(home, ["import", tarball, "localhost/moat-busybox"])
@@ -51,8 +58,12 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: PodmanTests.podman), "podman is installed by scripts/bootstrap")
         let home = try prepare()
 
-        let run = podman(home, ["run", "--rm", "localhost/moat-busybox", "sh", "-c",
-                                "echo hello pid=$$ $(uname -r); getpid_loop 10 >/dev/null && echo served; exit 3"])
+        let run = podman(
+            home,
+            [
+                "run", "--rm", "localhost/moat-busybox", "sh", "-c",
+                "echo hello pid=$$ $(uname -r); getpid_loop 10 >/dev/null && echo served; exit 3"
+            ])
         #expect(run.status == 3, "exit code from the workload: \(run.status) \(run.stderr)")
         #expect(run.lines == ["hello pid=1 6.1.0-moat", "served"], "\(run.stdout) \(run.stderr)")
 
@@ -71,8 +82,12 @@ import Testing
         #expect(podman(home, ["wait", createdID]).stdout == "7\n")
         #expect(podman(home, ["rm", createdID]).status == 0)
 
-        let handler = podman(home, ["run", "-d", "localhost/moat-busybox", "sh", "-c",
-                                    "trap 'echo got USR1' USR1; trap 'echo term; exit 0' TERM; echo ready; while true; do sleep 0.1; done"])
+        let handler = podman(
+            home,
+            [
+                "run", "-d", "localhost/moat-busybox", "sh", "-c",
+                "trap 'echo got USR1' USR1; trap 'echo term; exit 0' TERM; echo ready; while true; do sleep 0.1; done"
+            ])
         let handlerID = handler.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(eventually { podman(home, ["logs", handlerID]).stdout.contains("ready") })
         #expect(podman(home, ["inspect", "--format", "{{.State.Status}}", handlerID]).stdout == "running\n")
@@ -115,10 +130,17 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         try #require(FileManager.default.isExecutableFile(atPath: PodmanTests.podman), "podman is installed by scripts/bootstrap")
         let home = try prepare(network: true)
-        defer { _ = podman(home, ["rm", "--force", "--all"]); _ = podman(home, ["rmi", "--force", "--all"]) }
+        defer {
+            _ = podman(home, ["rm", "--force", "--all"])
+            _ = podman(home, ["rmi", "--force", "--all"])
+        }
         let port = 18_000 + Int(getpid() % 1000)
-        let server = podman(home, ["run", "-d", "-p", "\(port):8080", "localhost/moat-busybox", "sh", "-c",
-                                   "while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhi-from-podman' | nc -l -p 8080; done"])
+        let server = podman(
+            home,
+            [
+                "run", "-d", "-p", "\(port):8080", "localhost/moat-busybox", "sh", "-c",
+                "while true; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\nhi-from-podman' | nc -l -p 8080; done"
+            ])
         #expect(server.status == 0, "\(server.stderr)")
         let id = server.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(eventually(20) { Command.run("/usr/bin/curl", ["-s", "--max-time", "2", "http://127.0.0.1:\(port)/"]).stdout == "hi-from-podman" })

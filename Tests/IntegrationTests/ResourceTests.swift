@@ -50,14 +50,20 @@ import Testing
         let memory = "/sys/fs/cgroup/memory/\(cgroupName)"
         let bundle = try fixture.bundle("docker-memory", args: ["sh", "-c", "cat /proc/self/oom_score_adj; sleep 3"]) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["resources"] = ["memory": ["limit": 64 << 20, "swap": 128 << 20, "reservation": 32 << 20, "disableOOMKiller": false],
-                                  "blockIO": ["weight": 0], "cpu": ["shares": 0]]
+            linux["resources"] = [
+                "memory": ["limit": 64 << 20, "swap": 128 << 20, "reservation": 32 << 20, "disableOOMKiller": false],
+                "blockIO": ["weight": 0], "cpu": ["shares": 0]
+            ]
             linux["cgroupsPath"] = "/\(cgroupName)"
             config["linux"] = linux
             config.setProcess("oomScoreAdj", 500)
         }
-        let running = Command.start(fixture.moat, ["run", "--root", bundle.appendingPathComponent("state").path,
-                                                    "--bundle", bundle.path, "docker-memory"])
+        let running = Command.start(
+            fixture.moat,
+            [
+                "run", "--root", bundle.appendingPathComponent("state").path,
+                "--bundle", bundle.path, "docker-memory"
+            ])
         let v1 = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/cgroup.procs")
         if v1 {
             #expect(eventually { (try? String(contentsOfFile: memory + "/memory.limit_in_bytes", encoding: .utf8)) == "\(64 << 20)\n" })
@@ -85,19 +91,26 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let slice = "moattest\(getpid()).slice"
         let cgroupName = systemdForm ? "\(slice)/moat-joined.scope" : "moat-test-\(getpid())-joined"
-        defer { if systemdForm { for controller in ["pids", "memory", "cpu", "cpuacct", "blkio", ""] { rmdir("/sys/fs/cgroup/\(controller)/\(slice)") } } }
+        defer {
+            if systemdForm { for controller in ["pids", "memory", "cpu", "cpuacct", "blkio", ""] { rmdir("/sys/fs/cgroup/\(controller)/\(slice)") } }
+        }
         let bundle = try fixture.bundle("cgroup-joined-\(systemdForm)", args: ["sleep", "3"]) { config in
             var linux = config["linux"] as! [String: Any]
             linux["cgroupsPath"] = systemdForm ? "\(slice):moat:joined" : "/\(cgroupName)"
             config["linux"] = linux
         }
-        let running = Command.start(fixture.moat, ["run", "--root", bundle.appendingPathComponent("state").path,
-                                                    "--bundle", bundle.path, "joined"])
+        let running = Command.start(
+            fixture.moat,
+            [
+                "run", "--root", bundle.appendingPathComponent("state").path,
+                "--bundle", bundle.path, "joined"
+            ])
         let supervisor = running.process.processIdentifier
-        #expect(eventually {
-            let cgroups = (try? String(contentsOfFile: "/proc/\(supervisor)/cgroup", encoding: .utf8)) ?? ""
-            return cgroups.split(separator: "\n").filter { $0.hasSuffix(":/\(cgroupName)") }.count >= 3
-        }, "pids, memory, cpu ... of the supervisor")
+        #expect(
+            eventually {
+                let cgroups = (try? String(contentsOfFile: "/proc/\(supervisor)/cgroup", encoding: .utf8)) ?? ""
+                return cgroups.split(separator: "\n").filter { $0.hasSuffix(":/\(cgroupName)") }.count >= 3
+            }, "pids, memory, cpu ... of the supervisor")
         let result = running.finish(timeout: 30)
         #expect(result.status == 0, "\(result.stderr)")
         for controller in ["pids", "memory", "cpu", ""] {
@@ -139,18 +152,28 @@ import Testing
     /// and opens through the sentry.
     @Test func devicesFromTheConfigAreMade() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("devices", args: ["sh", "-c",
-            "stat -c '%n %F %t:%T %a %u' /dev/fuse /dev/net/tun /dev/fifo0; exec 3</dev/fuse && echo opened"]) { config in
+        let bundle = try fixture.bundle(
+            "devices",
+            args: [
+                "sh", "-c",
+                "stat -c '%n %F %t:%T %a %u' /dev/fuse /dev/net/tun /dev/fifo0; exec 3</dev/fuse && echo opened"
+            ]
+        ) { config in
             var linux = config["linux"] as! [String: Any]
-            linux["devices"] = [["path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666, "uid": 0, "gid": 0],
-                                ["path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 0o600, "uid": 1000],
-                                ["path": "/dev/fifo0", "type": "p"]]
+            linux["devices"] = [
+                ["path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666, "uid": 0, "gid": 0],
+                ["path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 0o600, "uid": 1000],
+                ["path": "/dev/fifo0", "type": "p"]
+            ]
             config["linux"] = linux
         }
         let result = fixture.run(bundle)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["/dev/fuse character special file a:e5 666 0", "/dev/net/tun character special file a:c8 600 1000",
-                                 "/dev/fifo0 fifo 0:0 666 0", "opened"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "/dev/fuse character special file a:e5 666 0", "/dev/net/tun character special file a:c8 600 1000",
+                "/dev/fifo0 fifo 0:0 666 0", "opened"
+            ], "\(result.stdout)")
         let bad = try fixture.bundle("devices-bad", args: ["true"]) { config in
             var linux = config["linux"] as! [String: Any]
             linux["devices"] = [["path": "dev/x", "type": "c", "major": 1, "minor": 3]]
@@ -217,8 +240,10 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("cgroupfs", args: ["sh", "-c", "ls /sys/fs/cgroup | wc -l; touch /sys/fs/cgroup/x; echo rc=$?"]) { config in
             var mounts = config["mounts"] as! [[String: Any]]
-            mounts.append(["destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-                           "options": ["ro", "nosuid", "noexec", "nodev"]])
+            mounts.append([
+                "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                "options": ["ro", "nosuid", "noexec", "nodev"]
+            ])
             config["mounts"] = mounts
         }
         let result = fixture.run(bundle)
@@ -243,8 +268,12 @@ import Testing
     @Test func theRequestIsHeldWhileFilesAreOpenedAndDroppedWhenQuiet() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         try #require(FileManager.default.fileExists(atPath: "/dev/cpu_dma_latency"))
-        let running = Command.start(fixture.moat, ["do", "--rootfs", fixture.rootfs, "--", "sh", "-c",
-                                                   "i=0; while [ $i -lt 3000 ]; do cat /etc/passwd > /dev/null; i=$((i+1)); done; echo busy-done; sleep 3; echo done"])
+        let running = Command.start(
+            fixture.moat,
+            [
+                "do", "--rootfs", fixture.rootfs, "--", "sh", "-c",
+                "i=0; while [ $i -lt 3000 ]; do cat /etc/passwd > /dev/null; i=$((i+1)); done; echo busy-done; sleep 3; echo done"
+            ])
         let supervisor = running.process.processIdentifier
         var heldWhileBusy = false
         for _ in 0..<200 where !heldWhileBusy {

@@ -20,10 +20,13 @@ import Testing
 
     @Test func doRunsUnprivilegedInAUserNamespace() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let result = asNobody(["do", "--root", stateRoot(), "--rootfs", fixture.rootfs, "--", "sh", "-c", """
+        let result = asNobody([
+            "do", "--root", stateRoot(), "--rootfs", fixture.rootfs, "--", "sh", "-c",
+            """
             id -u; awk '{print $1, $2, $3}' /proc/self/uid_map; echo hi > /tmp/f && stat -c '%u %s' /tmp/f; stat -c %u /etc/passwd
             ps -o pid | tail -n +2 | awk '$1 == 1 { init++ } $1 > 100 { far++ } END { print init + 0, far + 0 }'; readlink /proc/self; mount -t tmpfs t /mnt 2>&1 | grep -c denied
-            """])
+            """
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.lines.count == 7, "\(result.lines)")
         #expect(result.lines.first == "0", "root inside")
@@ -44,15 +47,20 @@ import Testing
         func sandboxed(_ args: [String]) -> Command.Result {
             asNobody(["do", "--root", root, "--rootfs", fixture.rootfs, "--writable", "--"] + args)
         }
-        #expect(sandboxed(["escape", "clone-flags"]).lines == ["untraced=refused:EPERM", "ptrace=child_connect:ECONNREFUSED",
-                                                               "plain=child_connect:ECONNREFUSED"])
+        #expect(
+            sandboxed(["escape", "clone-flags"]).lines == [
+                "untraced=refused:EPERM", "ptrace=child_connect:ECONNREFUSED",
+                "plain=child_connect:ECONNREFUSED"
+            ])
         let tty = sandboxed(["escape", "tty-injection"])
-        #expect(tty.lines.prefix(4) == ["TIOCSTI=EPERM", "TIOCSTI_high_bits=EPERM", "TIOCLINUX=EPERM", "TIOCSETD=EPERM"],
-                "\(tty.stdout) \(tty.stderr)")
+        #expect(
+            tty.lines.prefix(4) == ["TIOCSTI=EPERM", "TIOCSTI_high_bits=EPERM", "TIOCLINUX=EPERM", "TIOCSETD=EPERM"],
+            "\(tty.stdout) \(tty.stderr)")
         #expect(sandboxed(["fault", "segv"]).status == 139)
         #expect(sandboxed(["vsyscall", "g"]).status == 139)
         let order = sandboxed(["linuxorder"])
-        #expect(order.lines.contains("seccomp_unknown_flags=EINVAL") && order.lines.contains("seccomp_listener=EPERM")
+        #expect(
+            order.lines.contains("seccomp_unknown_flags=EINVAL") && order.lines.contains("seccomp_listener=EPERM")
                 && order.lines.contains("unshare_0=ok") && order.lines.contains("unshare_newns=EPERM"), "\(order.stdout) \(order.stderr)")
     }
 
@@ -64,7 +72,10 @@ import Testing
     /// read-only, as runc does.
     @Test func aConfiguredUserNamespaceWithAWideMapping() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("userns-wide", args: ["sh", "-c", "id -u; awk '{print $1, $2, $3}' /proc/self/uid_map; ls /dev/pts/ptmx; touch /sys/x 2>/dev/null || echo sys-ro"]) { config in
+        let bundle = try fixture.bundle(
+            "userns-wide",
+            args: ["sh", "-c", "id -u; awk '{print $1, $2, $3}' /proc/self/uid_map; ls /dev/pts/ptmx; touch /sys/x 2>/dev/null || echo sys-ro"]
+        ) { config in
             var linux = config["linux"] as! [String: Any]
             linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "network" } + [["type": "user"]]
             linux["uidMappings"] = [["containerID": 0, "hostID": 1000, "size": 2000]]
@@ -87,13 +98,19 @@ import Testing
         try "host secret\n".write(to: secret.appendingPathComponent("f"), atomically: true, encoding: .utf8)
         chmod(secret.appendingPathComponent("f").path, 0o600)
         chmod(secret.path, 0o755)
-        let bundle = try fixture.bundle("userns-confined", args: ["sh", "-c", """
-            cat /root/f 2>/dev/null || echo read-refused
-            touch /root/new 2>/dev/null || echo create-refused
-            stat -c '%u:%g' /root/f; statxids /root/f
-            touch /tmp/mine && chown 0:0 /tmp/mine && stat -c '%u:%g' /tmp/mine && statxids /tmp/mine
-            chown 5000 /tmp/mine 2>/dev/null || echo unmapped-refused
-            """]) { config in
+        let bundle = try fixture.bundle(
+            "userns-confined",
+            args: [
+                "sh", "-c",
+                """
+                cat /root/f 2>/dev/null || echo read-refused
+                touch /root/new 2>/dev/null || echo create-refused
+                stat -c '%u:%g' /root/f; statxids /root/f
+                touch /tmp/mine && chown 0:0 /tmp/mine && stat -c '%u:%g' /tmp/mine && statxids /tmp/mine
+                chown 5000 /tmp/mine 2>/dev/null || echo unmapped-refused
+                """
+            ]
+        ) { config in
             var linux = config["linux"] as! [String: Any]
             linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "network" } + [["type": "user"]]
             linux["uidMappings"] = [["containerID": 0, "hostID": 100_000, "size": 2000]]
@@ -102,14 +119,21 @@ import Testing
             var mounts = config["mounts"] as! [[String: Any]]
             mounts.append(["destination": "/root", "type": "bind", "source": secret.path, "options": ["rbind"]])
             config["mounts"] = mounts
-            config.setProcess("capabilities", Dictionary(uniqueKeysWithValues: ["bounding", "effective", "permitted"].map {
-                ($0, ["CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_CHOWN"])
-            }))
+            config.setProcess(
+                "capabilities",
+                Dictionary(
+                    uniqueKeysWithValues: ["bounding", "effective", "permitted"].map {
+                        ($0, ["CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_CHOWN"])
+                    }))
         }
         let result = fixture.run(bundle)
-        #expect(result.status == 0 && result.lines == ["read-refused", "create-refused", "65534:65534", "65534:65534", "0:0", "0:0",
-                                                       "unmapped-refused"],
-                "\(result.stdout) \(result.stderr)")
+        #expect(
+            result.status == 0
+                && result.lines == [
+                    "read-refused", "create-refused", "65534:65534", "65534:65534", "0:0", "0:0",
+                    "unmapped-refused"
+                ],
+            "\(result.stdout) \(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: secret.appendingPathComponent("new").path))
     }
 
@@ -129,8 +153,9 @@ import Testing
         let marker = directory.appendingPathComponent("secret")
         try "host secret".write(to: marker, atomically: true, encoding: .utf8)
         chmod(marker.path, 0o644)
-        let escapes = asNobody(["do", "--root", root, "--rootfs", fixture.rootfs, "--", "vfsescape", marker.path, "host secret"],
-                               timeout: 300)
+        let escapes = asNobody(
+            ["do", "--root", root, "--rootfs", fixture.rootfs, "--", "vfsescape", marker.path, "host secret"],
+            timeout: 300)
         let cases = escapes.lines.filter { $0.contains("=") }
         #expect(cases.count == 24 && escapes.lines.last == "done", "\(escapes.stdout) \(escapes.stderr)")
         for line in cases { #expect(line.hasSuffix("=contained"), "\(line)") }

@@ -11,39 +11,52 @@ import Testing
     /// user's terminal.
     @Test func aTerminalOfItsOwnRelayedToTheCallers() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("relay", args: ["sh", "-c",
-            "tty; stty size; stat -L -c inner=%d /proc/self/fd/0; escape tty-injection | head -1; read line; echo got:$line"]) {
+        let bundle = try fixture.bundle(
+            "relay",
+            args: [
+                "sh", "-c",
+                "tty; stty size; stat -L -c inner=%d /proc/self/fd/0; escape tty-injection | head -1; read line; echo got:$line"
+            ]
+        ) {
             $0.setProcess("terminal", true)
         }
         let state = bundle.appendingPathComponent("state").path
         let saved = bundle.appendingPathComponent("stty").path
-        let session = "stty rows 30 cols 100; stty -g > \(saved).before; stat -L -c outer=%d /proc/self/fd/0; "
+        let session =
+            "stty rows 30 cols 100; stty -g > \(saved).before; stat -L -c outer=%d /proc/self/fd/0; "
             + "'\(fixture.moat)' run --root '\(state)' --bundle '\(bundle.path)' relay; echo status=\\$?; stty -g > \(saved).after"
-        let result = Command.run("/bin/sh", ["-c", "(sleep 2; printf 'hello\\r'; sleep 4) | /usr/bin/script -qec \"\(session)\" /dev/null | tr -d '\\r'"],
-                                 timeout: 60)
+        let result = Command.run(
+            "/bin/sh", ["-c", "(sleep 2; printf 'hello\\r'; sleep 4) | /usr/bin/script -qec \"\(session)\" /dev/null | tr -d '\\r'"],
+            timeout: 60)
         let lines = result.lines
         #expect(lines.contains { $0.hasPrefix("/dev/pts/") }, "\(result.stdout) \(result.stderr)")
         #expect(lines.contains("30 100"), "the caller's window size: \(lines)")
-        let outer = result.value("outer"), inner = result.value("inner")
+        let outer = result.value("outer")
+        let inner = result.value("inner")
         #expect(outer != nil && inner != nil && outer != inner, "a pty of another devpts: \(lines)")
         #expect(lines.contains("TIOCSTI=EPERM"))
         #expect(lines.contains("got:hello"), "input reaches the workload: \(lines)")
         #expect(lines.contains("status=0"))
-        #expect((try? String(contentsOfFile: saved + ".before", encoding: .utf8)) == (try? String(contentsOfFile: saved + ".after", encoding: .utf8)),
-                "the caller's terminal is restored")
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: state))?.contains { !$0.hasPrefix("filter-") } != true,
-                "nothing left in the state root")
+        #expect(
+            (try? String(contentsOfFile: saved + ".before", encoding: .utf8)) == (try? String(contentsOfFile: saved + ".after", encoding: .utf8)),
+            "the caller's terminal is restored")
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: state))?.contains { !$0.hasPrefix("filter-") } != true,
+            "nothing left in the state root")
 
         // moat exec -t without a console socket: the same, for a joined process.
         let running = try fixture.bundle("relay-exec", args: ["sleep", "30"])
         let root = running.appendingPathComponent("state").path
-        #expect(Command.run("/bin/sh", ["-c", "'\(fixture.moat)' --root '\(root)' create --bundle '\(running.path)' rx > /dev/null 2>&1"]).status == 0)
+        #expect(
+            Command.run("/bin/sh", ["-c", "'\(fixture.moat)' --root '\(root)' create --bundle '\(running.path)' rx > /dev/null 2>&1"]).status == 0)
         defer { _ = Command.run(fixture.moat, ["--root", root, "delete", "--force", "rx"]) }
         #expect(Command.run(fixture.moat, ["--root", root, "start", "rx"]).status == 0)
-        let execSession = "stty rows 33 cols 90; stat -L -c outer=%d /proc/self/fd/0; '\(fixture.moat)' --root '\(root)' exec -t rx "
+        let execSession =
+            "stty rows 33 cols 90; stat -L -c outer=%d /proc/self/fd/0; '\(fixture.moat)' --root '\(root)' exec -t rx "
             + "sh -c 'tty; stty size; stat -L -c inner=%d /proc/self/fd/0; read line; echo got:\\$line'; echo status=\\$?"
-        let exec = Command.run("/bin/sh", ["-c", "(sleep 2; printf 'typed\\r'; sleep 4) | /usr/bin/script -qec \"\(execSession)\" /dev/null | tr -d '\\r'"],
-                               timeout: 60)
+        let exec = Command.run(
+            "/bin/sh", ["-c", "(sleep 2; printf 'typed\\r'; sleep 4) | /usr/bin/script -qec \"\(execSession)\" /dev/null | tr -d '\\r'"],
+            timeout: 60)
         #expect(exec.lines.contains("33 90") && exec.lines.contains("got:typed") && exec.lines.contains("status=0"), "\(exec.stdout) \(exec.stderr)")
         #expect(exec.value("outer") != nil && exec.value("outer") != exec.value("inner"), "\(exec.stdout)")
     }
@@ -55,15 +68,21 @@ import Testing
         let copy = fixture.scratch("no-dev-mount").appendingPathComponent("rootfs").path
         #expect(Command.run("/bin/cp", ["-a", fixture.rootfs, copy]).status == 0)
         _ = Command.run("/bin/rm", ["-rf", copy + "/dev"])
-        let bundle = try fixture.bundle("no-dev", args: ["sh", "-c",
-            "echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c && ls -l /dev/null /dev/zero /dev/full /dev/random /dev/tty | cut -c1 | tr -d '\\n'; echo; for link in fd stdin stdout stderr; do readlink /dev/$link; done"]) { config in
+        let bundle = try fixture.bundle(
+            "no-dev",
+            args: [
+                "sh", "-c",
+                "echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c && ls -l /dev/null /dev/zero /dev/full /dev/random /dev/tty | cut -c1 | tr -d '\\n'; echo; for link in fd stdin stdout stderr; do readlink /dev/$link; done"
+            ]
+        ) { config in
             config["root"] = ["path": copy, "readonly": true]
             config["mounts"] = (config["mounts"] as! [[String: Any]]).filter { !(($0["destination"] as? String) ?? "").hasPrefix("/dev") }
         }
         let result = fixture.run(bundle)
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
-        #expect(result.lines == ["4", "4", "ccccc", "/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"],
-                "\(result.stdout)")
+        #expect(
+            result.lines == ["4", "4", "ccccc", "/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"],
+            "\(result.stdout)")
     }
 
     @Test func busyboxRunsFromABundle() throws {
@@ -82,7 +101,8 @@ import Testing
 
     @Test func signalsToTheSupervisorReachTheWorkload() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("forward", args: ["sh", "-c", "trap 'echo got TERM; exit 4' TERM; echo ready; while true; do sleep 0.05; done"])
+        let bundle = try fixture.bundle(
+            "forward", args: ["sh", "-c", "trap 'echo got TERM; exit 4' TERM; echo ready; while true; do sleep 0.05; done"])
         let state = bundle.appendingPathComponent("state")
         let running = Command.start(fixture.moat, ["run", "--root", state.path, "--bundle", bundle.path, "fwd"])
         #expect(eventually { FileManager.default.fileExists(atPath: state.appendingPathComponent("fwd/state.json").path) })
@@ -98,8 +118,12 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let marker = fixture.scratch("nopivot-marker").appendingPathComponent("secret")
         try "host secret".write(to: marker, atomically: true, encoding: .utf8)
-        let bundle = try fixture.bundle("nopivot", args: ["sh", "-c",
-            "cat \(marker.path) ../../..\(marker.path) /proc/1/root\(marker.path) 2>/dev/null; ls /bin/busybox; escape refused | grep -E '^(chroot|pivot_root|umount2)='"])
+        let bundle = try fixture.bundle(
+            "nopivot",
+            args: [
+                "sh", "-c",
+                "cat \(marker.path) ../../..\(marker.path) /proc/1/root\(marker.path) 2>/dev/null; ls /bin/busybox; escape refused | grep -E '^(chroot|pivot_root|umount2)='"
+            ])
         let result = fixture.run(bundle, extra: ["--no-pivot"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains("host secret"))
@@ -110,7 +134,8 @@ import Testing
     @Test func preservedFDsReachTheWorkload() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("preserve", args: ["sh", "-c", "cat <&3; cat <&4; ls /proc/self/fd | tr '\\n' ' '"])
-        let script = "exec 3< <(echo three) 4< <(echo four) 5< <(echo five); exec '\(fixture.moat)' run --root '\(bundle.path)/state' --bundle '\(bundle.path)' --preserve-fds 2 p1"
+        let script =
+            "exec 3< <(echo three) 4< <(echo four) 5< <(echo five); exec '\(fixture.moat)' run --root '\(bundle.path)/state' --bundle '\(bundle.path)' --preserve-fds 2 p1"
         let result = Command.run("/bin/bash", ["-c", "\(Fixture.closeInheritedFDs); \(script)"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.lines == ["three", "four", "0 1 2 3 4 5 "], "fd 5 here is ls's own directory: \(result.stdout)")
@@ -131,13 +156,17 @@ import Testing
 @Suite struct RunArgumentTests {
     let fixture = Fixture.shared
 
-    @Test(arguments: [["--bundle", "B", "--root", "R"], ["--bundle=B", "--root=R"], ["-b", "B", "--root", "R"],
-                      ["--root", "R", "-b", "B"]])
+    @Test(arguments: [
+        ["--bundle", "B", "--root", "R"], ["--bundle=B", "--root=R"], ["-b", "B", "--root", "R"],
+        ["--root", "R", "-b", "B"]
+    ])
     func equivalentSpellingsRun(_ form: [String]) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("spelling", args: ["echo", "ran"])
-        let args = form.map { $0.replacingOccurrences(of: "B", with: bundle.path)
-            .replacingOccurrences(of: "R", with: bundle.appendingPathComponent("state").path) }
+        let args = form.map {
+            $0.replacingOccurrences(of: "B", with: bundle.path)
+                .replacingOccurrences(of: "R", with: bundle.appendingPathComponent("state").path)
+        }
         let result = Command.run(fixture.moat, ["run"] + args + ["id1"])
         #expect(result.status == 0 && result.stdout == "ran\n", "\(form): \(result.stderr)")
     }
@@ -152,9 +181,11 @@ import Testing
         #expect(overview.status == 0)
         for command in ["run", "do", "spec", "syscalls"] { #expect(overview.stdout.contains("  \(command) ")) }
         #expect(Command.run(fixture.moat, ["--version"]).stdout.hasPrefix("moat version "))
-        for (args, text) in [(["run", "--bogus", "x"], "unknown option --bogus"), (["run", "a", "b"], "unexpected argument b"),
-                             (["run"], "missing <container-id>"), (["run", "--root"], "--root needs a value"),
-                             (["frobnicate"], "unknown command frobnicate"), ([], "name a command")] {
+        for (args, text) in [
+            (["run", "--bogus", "x"], "unknown option --bogus"), (["run", "a", "b"], "unexpected argument b"),
+            (["run"], "missing <container-id>"), (["run", "--root"], "--root needs a value"),
+            (["frobnicate"], "unknown command frobnicate"), ([], "name a command")
+        ] {
             let result = Command.run(fixture.moat, args)
             #expect(result.status == 2, "\(args)")
             #expect(result.stderr.hasPrefix("moat: ") && result.stderr.contains(text), "\(args): \(result.stderr)")

@@ -17,32 +17,46 @@ import Testing
         // namespaces by path, a user namespace with mappings, hooks, a terminal.
         let shapes: [(String, (inout [String: Any]) -> Void)] = [
             ("default", { _ in }),
-            ("resources", { config in
-                var linux = config["linux"] as! [String: Any]
-                linux["resources"] = ["memory": ["limit": 64 << 20, "swap": 128 << 20, "disableOOMKiller": false],
-                                      "pids": ["limit": 9], "cpu": ["shares": 512, "quota": 10000, "period": 100000, "cpus": "0"],
-                                      "blockIO": ["weight": 0]]
-                linux["cgroupsPath"] = "/moat-schema"
-                config["linux"] = linux
-                config.setProcess("oomScoreAdj", 0)
-            }),
-            ("devices", { config in
-                var linux = config["linux"] as! [String: Any]
-                linux["devices"] = [["path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666, "uid": 0, "gid": 0]]
-                config["linux"] = linux
-            }),
-            ("namespaces", { config in
-                var linux = config["linux"] as! [String: Any]
-                linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "network", "path": "/proc/1/ns/net"], ["type": "user"]]
-                linux["uidMappings"] = [["containerID": 0, "hostID": 1000, "size": 2000]]
-                linux["gidMappings"] = [["containerID": 0, "hostID": 1000, "size": 3000]]
-                config["linux"] = linux
-            }),
-            ("hooks-terminal", { config in
-                config["hooks"] = ["prestart": [["path": "/bin/true", "args": ["true"], "timeout": 5]]]
-                config.setProcess("terminal", true)
-                config.setProcess("consoleSize", ["height": 24, "width": 80])
-            }),
+            (
+                "resources",
+                { config in
+                    var linux = config["linux"] as! [String: Any]
+                    linux["resources"] = [
+                        "memory": ["limit": 64 << 20, "swap": 128 << 20, "disableOOMKiller": false],
+                        "pids": ["limit": 9], "cpu": ["shares": 512, "quota": 10000, "period": 100000, "cpus": "0"],
+                        "blockIO": ["weight": 0]
+                    ]
+                    linux["cgroupsPath"] = "/moat-schema"
+                    config["linux"] = linux
+                    config.setProcess("oomScoreAdj", 0)
+                }
+            ),
+            (
+                "devices",
+                { config in
+                    var linux = config["linux"] as! [String: Any]
+                    linux["devices"] = [["path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666, "uid": 0, "gid": 0]]
+                    config["linux"] = linux
+                }
+            ),
+            (
+                "namespaces",
+                { config in
+                    var linux = config["linux"] as! [String: Any]
+                    linux["namespaces"] = [["type": "pid"], ["type": "mount"], ["type": "network", "path": "/proc/1/ns/net"], ["type": "user"]]
+                    linux["uidMappings"] = [["containerID": 0, "hostID": 1000, "size": 2000]]
+                    linux["gidMappings"] = [["containerID": 0, "hostID": 1000, "size": 3000]]
+                    config["linux"] = linux
+                }
+            ),
+            (
+                "hooks-terminal",
+                { config in
+                    config["hooks"] = ["prestart": [["path": "/bin/true", "args": ["true"], "timeout": 5]]]
+                    config.setProcess("terminal", true)
+                    config.setProcess("consoleSize", ["height": 24, "width": 80])
+                }
+            )
         ]
         var files: [String] = []
         for (name, edit) in shapes {
@@ -53,8 +67,9 @@ import Testing
             files.append(engines.appendingPathComponent(name).path)
         }
         let result = validate("config", files)
-        #expect(result.status == 0 && result.lines.count == files.count && result.lines.allSatisfy { $0.hasPrefix("ok ") },
-                "\(result.stdout) \(result.stderr)")
+        #expect(
+            result.status == 0 && result.lines.count == files.count && result.lines.allSatisfy { $0.hasPrefix("ok ") },
+            "\(result.stdout) \(result.stderr)")
         // And the validator can say no.
         let broken = fixture.scratch("schema-broken").appendingPathComponent("config.json")
         try #"{"ociVersion": "1.0.2", "process": {"cwd": "/", "user": {"uid": "x", "gid": 0}}, "root": {"path": "rootfs"}}"#

@@ -31,8 +31,11 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["fifos", "blocked"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["worker=exit 0", "handled=exit 7", "termed=signal 15", "killed=signal 9",
-                                 "writer=No such device or address"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "worker=exit 0", "handled=exit 7", "termed=signal 15", "killed=signal 9",
+                "writer=No such device or address"
+            ], "\(result.stdout)")
     }
 
     /// A blocking unix connect to a full backlog waits until the server
@@ -43,8 +46,9 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["blocking", call])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["nonblocking=Resource temporarily unavailable", "waited=yes", "\(call)=ok", "returned=yes"],
-                "\(result.stdout)")
+        #expect(
+            result.lines == ["nonblocking=Resource temporarily unavailable", "waited=yes", "\(call)=ok", "returned=yes"],
+            "\(result.stdout)")
     }
 
     /// Three shells at once write a script and run it, 300 times each: a
@@ -52,7 +56,8 @@ import Testing
     /// ETXTBSY), and an open never returns 0 for the fd it donated.
     @Test func scriptsWrittenAndRunAtOnceRun() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let script = "w() { i=0; while [ $i -lt 300 ]; do printf '#!/bin/sh\\necho ok\\n' > /tmp/s$1; chmod +x /tmp/s$1; "
+        let script =
+            "w() { i=0; while [ $i -lt 300 ]; do printf '#!/bin/sh\\necho ok\\n' > /tmp/s$1; chmod +x /tmp/s$1; "
             + "/tmp/s$1 >/dev/null || echo fail$1; i=$((i+1)); done; }; w a & w b & w c; wait; echo done"
         let result = fixture.sandboxed(["sh", "-c", script])
         #expect(result.status == 0, "\(result.stderr)")
@@ -81,8 +86,9 @@ import Testing
     /// Many threads alive at once, all calling: none waits for long behind the others.
     @Test func manyThreadsCallingAtOnceAreServed() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let result = Command.run(fixture.moat, ["do", "--rootfs", fixture.rootfs, "--", "threadstorm", "2000", "20", "2000"],
-                                 timeout: 300)
+        let result = Command.run(
+            fixture.moat, ["do", "--rootfs", fixture.rootfs, "--", "threadstorm", "2000", "20", "2000"],
+            timeout: 300)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.lines == ["threads=2000 calls=40 wrong=0"], "\(result.stdout)")
     }
@@ -105,8 +111,11 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["deputy"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.lines == ["kallsyms=zeros", "audit=Operation not permitted", "conntrack=Operation not permitted",
-                                 "xfrm=Operation not permitted", "route=ok", "mem_same=ok", "mem_nondumpable=Permission denied",
-                                 "mem_more_capable=Permission denied"], "\(result.stdout)")
+        #expect(
+            result.lines == [
+                "kallsyms=zeros", "audit=Operation not permitted", "conntrack=Operation not permitted",
+                "xfrm=Operation not permitted", "route=ok", "mem_same=ok", "mem_nondumpable=Permission denied",
+                "mem_more_capable=Permission denied"
+            ], "\(result.stdout)")
     }
 }

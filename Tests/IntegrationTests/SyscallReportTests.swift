@@ -36,8 +36,10 @@ import Testing
     @Test func filtersAndNames() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let all = try report([]).totals
-        for (kind, key) in [("emulated", "emulated"), ("passthrough", "passthrough (host surface)"), ("denied", "denied"),
-                            ("unimplemented", "unimplemented"), ("full", "full")] {
+        for (kind, key) in [
+            ("emulated", "emulated"), ("passthrough", "passthrough (host surface)"), ("denied", "denied"),
+            ("unimplemented", "unimplemented"), ("full", "full")
+        ] {
             let (rows, totals) = try report(["--filter", kind])
             #expect(rows.count == all[key], "\(kind)")
             #expect(totals["total"] == rows.count)

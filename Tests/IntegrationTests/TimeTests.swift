@@ -10,8 +10,12 @@ import Testing
     @Test(arguments: ["on", "off"]) func clocksAreTheSandboxes(vdso: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let reportPath = fixture.scratch("clock").appendingPathComponent("report.json").path
-        let result = Command.run("/usr/bin/env", ["MOAT_VDSO=\(vdso)", fixture.moat, "do", "--rootfs", fixture.rootfs,
-                                                  "--syscall-report", reportPath, "--", "clock"])
+        let result = Command.run(
+            "/usr/bin/env",
+            [
+                "MOAT_VDSO=\(vdso)", fixture.moat, "do", "--rootfs", fixture.rootfs,
+                "--syscall-report", reportPath, "--", "clock"
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         let monotonic = Int64(result.value("monotonic_ns") ?? "") ?? -1
         #expect(monotonic >= 0 && monotonic < 1_000_000_000, "monotonic starts near zero: \(monotonic)")
@@ -22,7 +26,8 @@ import Testing
         #expect(boottime >= 0 && boottime < 1_000_000_000)
         let realtime = Int64(result.value("realtime_s") ?? "") ?? 0
         #expect(abs(realtime - Int64(time(nil))) <= 2)
-        #expect(result.value("gettimeofday_s") == result.value("realtime_s") || abs((Int64(result.value("gettimeofday_s") ?? "") ?? 0) - realtime) <= 1)
+        #expect(
+            result.value("gettimeofday_s") == result.value("realtime_s") || abs((Int64(result.value("gettimeofday_s") ?? "") ?? 0) - realtime) <= 1)
         #expect(abs((Int64(result.value("time_s") ?? "") ?? 0) - realtime) <= 1)
         #expect(result.value("clock_disorder") == "0")
         #expect(result.value("abstime_sleep") == "0")
@@ -62,9 +67,10 @@ import Testing
         let sandboxCounter = UInt64(result.value("tsc") ?? "") ?? UInt64.max
         #expect(sandboxCounter > 0 && sandboxCounter < hostCounter / 4, "sandbox \(sandboxCounter), host \(hostCounter)")
         #expect(abs((Int64(result.value("time_s") ?? "") ?? 0) - realtime) <= 1)
-        let date = fixture.run(try fixture.bundle("fixed-date", args: ["date", "-u", "+%Y-%m-%d"]) { config in
-            config["annotations"] = ["dev.moat.time.realtime-start": "946684800"]
-        })
+        let date = fixture.run(
+            try fixture.bundle("fixed-date", args: ["date", "-u", "+%Y-%m-%d"]) { config in
+                config["annotations"] = ["dev.moat.time.realtime-start": "946684800"]
+            })
         #expect(date.stdout == "2000-01-01\n", "\(date.stdout) \(date.stderr)")
     }
 
@@ -99,8 +105,13 @@ import Testing
     /// starttime counts from it, not from the host's boot.
     @Test(arguments: [false, true]) func procTimesAreTheSandboxes(fixedStart: Bool) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
-        let bundle = try fixture.bundle("proc-times-\(fixedStart)", args: ["sh", "-c",
-            "grep btime /proc/stat; sleep 0.3; cut -d' ' -f22 /proc/self/stat; cut -d' ' -f22 /proc/1/task/1/stat"]) { config in
+        let bundle = try fixture.bundle(
+            "proc-times-\(fixedStart)",
+            args: [
+                "sh", "-c",
+                "grep btime /proc/stat; sleep 0.3; cut -d' ' -f22 /proc/self/stat; cut -d' ' -f22 /proc/1/task/1/stat"
+            ]
+        ) { config in
             if fixedStart { config["annotations"] = ["dev.moat.time.realtime-start": "946684800"] }
         }
         let result = fixture.run(bundle)

@@ -37,7 +37,8 @@ import Testing
     @Test func theImageHasTheKernelsTables() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let dir = fixture.scratch("vdso-image")
-        let sandbox = dir.appendingPathComponent("sandbox.so"), host = dir.appendingPathComponent("host.so")
+        let sandbox = dir.appendingPathComponent("sandbox.so")
+        let host = dir.appendingPathComponent("host.so")
         #expect(capture([fixture.moat, "do", "--rootfs", fixture.rootfs, "--", "vdsocalls", "dump"], to: sandbox).status == 0)
         #expect(capture(["\(fixture.rootfs)/bin/vdsocalls", "dump"], to: host).status == 0)
 
@@ -46,7 +47,8 @@ import Testing
             #expect(header.contains("DYN (Shared object file)") && header.contains("X86-64"), "\(header)")
         }
         // Each function under both names, typed, bound and versioned as the kernel's.
-        let ours = dynamicSymbols(sandbox), theirs = dynamicSymbols(host)
+        let ours = dynamicSymbols(sandbox)
+        let theirs = dynamicSymbols(host)
         for function in Self.exported {
             #expect(ours["__vdso_" + function] == "FUNC GLOBAL LINUX_2.6", "__vdso_\(function): \(ours)")
             #expect(ours[function] == "FUNC WEAK LINUX_2.6", "\(function): \(ours)")
@@ -56,13 +58,17 @@ import Testing
         #expect(Set(ours.keys) == Set(Self.exported.flatMap { [$0, "__vdso_" + $0] }), "nothing else: \(ours.keys)")
         // The dynamic tags a parser needs, all of them tags the kernel's vDSO has too.
         func tags(_ file: URL) -> Set<String> {
-            Set(readelf("-d", file).compactMap { line in
-                line.split(separator: " ").dropFirst().first.flatMap { $0.hasPrefix("(") ? String($0) : nil }
-            })
+            Set(
+                readelf("-d", file).compactMap { line in
+                    line.split(separator: " ").dropFirst().first.flatMap { $0.hasPrefix("(") ? String($0) : nil }
+                })
         }
         let ourTags = tags(sandbox)
-        #expect(ourTags.isSuperset(of: ["(SONAME)", "(HASH)", "(GNU_HASH)", "(STRTAB)", "(SYMTAB)", "(VERSYM)",
-                                        "(VERDEF)", "(VERDEFNUM)"]), "\(ourTags)")
+        #expect(
+            ourTags.isSuperset(of: [
+                "(SONAME)", "(HASH)", "(GNU_HASH)", "(STRTAB)", "(SYMTAB)", "(VERSYM)",
+                "(VERDEF)", "(VERDEFNUM)"
+            ]), "\(ourTags)")
         #expect(ourTags.isSubset(of: tags(host)), "\(ourTags) against \(tags(host))")
         // The same version definitions: the base (the soname) and LINUX_2.6.
         func versions(_ file: URL) -> [String] {
@@ -70,15 +76,19 @@ import Testing
                 String(line[line.range(of: "Flags:")!.lowerBound...]).split(separator: " ").joined(separator: " ")
             }
         }
-        #expect(versions(sandbox) == ["Flags: BASE Index: 1 Cnt: 1 Name: linux-vdso.so.1",
-                                      "Flags: none Index: 2 Cnt: 1 Name: LINUX_2.6"], "\(versions(sandbox))")
+        #expect(
+            versions(sandbox) == [
+                "Flags: BASE Index: 1 Cnt: 1 Name: linux-vdso.so.1",
+                "Flags: none Index: 2 Cnt: 1 Name: LINUX_2.6"
+            ], "\(versions(sandbox))")
         #expect(versions(sandbox) == versions(host))
         // objdump reads the sections: every name in .dynsym, code in .text.
         let objdump = Command.run("/usr/bin/objdump", ["-T", sandbox.path])
         #expect(objdump.status == 0 && objdump.stderr.isEmpty, "\(objdump.stderr)")
         for function in Self.exported {
-            #expect(objdump.lines.contains { $0.hasSuffix(" __vdso_" + function) && $0.contains(".text") },
-                    "\(objdump.stdout)")
+            #expect(
+                objdump.lines.contains { $0.hasSuffix(" __vdso_" + function) && $0.contains(".text") },
+                "\(objdump.stdout)")
         }
     }
 
@@ -109,8 +119,9 @@ import Testing
     /// How many calls named `name` the syscall report counts as trapped.
     func trapped(_ report: URL, _ name: String) -> Int {
         guard let data = try? Data(contentsOf: report),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let calls = json["trapped"] as? [[String: Any]] else { return -1 }
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let calls = json["trapped"] as? [[String: Any]]
+        else { return -1 }
         return calls.first { $0["name"] as? String == name }?["count"] as? Int ?? 0
     }
 
@@ -126,10 +137,14 @@ import Testing
             if mode == .fixedStart { config["annotations"] = ["dev.moat.time.realtime-start": "946684800"] }
         }
         let report = bundle.appendingPathComponent("report.json")
-        let result = Command.run("/usr/bin/env", ["MOAT_VDSO=\(mode == .syscalls ? "off" : "on")", fixture.moat, "run",
-                                                  "--root", bundle.appendingPathComponent("state").path,
-                                                  "--bundle", bundle.path, "--syscall-report", report.path, "go"],
-                                 timeout: 60)
+        let result = Command.run(
+            "/usr/bin/env",
+            [
+                "MOAT_VDSO=\(mode == .syscalls ? "off" : "on")", fixture.moat, "run",
+                "--root", bundle.appendingPathComponent("state").path,
+                "--bundle", bundle.path, "--syscall-report", report.path, "go"
+            ],
+            timeout: 60)
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
         #expect(result.value("started") == "1", "the Go runtime started: \(result.stdout) \(result.stderr)")
         #expect(result.value("now_brackets_syscall") == "true", "time.Now agrees with the sentry: \(result.stdout)")

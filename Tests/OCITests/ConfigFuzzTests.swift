@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OCI
 
 /// A property-based fuzzer for what reads untrusted input: config.json's
@@ -21,7 +22,7 @@ import Testing
         .null, .bool(true), .number("-1"), .number("0"), .number("1e400"), .number("18446744073709551616"),
         .number("-9223372036854775809"), .number("3.5"), .string(""), .string("/"), .string("../../etc"),
         .string(String(repeating: "a", count: 5000)), .string("a\u{0}b"), .string("RLIMIT_NOFILE"), .string("CAP_SYS_ADMIN"),
-        .array([]), .array([.null]), .array([.string("x"), .number("2")]), .object([]), .object([("type", .string("bind"))]),
+        .array([]), .array([.null]), .array([.string("x"), .number("2")]), .object([]), .object([("type", .string("bind"))])
     ]
 
     /// Every path (list of keys; array indexes as numbers) in `json`.
@@ -83,7 +84,9 @@ import Testing
                     }
                 }
             } else {
-                bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in Array("{}[]\",:\\0123456789.-+eEtrufalsn ".utf8).randomElement(using: &random)! }
+                bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in
+                    Array("{}[]\",:\\0123456789.-+eEtrufalsn ".utf8).randomElement(using: &random)!
+                }
             }
             do {
                 let json = try JSON.parse(bytes)

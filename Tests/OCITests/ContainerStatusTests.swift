@@ -1,4 +1,5 @@
 import Testing
+
 @testable import OCI
 
 /// What each status allows, and the one state object every command prints.
@@ -13,7 +14,7 @@ import Testing
             .running: [false, true, true, true, false, false],
             .paused: [false, true, false, false, true, false],
             .stopped: [false, false, false, false, false, true],
-            .unknown: [false, false, false, false, false, false],
+            .unknown: [false, false, false, false, false, false]
         ]
         for (status, flags) in allowed { #expect(flags == expected[status], "\(status)") }
     }
@@ -26,12 +27,15 @@ import Testing
 
     @Test func theStateObjectOmitsThePidOfAStoppedContainer() {
         func info(_ status: ContainerStatus) -> ContainerInfo {
-            ContainerInfo(id: "c1", directory: "/run/moat/c1", status: status, pid: 42, initPid: 43, bundle: "/b",
-                          exitCode: nil, annotations: [("k", "v")], supervised: status != .stopped)
+            ContainerInfo(
+                id: "c1", directory: "/run/moat/c1", status: status, pid: 42, initPid: 43, bundle: "/b",
+                exitCode: nil, annotations: [("k", "v")], supervised: status != .stopped)
         }
-        #expect(info(.running).specState.rendered(pretty: false)
+        #expect(
+            info(.running).specState.rendered(pretty: false)
                 == #"{"ociVersion":"1.0.2","id":"c1","status":"running","pid":42,"bundle":"/b","annotations":{"k":"v"}}"#)
-        #expect(info(.stopped).specState.rendered(pretty: false)
+        #expect(
+            info(.stopped).specState.rendered(pretty: false)
                 == #"{"ociVersion":"1.0.2","id":"c1","status":"stopped","bundle":"/b","annotations":{"k":"v"}}"#)
     }
 }

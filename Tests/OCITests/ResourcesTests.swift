@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import OCI
 
 /// linux.resources and process.oomScoreAdj as engines send them: Docker's
@@ -17,7 +18,8 @@ import Testing
     @Test func systemdCgroupPathsAreWhereSystemdPutsThem() {
         #expect(Spec.systemdCgroupPath("system.slice:docker:abc") == "/system.slice/docker-abc.scope")
         #expect(Spec.systemdCgroupPath(":docker:abc") == "/system.slice/docker-abc.scope")
-        #expect(Spec.systemdCgroupPath("kubepods-besteffort-pod12.slice:cri-containerd:f00")
+        #expect(
+            Spec.systemdCgroupPath("kubepods-besteffort-pod12.slice:cri-containerd:f00")
                 == "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod12.slice/cri-containerd-f00.scope")
         #expect(Spec.systemdCgroupPath("-.slice:moat:x") == "/moat-x.scope")
         #expect(Spec.systemdCgroupPath("user.slice::machine.slice") == "/user.slice/machine.slice")
@@ -29,20 +31,24 @@ import Testing
     }
 
     @Test func dockersDefaultsChangeNothing() throws {
-        let docker = Self.parse(#"{"memory": {"disableOOMKiller": false}, "cpu": {"shares": 0}, "blockIO": {"weight": 0},"#
-                                + #""devices": [{"allow": false, "access": "rwm"}]}"#)
+        let docker = Self.parse(
+            #"{"memory": {"disableOOMKiller": false}, "cpu": {"shares": 0}, "blockIO": {"weight": 0},"#
+                + #""devices": [{"allow": false, "access": "rwm"}]}"#)
         #expect(try resources(docker) == Spec.Resources())
     }
 
     @Test func memoryLimitsSwapAndReservation() throws {
-        let limited = try resources(Self.parse(#"{"memory": {"limit": 67108864, "swap": 134217728, "reservation": 33554432, "disableOOMKiller": true}}"#))
+        let limited = try resources(
+            Self.parse(#"{"memory": {"limit": 67108864, "swap": 134217728, "reservation": 33554432, "disableOOMKiller": true}}"#))
         #expect(limited.memoryLimit == 67_108_864 && limited.memorySwap == 134_217_728)
         #expect(limited.memoryReservation == 33_554_432 && limited.disableOOMKiller)
         #expect(try resources(Self.parse(#"{"memory": {"limit": 1048576, "swap": -1}}"#)).memorySwap == -1)
-        #expect(refusal(Self.parse(#"{"memory": {"limit": 1048576, "swap": 1000}}"#))
+        #expect(
+            refusal(Self.parse(#"{"memory": {"limit": 1048576, "swap": 1000}}"#))
                 == "linux.resources.memory.swap: must be at least memory.limit (it counts memory plus swap)")
         #expect(refusal(Self.parse(#"{"memory": {"swap": 1048576}}"#)) == "linux.resources.memory.swap: needs memory.limit")
-        #expect(refusal(Self.parse(#"{"memory": {"limit": 1048576, "kernel": 1}}"#))
+        #expect(
+            refusal(Self.parse(#"{"memory": {"limit": 1048576, "kernel": 1}}"#))
                 == "linux.resources.memory.kernel: is not supported yet (only limit, reservation, swap and disableOOMKiller)")
         #expect(refusal(Self.parse(#"{"memory": {"disableOOMKiller": "no"}}"#)) == "linux.resources.memory.disableOOMKiller: must be true or false")
     }
@@ -50,14 +56,16 @@ import Testing
     @Test func blockIOWeight() throws {
         #expect(try resources(Self.parse(#"{"blockIO": {"weight": 500}}"#)).blockIOWeight == 500)
         #expect(refusal(Self.parse(#"{"blockIO": {"weight": 5}}"#)) == "linux.resources.blockIO.weight: must be from 10 to 1000")
-        #expect(refusal(Self.parse(#"{"blockIO": {"throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1}]}}"#))
+        #expect(
+            refusal(Self.parse(#"{"blockIO": {"throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1}]}}"#))
                 == "linux.resources.blockIO.throttleReadBpsDevice: is not supported yet (only blockIO.weight)")
     }
 
     @Test func oomScoreAdj() throws {
         #expect(try decodeDefault { $0 = $0.replacing(path: ["process", "oomScoreAdj"], with: .int(0)) }.process.oomScoreAdj == 0)
         #expect(try decodeDefault { $0 = $0.replacing(path: ["process", "oomScoreAdj"], with: .number("-500")) }.process.oomScoreAdj == -500)
-        #expect(decodeError { $0 = $0.replacing(path: ["process", "oomScoreAdj"], with: .int(1001)) }
+        #expect(
+            decodeError { $0 = $0.replacing(path: ["process", "oomScoreAdj"], with: .int(1001)) }
                 == "process.oomScoreAdj: must be from -1000 to 1000")
     }
 
@@ -68,7 +76,8 @@ import Testing
         let path = String(#filePath.dropLast("ResourcesTests.swift".count)) + "EngineConfigs/" + file
         let fd = open(path, O_RDONLY)
         try #require(fd >= 0)
-        var bytes: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
         while case let n = read(fd, &buffer, buffer.count), n > 0 { bytes += buffer[..<n] }
         close(fd)
         let json = try JSON.parse(bytes)

@@ -10,7 +10,7 @@ import Testing
             (["kernel/yama/ptrace_scope": 2], "kernel.yama.ptrace_scope is 2"),
             (["kernel/yama/ptrace_scope": 3], "kernel.yama.ptrace_scope is 3"),
             (["user/max_user_namespaces": 0], "user.max_user_namespaces is 0"),
-            (["kernel/unprivileged_userns_clone": 0], "kernel.unprivileged_userns_clone is 0"),
+            (["kernel/unprivileged_userns_clone": 0], "kernel.unprivileged_userns_clone is 0")
         ]
         for (settings, expected) in cases {
             let reason = Rootless.obstacle { settings[$0] }

@@ -1,6 +1,7 @@
-import Testing
-@testable import OCI
 import Platform
+import Testing
+
+@testable import OCI
 
 @Suite struct JSONTests {
     @Test func parsesAndRendersRoundTrip() throws {
@@ -13,13 +14,15 @@ import Platform
         #expect(try JSON.parse(value.rendered(pretty: false)) == value)
     }
 
-    @Test(arguments: ["", "{", "{\"a\" 1}", "[1,]", "tru", "\"abc", "{} x", "[01x]",
-                      // RFC 8259 numbers only: no sign but minus, no leading zero, digits around the point.
-                      "+1", "01", "-01", "1.", ".5", "-", "1e", "1e+", "--1", "0x10", "1.5.2", "Infinity", "NaN",
-                      // Only the eight escapes and \u with four hex digits; surrogates only in pairs.
-                      #""\x""#, #""\a""#, #""\'""#, #""\u12""#, #""\u+123""#, #""\u-123""#, #""\ug000""#,
-                      #""\ud800\u0041""#, #""\ud800""#, #""\ud800x""#, #""\udc00""#, #""\ud800\ud800""#,
-                      #""\"#, "\"a\tb\""])
+    @Test(arguments: [
+        "", "{", "{\"a\" 1}", "[1,]", "tru", "\"abc", "{} x", "[01x]",
+        // RFC 8259 numbers only: no sign but minus, no leading zero, digits around the point.
+        "+1", "01", "-01", "1.", ".5", "-", "1e", "1e+", "--1", "0x10", "1.5.2", "Infinity", "NaN",
+        // Only the eight escapes and \u with four hex digits; surrogates only in pairs.
+        #""\x""#, #""\a""#, #""\'""#, #""\u12""#, #""\u+123""#, #""\u-123""#, #""\ug000""#,
+        #""\ud800\u0041""#, #""\ud800""#, #""\ud800x""#, #""\udc00""#, #""\ud800\ud800""#,
+        #""\"#, "\"a\tb\""
+    ])
     func rejectsMalformedInput(text: String) {
         #expect(throws: JSONError.self) { try JSON.parse(text) }
     }
@@ -60,46 +63,85 @@ import Platform
         #expect(message { $0 = $0.replacing(path: ["process", "cwd"], with: .string("tmp")) } == "process.cwd: must be an absolute path")
         #expect(message { $0 = $0.replacing(path: ["root"], with: .object([])) } == "root.path: is required")
         #expect(message { $0 = $0.replacing(path: ["process", "args"], with: .array([])) } == "process.args: must name a program")
-        #expect(message { $0 = $0.replacing(path: ["process", "consoleSize"], with: .object([("height", .int(-1)), ("width", .int(80))])) }?.hasPrefix("process.consoleSize.height:") == true)
-        #expect(message { $0 = $0.replacing(path: ["process", "rlimits"], with: .array([.object([("type", .string("RLIMIT_X")), ("soft", .int(1)), ("hard", .int(1))])])) } == "process.rlimits[0].type: unknown rlimit RLIMIT_X")
+        #expect(
+            message { $0 = $0.replacing(path: ["process", "consoleSize"], with: .object([("height", .int(-1)), ("width", .int(80))])) }?.hasPrefix(
+                "process.consoleSize.height:") == true)
+        #expect(
+            message {
+                $0 = $0.replacing(
+                    path: ["process", "rlimits"], with: .array([.object([("type", .string("RLIMIT_X")), ("soft", .int(1)), ("hard", .int(1))])]))
+            } == "process.rlimits[0].type: unknown rlimit RLIMIT_X")
         #expect(message { $0 = $0.replacing(path: ["process", "user", "uid"], with: .number("-1")) }?.hasPrefix("process.user.uid:") == true)
         #expect(message { $0 = $0.replacing(path: ["surprise"], with: .bool(true)) } == "surprise: is not supported by Moat")
-        #expect(message { $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("user"))])])) } == "linux.uidMappings: a user namespace needs uidMappings and gidMappings")
+        #expect(
+            message { $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("user"))])])) }
+                == "linux.uidMappings: a user namespace needs uidMappings and gidMappings")
         let mapping = JSON.array([.object([("containerID", .int(0)), ("hostID", .int(1000)), ("size", .int(1))])])
-        #expect(message { $0 = $0.replacing(path: ["linux", "uidMappings"], with: mapping) } == "linux.uidMappings: needs a user namespace in linux.namespaces")
-        #expect(message { $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("time"))])])) } == "linux.namespaces[0].type: time namespaces are not supported yet")
-        #expect(message {
-            $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("user"))])]))
-                .replacing(path: ["linux", "gidMappings"], with: mapping)
-                .replacing(path: ["linux", "uidMappings"], with: .array([.object([("containerID", .int(0)), ("hostID", .int(0)), ("size", .int(0))])]))
-        } == "linux.uidMappings[0].size: must be positive and keep the ids within 32 bits")
+        #expect(
+            message { $0 = $0.replacing(path: ["linux", "uidMappings"], with: mapping) }
+                == "linux.uidMappings: needs a user namespace in linux.namespaces")
+        #expect(
+            message { $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("time"))])])) }
+                == "linux.namespaces[0].type: time namespaces are not supported yet")
+        #expect(
+            message {
+                $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("user"))])]))
+                    .replacing(path: ["linux", "gidMappings"], with: mapping)
+                    .replacing(
+                        path: ["linux", "uidMappings"], with: .array([.object([("containerID", .int(0)), ("hostID", .int(0)), ("size", .int(0))])]))
+            } == "linux.uidMappings[0].size: must be positive and keep the ids within 32 bits")
         #expect(message { $0 = $0.replacing(path: ["ociVersion"], with: .string("0.9")) }?.hasPrefix("ociVersion:") == true)
-        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("hugepageLimits", .array([.object([("pageSize", .string("2MB")), ("limit", .int(1))])]))])) } == "linux.resources.hugepageLimits: resource limits are not supported yet")
-        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("realtimeRuntime", .int(5))]))])) } == "linux.resources.cpu.realtimeRuntime: is not supported yet (only shares, quota, period, cpus and mems)")
-        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("cpus", .string("0;1"))]))])) } == "linux.resources.cpu.cpus: must be a list like 0-3,5")
-        #expect(message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("memory", .object([("limit", .int(1 << 26)), ("swappiness", .int(1))]))])) } == "linux.resources.memory.swappiness: is not supported yet (only limit, reservation, swap and disableOOMKiller)")
-        #expect(message { $0 = $0.replacing(path: ["process", "capabilities", "bounding"], with: .array([.string("CAP_NOPE")])) } == "process.capabilities.bounding[0]: unknown capability CAP_NOPE")
+        #expect(
+            message {
+                $0 = $0.replacing(
+                    path: ["linux", "resources"],
+                    with: .object([("hugepageLimits", .array([.object([("pageSize", .string("2MB")), ("limit", .int(1))])]))]))
+            } == "linux.resources.hugepageLimits: resource limits are not supported yet")
+        #expect(
+            message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("realtimeRuntime", .int(5))]))])) }
+                == "linux.resources.cpu.realtimeRuntime: is not supported yet (only shares, quota, period, cpus and mems)")
+        #expect(
+            message { $0 = $0.replacing(path: ["linux", "resources"], with: .object([("cpu", .object([("cpus", .string("0;1"))]))])) }
+                == "linux.resources.cpu.cpus: must be a list like 0-3,5")
+        #expect(
+            message {
+                $0 = $0.replacing(
+                    path: ["linux", "resources"], with: .object([("memory", .object([("limit", .int(1 << 26)), ("swappiness", .int(1))]))]))
+            } == "linux.resources.memory.swappiness: is not supported yet (only limit, reservation, swap and disableOOMKiller)")
+        #expect(
+            message { $0 = $0.replacing(path: ["process", "capabilities", "bounding"], with: .array([.string("CAP_NOPE")])) }
+                == "process.capabilities.bounding[0]: unknown capability CAP_NOPE")
     }
 
     /// Invalid configs, table-driven: each gives one line naming the field.
-    @Test(arguments: [
-        (["process", "args"], JSON.string("sh"), "process.args:"),
-        (["process", "args"], JSON.array([.int(1)]), "process.args[0]:"),
-        (["process", "env"], JSON.array([.string("NOEQUALS")]), "process.env[0]:"),
-        (["process", "env"], JSON.array(Array(repeating: JSON.string("K=" + String(repeating: "v", count: 4096)), count: 1024)), "process.env:"),
-        (["process", "cwd"], JSON.int(5), "process.cwd:"),
-        (["process", "user"], JSON.string("root"), "process.user:"),
-        (["process", "rlimits"], JSON.array([.object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(1)), ("hard", .int(2))]),
-                                             .object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(1)), ("hard", .int(2))])]),
-         "process.rlimits[1].type:"),
-        (["process", "rlimits"], JSON.array([.object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(5)), ("hard", .int(2))])]),
-         "process.rlimits[0].soft:"),
-        (["hostname"], JSON.string(String(repeating: "h", count: 100)), "hostname:"),
-        (["mounts"], JSON.array([.object([("destination", .string("relative")), ("type", .string("tmpfs")), ("source", .string("tmpfs"))])]),
-         "mounts[0].destination:"),
-        (["linux", "maskedPaths"], JSON.array([.string("proc/kcore")]), "linux.maskedPaths[0]:"),
-        (["linux", "sysctl"], JSON.object([("kernel.panic", .string("1"))]), "linux.sysctl.kernel.panic:"),
-    ] as [([String], JSON, String)])
+    @Test(
+        arguments: [
+            (["process", "args"], JSON.string("sh"), "process.args:"),
+            (["process", "args"], JSON.array([.int(1)]), "process.args[0]:"),
+            (["process", "env"], JSON.array([.string("NOEQUALS")]), "process.env[0]:"),
+            (["process", "env"], JSON.array(Array(repeating: JSON.string("K=" + String(repeating: "v", count: 4096)), count: 1024)), "process.env:"),
+            (["process", "cwd"], JSON.int(5), "process.cwd:"),
+            (["process", "user"], JSON.string("root"), "process.user:"),
+            (
+                ["process", "rlimits"],
+                JSON.array([
+                    .object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(1)), ("hard", .int(2))]),
+                    .object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(1)), ("hard", .int(2))])
+                ]),
+                "process.rlimits[1].type:"
+            ),
+            (
+                ["process", "rlimits"], JSON.array([.object([("type", .string("RLIMIT_NOFILE")), ("soft", .int(5)), ("hard", .int(2))])]),
+                "process.rlimits[0].soft:"
+            ),
+            (["hostname"], JSON.string(String(repeating: "h", count: 100)), "hostname:"),
+            (
+                ["mounts"], JSON.array([.object([("destination", .string("relative")), ("type", .string("tmpfs")), ("source", .string("tmpfs"))])]),
+                "mounts[0].destination:"
+            ),
+            (["linux", "maskedPaths"], JSON.array([.string("proc/kcore")]), "linux.maskedPaths[0]:"),
+            (["linux", "sysctl"], JSON.object([("kernel.panic", .string("1"))]), "linux.sysctl.kernel.panic:")
+        ] as [([String], JSON, String)])
     func invalidConfigsGiveOneLineNamingTheField(path: [String], value: JSON, prefix: String) {
         let error = message { $0 = $0.replacing(path: path, with: value) }
         #expect(error?.hasPrefix(prefix) == true, "\(path): \(error ?? "accepted")")
@@ -170,14 +212,18 @@ import Platform
     func message(_ edit: (inout JSON) -> Void) -> String? { decodeError(edit) }
 
     @Test func sysctlsMustBelongToTheSandboxesNamespaces() throws {
-        let spec = try decode { $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("net.ipv4.ip_forward", .string("1")), ("kernel.shmmax", .string("4096"))])) }
+        let spec = try decode {
+            $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("net.ipv4.ip_forward", .string("1")), ("kernel.shmmax", .string("4096"))]))
+        }
         #expect(spec.sysctls.map(\.0) == ["net.ipv4.ip_forward", "kernel.shmmax"])
-        #expect(message { $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("vm.swappiness", .string("1"))])) }
+        #expect(
+            message { $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("vm.swappiness", .string("1"))])) }
                 == "linux.sysctl.vm.swappiness: only sysctls of the sandbox's own namespaces can be set")
-        #expect(message {
-            $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("pid"))])]))
-            $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("net.ipv4.ip_forward", .string("1"))]))
-        }?.contains("needs a network namespace") == true)
+        #expect(
+            message {
+                $0 = $0.replacing(path: ["linux", "namespaces"], with: .array([.object([("type", .string("pid"))])]))
+                $0 = $0.replacing(path: ["linux", "sysctl"], with: .object([("net.ipv4.ip_forward", .string("1"))]))
+            }?.contains("needs a network namespace") == true)
     }
 
     @Test func pidsLimitAndCgroupsPath() throws {
@@ -195,12 +241,17 @@ import Platform
         let profile = JSON.object([
             ("defaultAction", .string("SCMP_ACT_ERRNO")), ("defaultErrnoRet", .int(38)),
             ("architectures", .array([.string("SCMP_ARCH_X86_64")])),
-            ("syscalls", .array([
-                .object([("names", .array([.string("read"), .string("write"), .string("_llseek")])), ("action", .string("SCMP_ACT_ALLOW"))]),
-                .object([("names", .array([.string("personality")])), ("action", .string("SCMP_ACT_ALLOW")),
-                         ("args", .array([.object([("index", .int(0)), ("value", .int(0)), ("op", .string("SCMP_CMP_EQ"))])]))]),
-                .object([("names", .array([.string("mkdir")])), ("action", .string("SCMP_ACT_ERRNO"))]),
-            ])),
+            (
+                "syscalls",
+                .array([
+                    .object([("names", .array([.string("read"), .string("write"), .string("_llseek")])), ("action", .string("SCMP_ACT_ALLOW"))]),
+                    .object([
+                        ("names", .array([.string("personality")])), ("action", .string("SCMP_ACT_ALLOW")),
+                        ("args", .array([.object([("index", .int(0)), ("value", .int(0)), ("op", .string("SCMP_CMP_EQ"))])]))
+                    ]),
+                    .object([("names", .array([.string("mkdir")])), ("action", .string("SCMP_ACT_ERRNO"))])
+                ])
+            )
         ])
         let spec = try decode { $0 = $0.replacing(path: ["linux", "seccomp"], with: profile) }
         let decoded = try #require(spec.seccomp)
@@ -208,16 +259,21 @@ import Platform
         #expect(decoded.rules.count == 3)
         #expect(decoded.rules[2].action == 0x0005_0000 | 1, "a rule's ERRNO defaults to EPERM")
         let program = try decoded.program()
-        #expect(program.evaluate(number: 0) == 0x7FFF_0000)                       // read
-        #expect(program.evaluate(number: 83) == 0x0005_0001)                      // mkdir
-        #expect(program.evaluate(number: 135, args: [0]) == 0x7FFF_0000)          // personality(0)
+        #expect(program.evaluate(number: 0) == 0x7FFF_0000)  // read
+        #expect(program.evaluate(number: 83) == 0x0005_0001)  // mkdir
+        #expect(program.evaluate(number: 135, args: [0]) == 0x7FFF_0000)  // personality(0)
         #expect(program.evaluate(number: 135, args: [8]) == 0x0005_0000 | 38)
-        #expect(program.evaluate(number: 39) == 0x0005_0000 | 38)                 // getpid: default
+        #expect(program.evaluate(number: 39) == 0x0005_0000 | 38)  // getpid: default
 
-        #expect(message { $0 = $0.replacing(path: ["linux", "seccomp"], with: .object([("defaultAction", .string("SCMP_ACT_NOTIFY"))])) }?
-            .hasPrefix("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported") == true)
-        #expect(message { $0 = $0.replacing(path: ["linux", "seccomp"], with: .object([("defaultAction", .string("SCMP_ACT_ALLOW")), ("listenerPath", .string("/x"))])) }
-            == "linux.seccomp.listenerPath: is not supported in linux.seccomp")
+        #expect(
+            message { $0 = $0.replacing(path: ["linux", "seccomp"], with: .object([("defaultAction", .string("SCMP_ACT_NOTIFY"))])) }?
+                .hasPrefix("linux.seccomp.defaultAction: SCMP_ACT_NOTIFY is not supported") == true)
+        #expect(
+            message {
+                $0 = $0.replacing(
+                    path: ["linux", "seccomp"], with: .object([("defaultAction", .string("SCMP_ACT_ALLOW")), ("listenerPath", .string("/x"))]))
+            }
+                == "linux.seccomp.listenerPath: is not supported in linux.seccomp")
     }
 
     /// What `moat features` lists comes from the parser's tables: each is accepted.
@@ -225,9 +281,20 @@ import Platform
         for name in SeccompProfile.actionNames + SeccompProfile.operatorNames {
             let profile = JSON.object([
                 ("defaultAction", .string(name.hasPrefix("SCMP_ACT") ? name : "SCMP_ACT_ALLOW")),
-                ("syscalls", .array(name.hasPrefix("SCMP_CMP") ? [.object([
-                    ("names", .array([.string("personality")])), ("action", .string("SCMP_ACT_ERRNO")),
-                    ("args", .array([.object([("index", .int(0)), ("value", .int(8)), ("valueTwo", .int(8)), ("op", .string(name))])]))])] : [])),
+                (
+                    "syscalls",
+                    .array(
+                        name.hasPrefix("SCMP_CMP")
+                            ? [
+                                .object([
+                                    ("names", .array([.string("personality")])), ("action", .string("SCMP_ACT_ERRNO")),
+                                    (
+                                        "args",
+                                        .array([.object([("index", .int(0)), ("value", .int(8)), ("valueTwo", .int(8)), ("op", .string(name))])])
+                                    )
+                                ])
+                            ] : [])
+                )
             ])
             #expect(message { $0 = $0.replacing(path: ["linux", "seccomp"], with: profile) } == nil, "\(name)")
         }
@@ -248,5 +315,8 @@ func decodeDefault(_ edit: (inout JSON) -> Void) throws(ConfigError) -> Spec {
 
 /// The error decoding it gives, if any.
 func decodeError(_ edit: (inout JSON) -> Void) -> String? {
-    do { _ = try decodeDefault(edit); return nil } catch { return error.message }
+    do {
+        _ = try decodeDefault(edit)
+        return nil
+    } catch { return error.message }
 }

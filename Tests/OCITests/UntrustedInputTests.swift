@@ -1,5 +1,6 @@
-import Testing
 import Glibc
+import Testing
+
 @testable import OCI
 
 /// Every input scripts/fuzz was seeded with or ever crashed on, replayed
@@ -53,7 +54,13 @@ import Glibc
         request.consoleSize = .init(rows: 24, columns: 80)
         #expect(request.encoded.hasPrefix("exec {") && request.encoded.hasSuffix("}\n"))
         #expect(try ExecRequest.decode(request.encoded) == request)
-        #expect(try ExecRequest.decode(#"exec {"args":["true"]}"#) == { var r = ExecRequest(); r.args = ["true"]; return r }())
+        #expect(
+            try ExecRequest.decode(#"exec {"args":["true"]}"#)
+                == {
+                    var r = ExecRequest()
+                    r.args = ["true"]
+                    return r
+                }())
     }
 
     @Test(arguments: [
@@ -69,9 +76,11 @@ import Glibc
         (#"exec {"args":["x"],"env":["=x"]}"#, "exec request.env[0]: must be KEY=VALUE"),
         (#"exec {"args":["x"],"extraEnv":["NOEQUALS"]}"#, "exec request.extraEnv[0]: must be KEY=VALUE"),
         (#"exec {"args":["x"],"terminal":1}"#, "exec request.terminal: must be true or false"),
-        (#"exec {"args":["x"],"consoleSize":{"height":70000,"width":1}}"#,
-         "exec request.consoleSize.height: must be a whole number from 0 to 65535"),
-        (#"exec {"args":["x"],"capabilities":{}}"#, "exec request.capabilities: is not supported by Moat"),
+        (
+            #"exec {"args":["x"],"consoleSize":{"height":70000,"width":1}}"#,
+            "exec request.consoleSize.height: must be a whole number from 0 to 65535"
+        ),
+        (#"exec {"args":["x"],"capabilities":{}}"#, "exec request.capabilities: is not supported by Moat")
     ])
     func refusesWhatIsWronglyTyped(line: String, message: String) {
         #expect(throws: ConfigError(message)) { try ExecRequest.decode(line) }
@@ -79,8 +88,9 @@ import Glibc
 
     @Test func takesARuntimeSpecProcess() throws {
         var request = ExecRequest()
-        try request.merge(process: try JSON.parse(#"{"args":["id"],"env":["A=b"],"cwd":"/","user":{"uid":5,"gid":6},"terminal":false}"#),
-                          path: "p.json")
+        try request.merge(
+            process: try JSON.parse(#"{"args":["id"],"env":["A=b"],"cwd":"/","user":{"uid":5,"gid":6},"terminal":false}"#),
+            path: "p.json")
         #expect(request.args == ["id"] && request.env == ["A=b"] && request.cwd == "/" && request.uid == 5 && request.gid == 6)
         var wrong = ExecRequest()
         #expect(throws: ConfigError("p.json.user.uid: must be a number")) {
@@ -88,8 +98,10 @@ import Glibc
         }
         // What Docker's exec sends: groups and umask apply, the container-wide fields are ignored.
         var docker = ExecRequest()
-        try docker.merge(process: try JSON.parse(#"{"args":["id"],"user":{"uid":1,"gid":2,"additionalGids":[5,6],"umask":18},"capabilities":{"bounding":[]},"noNewPrivileges":false}"#),
-                         path: "p.json")
+        try docker.merge(
+            process: try JSON.parse(
+                #"{"args":["id"],"user":{"uid":1,"gid":2,"additionalGids":[5,6],"umask":18},"capabilities":{"bounding":[]},"noNewPrivileges":false}"#),
+            path: "p.json")
         #expect(docker.additionalGids == [5, 6] && docker.umask == 0o22)
         #expect(try ExecRequest.decode(docker.encoded) == docker)
         #expect(throws: ConfigError("p.json.user.umask: must be at most 0777")) {
@@ -103,7 +115,8 @@ import Glibc
 
 @Suite struct StateRecordTests {
     @Test func readsWhatTheSupervisorWritesAndIgnoresWrongTypes() throws {
-        let record = try StateRecord.decode(Array(#"{"status":"running","pid":42,"initPid":"43","bundle":7,"exitCode":99999999999,"annotations":{"a":"b","n":1}}"#.utf8))
+        let record = try StateRecord.decode(
+            Array(#"{"status":"running","pid":42,"initPid":"43","bundle":7,"exitCode":99999999999,"annotations":{"a":"b","n":1}}"#.utf8))
         #expect(record.status == "running" && record.pid == 42)
         #expect(record.initPid == nil && record.bundle == nil && record.exitCode == nil)
         #expect(record.annotations.count == 1 && record.annotations[0] == ("a", "b"))

@@ -1,14 +1,19 @@
 import Glibc
 import Platform
 import Testing
+
 @testable import Sentry
 
 /// The sentry's reading of `#!` lines must be the kernel's (binfmt_script):
 /// it predicts which file the kernel will run, and the exec stop checks it.
 @Suite struct ScriptHeaderTests {
     func parse(_ text: String) -> (String, String?)? {
-        ScriptHeader.parse(Array(text.utf8)).map { (String(decoding: $0.interpreter, as: UTF8.self),
-                                                    $0.argument.map { String(decoding: $0, as: UTF8.self) }) }
+        ScriptHeader.parse(Array(text.utf8)).map {
+            (
+                String(decoding: $0.interpreter, as: UTF8.self),
+                $0.argument.map { String(decoding: $0, as: UTF8.self) }
+            )
+        }
     }
 
     @Test func interpreterAndOneArgument() {
@@ -80,8 +85,9 @@ import Testing
     }
 
     @Test func capabilitiesWidenEachCheck() throws {
-        let all = caller(uids: [1000, 1000, 1000], gids: [50, 50, 50],
-                         caps: ControlMessages.capSysAdmin | ControlMessages.capSetUID | ControlMessages.capSetGID)
+        let all = caller(
+            uids: [1000, 1000, 1000], gids: [50, 50, 50],
+            caps: ControlMessages.capSysAdmin | ControlMessages.capSetUID | ControlMessages.capSetGID)
         #expect(throws: Never.self) { try ControlMessages.check((pid: 99, uid: 0, gid: 0), vpid: 7, all) }
         let onlySetUID = caller(uids: [1000, 1000, 1000], gids: [50, 50, 50], caps: ControlMessages.capSetUID)
         #expect(throws: Never.self) { try ControlMessages.check((pid: 7, uid: 0, gid: 50), vpid: 7, onlySetUID) }

@@ -1,6 +1,7 @@
 import Glibc
 import Platform
 import Testing
+
 @testable import Sentry
 
 /// The sentry's path resolution over a real directory tree standing in for
@@ -24,7 +25,7 @@ import Testing
             ("a/abs", "/etc"), ("a/rel", "../etc/passwd"), ("a/out", "\(top)/outside"), ("a/up", "../../../../outside"),
             ("loop1", "loop2"), ("loop2", "loop1"), ("a/b/c/deep", "../../../etc"), ("tmp/dir", "/a/b"),
             // As procfs's self looks to the supervisor: a link that leads nowhere.
-            ("proc/self", "/nowhere"),
+            ("proc/self", "/nowhere")
         ]
         for (link, target) in links { symlink(target, "\(top)/root/\(link)") }
         let root = open("\(top)/root", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
@@ -75,13 +76,17 @@ import Testing
     /// Random walks over `..`, `.`, symlinks in and out and loops: whatever
     /// opens is a file under the root, never the one outside it.
     @Test func fuzzedPathsNeverLeaveTheRoot() {
-        let parts = ["..", ".", "a", "b", "c", "etc", "passwd", "abs", "rel", "out", "up", "deep", "loop1", "tmp", "dir",
-                     "proc", "self", "thread-self", "", "outside", String(top.dropFirst())]
+        let parts = [
+            "..", ".", "a", "b", "c", "etc", "passwd", "abs", "rel", "out", "up", "deep", "loop1", "tmp", "dir",
+            "proc", "self", "thread-self", "", "outside", String(top.dropFirst())
+        ]
         var generator = SystemRandomNumberGenerator()
         var opened = 0
         for _ in 0..<3000 {
             let count = Int.random(in: 1...8, using: &generator)
-            let path = (Bool.random(using: &generator) ? "/" : "/") + (0..<count).map { _ in parts.randomElement(using: &generator)! }
+            let path =
+                (Bool.random(using: &generator) ? "/" : "/")
+                + (0..<count).map { _ in parts.randomElement(using: &generator)! }
                 .joined(separator: "/")
             let lookup = FileSystem.Lookup(dirfd: AT_FDCWD, path: Array(path.utf8), followFinal: Bool.random(using: &generator))
             guard let fd = try? files.open(lookup, caller: caller, flags: O_RDONLY, mode: 0) else { continue }
@@ -101,7 +106,8 @@ import Testing
     }
 
     @Test func credentialsParseFromStatus() {
-        let status = "Name:\tsh\nUmask:\t0027\nUid:\t1000\t1001\t1002\t1003\nGid:\t50\t51\t52\t53\nGroups:\t4 24 \nCapPrm:\t00000000a80425fb\nCapEff:\t0000000000000420\n"
+        let status =
+            "Name:\tsh\nUmask:\t0027\nUid:\t1000\t1001\t1002\t1003\nGid:\t50\t51\t52\t53\nGroups:\t4 24 \nCapPrm:\t00000000a80425fb\nCapEff:\t0000000000000420\n"
         let credentials = Credentials(status: Array(status.utf8))
         #expect(credentials?.realUID == 1000 && credentials?.fsUID == 1003 && credentials?.fsGID == 53)
         #expect(credentials?.groups == [4, 24] && credentials?.umask == 0o027 && credentials?.effective == 0x420)

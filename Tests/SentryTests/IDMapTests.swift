@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Sentry
 
 @Suite struct IDMapTests {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Sentry
 
 @Suite struct PidTableTests {
@@ -49,7 +50,8 @@ import Testing
         let clocks = Clocks()
         let mono = clocks.now(1)
         #expect(mono >= 0 && mono < 1_000_000_000)
-        let real = clocks.now(0), host = Clocks.host(0)
+        let real = clocks.now(0)
+        let host = Clocks.host(0)
         #expect(abs(real - host) < 1_000_000_000)
     }
 

@@ -1,6 +1,7 @@
 import Glibc
 import Platform
 import Testing
+
 @testable import Sentry
 
 /// The table, the seccomp program built from it and the dispatch cannot disagree.
@@ -22,7 +23,8 @@ import Testing
         let program = try table.program()
         for nr in Int32(0)...SyscallTable.maxNumber + 40 {
             let result = program.evaluate(number: nr)
-            let action = result & SeccompReturn.actionMask, data = result & SeccompReturn.dataMask
+            let action = result & SeccompReturn.actionMask
+            let data = result & SeccompReturn.dataMask
             switch table.entry(nr)?.handling {
             case .emulate? where table.entry(nr)?.alwaysNotified == true:
                 #expect(action == SeccompReturn.userNotif, "\(nr) donates an fd or may wait: it must come as a notification")
@@ -39,7 +41,7 @@ import Testing
                     #expect(program.evaluate(number: nr, args: args) == SeccompReturn.trace | UInt32(nr), "\(nr) op \(value) traps")
                 }
                 for value in otherwise {
-                    args[Int(argument)] = value | 128   // FUTEX_PRIVATE_FLAG is masked away
+                    args[Int(argument)] = value | 128  // FUTEX_PRIVATE_FLAG is masked away
                     #expect(program.evaluate(number: nr, args: args) == SeccompReturn.allow, "\(nr) op \(value) runs")
                 }
             case .emulateUnlessZero(let argument, _)?:
@@ -76,18 +78,23 @@ import Testing
     /// (strace, --count-all) traps them again, served by the sentry.
     @Test func directMetadataAllowsOnlyTheMetadataCalls() throws {
         let direct = FileProfile(directMetadata: true)
-        let plain = try table.program(notify: true), program = try table.program(notify: true, profile: direct)
+        let plain = try table.program(notify: true)
+        let program = try table.program(notify: true, profile: direct)
         #expect(program.implements(table.filterRules(notify: true, profile: direct), defaultErrno: 38))
         var allowed: [String] = []
         for nr in Int32(0)...SyscallTable.maxNumber + 40 {
-            let before = plain.evaluate(number: nr), after = program.evaluate(number: nr)
+            let before = plain.evaluate(number: nr)
+            let after = program.evaluate(number: nr)
             if before != after {
                 #expect(after == SeccompReturn.allow, "\(nr)")
                 allowed.append(SyscallTable.name(of: nr) ?? "\(nr)")
             }
         }
-        #expect(allowed.sorted() == ["access", "faccessat", "faccessat2", "lstat", "newfstatat", "readlink", "readlinkat",
-                                     "stat", "statfs", "statx"])
+        #expect(
+            allowed.sorted() == [
+                "access", "faccessat", "faccessat2", "lstat", "newfstatat", "readlink", "readlinkat",
+                "stat", "statfs", "statx"
+            ])
         var all = Observation()
         all.all = true
         let counted = try table.program(notify: true, observing: all, profile: direct)
@@ -104,7 +111,9 @@ import Testing
     /// Observing makes calls trap, never pass: every number is either handled
     /// as unobserved or trapped (where the sentry applies the same policy).
     @Test func observingNeverLoosensTheFilter() throws {
-        var refused = Observation(), all = Observation(), straced = Observation()
+        var refused = Observation()
+        var all = Observation()
+        var straced = Observation()
         refused.refused = true
         all.all = true
         straced.straceFD = 2
@@ -114,7 +123,8 @@ import Testing
             let program = try table.program(observing: observation)
             #expect(program.implements(table.filterRules(observing: observation), defaultErrno: 38))
             for nr in Int32(0)...SyscallTable.maxNumber + 40 {
-                let observed = program.evaluate(number: nr), unobserved = plain.evaluate(number: nr)
+                let observed = program.evaluate(number: nr)
+                let unobserved = plain.evaluate(number: nr)
                 #expect(observed == unobserved || observed == SeccompReturn.trace | UInt32(nr), "\(nr)")
                 if observation.refused, unobserved & SeccompReturn.actionMask == SeccompReturn.errno, nr <= SyscallTable.maxNumber {
                     #expect(observed == SeccompReturn.trace | UInt32(nr), "refused \(nr) is recorded")
@@ -148,11 +158,13 @@ import Testing
     }
 
     @Test func privilegedCallsAreDenied() {
-        for name in ["mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv", "bpf",
-                     "perf_event_open", "kexec_load", "init_module", "finit_module", "delete_module",
-                     "keyctl", "add_key", "request_key", "setns", "reboot", "swapon",
-                     "acct", "settimeofday", "clock_settime", "adjtimex", "userfaultfd", "io_uring_setup",
-                     "open_by_handle_at"] {
+        for name in [
+            "mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv", "bpf",
+            "perf_event_open", "kexec_load", "init_module", "finit_module", "delete_module",
+            "keyctl", "add_key", "request_key", "setns", "reboot", "swapon",
+            "acct", "settimeofday", "clock_settime", "adjtimex", "userfaultfd", "io_uring_setup",
+            "open_by_handle_at"
+        ] {
             let nr = SyscallNames.number(of: name)!
             guard case .deny(let errno)? = table.entry(nr)?.handling else {
                 Issue.record("\(name) must be denied")
@@ -166,12 +178,14 @@ import Testing
     @Test func unshareMakesNoNamespace() {
         #expect(table.handler(SyscallNames.number(of: "unshare")!) != nil, "unshare is served by the sentry")
         #expect(Namespaces.unshareFlags & UInt64(Linux.allNamespaceFlags) == UInt64(Linux.allNamespaceFlags))
-        #expect(Namespaces.unshareFlags & 0x0000_0200 != 0 && Namespaces.unshareFlags & 0x0000_0400 != 0)   // CLONE_FS, CLONE_FILES
+        #expect(Namespaces.unshareFlags & 0x0000_0200 != 0 && Namespaces.unshareFlags & 0x0000_0400 != 0)  // CLONE_FS, CLONE_FILES
     }
 
     @Test func pidsAndTimeAreServedBySentry() {
-        for name in ["getpid", "getppid", "gettid", "kill", "tgkill", "wait4", "clock_gettime",
-                     "gettimeofday", "time", "clock_nanosleep", "uname", "sethostname"] {
+        for name in [
+            "getpid", "getppid", "gettid", "kill", "tgkill", "wait4", "clock_gettime",
+            "gettimeofday", "time", "clock_nanosleep", "uname", "sethostname"
+        ] {
             guard case .emulate? = table.entry(SyscallNames.number(of: name)!)?.handling else {
                 Issue.record("\(name) must be emulated")
                 continue

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Sentry
 
 /// The sentry vDSO's tables, read back the way glibc's dynamic linker reads
@@ -31,9 +32,13 @@ import Testing
 
     /// glibc's do_lookup_x over DT_GNU_HASH: the symbol's value and version index, or nil.
     func lookup(_ symbol: String) -> (value: UInt64, version: Int)? {
-        let table = dynamic(0x6fff_fef5)!, symtab = dynamic(6)!, versym = dynamic(0x6fff_fff0)!
-        let buckets = Int(u32(table)), offset = Int(u32(table + 4))
-        let bloomWords = Int(u32(table + 8)), shift = u32(table + 12)
+        let table = dynamic(0x6fff_fef5)!
+        let symtab = dynamic(6)!
+        let versym = dynamic(0x6fff_fff0)!
+        let buckets = Int(u32(table))
+        let offset = Int(u32(table + 4))
+        let bloomWords = Int(u32(table + 8))
+        let shift = u32(table + 12)
         let hash = VDSOImage.gnuHash(symbol)
         let word = u64(table + 16 + 8 * Int((hash / 64) % UInt32(bloomWords)))
         guard word >> (hash % 64) & 1 != 0, word >> ((hash >> shift) % 64) & 1 != 0 else { return nil }
@@ -53,9 +58,9 @@ import Testing
     @Test func hashesAreTheOnesGoPrecomputes() {
         // runtime/vdso_linux_amd64.go: {"__vdso_clock_gettime", 0xd35ec75, 0x6e43a318}, LINUX_2.6 0x3ae75f6.
         #expect(VDSOImage.elfHash("__vdso_clock_gettime") == 0xd35ec75)
-        #expect(VDSOImage.gnuHash("__vdso_clock_gettime") == 0x6e43a318)
+        #expect(VDSOImage.gnuHash("__vdso_clock_gettime") == 0x6e43_a318)
         #expect(VDSOImage.elfHash("__vdso_gettimeofday") == 0x315ca59)
-        #expect(VDSOImage.gnuHash("__vdso_gettimeofday") == 0xb01bca00)
+        #expect(VDSOImage.gnuHash("__vdso_gettimeofday") == 0xb01b_ca00)
         #expect(VDSOImage.elfHash("LINUX_2.6") == 0x3ae75f6)
     }
 
@@ -64,7 +69,8 @@ import Testing
         #expect(image.count == SentryVDSO.pageSize)
         var seen: Set<UInt64> = []
         for function in ["clock_gettime", "gettimeofday", "time", "clock_getres", "getcpu"] {
-            let global = lookup("__vdso_" + function), weak = lookup(function)
+            let global = lookup("__vdso_" + function)
+            let weak = lookup(function)
             #expect(global != nil && global?.value == weak?.value, "\(function)")
             #expect(global?.version == 2 && weak?.version == 2)
             if let value = global?.value {

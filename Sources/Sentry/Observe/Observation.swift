@@ -48,12 +48,13 @@ final class Observer {
 
     /// ioctl, fcntl, prctl and setsockopt are listed once per command, other calls once.
     static func key(_ nr: Int32, _ args: SyscallArgs) -> UInt64 {
-        let command: UInt64 = switch SyscallTable.name(of: nr) {
-        case "ioctl", "fcntl": args[1] & 0xffff_ffff
-        case "prctl": args[0] & 0xffff_ffff
-        case "setsockopt", "getsockopt": (args[1] << 16 | args[2]) & 0xffff_ffff
-        default: 0
-        }
+        let command: UInt64 =
+            switch SyscallTable.name(of: nr) {
+            case "ioctl", "fcntl": args[1] & 0xffff_ffff
+            case "prctl": args[0] & 0xffff_ffff
+            case "setsockopt", "getsockopt": (args[1] << 16 | args[2]) & 0xffff_ffff
+            default: 0
+            }
         return UInt64(UInt32(bitPattern: nr)) << 32 | command
     }
 
@@ -69,8 +70,10 @@ final class Observer {
     var refusedCalls: [RefusedCall] { refusedOrder.compactMap { refused[$0] } }
 
     /// A straced call that the sentry finished itself.
-    func printFinished(_ tid: HostTid, vtid: Int32, _ args: SyscallArgs, result: Int, note: String = "",
-                       inputs known: [String?]? = nil) {
+    func printFinished(
+        _ tid: HostTid, vtid: Int32, _ args: SyscallArgs, result: Int, note: String = "",
+        inputs known: [String?]? = nil
+    ) {
         guard observation.straces(args.number), let fd = observation.straceFD else { return }
         let memory = TraceeMemory(tid)
         let inputs = known ?? Strace.inputs(args, memory)
@@ -105,7 +108,8 @@ final class Observer {
 
     private func line(_ fd: Int32, _ vtid: Int32, _ text: String) {
         let elapsed = Double(Clocks.host(CLOCK_MONOTONIC) - start) / 1e9
-        var seconds = String(Int(elapsed)), micros = String(Int((elapsed - Double(Int(elapsed))) * 1e6))
+        var seconds = String(Int(elapsed))
+        var micros = String(Int((elapsed - Double(Int(elapsed))) * 1e6))
         micros = String(repeating: "0", count: max(0, 6 - micros.count)) + micros
         seconds = String(repeating: " ", count: max(0, 4 - seconds.count)) + seconds
         let out = "\(seconds).\(micros) [\(vtid)] \(text)\n"

@@ -80,7 +80,7 @@ enum Strace {
         "eventfd2": [.uint, .openFlags], "memfd_create": [.path, .uint], "close_range": [.fd, .fd, .uint], "sendfile": [.fd, .fd, .hex, .uint],
         "copy_file_range": [.fd, .hex, .fd, .hex, .uint, .uint], "splice": [.fd, .hex, .fd, .hex, .uint, .uint],
         "mount": [.path, .path, .path, .hex, .hex], "umount2": [.path, .int], "pivot_root": [.path, .path], "chroot": [.path],
-        "unshare": [.hex], "setns": [.fd, .hex], "ptrace": [.int, .int, .hex, .hex], "io_uring_setup": [.uint, .hex],
+        "unshare": [.hex], "setns": [.fd, .hex], "ptrace": [.int, .int, .hex, .hex], "io_uring_setup": [.uint, .hex]
     ]
 
     /// The input arguments, read now; nil where an output goes.
@@ -125,21 +125,34 @@ enum Strace {
         case .fd: return String(int)
         case .dirfd: return int == -100 ? "AT_FDCWD" : String(int)
         case .path: return string(memory, value, limit: 4096)
-        case .inBuffer(let length): return string(memory, value, limit: Int(min(args[length], 32)), exact: true,
-                                                  truncated: args[length] > 32)
+        case .inBuffer(let length):
+            return string(
+                memory, value, limit: Int(min(args[length], 32)), exact: true,
+                truncated: args[length] > 32)
         case .openFlags: return openFlags(value)
         case .mode: return "0" + String(value & 0o7777, radix: 8)
-        case .atFlags: return flags(value, [(0x100, "AT_SYMLINK_NOFOLLOW"), (0x200, "AT_REMOVEDIR"), (0x400, "AT_SYMLINK_FOLLOW"),
-                                            (0x800, "AT_NO_AUTOMOUNT"), (0x1000, "AT_EMPTY_PATH")])
+        case .atFlags:
+            return flags(
+                value,
+                [
+                    (0x100, "AT_SYMLINK_NOFOLLOW"), (0x200, "AT_REMOVEDIR"), (0x400, "AT_SYMLINK_FOLLOW"),
+                    (0x800, "AT_NO_AUTOMOUNT"), (0x1000, "AT_EMPTY_PATH")
+                ])
         case .accessMode: return value == 0 ? "F_OK" : flags(value, [(4, "R_OK"), (2, "W_OK"), (1, "X_OK")])
-        case .whence: return ["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"].indices.contains(Int(int))
-            ? ["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"][Int(int)] : String(int)
+        case .whence:
+            return ["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"].indices.contains(Int(int))
+                ? ["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"][Int(int)] : String(int)
         case .signal: return signalName(int)
         case .clock: return clockNames[Int(int)] ?? String(int)
         case .prot: return value == 0 ? "PROT_NONE" : flags(value, [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")])
-        case .mapFlags: return flags(value, [(1, "MAP_SHARED"), (2, "MAP_PRIVATE"), (0x10, "MAP_FIXED"), (0x20, "MAP_ANONYMOUS"),
-                                             (0x100, "MAP_GROWSDOWN"), (0x800, "MAP_DENYWRITE"), (0x4000, "MAP_NORESERVE"),
-                                             (0x8000, "MAP_POPULATE"), (0x20000, "MAP_STACK"), (0x100000, "MAP_FIXED_NOREPLACE")])
+        case .mapFlags:
+            return flags(
+                value,
+                [
+                    (1, "MAP_SHARED"), (2, "MAP_PRIVATE"), (0x10, "MAP_FIXED"), (0x20, "MAP_ANONYMOUS"),
+                    (0x100, "MAP_GROWSDOWN"), (0x800, "MAP_DENYWRITE"), (0x4000, "MAP_NORESERVE"),
+                    (0x8000, "MAP_POPULATE"), (0x20000, "MAP_STACK"), (0x100000, "MAP_FIXED_NOREPLACE")
+                ])
         case .fcntlCommand: return fcntlNames[Int(int)] ?? String(int)
         case .ioctlCommand: return ioctlNames[UInt32(truncatingIfNeeded: value)] ?? hex(value)
         case .prctlOption: return prctlNames[Int(int)] ?? String(int)
@@ -174,43 +187,61 @@ enum Strace {
 
     static func openFlags(_ value: UInt64) -> String {
         let access = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"][Int(value & 3)]
-        let rest = flags(value & ~3, [(0o20200000, "O_TMPFILE"), (0o4010000, "O_SYNC"), (0o100, "O_CREAT"), (0o200, "O_EXCL"),
-                                      (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"), (0o2000, "O_APPEND"), (0o4000, "O_NONBLOCK"),
-                                      (0o10000, "O_DSYNC"), (0o40000, "O_DIRECT"), (0o100000, "O_LARGEFILE"),
-                                      (0o200000, "O_DIRECTORY"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
-                                      (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH")])
+        let rest = flags(
+            value & ~3,
+            [
+                (0o20200000, "O_TMPFILE"), (0o4010000, "O_SYNC"), (0o100, "O_CREAT"), (0o200, "O_EXCL"),
+                (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"), (0o2000, "O_APPEND"), (0o4000, "O_NONBLOCK"),
+                (0o10000, "O_DSYNC"), (0o40000, "O_DIRECT"), (0o100000, "O_LARGEFILE"),
+                (0o200000, "O_DIRECTORY"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
+                (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH")
+            ])
         return value & ~3 == 0 ? access : access + "|" + rest
     }
 
-    static let clockNames: [Int: String] = [0: "CLOCK_REALTIME", 1: "CLOCK_MONOTONIC", 2: "CLOCK_PROCESS_CPUTIME_ID",
-                                            3: "CLOCK_THREAD_CPUTIME_ID", 4: "CLOCK_MONOTONIC_RAW", 5: "CLOCK_REALTIME_COARSE",
-                                            6: "CLOCK_MONOTONIC_COARSE", 7: "CLOCK_BOOTTIME"]
-    static let fcntlNames: [Int: String] = [0: "F_DUPFD", 1: "F_GETFD", 2: "F_SETFD", 3: "F_GETFL", 4: "F_SETFL",
-                                            5: "F_GETLK", 6: "F_SETLK", 7: "F_SETLKW", 1030: "F_DUPFD_CLOEXEC"]
+    static let clockNames: [Int: String] = [
+        0: "CLOCK_REALTIME", 1: "CLOCK_MONOTONIC", 2: "CLOCK_PROCESS_CPUTIME_ID",
+        3: "CLOCK_THREAD_CPUTIME_ID", 4: "CLOCK_MONOTONIC_RAW", 5: "CLOCK_REALTIME_COARSE",
+        6: "CLOCK_MONOTONIC_COARSE", 7: "CLOCK_BOOTTIME"
+    ]
+    static let fcntlNames: [Int: String] = [
+        0: "F_DUPFD", 1: "F_GETFD", 2: "F_SETFD", 3: "F_GETFL", 4: "F_SETFL",
+        5: "F_GETLK", 6: "F_SETLK", 7: "F_SETLKW", 1030: "F_DUPFD_CLOEXEC"
+    ]
 
-    static let ioctlNames: [UInt32: String] = [0x5401: "TCGETS", 0x5402: "TCSETS", 0x5403: "TCSETSW", 0x5404: "TCSETSF",
-                                               0x540e: "TIOCSCTTY", 0x540f: "TIOCGPGRP", 0x5410: "TIOCSPGRP",
-                                               0x5413: "TIOCGWINSZ", 0x5414: "TIOCSWINSZ", 0x541b: "FIONREAD",
-                                               0x5421: "FIONBIO", 0x5412: "TIOCSTI", 0x5451: "FIOCLEX", 0x5450: "FIONCLEX"]
-    static let prctlNames: [Int: String] = [1: "PR_SET_PDEATHSIG", 2: "PR_GET_PDEATHSIG", 3: "PR_GET_DUMPABLE",
-                                            4: "PR_SET_DUMPABLE", 15: "PR_SET_NAME", 16: "PR_GET_NAME",
-                                            22: "PR_SET_SECCOMP", 21: "PR_GET_SECCOMP", 36: "PR_SET_CHILD_SUBREAPER",
-                                            37: "PR_GET_CHILD_SUBREAPER", 38: "PR_SET_NO_NEW_PRIVS",
-                                            39: "PR_GET_NO_NEW_PRIVS", 23: "PR_CAPBSET_READ", 24: "PR_CAPBSET_DROP",
-                                            47: "PR_CAP_AMBIENT", 0x53564d41: "PR_SET_VMA"]
-    static let archPrctlNames: [Int: String] = [0x1001: "ARCH_SET_GS", 0x1002: "ARCH_SET_FS", 0x1003: "ARCH_GET_FS",
-                                                0x1004: "ARCH_GET_GS", 0x3001: "ARCH_CET_STATUS"]
+    static let ioctlNames: [UInt32: String] = [
+        0x5401: "TCGETS", 0x5402: "TCSETS", 0x5403: "TCSETSW", 0x5404: "TCSETSF",
+        0x540e: "TIOCSCTTY", 0x540f: "TIOCGPGRP", 0x5410: "TIOCSPGRP",
+        0x5413: "TIOCGWINSZ", 0x5414: "TIOCSWINSZ", 0x541b: "FIONREAD",
+        0x5421: "FIONBIO", 0x5412: "TIOCSTI", 0x5451: "FIOCLEX", 0x5450: "FIONCLEX"
+    ]
+    static let prctlNames: [Int: String] = [
+        1: "PR_SET_PDEATHSIG", 2: "PR_GET_PDEATHSIG", 3: "PR_GET_DUMPABLE",
+        4: "PR_SET_DUMPABLE", 15: "PR_SET_NAME", 16: "PR_GET_NAME",
+        22: "PR_SET_SECCOMP", 21: "PR_GET_SECCOMP", 36: "PR_SET_CHILD_SUBREAPER",
+        37: "PR_GET_CHILD_SUBREAPER", 38: "PR_SET_NO_NEW_PRIVS",
+        39: "PR_GET_NO_NEW_PRIVS", 23: "PR_CAPBSET_READ", 24: "PR_CAPBSET_DROP",
+        47: "PR_CAP_AMBIENT", 0x5356_4d41: "PR_SET_VMA"
+    ]
+    static let archPrctlNames: [Int: String] = [
+        0x1001: "ARCH_SET_GS", 0x1002: "ARCH_SET_FS", 0x1003: "ARCH_GET_FS",
+        0x1004: "ARCH_GET_GS", 0x3001: "ARCH_CET_STATUS"
+    ]
 
     static func signalName(_ signal: Int32) -> String {
-        let names = ["HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE",
-                     "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ",
-                     "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"]
+        let names = [
+            "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE",
+            "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ",
+            "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"
+        ]
         return (1...31).contains(signal) ? "SIG" + names[Int(signal) - 1] : String(signal)
     }
 
     /// A quoted, escaped string: NUL-terminated (paths) or `exact` bytes (buffers).
-    static func string(_ memory: TraceeMemory, _ address: UInt64, limit: Int, exact: Bool = false,
-                       truncated: Bool = false) -> String {
+    static func string(
+        _ memory: TraceeMemory, _ address: UInt64, limit: Int, exact: Bool = false,
+        truncated: Bool = false
+    ) -> String {
         if address == 0 { return "NULL" }
         guard var bytes = try? memory.read(address, count: exact ? limit : min(limit, 256)) else { return hex(address) }
         var cut = truncated
@@ -253,16 +284,20 @@ enum Strace {
 
     static func timespec(_ memory: TraceeMemory, _ address: UInt64) -> String {
         guard address != 0, let seconds = try? memory.load(Int64.self, at: address),
-              let nanoseconds = try? memory.load(Int64.self, at: address + 8) else { return hex(address) }
+            let nanoseconds = try? memory.load(Int64.self, at: address + 8)
+        else { return hex(address) }
         return "{tv_sec=\(seconds), tv_nsec=\(nanoseconds)}"
     }
 
     /// struct stat (x86_64): st_mode at 24, st_size at 48.
     static func stat(_ memory: TraceeMemory, _ address: UInt64) -> String {
         guard address != 0, let mode = try? memory.load(UInt32.self, at: address + 24),
-              let size = try? memory.load(Int64.self, at: address + 48) else { return hex(address) }
-        let types: [UInt32: String] = [0o040000: "S_IFDIR", 0o100000: "S_IFREG", 0o120000: "S_IFLNK", 0o020000: "S_IFCHR",
-                                       0o060000: "S_IFBLK", 0o010000: "S_IFIFO", 0o140000: "S_IFSOCK"]
+            let size = try? memory.load(Int64.self, at: address + 48)
+        else { return hex(address) }
+        let types: [UInt32: String] = [
+            0o040000: "S_IFDIR", 0o100000: "S_IFREG", 0o120000: "S_IFLNK", 0o020000: "S_IFCHR",
+            0o060000: "S_IFBLK", 0o010000: "S_IFIFO", 0o140000: "S_IFSOCK"
+        ]
         let type = types[mode & 0o170000] ?? "0" + String(mode & 0o170000, radix: 8)
         return "{st_mode=\(type)|0\(String(mode & 0o7777, radix: 8)), st_size=\(size), ...}"
     }

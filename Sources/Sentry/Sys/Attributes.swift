@@ -56,10 +56,17 @@ enum Attributes {
     /// `owner`'s arguments 1 and 2 are the uid and gid (-1: unchanged).
     /// Ids of the sandbox's user namespace become the host's (unmapped: EINVAL, as in Linux).
     static func changeOwner(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, owner: SyscallArgs, flags: Int32) throws(Errno) -> SyscallOutcome {
-        var uid = UInt32(truncatingIfNeeded: owner[1]), gid = UInt32(truncatingIfNeeded: owner[2])
+        var uid = UInt32(truncatingIfNeeded: owner[1])
+        var gid = UInt32(truncatingIfNeeded: owner[2])
         if let maps = k.idMaps {
-            if uid != UInt32.max { guard let host = maps.uid.host(uid) else { throw .invalid }; uid = host }
-            if gid != UInt32.max { guard let host = maps.gid.host(gid) else { throw .invalid }; gid = host }
+            if uid != UInt32.max {
+                guard let host = maps.uid.host(uid) else { throw .invalid }
+                uid = host
+            }
+            if gid != UInt32.max {
+                guard let host = maps.gid.host(gid) else { throw .invalid }
+                gid = host
+            }
         }
         try Stat.target(k, t, dirfd: dirfd, path: path, flags: flags, realIDs: false) { fd throws(Errno) in
             if Glibc.fchownat(fd, "", uid, gid, Stat.emptyPath) != 0 { throw Errno.current }
@@ -75,7 +82,7 @@ enum Attributes {
         if a[2] != 0 {
             let memory = TraceeMemory(t.hostTid)
             times = [try memory.load(timespec.self, at: a[2]), try memory.load(timespec.self, at: a[2] + 16)]
-            let omit = 1 << 30 - 2   // UTIME_OMIT
+            let omit = 1 << 30 - 2  // UTIME_OMIT
             if times!.allSatisfy({ $0.tv_nsec == omit }) { return .value(0) }
         }
         let flags = a.int32(3)
@@ -109,7 +116,8 @@ enum Attributes {
         var times: [timespec]?
         if a[1] != 0 {
             let memory = TraceeMemory(t.hostTid)
-            let access = try memory.load(Int.self, at: a[1]), modification = try memory.load(Int.self, at: a[1] + 8)
+            let access = try memory.load(Int.self, at: a[1])
+            let modification = try memory.load(Int.self, at: a[1] + 8)
             times = [timespec(tv_sec: access, tv_nsec: 0), timespec(tv_sec: modification, tv_nsec: 0)]
         }
         try Stat.target(k, t, dirfd: AT_FDCWD, path: a[0], flags: 0, realIDs: false) { fd throws(Errno) in
@@ -157,16 +165,19 @@ enum Attributes {
             // Nonblocking: a FIFO's open would wait for a reader. Only a
             // regular file can be cut (a FIFO or a device is EINVAL, as Linux).
             let fd: Int32
-            do throws(Errno) { fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: O_WRONLY | O_NONBLOCK, mode: 0) } catch {
+            do throws(Errno) { fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: O_WRONLY | O_NONBLOCK, mode: 0) } catch
+            {
                 throw error == Errno(ENXIO) ? .invalid : error
             }
             defer { close(fd) }
             var kind = stat()
             guard fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG else { throw .invalid }
             // The caller's RLIMIT_FSIZE, not the sentry's, bounds a file it makes longer.
-            var info = stat(), limit: UInt64 = 0
+            var info = stat()
+            var limit: UInt64 = 0
             if fstat(fd, &info) == 0, info.st_size < length,
-               moat_soft_limit(t.group.hostTgid, Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, UInt64(length) > limit {
+                moat_soft_limit(t.group.hostTgid, Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, UInt64(length) > limit
+            {
                 _ = moat_tgkill(t.group.hostTgid, t.hostTid, SIGXFSZ)
                 throw Errno(EFBIG)
             }

@@ -32,9 +32,11 @@ struct ControlMessages {
         do throws(Errno) {
             while offset + 16 <= control.count {
                 let (length, level, type) = control.withUnsafeBytes {
-                    (Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
-                     $0.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self),
-                     $0.loadUnaligned(fromByteOffset: offset + 12, as: Int32.self))
+                    (
+                        Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
+                        $0.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self),
+                        $0.loadUnaligned(fromByteOffset: offset + 12, as: Int32.self)
+                    )
                 }
                 guard length >= 16, length <= control.count - offset else { throw Errno.invalid }
                 let data = Array(control[(offset + 16)..<(offset + length)])
@@ -53,8 +55,10 @@ struct ControlMessages {
                     case ControlMessages.credentials:
                         guard data.count == 12 else { throw Errno.invalid }
                         explicit = data.withUnsafeBytes {
-                            ($0.loadUnaligned(fromByteOffset: 0, as: Int32.self), $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self),
-                             $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+                            (
+                                $0.loadUnaligned(fromByteOffset: 0, as: Int32.self), $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self),
+                                $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+                            )
                         }
                     default:
                         throw Errno.invalid

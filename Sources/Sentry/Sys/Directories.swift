@@ -170,11 +170,13 @@ enum Directories {
     /// the handing over (up to the hard limit, or past it where the
     /// supervisor may) and put back.
     static func giveWithinLimit(_ k: Kernel, _ t: Task, _ fd: Int32, scratch: UInt64) throws(Errno)
-        -> (fd: Int32, deferredSignal: Int32) {
+        -> (fd: Int32, deferredSignal: Int32)
+    {
         do { return try k.tracer.give(fd, to: t.hostTid, process: t.group.hostTgid, scratch: scratch) } catch {
             var limits: [UInt64] = [0, 0]
             guard error.rawValue == EMFILE,
-                  moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), nil, &limits) == 0 else { throw error }
+                moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), nil, &limits) == 0
+            else { throw error }
             var raised = [limits[0] + 3, max(limits[1], limits[0] + 3)]
             if moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), &raised, nil) != 0 { throw error }
             defer { _ = moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), &limits, nil) }
@@ -182,8 +184,10 @@ enum Directories {
         }
     }
 
-    static func atParent(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, atRoot: Errno? = nil,
-                         _ call: (Int32, [UInt8]) throws(Errno) -> Int32) throws(Errno) -> SyscallOutcome {
+    static func atParent(
+        _ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, atRoot: Errno? = nil,
+        _ call: (Int32, [UInt8]) throws(Errno) -> Int32
+    ) throws(Errno) -> SyscallOutcome {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), address)
         if path.isEmpty { throw .noSuchFile }
         if let atRoot, path.allSatisfy({ $0 == UInt8(ascii: "/") }) { throw atRoot }

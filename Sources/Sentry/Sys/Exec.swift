@@ -54,8 +54,9 @@ enum Exec {
                 try checkRunnable(fd, symlinkNoFollow: false)
             }
         }
-        t.expectedExec = Expected(filename: kernelFilename(dirfd: dirfd, path: path),
-                                  file: program.isELF ? (program.device, program.inode) : nil)
+        t.expectedExec = Expected(
+            filename: kernelFilename(dirfd: dirfd, path: path),
+            file: program.isELF ? (program.device, program.inode) : nil)
         // A script its caller wrote through a donated fd is no longer open for writing.
         k.waitForDonationsInFlight()
         return .runOnHost
@@ -87,8 +88,9 @@ enum Exec {
             if mountFlags & 8 != 0 { throw Errno(EACCES) }  // ST_NOEXEC
         }
         let start = header(fd)
-        return Runnable(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), script: ScriptHeader.interpreter(in: start),
-                        isELF: start.starts(with: [0x7f, 0x45, 0x4c, 0x46]))
+        return Runnable(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), script: ScriptHeader.interpreter(in: start),
+            isELF: start.starts(with: [0x7f, 0x45, 0x4c, 0x46]))
     }
 
     /// The first bytes of the file, as binfmt_script reads them, reopened
@@ -134,7 +136,8 @@ enum Exec {
         guard let file = expected.file else { return nil }
         var info = Glibc.stat()
         guard fstatat(HostProcfs.directory, "\(tid)/exe", &info, 0) == 0,
-              UInt64(info.st_dev) == file.device, UInt64(info.st_ino) == file.inode else {
+            UInt64(info.st_dev) == file.device, UInt64(info.st_ino) == file.inode
+        else {
             return "ran a file other than the one checked (swapped meanwhile)"
         }
         return nil
@@ -190,7 +193,8 @@ enum ScriptHeader {
         let nameEnd = (nameStart..<lineEnd).first(where: { terminator(buffer[$0]) }) ?? lineEnd
         var argument: [UInt8]?
         if nameEnd < lineEnd && buffer[nameEnd] != 0,
-           let argumentStart = (nameEnd..<lineEnd).first(where: { !spaceTab(buffer[$0]) }) {
+            let argumentStart = (nameEnd..<lineEnd).first(where: { !spaceTab(buffer[$0]) })
+        {
             let text = buffer[argumentStart..<lineEnd]
             argument = Array(text.prefix { $0 != 0 })
         }

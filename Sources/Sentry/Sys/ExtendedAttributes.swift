@@ -46,7 +46,7 @@ enum ExtendedAttributes {
 
     static func set(_ k: Kernel, _ t: Task, _ a: SyscallArgs, nofollow: Bool) throws(Errno) -> SyscallOutcome {
         // As Linux: the flags are checked before any argument is read.
-        guard a.int32(4) & ~3 == 0 else { throw .invalid }   // XATTR_CREATE, XATTR_REPLACE
+        guard a.int32(4) & ~3 == 0 else { throw .invalid }  // XATTR_CREATE, XATTR_REPLACE
         let name = try attributeName(t, a[1])
         guard Int(a[3]) <= valueMaximum else { throw Errno(E2BIG) }
         let value = try TraceeMemory(t.hostTid).read(a[2], count: Int(a[3]))
@@ -108,8 +108,10 @@ enum ExtendedAttributes {
         let inotify = k.takeCallerFD(t, a.int32(0))
         if inotify < 0 { throw Errno(-inotify) }
         defer { close(inotify) }
-        let watch = try Stat.target(k, t, dirfd: AT_FDCWD, path: a[1], flags: mask & dontFollow != 0 ? Stat.symlinkNoFollow : 0,
-                                    realIDs: false) { fd throws(Errno) in
+        let watch = try Stat.target(
+            k, t, dirfd: AT_FDCWD, path: a[1], flags: mask & dontFollow != 0 ? Stat.symlinkNoFollow : 0,
+            realIDs: false
+        ) { fd throws(Errno) in
             // The fd is already the symlink itself when not following: our magic link leads to it.
             moat_inotify_watch_fd(inotify, HostProcfs.directory, fd, mask & ~dontFollow, k.homeDirectory)
         }
@@ -125,8 +127,10 @@ enum ExtendedAttributes {
     }
 
     /// Runs `call` with (dirfd, path, at_flags) naming the file the path leads to.
-    static func onFile(_ k: Kernel, _ t: Task, path address: UInt64, nofollow: Bool,
-                       _ call: (Int32, UnsafePointer<CChar>, Int32) throws(Errno) -> Int) throws(Errno) -> Int {
+    static func onFile(
+        _ k: Kernel, _ t: Task, path address: UInt64, nofollow: Bool,
+        _ call: (Int32, UnsafePointer<CChar>, Int32) throws(Errno) -> Int
+    ) throws(Errno) -> Int {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), address)
         if path.isEmpty { throw .noSuchFile }
         return try k.withFiles(t) { files, caller, _ throws(Errno) in

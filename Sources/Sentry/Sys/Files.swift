@@ -19,8 +19,9 @@ enum Files {
 
     /// creat implements Linux syscall creat(2).
     static func creat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        try openFile(k, t, dirfd: AT_FDCWD, pathAt: a[0], flags: O_CREAT | O_WRONLY | O_TRUNC,
-                     mode: mode_t(truncatingIfNeeded: a[1]))
+        try openFile(
+            k, t, dirfd: AT_FDCWD, pathAt: a[0], flags: O_CREAT | O_WRONLY | O_TRUNC,
+            mode: mode_t(truncatingIfNeeded: a[1]))
     }
 
     /// RESOLVE_NO_XDEV, NO_MAGICLINKS, NO_SYMLINKS, BENEATH, IN_ROOT, CACHED.
@@ -42,25 +43,31 @@ enum Files {
         // Bytes past the known struct must be zero (E2BIG otherwise, as Linux).
         if how[24...].contains(where: { $0 != 0 }) { throw Errno(E2BIG) }
         let (flags, mode, resolve) = how.withUnsafeBytes {
-            ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-             $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+            (
+                $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
+            )
         }
         guard flags >> 32 == 0, resolve & ~resolveFlags == 0 else { throw .invalid }
         guard mode & ~0o7777 == 0, mode == 0 || Int32(flags) & (O_CREAT | Linux.openTemporaryFile) != 0 else { throw .invalid }
         if resolve & cached != 0 { throw Errno(EAGAIN) }
         if resolve & (beneath | FileSystem.inRoot) != 0 {
-            return try openBeneath(k, t, dirfd: a.int32(0), pathAt: a[1], flags: Int32(truncatingIfNeeded: flags),
-                                   mode: mode_t(mode), resolve: resolve, memory: memory)
+            return try openBeneath(
+                k, t, dirfd: a.int32(0), pathAt: a[1], flags: Int32(truncatingIfNeeded: flags),
+                mode: mode_t(mode), resolve: resolve, memory: memory)
         }
         if resolve & noXDev != 0 { throw .notImplemented }
-        return try openFile(k, t, dirfd: a.int32(0), pathAt: a[1], flags: Int32(truncatingIfNeeded: flags),
-                            mode: mode_t(mode), noSymlinks: resolve & FileSystem.noSymlinks != 0, memory: memory)
+        return try openFile(
+            k, t, dirfd: a.int32(0), pathAt: a[1], flags: Int32(truncatingIfNeeded: flags),
+            mode: mode_t(mode), noSymlinks: resolve & FileSystem.noSymlinks != 0, memory: memory)
     }
 
     /// RESOLVE_BENEATH or IN_ROOT: the kernel's walk, anchored at the
     /// caller's dirfd (reopened from the host's /proc), cannot leave it.
-    static func openBeneath(_ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
-                            resolve: UInt64, memory: TraceeMemory) throws(Errno) -> SyscallOutcome {
+    static func openBeneath(
+        _ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
+        resolve: UInt64, memory: TraceeMemory
+    ) throws(Errno) -> SyscallOutcome {
         if flags & Linux.openPath != 0 { return .runOnHost }
         let path = try PathArgument.read(memory, address)
         let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
@@ -68,16 +75,19 @@ enum Files {
             let anchor = HostProcfs.open(dirfd == AT_FDCWD ? "\(t.hostTid)/cwd" : "\(t.hostTid)/fd/\(dirfd)", Linux.openPath | O_CLOEXEC)
             if anchor < 0 { throw Errno(EBADF) }
             defer { close(anchor) }
-            let fd = FileSystem.openat2(anchor, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), creates ? mode : 0,
-                                        resolve | FileSystem.noMagicLinks)
+            let fd = FileSystem.openat2(
+                anchor, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), creates ? mode : 0,
+                resolve | FileSystem.noMagicLinks)
             if fd < 0 { throw Errno(-fd) }
             return fd
         }
         return .donate(fd, cloexec: flags & O_CLOEXEC != 0)
     }
 
-    static func openFile(_ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
-                         noSymlinks: Bool = false, memory: TraceeMemory? = nil) throws(Errno) -> SyscallOutcome {
+    static func openFile(
+        _ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
+        noSymlinks: Bool = false, memory: TraceeMemory? = nil
+    ) throws(Errno) -> SyscallOutcome {
         // SECCOMP_ADDFD cannot pass an O_PATH file (the kernel's fget skips
         // them): the kernel opens it inside the pivoted root. An O_PATH fd
         // reads and writes nothing; every path call made through it comes
@@ -88,11 +98,15 @@ enum Files {
         // Without root, a /proc file opened by the supervisor would show ids as
         // the host sees them (procfs renders for its opener): the kernel opens those.
         if Linux.rootless, let files = k.files, FileSystem.components(path).starts(with: files.procMount),
-           path.first == UInt8(ascii: "/") { return .runOnHost }
+            path.first == UInt8(ascii: "/")
+        {
+            return .runOnHost
+        }
         // O_CREAT|O_EXCL never follows a final symlink: it fails with EEXIST.
         let exclusive = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL
-        let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: flags & O_NOFOLLOW == 0 && !exclusive,
-                                       noSymlinks: noSymlinks)
+        let lookup = FileSystem.Lookup(
+            dirfd: dirfd, path: path, followFinal: flags & O_NOFOLLOW == 0 && !exclusive,
+            noSymlinks: noSymlinks)
         let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
         let fd = try k.withFiles(t) { files, caller, credentials throws(Errno) in
             let fd = try files.open(lookup, caller: caller, flags: flags, mode: creates ? mode & 0o7777 : 0)

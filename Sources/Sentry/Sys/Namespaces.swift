@@ -5,7 +5,8 @@ import Platform
 enum Namespaces {
     /// What unshare(2) accepts at all: CLONE_THREAD, CLONE_FS, CLONE_SIGHAND,
     /// CLONE_VM, CLONE_FILES, CLONE_SYSVSEM and the namespace flags.
-    static let unshareFlags: UInt64 = 0x0001_0000 | 0x0000_0200 | 0x0000_0800 | 0x0000_0100 | 0x0000_0400 | 0x0004_0000
+    static let unshareFlags: UInt64 =
+        0x0001_0000 | 0x0000_0200 | 0x0000_0800 | 0x0000_0100 | 0x0000_0400 | 0x0004_0000
         | UInt64(Linux.allNamespaceFlags)
 
     /// unshare implements Linux syscall unshare(2), validated in Linux's

@@ -64,7 +64,8 @@ enum Pids {
 
     /// tgkill(tgid, tid, sig) and rt_tgsigqueueinfo(tgid, tid, ...).
     static func checkedTgkill(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        let tgid = a.int32(0), tid = a.int32(1)
+        let tgid = a.int32(0)
+        let tid = a.int32(1)
         guard tgid > 0, tid > 0 else { throw .invalid }
         if k.sharesPidNamespace && k.pids.task(vtid: tid) == nil { return .runOnHost }
         guard let task = k.pids.task(vtid: tid), task.group.vpid == tgid else { throw .noSuchProcess }
@@ -74,7 +75,8 @@ enum Pids {
     /// getpriority/setpriority(which, who) and ioprio_get/set(which, who):
     /// which 1 is a single process in both families.
     static func checkedPriority(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        let which = a.int32(0), who = a.int32(1)
+        let which = a.int32(0)
+        let who = a.int32(1)
         // ioprio_set is 251, ioprio_get 252.
         let isProcess = a.number == 251 || a.number == 252 ? which == 1 : which == 0
         if isProcess && !known(k, pid: who) { throw .noSuchProcess }

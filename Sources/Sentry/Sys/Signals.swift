@@ -59,7 +59,8 @@ enum Signals {
         }
         let remaining = timespec(tv_sec: Int(left / 1_000_000_000), tv_nsec: Int(left % 1_000_000_000))
         guard (try? TraceeMemory(t.hostTid).store(remaining, at: wait.scratch)) != nil,
-              (try? k.tracer.repeatCall(t.hostTid, index: 2, to: wait.scratch)) != nil else { return }
+            (try? k.tracer.repeatCall(t.hostTid, index: 2, to: wait.scratch)) != nil
+        else { return }
         t.pendingSignalWait = wait
     }
 }

@@ -134,16 +134,21 @@ enum Stat {
     /// the dirfd itself; under the caller's credentials (`realIDs`: its real
     /// uid and gid, as access(2) checks).
     @discardableResult
-    static func target<T>(_ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, flags: Int32, realIDs: Bool = false,
-                          _ body: (Int32) throws(Errno) -> T) throws(Errno) -> T {
-        try target(k, t, dirfd: dirfd, path: try PathArgument.read(TraceeMemory(t.hostTid), address), flags: flags,
-                   realIDs: realIDs, body)
+    static func target<T>(
+        _ k: Kernel, _ t: Task, dirfd: Int32, path address: UInt64, flags: Int32, realIDs: Bool = false,
+        _ body: (Int32) throws(Errno) -> T
+    ) throws(Errno) -> T {
+        try target(
+            k, t, dirfd: dirfd, path: try PathArgument.read(TraceeMemory(t.hostTid), address), flags: flags,
+            realIDs: realIDs, body)
     }
 
     /// `target` with the path already copied out of the caller.
     @discardableResult
-    static func target<T>(_ k: Kernel, _ t: Task, dirfd: Int32, path: [UInt8], flags: Int32, realIDs: Bool = false,
-                          _ body: (Int32) throws(Errno) -> T) throws(Errno) -> T {
+    static func target<T>(
+        _ k: Kernel, _ t: Task, dirfd: Int32, path: [UInt8], flags: Int32, realIDs: Bool = false,
+        _ body: (Int32) throws(Errno) -> T
+    ) throws(Errno) -> T {
         let openFlags = Linux.openPath | (flags & symlinkNoFollow != 0 ? O_NOFOLLOW : 0)
         return try k.withFiles(t, realIDs: realIDs) { files, caller, _ throws(Errno) in
             let fd: Int32

@@ -77,8 +77,10 @@ enum Time {
     /// the argument pointing at the scratch: it is not converted twice, and
     /// what was stored there is put back (a signal frame may have been built
     /// over it).
-    static func rewriteArgument<T: BitwiseCopyable>(_ k: Kernel, _ t: Task, _ a: SyscallArgs, index: Int,
-                                                    _ convert: (T) throws(Errno) -> T) throws(Errno) -> SyscallOutcome {
+    static func rewriteArgument<T: BitwiseCopyable>(
+        _ k: Kernel, _ t: Task, _ a: SyscallArgs, index: Int,
+        _ convert: (T) throws(Errno) -> T
+    ) throws(Errno) -> SyscallOutcome {
         let memory = TraceeMemory(t.hostTid)
         let scratch = (a.stackPointer &- 128 &- 64) & ~15
         if a[index] == scratch, let stored = k.shiftedDeadlines[t.hostTid] {
@@ -97,14 +99,16 @@ enum Time {
     /// the host clock the timer runs on; relative ones run as they are.
     static func timerfdSettime(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         guard a[1] & timerAbstime != 0, a[2] != 0,
-              let clock = HostProc.timerfdClock(t.hostTid, fd: a.int32(0)) else { return .runOnHost }
+            let clock = HostProc.timerfdClock(t.hostTid, fd: a.int32(0))
+        else { return .runOnHost }
         return try shiftDeadline(k, t, a, clock: clock)
     }
 
     /// timer_settime implements Linux syscall timer_settime(2), as timerfd_settime.
     static func timerSettime(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         guard a[1] & timerAbstime != 0, a[2] != 0,
-              let clock = HostProc.posixTimerClock(t.group.hostTgid, id: a.int32(0)) else { return .runOnHost }
+            let clock = HostProc.posixTimerClock(t.group.hostTgid, id: a.int32(0))
+        else { return .runOnHost }
         return try shiftDeadline(k, t, a, clock: clock)
     }
 

@@ -31,7 +31,8 @@ enum UnixSockets {
         guard namesUnixPath(address), !Linux.rootless else { return .runOnHost }
         let path = Array(address[2...].prefix { $0 != 0 })
         let lookup = FileSystem.Lookup(dirfd: AT_FDCWD, path: path)
-        var info = Glibc.stat(), directory = Glibc.stat()
+        var info = Glibc.stat()
+        var directory = Glibc.stat()
         try k.withFiles(t) { files, caller, _ throws(Errno) in
             let fd = try files.open(lookup, caller: caller, flags: Linux.openPath, mode: 0)
             defer { close(fd) }
@@ -46,8 +47,9 @@ enum UnixSockets {
         // The socket itself, taken now: at the exit its fd number may name another.
         let socket = k.takeCallerFD(t, a.int32(0))
         if socket < 0 { throw Errno(-socket) }
-        t.pendingConnect = PendingConnect(socket: socket, devices: [UInt64(info.st_dev), UInt64(directory.st_dev)],
-                                          inode: UInt32(truncatingIfNeeded: info.st_ino))
+        t.pendingConnect = PendingConnect(
+            socket: socket, devices: [UInt64(info.st_dev), UInt64(directory.st_dev)],
+            inode: UInt32(truncatingIfNeeded: info.st_ino))
         return .runOnHostToExit
     }
 
@@ -77,7 +79,8 @@ enum UnixSockets {
     /// the pivoted root.
     static func verifyConnect(_ k: Kernel, _ t: Task, _ expected: PendingConnect, result: Int64) {
         guard result == 0 else { return }
-        var device: UInt64 = 0, inode: UInt32 = 0
+        var device: UInt64 = 0
+        var inode: UInt32 = 0
         let rc = moat_unix_peer_file(expected.socket, &device, &inode)
         if rc != 0 && rc != -ENOTCONN { return }
         guard rc == -ENOTCONN || !expected.devices.contains(device) || inode != expected.inode else { return }
@@ -100,8 +103,9 @@ enum UnixSockets {
         guard size <= 1 << 20 else { throw Errno(EMSGSIZE) }
         let data = try memory.read(a[1], count: size)
         guard data.count == size else { throw .fault }
-        let sent = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_SENDTO),
-                              data: data, flags: a.int32(3), control: [])
+        let sent = try inRoot(
+            k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_SENDTO),
+            data: data, flags: a.int32(3), control: [])
         return .value(sent)
     }
 
@@ -155,7 +159,8 @@ enum UnixSockets {
         init(_ memory: TraceeMemory, at headerAddress: UInt64) throws(Errno) {
             header = try memory.read(headerAddress, count: 56)
             guard header.count == 56 else { throw .fault }
-            let name = Message.field(header, 0), nameLength = Int(Int32(truncatingIfNeeded: Message.field(header, 8)))
+            let name = Message.field(header, 0)
+            let nameLength = Int(Int32(truncatingIfNeeded: Message.field(header, 8)))
             guard nameLength >= 0 else { throw .invalid }
             if name == 0 || nameLength == 0 {
                 address = []
@@ -174,15 +179,19 @@ enum UnixSockets {
 
         /// The data (the iovecs joined, at most 1 MiB) and the control bytes.
         mutating func readContents(_ memory: TraceeMemory) throws(Errno) {
-            let iov = Message.field(header, 16), iovCount = Int(truncatingIfNeeded: Message.field(header, 24))
-            let controlAt = Message.field(header, 32), controlLength = Message.field(header, 40)
+            let iov = Message.field(header, 16)
+            let iovCount = Int(truncatingIfNeeded: Message.field(header, 24))
+            let controlAt = Message.field(header, 32)
+            let controlLength = Message.field(header, 40)
             guard iovCount >= 0, iovCount <= 1024 else { throw .invalid }
             let vectors = try memory.read(iov, count: iovCount * 16)
             guard vectors.count == iovCount * 16 else { throw .fault }
             for index in 0..<iovCount {
                 let (base, length) = vectors.withUnsafeBytes {
-                    ($0.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),
-                     Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self)))
+                    (
+                        $0.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),
+                        Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self))
+                    )
                 }
                 guard length >= 0, data.count + length <= 1 << 20 else { throw Errno(EMSGSIZE) }
                 let chunk = try memory.read(base, count: length)
@@ -198,8 +207,9 @@ enum UnixSockets {
     }
 
     static func send(_ k: Kernel, _ t: Task, socketFD: Int32, _ message: Message, flags: Int32) throws(Errno) -> Int {
-        try inRoot(k, t, socketFD: socketFD, address: message.address, operation: Int32(MOAT_UNIX_SENDTO),
-                   data: message.data, flags: flags, control: message.control)
+        try inRoot(
+            k, t, socketFD: socketFD, address: message.address, operation: Int32(MOAT_UNIX_SENDTO),
+            data: message.data, flags: flags, control: message.control)
     }
 
     static func bindAddress(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
@@ -225,8 +235,10 @@ enum UnixSockets {
     /// socket paths to the kernel inside the pivoted root, hence `serveUnixPaths`.)
     /// `control`: the caller's control messages for a send (rebuilt by
     /// ControlMessages, which also attaches its credentials).
-    static func inRoot(_ k: Kernel, _ t: Task, socketFD: Int32, address: [UInt8], operation: Int32,
-                       data: [UInt8], flags: Int32, control callerControl: [UInt8]? = nil) throws(Errno) -> Int {
+    static func inRoot(
+        _ k: Kernel, _ t: Task, socketFD: Int32, address: [UInt8], operation: Int32,
+        data: [UInt8], flags: Int32, control callerControl: [UInt8]? = nil
+    ) throws(Errno) -> Int {
         let socket = k.takeCallerFD(t, socketFD)
         if socket < 0 { throw Errno(-socket) }
         defer { close(socket) }
@@ -235,8 +247,10 @@ enum UnixSockets {
         defer { close(cwd) }
         let rc = try k.withFiles(t) { files, _, credentials throws(Errno) in
             // The peer sees the caller's ids (SO_PEERCRED, SCM_CREDENTIALS), not the supervisor's.
-            let ids: [UInt32] = [credentials.uids.first ?? 0, credentials.uids.dropFirst().first ?? 0,
-                                 credentials.gids.first ?? 0, credentials.gids.dropFirst().first ?? 0]
+            let ids: [UInt32] = [
+                credentials.uids.first ?? 0, credentials.uids.dropFirst().first ?? 0,
+                credentials.gids.first ?? 0, credentials.gids.dropFirst().first ?? 0
+            ]
             let control = try callerControl.map { bytes throws(Errno) in
                 try ControlMessages(caller: bytes, of: t, credentials: credentials) { vpid in k.pids.group(vpid: vpid)?.hostTgid }
             }
@@ -246,10 +260,11 @@ enum UnixSockets {
                 data.withUnsafeBytes { bytes in
                     controlBytes.withUnsafeBytes { controlRaw in
                         ids.withUnsafeBufferPointer {
-                            moat_unix_in_root(socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
-                                              bytes.baseAddress, bytes.count, flags, files.root, cwd, k.hostRoot, k.homeDirectory,
-                                              $0.baseAddress, credentials.effective, controlRaw.baseAddress, controlRaw.count,
-                                              control == nil ? 0 : ControlMessages.neededCapabilities)
+                            moat_unix_in_root(
+                                socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
+                                bytes.baseAddress, bytes.count, flags, files.root, cwd, k.hostRoot, k.homeDirectory,
+                                $0.baseAddress, credentials.effective, controlRaw.baseAddress, controlRaw.count,
+                                control == nil ? 0 : ControlMessages.neededCapabilities)
                         }
                     }
                 }

@@ -30,7 +30,9 @@ struct Credentials: Equatable {
                 fsGID = UInt32(values[3]) ?? 0
                 seen |= 2
             case "Groups": groups = values.compactMap { UInt32($0) }
-            case "CapEff": effective = UInt64(values.first ?? "", radix: 16) ?? 0; seen |= 4
+            case "CapEff":
+                effective = UInt64(values.first ?? "", radix: 16) ?? 0
+                seen |= 4
             case "CapPrm": permitted = UInt64(values.first ?? "", radix: 16) ?? 0
             case "Umask": umask = mode_t(values.first ?? "", radix: 8) ?? 0o022
             default: break

@@ -18,9 +18,9 @@ final class FileSystem {
     /// The device number of that procfs (nil without one): a file on it has this st_dev.
     let procDevice: dev_t?
 
-    static let inRoot: UInt64 = 0x10          // RESOLVE_IN_ROOT
-    static let noMagicLinks: UInt64 = 0x02    // RESOLVE_NO_MAGICLINKS
-    static let noSymlinks: UInt64 = 0x04      // RESOLVE_NO_SYMLINKS
+    static let inRoot: UInt64 = 0x10  // RESOLVE_IN_ROOT
+    static let noMagicLinks: UInt64 = 0x02  // RESOLVE_NO_MAGICLINKS
+    static let noSymlinks: UInt64 = 0x04  // RESOLVE_NO_SYMLINKS
     static let maxSymlinkHops = 40
 
     init(root: Int32, procMount: String = "/proc") {
@@ -75,17 +75,25 @@ final class FileSystem {
     /// ours until donated). Call under the caller's credentials. `selfLink`
     /// gets the text of /proc/self (or thread-self) when that link itself is
     /// what was named (readlink needs it; the kernel would answer for us).
-    func open(_ lookup: Lookup, caller: Caller, flags: Int32, mode: mode_t,
-              selfLink: UnsafeMutablePointer<[UInt8]?>? = nil) throws(Errno) -> Int32 {
+    func open(
+        _ lookup: Lookup, caller: Caller, flags: Int32, mode: mode_t,
+        selfLink: UnsafeMutablePointer<[UInt8]?>? = nil
+    ) throws(Errno) -> Int32 {
         let flags = UInt64(UInt32(bitPattern: (flags | O_CLOEXEC) & ~O_NOFOLLOW | (lookup.followFinal ? 0 : O_NOFOLLOW)))
         let full = try start(lookup, caller: caller) + [UInt8(ascii: "/")] + lookup.path
         // /proc/self itself, not followed: the kernel would give the supervisor's answer.
-        let namesSelf = !lookup.followFinal && FileSystem.components(full).last.map { $0 == Array("self".utf8)
-            || $0 == Array("thread-self".utf8) } == true
+        let namesSelf =
+            !lookup.followFinal
+            && FileSystem.components(full).last.map {
+                $0 == Array("self".utf8)
+                    || $0 == Array("thread-self".utf8)
+            } == true
         // The kernel's walk from the root: right unless it met a magic link
         // (ELOOP) or procfs's self (ENOENT, with a symlink on the way).
-        let direct = FileSystem.openat2(root, full, flags, mode, FileSystem.inRoot
-                                        | (lookup.noSymlinks ? FileSystem.noSymlinks : FileSystem.noMagicLinks))
+        let direct = FileSystem.openat2(
+            root, full, flags, mode,
+            FileSystem.inRoot
+                | (lookup.noSymlinks ? FileSystem.noSymlinks : FileSystem.noMagicLinks))
         if direct >= 0 && !namesSelf { return direct }
         if direct >= 0 { close(direct) }
         // EAGAIN: `..` raced with renames or mounts on the host; the sentry's
@@ -94,8 +102,9 @@ final class FileSystem {
             throw Errno(-direct)
         }
         if direct == -ENOENT {
-            let plain = FileSystem.openat2(root, full, UInt64(Linux.openPath | O_CLOEXEC) | (flags & UInt64(O_NOFOLLOW)), 0,
-                                           FileSystem.inRoot | FileSystem.noSymlinks)
+            let plain = FileSystem.openat2(
+                root, full, UInt64(Linux.openPath | O_CLOEXEC) | (flags & UInt64(O_NOFOLLOW)), 0,
+                FileSystem.inRoot | FileSystem.noSymlinks)
             if plain >= 0 { close(plain) }
             if plain != -ELOOP { throw Errno(ENOENT) }
         }
@@ -112,8 +121,9 @@ final class FileSystem {
             // Only O_PATH opens a symlink itself.
             if Int32(truncatingIfNeeded: flags) & Linux.openPath == 0 { throw Errno(ELOOP) }
             selfLink?.pointee = text
-            let fd = FileSystem.openat2(root, FileSystem.joined(procMount + [Array("self".utf8)]), flags, 0,
-                                        FileSystem.inRoot | FileSystem.noSymlinks)
+            let fd = FileSystem.openat2(
+                root, FileSystem.joined(procMount + [Array("self".utf8)]), flags, 0,
+                FileSystem.inRoot | FileSystem.noSymlinks)
             if fd < 0 { throw Errno(-fd) }
             return fd
         }
@@ -130,7 +140,8 @@ final class FileSystem {
             path.removeLast()
             trailing = [UInt8(ascii: "/")]
         }
-        let directory: [UInt8], name: [UInt8]
+        let directory: [UInt8]
+        let name: [UInt8]
         if path == [UInt8(ascii: "/")] {
             (directory, name) = ([UInt8(ascii: "/")], [UInt8(ascii: ".")])
         } else if let slash = path.lastIndex(of: UInt8(ascii: "/")) {
@@ -174,11 +185,12 @@ final class FileSystem {
             let follow = !isFinal || lookup.followFinal || trailingSlash
             if current == procMount {
                 let vpid = Array(String(caller.vpid).utf8)
-                let selfText: [[UInt8]]? = switch name {
-                case Array("self".utf8): [vpid]
-                case Array("thread-self".utf8): [vpid, Array("task".utf8), Array(String(caller.vtid).utf8)]
-                default: nil
-                }
+                let selfText: [[UInt8]]? =
+                    switch name {
+                    case Array("self".utf8): [vpid]
+                    case Array("thread-self".utf8): [vpid, Array("task".utf8), Array(String(caller.vtid).utf8)]
+                    default: nil
+                    }
                 if let selfText {
                     if !follow { return .link(Array(FileSystem.joined(selfText).dropFirst())) }
                     pending += selfText.reversed()
@@ -190,8 +202,9 @@ final class FileSystem {
                 break
             }
             let candidate = current + [name]
-            let fd = FileSystem.openat2(root, FileSystem.joined(candidate), UInt64(Linux.openPath | O_NOFOLLOW | O_CLOEXEC), 0,
-                                        FileSystem.inRoot | FileSystem.noSymlinks)
+            let fd = FileSystem.openat2(
+                root, FileSystem.joined(candidate), UInt64(Linux.openPath | O_NOFOLLOW | O_CLOEXEC), 0,
+                FileSystem.inRoot | FileSystem.noSymlinks)
             if fd < 0 {
                 // A missing last component is for the final call to report (or create).
                 if fd == -ENOENT && isFinal {

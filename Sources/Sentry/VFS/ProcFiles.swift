@@ -20,14 +20,14 @@ extension Kernel {
     static let ptraceGuarded: Set<String> = [
         "environ", "auxv", "mem", "maps", "smaps", "smaps_rollup", "numa_maps", "pagemap", "stack", "syscall",
         "personality", "io", "fd", "fdinfo", "map_files", "cwd", "root", "exe", "ns", "wchan", "timers",
-        "timerslack_ns", "clear_refs",
+        "timerslack_ns", "clear_refs"
     ]
     static let capSysPtrace: UInt64 = 1 << 19
     /// /proc/sys keys that belong to the sandbox's own namespaces.
     static let namespacedSysctls: [(prefix: String, namespace: UInt)] = [
         ("sys/net/", Linux.cloneNewNet), ("sys/fs/mqueue/", Linux.cloneNewIPC), ("sys/kernel/hostname", Linux.cloneNewUTS),
         ("sys/kernel/domainname", Linux.cloneNewUTS), ("sys/kernel/shm", Linux.cloneNewIPC),
-        ("sys/kernel/msg", Linux.cloneNewIPC), ("sys/kernel/sem", Linux.cloneNewIPC),
+        ("sys/kernel/msg", Linux.cloneNewIPC), ("sys/kernel/sem", Linux.cloneNewIPC)
     ]
 
     /// The device number of /dev/tty (5, 0).
@@ -38,7 +38,8 @@ extension Kernel {
     /// serial ttys (4), /dev/console (5, 1). The kernel gives it to whoever
     /// opens it, so the caller opens it itself, in the pivoted root.
     static func isTerminal(_ device: dev_t) -> Bool {
-        let major = (device >> 8) & 0xfff, minor = (device & 0xff) | ((device >> 12) & 0xfff00)
+        let major = (device >> 8) & 0xfff
+        let minor = (device & 0xff) | ((device >> 12) & 0xfff00)
         return (136...143).contains(major) || major == 4 || (major == 5 && minor == 1)
     }
 
@@ -51,7 +52,8 @@ extension Kernel {
         var info = Glibc.stat()
         guard fstat(fd, &info) == 0 else { return fd }
         if info.st_mode & S_IFMT == S_IFCHR
-            && (info.st_rdev == Kernel.controllingTTY || (flags & O_NOCTTY == 0 && Kernel.isTerminal(info.st_rdev))) {
+            && (info.st_rdev == Kernel.controllingTTY || (flags & O_NOCTTY == 0 && Kernel.isTerminal(info.st_rdev)))
+        {
             close(fd)
             return nil
         }
@@ -61,7 +63,8 @@ extension Kernel {
             let relative = rest.joined(separator: "/")
             // (Keys are the sandbox's only when their namespace is its own, not inherited or joined.)
             if flags & O_ACCMODE != O_RDONLY, relative.hasPrefix("sys/"),
-               !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0.prefix) && spec.child.cloneFlags & $0.namespace != 0 }) {
+                !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0.prefix) && spec.child.cloneFlags & $0.namespace != 0 })
+            {
                 throw Errno(EROFS)
             }
             guard flags & O_ACCMODE == O_RDONLY, let text = render(relative, kernelFile: fd) else { return fd }
@@ -95,8 +98,10 @@ extension Kernel {
         guard rest.count > 1, Kernel.ptraceGuarded.contains(rest[1]) else { return }
         if credentials.effective & Kernel.capSysPtrace != 0 { return }
         // A process of a shared pid namespace that is not the sentry's is found by its number there.
-        guard let target = pids.group(vpid: vpid)?.hostTgid
-                ?? (sharesPidNamespace ? HostProc.hostPid(of: vpid, inPidNamespaceOf: task.group.hostTgid) : nil) else {
+        guard
+            let target = pids.group(vpid: vpid)?.hostTgid
+                ?? (sharesPidNamespace ? HostProc.hostPid(of: vpid, inPidNamespaceOf: task.group.hostTgid) : nil)
+        else {
             throw Errno(EACCES)
         }
         let probe = moat_open_as_held(HostProcfs.directory, "\(target)/\(rest[1] == "mem" ? "mem" : "environ")", O_RDONLY)
@@ -146,7 +151,8 @@ extension Kernel {
     /// sandbox's boottime).
     func renderTimes(_ path: String, kernelFile: Int32) -> String? {
         let parts = path.split(separator: "/")
-        let isProcessStat = parts.last == "stat" && Int(parts[0]) != nil
+        let isProcessStat =
+            parts.last == "stat" && Int(parts[0]) != nil
             && (parts.count == 2 || (parts.count == 4 && parts[1] == "task" && Int(parts[2]) != nil))
         guard path == "stat" || isProcessStat, let bytes = Kernel.contents(kernelFile) else { return nil }
         let text = String(decoding: bytes, as: UTF8.self)
@@ -159,7 +165,7 @@ extension Kernel {
         // Fields after "(comm) ": state is field 3, starttime field 22.
         guard let close = text.lastIndex(of: ")") else { return nil }
         var fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        let index = 22 - 3 + 1   // fields[0] is the empty string before the first space
+        let index = 22 - 3 + 1  // fields[0] is the empty string before the first space
         guard fields.count > index, let ticks = Int64(fields[index]) else { return nil }
         let tick = 1_000_000_000 / Int64(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         fields[index] = String(max(ticks - clocks.base(CLOCK_BOOTTIME) / tick, 0))
@@ -174,8 +180,9 @@ extension Kernel {
     func renderMounts(_ path: String, kernelFile: Int32) -> String? {
         let parts = path.split(separator: "/")
         guard let name = parts.last, name == "mountinfo" || name == "mounts", Int(parts[0]) != nil,
-              parts.count == 2 || (parts.count == 4 && parts[1] == "task"),
-              let bytes = Kernel.contents(kernelFile) else { return nil }
+            parts.count == 2 || (parts.count == 4 && parts[1] == "task"),
+            let bytes = Kernel.contents(kernelFile)
+        else { return nil }
         let hidden: Set<String> = ["lowerdir", "upperdir", "workdir", "datadir", "redirect_dir"]
         func scrub(_ options: Substring) -> String {
             options.split(separator: ",").filter { !hidden.contains(String($0.prefix { $0 != "=" })) }.joined(separator: ",")
@@ -198,7 +205,8 @@ extension Kernel {
 
     /// All of a file read with pread (its offset stays where it was).
     static func contents(_ fd: Int32) -> [UInt8]? {
-        var result: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 16384)
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
         while true {
             let n = pread(fd, &buffer, buffer.count, off_t(result.count))
             if n < 0 { return nil }
@@ -219,7 +227,7 @@ extension Kernel {
         let rows: [(String, Int64)] = [
             ("MemTotal", limitKiB), ("MemFree", free), ("MemAvailable", free), ("Buffers", 0), ("Cached", 0),
             ("SwapCached", 0), ("Active", usedKiB), ("Inactive", 0), ("SwapTotal", 0), ("SwapFree", 0),
-            ("Dirty", 0), ("Writeback", 0), ("AnonPages", usedKiB), ("Mapped", 0), ("Shmem", 0),
+            ("Dirty", 0), ("Writeback", 0), ("AnonPages", usedKiB), ("Mapped", 0), ("Shmem", 0)
         ]
         return rows.map { name, value in
             let label = name + ":"

@@ -7,8 +7,9 @@ import Testing
 @Suite struct ProbeSourceTests {
     @Test(arguments: ["verify.c", "bench.c"])
     func probeSourcesCompile(file: String) throws {
-        let gcc = try #require(["/usr/bin/gcc", "/usr/local/bin/gcc"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                               "gcc is installed by scripts/bootstrap")
+        let gcc = try #require(
+            ["/usr/bin/gcc", "/usr/local/bin/gcc"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "gcc is installed by scripts/bootstrap")
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Sources/MoatCLI/Probes/\(file)").standardized.path
         let compiler = Process()
