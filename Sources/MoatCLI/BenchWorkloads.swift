@@ -116,8 +116,14 @@ struct WorkloadBench {
             throw Failure("bench: making \(path) needs debootstrap (apt-get install debootstrap), or give --rootfs")
         }
         let partial = path + ".partial"
-        Scratch.removeTree(partial)
-        Scratch.removeTree(path)
+        // A debootstrap that died may have left /proc or /dev mounted inside:
+        // removing the tree then would reach the host's.
+        for leftover in [partial, path] {
+            if let mount = mountPoint(under: leftover) {
+                throw Failure("bench: \(mount) is still mounted: unmount it (umount -R) before the rootfs is made again")
+            }
+            Scratch.removeTree(leftover)
+        }
         _ = mkdirParents(partial)
         progress("bench: making a Debian rootfs in \(path) with debootstrap (about a minute, once)\n")
         let log = partial + ".log"
@@ -134,6 +140,19 @@ struct WorkloadBench {
         guard rename(partial, path) == 0 else { throw Failure("bench: cannot move \(partial) to \(path): \(Errno.current)") }
         unlink(log)
         return path
+    }
+
+    /// A mount point at or below `path` (from this process's mountinfo), if any.
+    static func mountPoint(under path: String) -> String? {
+        guard let text = HostFile.read("/proc/self/mountinfo").map({ String(decoding: $0, as: UTF8.self) }) else { return nil }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4 else { continue }
+            // Mount points escape spaces as \040; a prefix test needs none decoded.
+            let point = String(fields[4])
+            if point == path || point.hasPrefix(path + "/") { return point }
+        }
+        return nil
     }
 
     /// The machine's own Debian mirror (deb822 sources, then sources.list), else deb.debian.org.

@@ -69,7 +69,7 @@ import Testing
         let escaped = fixture.run(escapes, timeout: 300)
         let cases = escaped.lines.filter { $0.contains("=") }
         #expect(escaped.status == 0 && escaped.lines.first == "still running", "\(escaped.stdout) \(escaped.stderr)")
-        #expect(cases.count == 24 && cases.allSatisfy { $0.hasSuffix("=contained") }, "\(escaped.stdout)")
+        #expect(cases.count == 29 && cases.allSatisfy { $0.hasSuffix("=contained") }, "\(escaped.stdout)")
         let untouched = try String(contentsOf: marker, encoding: .utf8)
         #expect(!escaped.stdout.contains("host secret") && untouched == "host secret")
     }
