@@ -15,7 +15,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("seccomp")]
         ),
         .target(name: "Platform", dependencies: ["CShims"]),
-        .target(name: "Sentry", dependencies: ["Platform", "CShims"]),
+        .target(name: "Sentry", dependencies: ["Platform"]),
         .target(name: "OCI", dependencies: ["Sentry", "Platform", "CShims"]),
         // moat bench's pure parts: statistics, schedules, /proc parsing, the SVG chart.
         .target(name: "Bench"),

@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 
 /// A Linux errno value. Handlers return these; the tracee sees -value.
@@ -7,6 +8,9 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The errno left by the last failed libc call.
     public static var current: Errno { Errno(errno) }
+
+    /// Its symbolic name ("ENOENT"), or "" when unknown.
+    public var name: String { String(cString: moat_errno_name(rawValue)) }
 
     public static let notPermitted = Errno(EPERM)
     public static let noSuchFile = Errno(ENOENT)

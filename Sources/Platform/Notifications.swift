@@ -62,6 +62,13 @@ extension NotificationListener {
         moat_notification_id_valid(fd, notification.id) != 0
     }
 
+    /// Installs `fd` in the caller at its lowest free number and answers the
+    /// call with that number, at once (SECCOMP_IOCTL_NOTIF_ADDFD with SEND):
+    /// the number, or -errno (the call then still waits for an answer).
+    public func donate(_ notification: Notification, fd: Int32, cloexec: Bool) -> Int {
+        Int(moat_notification_donate(self.fd, notification.id, fd, cloexec ? 1 : 0))
+    }
+
     /// Lets the host run the call as it is (only after checks on register arguments).
     public func runOnHost(_ notification: Notification) {
         _ = moat_notification_respond(fd, notification.id, 0, 0, 1)

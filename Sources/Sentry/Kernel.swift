@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -114,7 +113,7 @@ public final class Kernel: @unchecked Sendable {
             .contains(name) ? 0 : 1
     }
     /// The time-stamp counter at sandbox start: the sandbox's counter starts near 0.
-    let tscBase = moat_rdtsc()
+    let tscBase = ThreadCalls.rdtsc()
     /// With an active observation: refused calls and straced calls in flight.
     var observer: Observer?
     /// The workload's file system, once its root exists (after pivot_root).
@@ -320,7 +319,7 @@ public final class Kernel: @unchecked Sendable {
             case .signal(let tid, let signal):
                 servingPool?.callerMayHaveStoppedWaiting()
                 // An rdtsc made to fault: answered, not delivered.
-                if signal == SIGSEGV && spec.child.trapTSC && moat_emulate_rdtsc(tid, tscBase) == 1 {
+                if signal == SIGSEGV && spec.child.trapTSC && ThreadCalls.emulateRdtsc(tid, base: tscBase) == 1 {
                     tracer.resume(tid)
                 } else if initDiesOfFault(tid, signal) {
                     endInit(ofFault: signal)
@@ -328,9 +327,7 @@ public final class Kernel: @unchecked Sendable {
                     // A signal that came while a call waited for its notification's
                     // answer: restart the call (getpid never fails with EINTR).
                     if spec.useNotifications {
-                        _ = neverInterrupted.withUnsafeBufferPointer {
-                            moat_restart_interrupted(tid, $0.baseAddress, Int32($0.count))
-                        }
+                        _ = ThreadCalls.restartInterrupted(tid, neverInterrupted: neverInterrupted)
                     }
                     tracer.resume(tid, signal: signal)
                 }
@@ -352,9 +349,9 @@ public final class Kernel: @unchecked Sendable {
             if initStatus != nil && sharesPidNamespace {
                 if !restKilled {
                     restKilled = true
-                    pids.forEachTask { task in _ = moat_tgkill(task.group.hostTgid, task.hostTid, SIGKILL) }
+                    pids.forEachTask { task in ThreadCalls.tgkill(task.group.hostTgid, task.hostTid, SIGKILL) }
                 } else if case .stop(.newTask(_, let tid)) = event {
-                    _ = moat_tgkill(pids.task(host: tid)?.group.hostTgid ?? tid, tid, SIGKILL)
+                    ThreadCalls.tgkill(pids.task(host: tid)?.group.hostTgid ?? tid, tid, SIGKILL)
                 }
             }
             // Done when the init and every task of the sandbox are gone, even if
@@ -382,7 +379,7 @@ public final class Kernel: @unchecked Sendable {
     private func pageOutWhenIdle(_ events: EventLoop, _ pool: ServingPool) -> () -> Void {
         { [unowned self] in
             if pool.idleMs >= Int64(events.idleAfterMs) {
-                _ = moat_page_out_own_image()
+                ThreadCalls.pageOutOwnImage()
             } else {
                 events.whenIdle = pageOutWhenIdle(events, pool)
             }
@@ -501,7 +498,7 @@ public final class Kernel: @unchecked Sendable {
                 // Installed at the caller's lowest free number and the call
                 // answered with it, at once; the sentry's copy closed after.
                 let ticket = donations.begin()
-                result = Int(moat_notification_donate(listener.fd, call.id, fd, cloexec ? 1 : 0))
+                result = listener.donate(call, fd: fd, cloexec: cloexec)
                 close(fd)
                 donations.end(ticket)
                 if result >= 0 {
@@ -651,10 +648,10 @@ public final class Kernel: @unchecked Sendable {
     /// namespaces (files under /proc/sys and /proc/net answer for the
     /// namespaces of whoever opens them). Both are per thread in Linux.
     private func enterSandboxNamespaces() throws(Errno) {
-        let unshared = moat_unshare_fs()
+        let unshared = ThreadCalls.unshareFS()
         if unshared < 0 { throw Errno(-unshared) }
         for fd in namespaceFDs {
-            let rc = moat_setns(fd)
+            let rc = ThreadCalls.setns(fd)
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
     }
@@ -753,7 +750,7 @@ public final class Kernel: @unchecked Sendable {
     /// A copy of the caller's fd `fd` (pidfd_getfd), or -errno.
     func takeCallerFD(_ t: Task, _ fd: Int32) -> Int32 {
         let taken = reachingCallerFD({ () -> Int32 in
-            let rc = moat_take_fd(t.group.hostTgid, fd)
+            let rc = ThreadCalls.takeFD(of: t.group.hostTgid, fd)
             if rc < 0 {
                 errno = -rc
                 return -1
@@ -798,7 +795,7 @@ public final class Kernel: @unchecked Sendable {
         if t.group.vpid == 1 && HostProc.faultTakesDefaultAction(t.hostTid, signal: signal) {
             endInit(ofFault: signal)
         } else {
-            _ = moat_tgkill(t.group.hostTgid, t.hostTid, signal)
+            ThreadCalls.tgkill(t.group.hostTgid, t.hostTid, signal)
         }
     }
 

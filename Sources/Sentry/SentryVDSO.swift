@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -56,25 +55,20 @@ public struct SentryVDSO: Sendable {
 
     /// Page 0, with the code from CShims/vdso.S.
     static func makeImage() -> [UInt8] {
-        var length = 0
-        let start = moat_vdso_code(&length)!
-        let code = Array(UnsafeBufferPointer(start: start, count: length))
-        let exports: [(String, moat_vdso_function)] = [
-            ("clock_gettime", MOAT_VDSO_CLOCK_GETTIME), ("gettimeofday", MOAT_VDSO_GETTIMEOFDAY),
-            ("time", MOAT_VDSO_TIME), ("clock_getres", MOAT_VDSO_CLOCK_GETRES), ("getcpu", MOAT_VDSO_GETCPU)
-        ]
-        let starts = exports.map { moat_vdso_function_offset($0.1) }
+        let code = VDSOCode.bytes
+        let exports = VDSOCode.functions
+        let starts = exports.map(\.offset)
         let functions = exports.enumerated().map { index, export in
             // A function runs up to the next one's start (or the code's end).
-            let end = starts.filter { $0 > starts[index] }.min() ?? length
-            return VDSOImage.Function(name: export.0, offset: starts[index], size: end - starts[index])
+            let end = starts.filter { $0 > starts[index] }.min() ?? code.count
+            return VDSOImage.Function(name: export.name, offset: starts[index], size: end - starts[index])
         }
         return VDSOImage.build(code: code, functions: functions)
     }
 
     /// The offset of `name` in this process's own vDSO (the same image the kernel maps everywhere).
     static func hostSymbolOffset(_ name: String) -> UInt64? {
-        let base = UInt(moat_own_vdso())
+        let base = VDSOCode.hostBase
         guard base != 0, let ehdr = UnsafeRawPointer(bitPattern: base) else { return nil }
         let phoff = Int(ehdr.loadUnaligned(fromByteOffset: 32, as: UInt64.self))
         let phnum = Int(ehdr.loadUnaligned(fromByteOffset: 56, as: UInt16.self))

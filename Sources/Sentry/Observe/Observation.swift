@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -109,7 +108,7 @@ enum Strace {
     static func result(_ value: Int64, address: Bool) -> String {
         if value < 0 && value >= -4095 {
             let code = Int32(-value)
-            return "-1 \(String(cString: moat_errno_name(code))) (\(String(cString: strerror(code))))"
+            return "-1 \(Errno(code).name) (\(String(cString: strerror(code))))"
         }
         return address ? hex(UInt64(bitPattern: value)) : String(value)
     }

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -174,11 +173,10 @@ enum Attributes {
             guard fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG else { throw .invalid }
             // The caller's RLIMIT_FSIZE, not the sentry's, bounds a file it makes longer.
             var info = stat()
-            var limit: UInt64 = 0
             if fstat(fd, &info) == 0, info.st_size < length,
-                moat_soft_limit(t.group.hostTgid, Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, UInt64(length) > limit
+                let limit = ThreadCalls.softLimit(t.group.hostTgid, Int32(RLIMIT_FSIZE.rawValue)), UInt64(length) > limit
             {
-                _ = moat_tgkill(t.group.hostTgid, t.hostTid, SIGXFSZ)
+                ThreadCalls.tgkill(t.group.hostTgid, t.hostTid, SIGXFSZ)
                 throw Errno(EFBIG)
             }
             if ftruncate(fd, off_t(length)) != 0 { throw Errno.current }

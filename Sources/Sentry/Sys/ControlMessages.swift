@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -47,7 +46,7 @@ struct ControlMessages {
                         guard fds.count + count <= ControlMessages.maxFDs else { throw Errno.invalid }
                         for index in 0..<count {
                             let fd = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self) }
-                            let ours = moat_take_fd(t.group.hostTgid, fd)
+                            let ours = ThreadCalls.takeFD(of: t.group.hostTgid, fd)
                             if ours < 0 { throw Errno(EBADF) }
                             fds.append(ours)
                             passed.append(ours)

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -92,7 +91,7 @@ enum Directories {
             let target = try files.parent(.init(dirfd: to.0, path: new, followFinal: false), caller: caller)
             defer { close(target.fd) }
             let rc = try source.name.withPath { oldName throws(Errno) in
-                try target.name.withPath { moat_renameat2(source.fd, oldName, target.fd, $0, flags) }
+                try target.name.withPath { PathCalls.renameat2(source.fd, oldName, target.fd, $0, flags: flags) }
             }
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
@@ -175,11 +174,11 @@ enum Directories {
         do { return try k.tracer.give(fd, to: t.hostTid, process: t.group.hostTgid, scratch: scratch) } catch {
             var limits: [UInt64] = [0, 0]
             guard error.rawValue == EMFILE,
-                moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), nil, &limits) == 0
+                ThreadCalls.limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), set: nil, got: &limits) == 0
             else { throw error }
             var raised = [limits[0] + 3, max(limits[1], limits[0] + 3)]
-            if moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), &raised, nil) != 0 { throw error }
-            defer { _ = moat_limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), &limits, nil) }
+            if ThreadCalls.limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), set: &raised, got: nil) != 0 { throw error }
+            defer { _ = ThreadCalls.limits(t.group.hostTgid, Int32(RLIMIT_NOFILE.rawValue), set: &limits, got: nil) }
             return try k.tracer.give(fd, to: t.hostTid, process: t.group.hostTgid, scratch: scratch)
         }
     }
@@ -210,7 +209,7 @@ enum Directories {
         if path.isEmpty { throw .noSuchFile }
         let directory = try k.withFiles(t) { files, caller, _ throws(Errno) in
             let fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: Linux.openPath | O_DIRECTORY, mode: 0)
-            let rc = moat_access_fd(fd, X_OK)
+            let rc = PathCalls.access(fd, X_OK)
             if rc < 0 {
                 close(fd)
                 throw Errno(Int32(-rc))
@@ -228,7 +227,7 @@ enum Directories {
         let closed = try k.tracer.inject(t.hostTid, syscall: Int(SyscallTable.number(of: "close")!), [Int(given.fd)])
         signals += [moved.deferredSignal, closed.deferredSignal]
         // A signal that came meanwhile is sent again, to be delivered as usual.
-        for signal in Set(signals) where signal != 0 { _ = moat_tgkill(t.group.hostTgid, t.hostTid, signal) }
+        for signal in Set(signals) where signal != 0 { ThreadCalls.tgkill(t.group.hostTgid, t.hostTid, signal) }
         return .value(moved.result)
     }
 }

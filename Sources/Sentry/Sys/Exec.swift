@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -80,10 +79,10 @@ enum Exec {
         let type = info.st_mode & S_IFMT
         if type == S_IFLNK && symlinkNoFollow { throw Errno(ELOOP) }
         guard type == S_IFREG else { throw Errno(EACCES) }
-        let rc = moat_access_fd(fd, X_OK)
+        let rc = PathCalls.access(fd, X_OK)
         if rc < 0 { throw Errno(Int32(-rc)) }
         var fs = [UInt8](repeating: 0, count: 120)
-        if fs.withUnsafeMutableBytes({ moat_fstatfs(fd, $0.baseAddress) }) == 0 {
+        if fs.withUnsafeMutableBytes({ PathCalls.fstatfs(fd, into: $0.baseAddress) }) == 0 {
             let mountFlags = fs.withUnsafeBytes { $0.load(fromByteOffset: 80, as: UInt64.self) }  // f_flags
             if mountFlags & 8 != 0 { throw Errno(EACCES) }  // ST_NOEXEC
         }

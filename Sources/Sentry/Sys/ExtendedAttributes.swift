@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -26,7 +25,7 @@ enum ExtendedAttributes {
         var value = [UInt8](repeating: 0, count: size)
         let got = try onFile(k, t, path: a[0], nofollow: nofollow) { dirfd, path, flags throws(Errno) in
             try name.withPath { namePointer throws(Errno) in
-                value.withUnsafeMutableBytes { moat_getxattrat(dirfd, path, flags, namePointer, $0.baseAddress, size) }
+                value.withUnsafeMutableBytes { PathCalls.getxattr(dirfd, path, flags: flags, name: namePointer, into: $0.baseAddress, size: size) }
             }
         }
         if got < 0 { throw Errno(Int32(-got)) }
@@ -53,7 +52,9 @@ enum ExtendedAttributes {
         guard value.count == Int(a[3]) else { throw .fault }
         let rc = try onFile(k, t, path: a[0], nofollow: nofollow) { dirfd, path, flags throws(Errno) in
             try name.withPath { namePointer throws(Errno) in
-                value.withUnsafeBytes { moat_setxattrat(dirfd, path, flags, namePointer, $0.baseAddress, value.count, a.int32(4)) }
+                value.withUnsafeBytes {
+                    PathCalls.setxattr(dirfd, path, flags: flags, name: namePointer, value: $0.baseAddress, size: value.count, xattrFlags: a.int32(4))
+                }
             }
         }
         if rc < 0 { throw Errno(Int32(-rc)) }
@@ -74,7 +75,7 @@ enum ExtendedAttributes {
         let size = min(Int(a[2]), valueMaximum)
         var names = [CChar](repeating: 0, count: size)
         let got = try onFile(k, t, path: a[0], nofollow: nofollow) { dirfd, path, flags throws(Errno) in
-            names.withUnsafeMutableBufferPointer { moat_listxattrat(dirfd, path, flags, $0.baseAddress, size) }
+            names.withUnsafeMutableBufferPointer { PathCalls.listxattr(dirfd, path, flags: flags, into: $0.baseAddress, size: size) }
         }
         if got < 0 { throw Errno(Int32(-got)) }
         if size > 0 { try TraceeMemory(t.hostTid).write(names[..<got].map { UInt8(bitPattern: $0) }, at: a[1]) }
@@ -94,7 +95,7 @@ enum ExtendedAttributes {
     static func remove(_ k: Kernel, _ t: Task, _ a: SyscallArgs, nofollow: Bool) throws(Errno) -> SyscallOutcome {
         let name = try attributeName(t, a[1])
         let rc = try onFile(k, t, path: a[0], nofollow: nofollow) { dirfd, path, flags throws(Errno) in
-            try name.withPath { moat_removexattrat(dirfd, path, flags, $0) }
+            try name.withPath { PathCalls.removexattr(dirfd, path, flags: flags, name: $0) }
         }
         if rc < 0 { throw Errno(Int32(-rc)) }
         return .value(0)
@@ -113,7 +114,7 @@ enum ExtendedAttributes {
             realIDs: false
         ) { fd throws(Errno) in
             // The fd is already the symlink itself when not following: our magic link leads to it.
-            moat_inotify_watch_fd(inotify, HostProcfs.directory, fd, mask & ~dontFollow, k.homeDirectory)
+            PathCalls.inotifyWatch(inotify, proc: HostProcfs.directory, fd: fd, mask: mask & ~dontFollow, home: k.homeDirectory)
         }
         if watch < 0 { throw Errno(Int32(-watch)) }
         return .value(watch)

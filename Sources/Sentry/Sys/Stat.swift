@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -47,9 +46,9 @@ enum Stat {
             throw .invalid
         }
         if UInt32(truncatingIfNeeded: a[3]) & 0x8000_0000 != 0 { throw .invalid }  // STATX__RESERVED
-        var info = CShims.statx()
+        var info = PathCalls.Statx()
         try target(k, t, dirfd: a.int32(0), path: a[1], flags: flags) { fd throws(Errno) in
-            let rc = moat_statx_fd(fd, flags & syncType, UInt32(truncatingIfNeeded: a[3]), &info)
+            let rc = PathCalls.statx(fd, flags: flags & syncType, mask: UInt32(truncatingIfNeeded: a[3]), into: &info)
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
         if let maps = k.idMaps {
@@ -63,9 +62,9 @@ enum Stat {
 
     /// statfs implements Linux syscall statfs(2).
     static func statfs(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        var buffer = [UInt8](repeating: 0, count: 120)
+        var buffer = [UInt8](repeating: 0, count: PathCalls.statfsSize)
         try target(k, t, dirfd: AT_FDCWD, path: a[0], flags: 0) { fd throws(Errno) in
-            let rc = buffer.withUnsafeMutableBytes { moat_fstatfs(fd, $0.baseAddress) }
+            let rc = buffer.withUnsafeMutableBytes { PathCalls.fstatfs(fd, into: $0.baseAddress) }
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
         try TraceeMemory(t.hostTid).write(buffer, at: a[1])
@@ -91,7 +90,7 @@ enum Stat {
         guard mode & ~7 == 0, flags & ~(eAccess | symlinkNoFollow | emptyPath) == 0 else { throw .invalid }
         // Without AT_EACCESS the check is made with the real ids (access(2)).
         try target(k, t, dirfd: dirfd, path: path, flags: flags, realIDs: flags & eAccess == 0) { fd throws(Errno) in
-            let rc = moat_access_fd(fd, mode)
+            let rc = PathCalls.access(fd, mode)
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
         return .value(0)

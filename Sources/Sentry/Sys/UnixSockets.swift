@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -38,7 +37,7 @@ enum UnixSockets {
             defer { close(fd) }
             guard fstat(fd, &info) == 0 else { throw Errno.current }
             guard info.st_mode & S_IFMT == S_IFSOCK else { throw Errno(ECONNREFUSED) }
-            let rc = moat_access_fd(fd, W_OK)
+            let rc = PathCalls.access(fd, W_OK)
             if rc < 0 { throw Errno(Int32(-rc)) }
             let parent = try files.parent(lookup, caller: caller)
             defer { close(parent.fd) }
@@ -79,11 +78,12 @@ enum UnixSockets {
     /// the pivoted root.
     static func verifyConnect(_ k: Kernel, _ t: Task, _ expected: PendingConnect, result: Int64) {
         guard result == 0 else { return }
-        var device: UInt64 = 0
-        var inode: UInt32 = 0
-        let rc = moat_unix_peer_file(expected.socket, &device, &inode)
-        if rc != 0 && rc != -ENOTCONN { return }
-        guard rc == -ENOTCONN || !expected.devices.contains(device) || inode != expected.inode else { return }
+        switch UnixPathCalls.peerFile(expected.socket) {
+        case .success(let peer):
+            guard !expected.devices.contains(peer.device) || peer.inode != expected.inode else { return }
+        case .failure(let error):
+            guard error.rawValue == ENOTCONN else { return }
+        }
         _ = Glibc.kill(t.group.hostTgid, SIGKILL)
         let line = "moat: killed a process whose connect reached a socket other than the one checked\n"
         _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
@@ -104,7 +104,7 @@ enum UnixSockets {
         let data = try memory.read(a[1], count: size)
         guard data.count == size else { throw .fault }
         let sent = try inRoot(
-            k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_SENDTO),
+            k, t, socketFD: a.int32(0), address: address, operation: .sendto,
             data: data, flags: a.int32(3), control: [])
         return .value(sent)
     }
@@ -208,7 +208,7 @@ enum UnixSockets {
 
     static func send(_ k: Kernel, _ t: Task, socketFD: Int32, _ message: Message, flags: Int32) throws(Errno) -> Int {
         try inRoot(
-            k, t, socketFD: socketFD, address: message.address, operation: Int32(MOAT_UNIX_SENDTO),
+            k, t, socketFD: socketFD, address: message.address, operation: .sendto,
             data: message.data, flags: flags, control: message.control)
     }
 
@@ -221,7 +221,7 @@ enum UnixSockets {
         guard unixPath && !Linux.rootless else {
             return unixPath && Linux.rootless ? .runOnHost : .value(try bindCopied(k, t, a, address))
         }
-        _ = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: Int32(MOAT_UNIX_BIND), data: [], flags: 0)
+        _ = try inRoot(k, t, socketFD: a.int32(0), address: address, operation: .bind, data: [], flags: 0)
         return .value(0)
     }
 
@@ -236,7 +236,7 @@ enum UnixSockets {
     /// `control`: the caller's control messages for a send (rebuilt by
     /// ControlMessages, which also attaches its credentials).
     static func inRoot(
-        _ k: Kernel, _ t: Task, socketFD: Int32, address: [UInt8], operation: Int32,
+        _ k: Kernel, _ t: Task, socketFD: Int32, address: [UInt8], operation: UnixPathCalls.Operation,
         data: [UInt8], flags: Int32, control callerControl: [UInt8]? = nil
     ) throws(Errno) -> Int {
         let socket = k.takeCallerFD(t, socketFD)
@@ -255,24 +255,20 @@ enum UnixSockets {
                 try ControlMessages(caller: bytes, of: t, credentials: credentials) { vpid in k.pids.group(vpid: vpid)?.hostTgid }
             }
             defer { control?.close() }
-            let controlBytes = control?.bytes ?? []
-            return address.withUnsafeBytes { addressBytes in
-                data.withUnsafeBytes { bytes in
-                    controlBytes.withUnsafeBytes { controlRaw in
-                        ids.withUnsafeBufferPointer {
-                            moat_unix_in_root(
-                                socket, addressBytes.baseAddress, UInt32(addressBytes.count), operation,
-                                bytes.baseAddress, bytes.count, flags, files.root, cwd, k.hostRoot, k.homeDirectory,
-                                $0.baseAddress, credentials.effective, controlRaw.baseAddress, controlRaw.count,
-                                control == nil ? 0 : ControlMessages.neededCapabilities)
-                        }
-                    }
-                }
+            var request = UnixPathCalls.Request(
+                socket: socket, address: address, operation: operation, sandboxRoot: files.root, callerCWD: cwd,
+                hostRoot: k.hostRoot, home: k.homeDirectory, callerIDs: ids, callerCapabilities: credentials.effective)
+            request.data = data
+            request.flags = flags
+            if let control {
+                request.control = control.bytes
+                request.controlCapabilities = ControlMessages.neededCapabilities
             }
+            return UnixPathCalls.perform(request)
         }
         // The supervisor sends without SIGPIPE; the caller gets it as Linux would give it.
-        if rc == -Int(EPIPE) && operation == Int32(MOAT_UNIX_SENDTO) && flags & Int32(MSG_NOSIGNAL) == 0 {
-            _ = moat_tgkill(t.group.hostTgid, t.hostTid, SIGPIPE)
+        if rc == -Int(EPIPE) && operation == .sendto && flags & Int32(MSG_NOSIGNAL) == 0 {
+            ThreadCalls.tgkill(t.group.hostTgid, t.hostTid, SIGPIPE)
         }
         if rc < 0 { throw Errno(Int32(-rc)) }
         return rc

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -63,14 +62,12 @@ struct Credentials: Equatable {
     /// capabilities (the supervisor keeps its others), until `restore`. The
     /// kernel then makes every DAC check as it would for the workload thread.
     func enter() throws(Errno) {
-        let rc = groups.withUnsafeBufferPointer {
-            moat_enter_credentials(fsUID, fsGID, $0.baseAddress, Int32($0.count), effective)
-        }
+        let rc = ThreadCalls.enterCredentials(fsUID: fsUID, fsGID: fsGID, groups: groups, effective: effective)
         if rc < 0 { throw Errno(-rc) }
     }
 
     /// Back to the supervisor's own credentials.
     static func restore() {
-        _ = moat_leave_credentials()
+        ThreadCalls.leaveCredentials()
     }
 }

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -279,7 +278,7 @@ final class FileSystem {
             buffer.withMemoryRebound(to: CChar.self) { name in
                 var rc = Int32(-EAGAIN)
                 for _ in 0..<8 where rc == -EAGAIN {
-                    rc = Int32(truncatingIfNeeded: moat_openat2(dirfd, name.baseAddress, flags, UInt64(mode), resolve))
+                    rc = Int32(truncatingIfNeeded: PathCalls.openat2(dirfd, name.baseAddress, flags: flags, mode: UInt64(mode), resolve: resolve))
                 }
                 return rc
             }

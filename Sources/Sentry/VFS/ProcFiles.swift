@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -104,14 +103,14 @@ extension Kernel {
         else {
             throw Errno(EACCES)
         }
-        let probe = moat_open_as_held(HostProcfs.directory, "\(target)/\(rest[1] == "mem" ? "mem" : "environ")", O_RDONLY)
+        let probe = PathCalls.openAsHeld(HostProcfs.directory, "\(target)/\(rest[1] == "mem" ? "mem" : "environ")", flags: O_RDONLY)
         if probe < 0 { throw Errno(-probe == ENOENT ? ESRCH : -probe) }
         close(probe)
     }
 
     /// A close-on-exec memfd holding `text`, at offset 0.
     static func memfd(_ text: String) throws(Errno) -> Int32 {
-        let created = moat_memfd("proc")
+        let created = PathCalls.memfd("proc")
         guard created >= 0 else { throw Errno(Int32(-created)) }
         let memfd = Int32(created)
         let bytes = Array(text.utf8)
