@@ -170,18 +170,7 @@ public final class Kernel: @unchecked Sendable {
         afterStart: (HostTid) -> Void = { _ in },
         watch: (fd: Int32, onReadable: (Kernel) -> Void)? = nil
     ) throws(Errno) -> ExitStatus {
-        // strace prints every emulated call too: those come as ptrace stops.
-        if spec.observation.straceFD != nil { spec.useNotifications = false }
-        // With a fixed start time no host clock may show, the time-stamp counter included.
-        spec.child.trapTSC = spec.clockOffsets.realtimeStart != nil
-        if spec.observation.isActive { observer = Observer(spec.observation) }
-        spec.child.filter = try table.program(
-            notify: spec.useNotifications, observing: spec.observation,
-            profile: spec.fileProfile, cacheDirectory: spec.filterCacheDirectory)
-        // File calls always come as notifications: only they can donate an fd.
-        spec.child.wantListener = true
-        spec.child.pauseBeforePivot = beforePivot != nil
-        Timing.mark("filter ready")
+        try prepareChild(pausingBeforePivot: beforePivot != nil)
         let events = try EventLoop(tracer: tracer)
         events.watchedFD = watch?.fd
         // Made before the pool's threads may read them.
@@ -210,6 +199,43 @@ public final class Kernel: @unchecked Sendable {
         }
         defer { cgroup?.remove() }
         self.cgroup = cgroup
+        if let failed = try setUp(
+            child, pool: pool, events: events, beforePivot: beforePivot, beforeStart: beforeStart, afterStart: afterStart)
+        {
+            return failed
+        }
+        initPid = child.pid
+        let initStatus = serveUntilDone(events, watch: watch)
+        // A serving thread may still be finishing a donation its caller no longer waits for.
+        waitForDonationsInFlight()
+        actAsSupervisor()
+        if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
+        return initStatus ?? .signaled(SIGKILL)
+    }
+
+    /// The child's filter and what it is to wait for.
+    private func prepareChild(pausingBeforePivot: Bool) throws(Errno) {
+        // strace prints every emulated call too: those come as ptrace stops.
+        if spec.observation.straceFD != nil { spec.useNotifications = false }
+        // With a fixed start time no host clock may show, the time-stamp counter included.
+        spec.child.trapTSC = spec.clockOffsets.realtimeStart != nil
+        if spec.observation.isActive { observer = Observer(spec.observation) }
+        spec.child.filter = try table.program(
+            notify: spec.useNotifications, observing: spec.observation,
+            profile: spec.fileProfile, cacheDirectory: spec.filterCacheDirectory)
+        // File calls always come as notifications: only they can donate an fd.
+        spec.child.wantListener = true
+        spec.child.pauseBeforePivot = pausingBeforePivot
+        Timing.mark("filter ready")
+    }
+
+    /// From the spawned child to its release into the workload's program:
+    /// seized, registered, mounted (hooks), set up, its file system opened,
+    /// started. The status to return at once if it failed before exec, else nil.
+    private func setUp(
+        _ child: SpawnedChild, pool: ServingPool, events: EventLoop, beforePivot: ((HostTid) -> Bool)?,
+        beforeStart: (HostTid) -> Bool, afterStart: (HostTid) -> Void
+    ) throws(Errno) -> ExitStatus? {
         if let socket = child.listenerSocket { pool.expectListener(on: socket) }
         do {
             try tracer.seize(child.pid)
@@ -263,10 +289,14 @@ public final class Kernel: @unchecked Sendable {
         } else {
             kill(child.pid, SIGKILL)
         }
+        return nil
+    }
 
+    /// The tracing thread's loop: every ptrace stop of the sandbox, and the
+    /// watched fd, until the init and every task are gone. The init's status.
+    private func serveUntilDone(_ events: EventLoop, watch: (fd: Int32, onReadable: (Kernel) -> Void)?) -> ExitStatus? {
         var initStatus: ExitStatus?
         var restKilled = false
-        initPid = child.pid
         while let event = events.next() {
             guard case .stop(let stop) = event else {
                 actAsSupervisor()
@@ -274,74 +304,23 @@ public final class Kernel: @unchecked Sendable {
                 continue
             }
             switch stop {
-            case .syscall(let tid, let args):
-                serve(tid, args)
-            case .syscallExit(let tid, let result):
-                if let task = pids.task(host: tid), let connect = task.pendingConnect {
-                    task.pendingConnect = nil
-                    UnixSockets.verifyConnect(self, task, connect, result: result)
-                }
-                if let task = pids.task(host: tid), let wait = task.pendingSignalWait {
-                    task.pendingSignalWait = nil
-                    Signals.finishWait(self, task, wait, result: result)
-                }
-                observe { _ = $0.finish(tid, result: result) }
-                tracer.resume(tid)
-            case .newTask(let parent, let newTid):
-                if pids.task(host: newTid) == nil { register(newTid) }
-                // A forked process has its parent's mappings, the host vDSO's among them.
-                if let child = pids.task(host: newTid)?.group, let from = pids.task(host: parent)?.group, child !== from {
-                    if child.hostVDSO == nil { child.hostVDSO = from.hostVDSO }
-                    child.parentVpid = from.vpid
-                }
-                tracer.resume(parent)
-            case .exec(let tid, let former):
-                Timing.mark("exec")
-                // The new image may be setuid, hence not dumpable: its memory and
-                // /proc entries are read with the supervisor's power, not the last caller's.
-                actAsSupervisor()
-                observe { $0.abandon(former, result: 0) }
-                execCount += 1
-                // Before the new program runs: is it what the sentry allowed?
-                let caller = pids.task(host: former)
-                Exec.verify(tid: tid, expected: caller?.expectedExec)
-                caller?.expectedExec = nil
-                pids.execTookOver(tid: tid, former: former)
-                // exec may change capabilities.
-                pids.task(host: tid)?.credentials = nil
-                tracer.resume(
-                    tid,
-                    signal: VDSO.prepare(
-                        in: tid, tracer: tracer, sentry: sentryVDSO, clocks: clocks,
-                        group: pids.task(host: tid)?.group))
-            case .groupStop(let tid, _):
-                tracer.listen(tid)
-            case .signal(let tid, let signal):
-                servingPool?.callerMayHaveStoppedWaiting()
-                // An rdtsc made to fault: answered, not delivered.
-                if signal == SIGSEGV && spec.child.trapTSC && ThreadCalls.emulateRdtsc(tid, base: tscBase) == 1 {
-                    tracer.resume(tid)
-                } else if initDiesOfFault(tid, signal) {
-                    endInit(ofFault: signal)
-                } else {
-                    // A signal that came while a call waited for its notification's
-                    // answer: restart the call (getpid never fails with EINTR).
-                    if spec.useNotifications {
-                        _ = ThreadCalls.restartInterrupted(tid, neverInterrupted: neverInterrupted)
-                    }
-                    tracer.resume(tid, signal: signal)
-                }
+            case .syscall(let tid, let args): serve(tid, args)
+            case .syscallExit(let tid, let result): finishSyscall(tid, result: result)
+            case .newTask(let parent, let newTid): adopt(newTid, of: parent)
+            case .exec(let tid, let former): execed(tid, former: former)
+            case .groupStop(let tid, _): tracer.listen(tid)
+            case .signal(let tid, let signal): deliver(signal, to: tid)
             case .eventStop(let tid) where tid == initPid && !orphansToReap.isEmpty:
                 tracer.resume(tid, signal: reapOrphans(in: tid))
             case .eventStop(let tid):
                 if pids.task(host: tid) == nil { register(tid) }
                 tracer.resume(tid)
             case .exited(let tid, let code):
-                if tid == child.pid { initStatus = .exited(code) }
+                if tid == initPid { initStatus = .exited(code) }
                 exit(tid, status: .exited(code))
             case .killed(let tid, let signal):
                 servingPool?.callerMayHaveStoppedWaiting()
-                if tid == child.pid { initStatus = .signaled(initFault ?? signal) }
+                if tid == initPid { initStatus = .signaled(initFault ?? signal) }
                 exit(tid, status: .signaled(signal))
             }
             // In a shared pid namespace nothing ends the rest with the first
@@ -362,9 +341,72 @@ public final class Kernel: @unchecked Sendable {
                 break
             }
         }
+        return initStatus
+    }
+
+    /// A syscall-exit stop: the checks a call left for its result, then on.
+    private func finishSyscall(_ tid: HostTid, result: Int64) {
+        if let task = pids.task(host: tid), let connect = task.pendingConnect {
+            task.pendingConnect = nil
+            UnixSockets.verifyConnect(self, task, connect, result: result)
+        }
+        if let task = pids.task(host: tid), let wait = task.pendingSignalWait {
+            task.pendingSignalWait = nil
+            Signals.finishWait(self, task, wait, result: result)
+        }
+        observe { _ = $0.finish(tid, result: result) }
+        tracer.resume(tid)
+    }
+
+    /// A new task (fork, vfork, clone) reported at its parent's event stop.
+    private func adopt(_ newTid: HostTid, of parent: HostTid) {
+        if pids.task(host: newTid) == nil { register(newTid) }
+        // A forked process has its parent's mappings, the host vDSO's among them.
+        if let child = pids.task(host: newTid)?.group, let from = pids.task(host: parent)?.group, child !== from {
+            if child.hostVDSO == nil { child.hostVDSO = from.hostVDSO }
+            child.parentVpid = from.vpid
+        }
+        tracer.resume(parent)
+    }
+
+    /// An exec stop: the new program is checked against what the sentry
+    /// allowed before it runs, and given the sentry vDSO.
+    private func execed(_ tid: HostTid, former: HostTid) {
+        Timing.mark("exec")
+        // The new image may be setuid, hence not dumpable: its memory and
+        // /proc entries are read with the supervisor's power, not the last caller's.
         actAsSupervisor()
-        if execCount == 0, let failure = child.failure() { return .failedBeforeExec(failure) }
-        return initStatus ?? .signaled(SIGKILL)
+        observe { $0.abandon(former, result: 0) }
+        execCount += 1
+        let caller = pids.task(host: former)
+        Exec.verify(tid: tid, expected: caller?.expectedExec)
+        caller?.expectedExec = nil
+        pids.execTookOver(tid: tid, former: former)
+        // exec may change capabilities.
+        pids.task(host: tid)?.credentials = nil
+        tracer.resume(
+            tid,
+            signal: VDSO.prepare(
+                in: tid, tracer: tracer, sentry: sentryVDSO, clocks: clocks,
+                group: pids.task(host: tid)?.group))
+    }
+
+    /// A signal-delivery stop.
+    private func deliver(_ signal: Int32, to tid: HostTid) {
+        servingPool?.callerMayHaveStoppedWaiting()
+        // An rdtsc made to fault: answered, not delivered.
+        if signal == SIGSEGV && spec.child.trapTSC && ThreadCalls.emulateRdtsc(tid, base: tscBase) == 1 {
+            tracer.resume(tid)
+        } else if initDiesOfFault(tid, signal) {
+            endInit(ofFault: signal)
+        } else {
+            // A signal that came while a call waited for its notification's
+            // answer: restart the call (getpid never fails with EINTR).
+            if spec.useNotifications {
+                _ = ThreadCalls.restartInterrupted(tid, neverInterrupted: neverInterrupted)
+            }
+            tracer.resume(tid, signal: signal)
+        }
     }
 
     /// Held while fds are being donated (see LowLatency).
@@ -500,11 +542,15 @@ public final class Kernel: @unchecked Sendable {
                 let ticket = donations.begin()
                 result = listener.donate(call, fd: fd, cloexec: cloexec)
                 close(fd)
-                donations.end(ticket)
                 if result >= 0 {
+                    // Printed before the ticket ends: the caller already runs on
+                    // and may be the last to exit, and `run` waits for open
+                    // tickets before it returns, so the line is never lost.
                     if inputs != nil { observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) } }
+                    donations.end(ticket)
                     return
                 }
+                donations.end(ticket)
             }
         } catch {
             result = -Int(error.rawValue)
