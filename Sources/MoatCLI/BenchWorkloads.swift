@@ -1,3 +1,4 @@
+import Arguments
 import Bench
 import Glibc
 import OCI
@@ -40,8 +41,8 @@ struct WorkloadBench {
             throw Failure("bench: --runs and --warmup take positive numbers", code: 2)
         }
         // The application mode's own default: a workload runs for seconds, not milliseconds.
-        let rounds = arguments.list("runs") == nil ? 3 : runs
-        let warmups = arguments.list("warmup") == nil ? 1 : warmup
+        let rounds = arguments.given("runs") ? runs : 3
+        let warmups = arguments.given("warmup") ? warmup : 1
         let rootfs = try ensureRootfs(arguments.value("rootfs"))
         let dir = try Scratch.directory("moat-bench-workloads")
         defer { Scratch.removeTree(dir) }

@@ -1,3 +1,4 @@
+import Arguments
 import CShims
 import Glibc
 import OCI

@@ -3,32 +3,59 @@ import Glibc
 /// A subcommand's arguments, declared once: the parser, `--help` and the
 /// error messages all come from this. (Moat's own parser: ArgumentParser cost
 /// ~1.5 ms and ~1.4 MB RSS in every supervisor, measured on this machine.)
-struct CommandSpec {
-    struct Option {
-        let long: String
-        var short: Character? = nil
-        var value: String? = nil  // the value's name; nil for a flag
-        var defaultValue: String? = nil
+public struct CommandSpec: Sendable {
+    public struct Option: Sendable {
+        public let long: String
+        public var short: Character? = nil
+        public var value: String? = nil  // the value's name; nil for a flag
+        public var defaultValue: String? = nil
         /// The value may be left out (`--strace` or `--strace=LIST`); it then reads "".
-        var optionalValue = false
-        let help: String
+        public var optionalValue = false
+        public let help: String
+
+        public init(
+            long: String, short: Character? = nil, value: String? = nil, defaultValue: String? = nil, optionalValue: Bool = false,
+            help: String
+        ) {
+            self.long = long
+            self.short = short
+            self.value = value
+            self.defaultValue = defaultValue
+            self.optionalValue = optionalValue
+            self.help = help
+        }
     }
 
-    struct Positional {
-        let name: String
-        let help: String
-        var optional = false
+    public struct Positional: Sendable {
+        public let name: String
+        public let help: String
+        public var optional = false
         /// Takes every remaining argument, options included (after an optional "--").
-        var rest = false
+        public var rest = false
+
+        public init(name: String, help: String, optional: Bool = false, rest: Bool = false) {
+            self.name = name
+            self.help = help
+            self.optional = optional
+            self.rest = rest
+        }
     }
 
-    let name: String
-    let abstract: String
-    var discussion: String? = nil
-    var options: [Option] = []
-    var positionals: [Positional] = []
+    public let name: String
+    public let abstract: String
+    public var discussion: String? = nil
+    public var options: [Option] = []
+    public var positionals: [Positional] = []
 
-    var usage: String {
+    public init(name: String, abstract: String, discussion: String? = nil, options: [Option] = [], positionals: [Positional] = []) {
+        self.name = name
+        self.abstract = abstract
+        self.discussion = discussion
+        self.options = options
+        self.positionals = positionals
+    }
+
+    public var usage: String {
         var parts = ["moat", name]
         if !options.isEmpty { parts.append("[<options>]") }
         for p in positionals {
@@ -38,7 +65,7 @@ struct CommandSpec {
         return parts.joined(separator: " ")
     }
 
-    var help: String {
+    public var help: String {
         var out = "\(abstract)\n\nUsage: \(usage)\n"
         if let discussion { out += "\n\(discussion)\n" }
         if !positionals.isEmpty {
@@ -55,12 +82,12 @@ struct CommandSpec {
         return out
     }
 
-    static func row(_ left: String, _ right: String) -> String {
+    public static func row(_ left: String, _ right: String) -> String {
         "  " + left + String(repeating: " ", count: max(2, 28 - left.count)) + right + "\n"
     }
 
     /// Parses `args` (what follows the subcommand's name).
-    func parse(_ args: [String]) throws(UsageError) -> ParsedArguments {
+    public func parse(_ args: [String]) throws(UsageError) -> ParsedArguments {
         var parsed = ParsedArguments(declared: Dictionary(options.map { ($0.long, $0) }, uniquingKeysWith: { first, _ in first }))
         for o in options { if let d = o.defaultValue { parsed.values[o.long] = d } }
         var rest = args[...]
@@ -116,23 +143,34 @@ struct CommandSpec {
 /// What a command was given. Options are named by their long name; asking
 /// for one the command does not declare (a typo) stops the program at once,
 /// in the first test that takes that path, instead of reading as absent.
-struct ParsedArguments {
+public struct ParsedArguments: Sendable {
     var declared: [String: CommandSpec.Option] = [:]
     var values: [String: String] = [:]
     /// Every value of options given more than once (--env A --env B).
     var lists: [String: [String]] = [:]
     var flags: Set<String> = []
-    var positionals: [String] = []
+    public var positionals: [String] = []
+
+    /// Whether the option was on the command line (not only its default).
+    public func given(_ long: String) -> Bool {
+        _ = option(long)
+        return lists[long] != nil || flags.contains(long) || (declared[long]?.optionalValue == true && values[long] != nil)
+    }
+
+    private func option(_ long: String) -> CommandSpec.Option {
+        guard let option = declared[long] else { preconditionFailure("--\(long) is not an option of this command") }
+        return option
+    }
 
     /// An option's value, nil when it was not given and has no default.
-    func value(_ long: String) -> String? {
+    public func value(_ long: String) -> String? {
         guard let option = declared[long] else { preconditionFailure("--\(long) is not an option of this command") }
         precondition(option.value != nil, "--\(long) is a flag")
         return values[long]
     }
 
     /// The value of an option that has a default, so always one.
-    func string(_ long: String) -> String {
+    public func string(_ long: String) -> String {
         guard let option = declared[long], let fallback = option.defaultValue else {
             preconditionFailure("--\(long) is not an option of this command with a default")
         }
@@ -140,12 +178,12 @@ struct ParsedArguments {
     }
 
     /// Every value given for a repeatable option.
-    func list(_ long: String) -> [String]? {
+    public func list(_ long: String) -> [String]? {
         _ = value(long)
         return lists[long]
     }
 
-    func flag(_ long: String) -> Bool {
+    public func flag(_ long: String) -> Bool {
         guard let option = declared[long] else { preconditionFailure("--\(long) is not an option of this command") }
         precondition(option.value == nil, "--\(long) takes a value")
         return flags.contains(long)
@@ -153,21 +191,21 @@ struct ParsedArguments {
 }
 
 /// Bad command-line usage, or a request for help (printed to stdout, exit 0).
-struct UsageError: Error {
-    let message: String
-    let isHelp: Bool
+public struct UsageError: Error, Sendable {
+    public let message: String
+    public let isHelp: Bool
 
-    init(_ message: String, command: CommandSpec) {
+    public init(_ message: String, command: CommandSpec) {
         self.message = "\(command.name): \(message) (see moat \(command.name) --help)"
         isHelp = false
     }
 
-    init(help: String) {
+    public init(help: String) {
         message = help
         isHelp = true
     }
 
-    init(topLevel message: String) {
+    public init(topLevel message: String) {
         self.message = message
         isHelp = false
     }
