@@ -182,7 +182,7 @@ public final class Kernel: @unchecked Sendable {
             prepareThread: { [self] in prepareServingThread() },
             beforeStartingThread: { [self] in actAsSupervisor() },
             handsOver: { [table] call in table.handsOver(call.args.number) },
-            serve: { [self] call, listener in serve(call, listener) })
+            serve: { [self] call, listener in serve(NotifiedCall(notification: call, listener: listener)) })
         pool.whenQuiet = { [latency] in latency.release() }
         servingPool = pool
         defer {
@@ -304,7 +304,7 @@ public final class Kernel: @unchecked Sendable {
                 continue
             }
             switch stop {
-            case .syscall(let tid, let args): serve(tid, args)
+            case .syscall(let tid, let args): serve(StoppedCall(tid: tid, args: args))
             case .syscallExit(let tid, let result): finishSyscall(tid, result: result)
             case .newTask(let parent, let newTid): adopt(newTid, of: parent)
             case .exec(let tid, let former): execed(tid, former: former)
@@ -518,45 +518,55 @@ public final class Kernel: @unchecked Sendable {
     }
 
     /// Answers one call held by user notification, through the same table.
-    func serve(_ call: Notification, _ listener: NotificationListener) {
+    /// Serves one trapped call, however it came: runs its handler and
+    /// answers as the outcome says (see TrappedCall).
+    func serve(_ call: some TrappedCall) {
         let nr = call.args.number
         count(nr)
         guard let handler = table.handler(nr), let task = pids.task(host: call.tid) ?? register(call.tid) else {
-            listener.complete(call, value: -Int(ENOSYS))
+            call.unserved(self)
             return
         }
         // A straced call's inputs are read before the caller runs on (and may exit).
-        let inputs = observer?.inputs(call.tid, call.args)
-        var result: Int
+        let inputs = call.readsInputsFirst ? observer?.inputs(call.tid, call.args) : nil
+        let result: Int
         do {
-            switch try handle(call, listener, handler, task) {
+            switch try handle(call, handler, task) {
             case .value(let value): result = value
-            case .runOnHost, .runOnHostToExit:
-                listener.runOnHost(call)
+            case .runOnHost:
+                call.runOnHost(self, task)
+                return
+            case .runOnHostToExit:
+                call.runOnHostToExit(self, task)
                 return
             case .donate(let fd, let cloexec):
-                latency.hold()
-                servingPool?.armQuiet()
-                // Installed at the caller's lowest free number and the call
-                // answered with it, at once; the sentry's copy closed after.
-                let ticket = donations.begin()
-                result = listener.donate(call, fd: fd, cloexec: cloexec)
-                close(fd)
-                if result >= 0 {
-                    // Printed before the ticket ends: the caller already runs on
-                    // and may be the last to exit, and `run` waits for open
-                    // tickets before it returns, so the line is never lost.
-                    if inputs != nil { observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) } }
-                    donations.end(ticket)
-                    return
-                }
-                donations.end(ticket)
+                guard let failed = call.donate(self, task, fd: fd, cloexec: cloexec, inputs: inputs) else { return }
+                result = failed
             }
         } catch {
             result = -Int(error.rawValue)
         }
+        call.answer(self, task, value: result, inputs: inputs)
+    }
+
+    /// Installs the sentry's `fd` at the caller's lowest free number and
+    /// answers the call with it, at once; the sentry's copy is closed after.
+    /// nil once done, else -errno (the call still waits for its answer).
+    func donate(
+        _ fd: Int32, cloexec: Bool, answering call: Notification, on listener: NotificationListener, task: Task, inputs: [String?]?
+    ) -> Int? {
+        latency.hold()
+        servingPool?.armQuiet()
+        let ticket = donations.begin()
+        let result = listener.donate(call, fd: fd, cloexec: cloexec)
+        close(fd)
+        defer { donations.end(ticket) }
+        guard result >= 0 else { return result }
+        // Printed before the ticket ends: the caller already runs on and may
+        // be the last to exit, and `run` waits for open tickets before it
+        // returns, so the line is never lost.
         if inputs != nil { observe { $0.printFinished(call.tid, vtid: task.vtid, call.args, result: result, inputs: inputs) } }
-        listener.complete(call, value: result)
+        return nil
     }
 
     /// Fds answered to callers whose sentry copy is not closed yet. While one
@@ -575,13 +585,10 @@ public final class Kernel: @unchecked Sendable {
     /// Runs the handler; again if a host call it made failed with EINTR
     /// while the caller still waits: the signal was the pool's own (meant
     /// for this thread a moment earlier), not the caller's.
-    private func handle(
-        _ call: Notification, _ listener: NotificationListener, _ handler: SyscallHandler,
-        _ task: Task
-    ) throws(Errno) -> SyscallOutcome {
+    private func handle(_ call: some TrappedCall, _ handler: SyscallHandler, _ task: Task) throws(Errno) -> SyscallOutcome {
         while true {
             do { return try handler(self, task, call.args) } catch {
-                guard error.rawValue == EINTR, listener.stillWaits(call) else { throw error }
+                guard error.rawValue == EINTR, call.isStillWaiting() else { throw error }
             }
         }
     }
@@ -598,51 +605,9 @@ public final class Kernel: @unchecked Sendable {
         stateLock.withLock { body(observer) }
     }
 
-    /// Dispatches one trapped call through the table.
-    func serve(_ tid: HostTid, _ args: SyscallArgs) {
-        let nr = args.number
-        count(nr)
-        guard let handler = table.handler(nr), let task = pids.task(host: tid) ?? register(tid) else {
-            if let observer {
-                stateLock.withLock { observeTrapped(tid, args, observer) }
-            } else {
-                // A workload's own nested filter may trap calls we let through: run them.
-                tracer.resume(tid)
-            }
-            return
-        }
-        var result: Int?
-        do {
-            switch try handler(self, task, args) {
-            case .value(let value): result = value
-            case .runOnHost: break
-            case .runOnHostToExit:
-                if let observer, observer.observation.straces(nr) { observe { $0.begin(tid, vtid: task.vtid, args) } }
-                tracer.resumeToExit(tid)
-                return
-            case .donate(let fd, _):
-                // A ptrace stop cannot take an fd (a `moat exec` process beyond
-                // the loop's room for listeners): the kernel repeats the open
-                // inside the pivoted root, the second wall.
-                close(fd)
-            }
-        } catch {
-            result = -Int(error.rawValue)
-        }
-        if let result {
-            tracer.complete(tid, value: result)
-            observe { $0.printFinished(tid, vtid: task.vtid, args, result: result) }
-        } else if let observer, observer.observation.straces(nr) {
-            observe { $0.begin(tid, vtid: task.vtid, args) }
-            tracer.resumeToExit(tid)
-            return
-        }
-        tracer.resume(tid)
-    }
-
     /// A call that traps only because the run is observed: the sentry
     /// refuses what the filter would have refused, and lets the rest run.
-    private func observeTrapped(_ tid: HostTid, _ args: SyscallArgs, _ observer: Observer) {
+    func observeTrapped(_ tid: HostTid, _ args: SyscallArgs, _ observer: Observer) {
         let vtid = pids.task(host: tid)?.vtid ?? 0
         var refusal: Errno?
         switch table.entry(args.number)?.handling {
