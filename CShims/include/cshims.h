@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/sysinfo.h>
 #include <linux/stat.h>      // struct statx, which Glibc's module leaves out
+#include <linux/openat2.h>   // struct open_how and the RESOLVE_ flags
 
 // ---------------------------------------------------------------- the child
 
@@ -364,5 +365,24 @@ int moat_sysinfo(struct sysinfo *info);
 int moat_pidfd_open(pid_t pid);   // fd or -errno
 pid_t moat_fork(void);
 void moat_close_from(int fd);   // close_range(fd, ~0)
+
+
+// ---------------------------------------------------------------- the ABI
+// Linux constants Glibc's Swift module leaves out (they need _GNU_SOURCE):
+// filled in abi.c from the C headers, so no value is typed by hand.
+struct moat_abi {
+    int at_symlink_nofollow, at_eaccess, at_no_automount, at_empty_path, at_statx_force_sync, at_statx_dont_sync;
+    int o_path, o_tmpfile;
+    unsigned int in_dont_follow;
+    int scm_rights, scm_credentials;
+    unsigned int mmsghdr_size, mmsghdr_len_offset;   // struct mmsghdr
+};
+extern const struct moat_abi moat_abi;
+// struct ucred (a _GNU_SOURCE type): abi.c checks this layout against <sys/socket.h>.
+struct moat_ucred {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+};
 
 #endif

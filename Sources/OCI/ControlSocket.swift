@@ -158,7 +158,7 @@ public final class ControlSocket {
         defer { if directory >= 0 { close(directory) } }
         if name.count >= capacity {
             guard let slash = name.lastIndex(of: UInt8(ascii: "/")), slash > 0 else { throw Errno(ENAMETOOLONG) }
-            directory = open(String(decoding: name[..<slash], as: UTF8.self), Linux.openPath | O_DIRECTORY | O_CLOEXEC)
+            directory = open(String(decoding: name[..<slash], as: UTF8.self), OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
             guard directory >= 0 else { throw Errno.current }
             name = Array("/proc/self/fd/\(directory)/".utf8) + name[(slash + 1)...]
             guard name.count < capacity else { throw Errno(ENAMETOOLONG) }

@@ -14,9 +14,7 @@ public enum Linux {
     public static let allNamespaceFlags =
         cloneNewTime | cloneNewNS | cloneNewCgroup | cloneNewUTS
         | cloneNewIPC | cloneNewUser | cloneNewPID | cloneNewNet
-    public static let openPath: Int32 = 0o10000000  // O_PATH
     /// Whether this process runs without root: rootless mode (a user namespace, no cgroups).
     /// (Read once: the supervisor never changes its effective uid outside one C call.)
     public static let rootless: Bool = geteuid() != 0
-    public static let openTemporaryFile: Int32 = 0o20200000  // O_TMPFILE (with O_DIRECTORY)
 }

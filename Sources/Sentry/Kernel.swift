@@ -636,12 +636,12 @@ public final class Kernel: @unchecked Sendable {
     /// ipc, net and cgroup namespaces: files under /proc/sys and /proc/net
     /// answer for the namespaces of whoever opens them.
     private func openFileSystem(_ initPid: HostTid) throws(Errno) {
-        let root = HostProcfs.open("\(initPid)/root", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
+        let root = HostProcfs.open("\(initPid)/root", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         guard root >= 0 else { throw Errno.current }
         let proc = spec.child.mounts.last { $0.fstype == "proc" }?.target ?? "/proc"
         files = FileSystem(root: root, procMount: proc)
-        homeDirectory = open(".", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
-        hostRoot = open("/", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
+        homeDirectory = open(".", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
+        hostRoot = open("/", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         // (Without root the supervisor may not enter them: /proc/sys then answers for its own.)
         for namespace in ["uts", "ipc", "net", "cgroup"] where !Linux.rootless {
             let fd = HostProcfs.open("\(initPid)/ns/\(namespace)", O_RDONLY | O_CLOEXEC)
@@ -773,7 +773,7 @@ public final class Kernel: @unchecked Sendable {
 
     /// An O_PATH fd of the caller's /proc/<tid>/`entry` (cwd, fd/N), or -1 with errno.
     func openCallerEntry(_ t: Task, _ entry: String) -> Int32 {
-        reachingCallerFD({ HostProcfs.open("\(t.hostTid)/\(entry)", Linux.openPath | O_CLOEXEC) })
+        reachingCallerFD({ HostProcfs.open("\(t.hostTid)/\(entry)", OpenFlags.path | O_CLOEXEC) })
     }
 
     func actAsSupervisor() {

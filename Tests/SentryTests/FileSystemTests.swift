@@ -28,7 +28,7 @@ import Testing
             ("proc/self", "/nowhere")
         ]
         for (link, target) in links { symlink(target, "\(top)/root/\(link)") }
-        let root = open("\(top)/root", Linux.openPath | O_DIRECTORY | O_CLOEXEC)
+        let root = open("\(top)/root", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         files = FileSystem(root: root, procMount: "/proc")
     }
 

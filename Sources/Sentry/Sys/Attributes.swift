@@ -18,7 +18,7 @@ enum Attributes {
     /// fchmodat2 implements Linux syscall fchmodat2(2): AT_SYMLINK_NOFOLLOW (EOPNOTSUPP on a symlink), AT_EMPTY_PATH.
     static func fchmodat2(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let flags = a.int32(3)
-        guard flags & ~(Stat.symlinkNoFollow | Stat.emptyPath) == 0 else { throw .invalid }
+        guard flags & ~(AT.symlinkNoFollow | AT.emptyPath) == 0 else { throw .invalid }
         return try changeMode(k, t, dirfd: a.int32(0), path: a[1], mode: mode_t(truncatingIfNeeded: a[2]), flags: flags)
     }
 
@@ -40,13 +40,13 @@ enum Attributes {
 
     /// lchown implements Linux syscall lchown(2).
     static func lchown(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        try changeOwner(k, t, dirfd: AT_FDCWD, path: a[0], owner: a, flags: Stat.symlinkNoFollow)
+        try changeOwner(k, t, dirfd: AT_FDCWD, path: a[0], owner: a, flags: AT.symlinkNoFollow)
     }
 
     /// fchownat implements Linux syscall fchownat(2).
     static func fchownat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let flags = a.int32(4)
-        guard flags & ~(Stat.symlinkNoFollow | Stat.emptyPath) == 0 else { throw .invalid }
+        guard flags & ~(AT.symlinkNoFollow | AT.emptyPath) == 0 else { throw .invalid }
         var shifted = a
         shifted.raw = (a[1], a[2], a[3], 0, 0, 0)
         return try changeOwner(k, t, dirfd: a.int32(0), path: a[1], owner: shifted, flags: flags)
@@ -68,7 +68,7 @@ enum Attributes {
             }
         }
         try Stat.target(k, t, dirfd: dirfd, path: path, flags: flags, realIDs: false) { fd throws(Errno) in
-            if Glibc.fchownat(fd, "", uid, gid, Stat.emptyPath) != 0 { throw Errno.current }
+            if Glibc.fchownat(fd, "", uid, gid, AT.emptyPath) != 0 { throw Errno.current }
         }
         return .value(0)
     }
@@ -85,7 +85,7 @@ enum Attributes {
             if times!.allSatisfy({ $0.tv_nsec == omit }) { return .value(0) }
         }
         let flags = a.int32(3)
-        guard flags & ~(Stat.symlinkNoFollow | Stat.emptyPath) == 0 else { throw .invalid }
+        guard flags & ~(AT.symlinkNoFollow | AT.emptyPath) == 0 else { throw .invalid }
         if a[1] == 0 {
             // futimens: the caller's own fd.
             let fd = k.openCallerEntry(t, "fd/\(a.int32(0))")
@@ -95,7 +95,7 @@ enum Attributes {
             return .value(0)
         }
         try Stat.target(k, t, dirfd: a.int32(0), path: a[1], flags: flags, realIDs: false) { fd throws(Errno) in
-            try setTimes(fd, times, nofollow: flags & Stat.symlinkNoFollow != 0)
+            try setTimes(fd, times, nofollow: flags & AT.symlinkNoFollow != 0)
         }
         return .value(0)
     }
@@ -143,7 +143,7 @@ enum Attributes {
     static func setTimes(_ fd: Int32, _ times: [timespec]?, nofollow: Bool) throws(Errno) {
         // A symlink itself only through AT_EMPTY_PATH; anything else through /proc/self/fd/N.
         let (base, relative) = nofollow ? (fd, "") : (HostProcfs.directory, "self/fd/\(fd)")
-        let flags = nofollow ? Stat.emptyPath | AT_SYMLINK_NOFOLLOW : 0
+        let flags = nofollow ? AT.emptyPath | AT_SYMLINK_NOFOLLOW : 0
         let rc: Int32
         if let times {
             rc = times.withUnsafeBufferPointer { Glibc.utimensat(base, relative, $0.baseAddress, flags) }

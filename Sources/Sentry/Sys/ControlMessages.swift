@@ -14,7 +14,6 @@ struct ControlMessages {
     private(set) var bytes: [UInt8] = []
     private(set) var fds: [Int32] = []
 
-    static let rights: Int32 = 1, credentials: Int32 = 2
     /// SCM_MAX_FD: the kernel's limit on fds in one message.
     static let maxFDs = 253
     static let capSetGID: UInt64 = 1 << 6, capSetUID: UInt64 = 1 << 7, capSysAdmin: UInt64 = 1 << 21
@@ -29,41 +28,30 @@ struct ControlMessages {
         var explicit: (pid: Int32, uid: UInt32, gid: UInt32)?
         var offset = 0
         do throws(Errno) {
-            while offset + 16 <= control.count {
-                let (length, level, type) = control.withUnsafeBytes {
-                    (
-                        Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)),
-                        $0.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self),
-                        $0.loadUnaligned(fromByteOffset: offset + 12, as: Int32.self)
-                    )
-                }
-                guard length >= 16, length <= control.count - offset else { throw Errno.invalid }
-                let data = Array(control[(offset + 16)..<(offset + length)])
-                if level == SOL_SOCKET {
-                    switch type {
-                    case ControlMessages.rights:
-                        let count = data.count / 4
+            while let header = ControlMessageHeader(control, at: offset) {
+                let start = offset + ControlMessageHeader.size
+                guard header.length >= ControlMessageHeader.size, header.length <= control.count - offset else { throw Errno.invalid }
+                let data = Array(control[start..<(offset + header.length)])
+                if header.level == SOL_SOCKET {
+                    switch header.type {
+                    case ControlMessageHeader.rights:
+                        let count = data.count / MemoryLayout<Int32>.size
                         guard fds.count + count <= ControlMessages.maxFDs else { throw Errno.invalid }
                         for index in 0..<count {
-                            let fd = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 4, as: Int32.self) }
+                            let fd = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * MemoryLayout<Int32>.size, as: Int32.self) }
                             let ours = ThreadCalls.takeFD(of: t.group.hostTgid, fd)
                             if ours < 0 { throw Errno(EBADF) }
                             fds.append(ours)
                             passed.append(ours)
                         }
-                    case ControlMessages.credentials:
-                        guard data.count == 12 else { throw Errno.invalid }
-                        explicit = data.withUnsafeBytes {
-                            (
-                                $0.loadUnaligned(fromByteOffset: 0, as: Int32.self), $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self),
-                                $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
-                            )
-                        }
+                    case ControlMessageHeader.credentials:
+                        guard let claimed = UserCredentials(data) else { throw Errno.invalid }
+                        explicit = (claimed.pid, claimed.uid, claimed.gid)
                     default:
                         throw Errno.invalid
                     }
                 }
-                offset += (length + 7) & ~7
+                offset += ControlMessageHeader.aligned(header.length)
             }
             let sender: (pid: HostTid, uid: UInt32, gid: UInt32)
             if let explicit {
@@ -73,14 +61,8 @@ struct ControlMessages {
             } else {
                 sender = (t.group.hostTgid, credentials.realUID, credentials.realGID)
             }
-            if !passed.isEmpty { append(type: ControlMessages.rights, passed.withUnsafeBytes { Array($0) }) }
-            var ucred = [UInt8](repeating: 0, count: 12)
-            ucred.withUnsafeMutableBytes {
-                $0.storeBytes(of: sender.pid, toByteOffset: 0, as: Int32.self)
-                $0.storeBytes(of: sender.uid, toByteOffset: 4, as: UInt32.self)
-                $0.storeBytes(of: sender.gid, toByteOffset: 8, as: UInt32.self)
-            }
-            append(type: ControlMessages.credentials, ucred)
+            if !passed.isEmpty { append(type: ControlMessageHeader.rights, passed.withUnsafeBytes { Array($0) }) }
+            append(type: ControlMessageHeader.credentials, UserCredentials(pid: sender.pid, uid: sender.uid, gid: sender.gid).bytes)
         } catch {
             close()
             throw error
@@ -97,14 +79,8 @@ struct ControlMessages {
     }
 
     private mutating func append(type: Int32, _ data: [UInt8]) {
-        var header = [UInt8](repeating: 0, count: 16)
-        header.withUnsafeMutableBytes {
-            $0.storeBytes(of: UInt64(16 + data.count), toByteOffset: 0, as: UInt64.self)
-            $0.storeBytes(of: SOL_SOCKET, toByteOffset: 8, as: Int32.self)
-            $0.storeBytes(of: type, toByteOffset: 12, as: Int32.self)
-        }
-        bytes += header + data
-        bytes += [UInt8](repeating: 0, count: (8 - bytes.count % 8) % 8)
+        bytes += ControlMessageHeader.bytes(level: SOL_SOCKET, type: type, dataLength: data.count) + data
+        bytes += [UInt8](repeating: 0, count: ControlMessageHeader.aligned(bytes.count) - bytes.count)
     }
 
     func close() {

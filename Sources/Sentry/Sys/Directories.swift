@@ -107,7 +107,7 @@ enum Directories {
     /// as for a caller without CAP_DAC_READ_SEARCH).
     static func linkat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let flags = a.int32(4)
-        guard flags & ~(AT_SYMLINK_FOLLOW | Stat.emptyPath) == 0 else { throw .invalid }
+        guard flags & ~(AT_SYMLINK_FOLLOW | AT.emptyPath) == 0 else { throw .invalid }
         return try linkAt(k, t, from: (a.int32(0), a[1]), to: (a.int32(2), a[3]), flags: flags)
     }
 
@@ -119,7 +119,7 @@ enum Directories {
             let rc: Int32
             if flags & AT_SYMLINK_FOLLOW != 0 {
                 // Link what the path leads to: its O_PATH fd, through our own /proc/self/fd.
-                let source = try files.open(.init(dirfd: from.0, path: old), caller: caller, flags: Linux.openPath, mode: 0)
+                let source = try files.open(.init(dirfd: from.0, path: old), caller: caller, flags: OpenFlags.path, mode: 0)
                 defer { close(source) }
                 let (base, relative) = (HostProcfs.directory, "self/fd/\(source)")
                 rc = try target.name.withPath { Glibc.linkat(base, relative, target.fd, $0, AT_SYMLINK_FOLLOW) }
@@ -208,7 +208,7 @@ enum Directories {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), a[0])
         if path.isEmpty { throw .noSuchFile }
         let directory = try k.withFiles(t) { files, caller, _ throws(Errno) in
-            let fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: Linux.openPath | O_DIRECTORY, mode: 0)
+            let fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: OpenFlags.path | O_DIRECTORY, mode: 0)
             let rc = PathCalls.access(fd, X_OK)
             if rc < 0 {
                 close(fd)

@@ -36,12 +36,12 @@ enum Exec {
     static let maxInterpreters = 5
 
     static func exec(_ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32) throws(Errno) -> SyscallOutcome {
-        guard flags & ~(Stat.symlinkNoFollow | Stat.emptyPath) == 0 else { throw .invalid }
+        guard flags & ~(AT.symlinkNoFollow | AT.emptyPath) == 0 else { throw .invalid }
         let path = try PathArgument.read(TraceeMemory(t.hostTid), address)
-        if path.isEmpty && flags & Stat.emptyPath == 0 { throw .noSuchFile }
+        if path.isEmpty && flags & AT.emptyPath == 0 { throw .noSuchFile }
         t.expectedExec = nil
         var program = try Stat.target(k, t, dirfd: dirfd, path: path, flags: flags) { fd throws(Errno) in
-            try checkRunnable(fd, symlinkNoFollow: flags & Stat.symlinkNoFollow != 0)
+            try checkRunnable(fd, symlinkNoFollow: flags & AT.symlinkNoFollow != 0)
         }
         // `#!`: the kernel runs the interpreter named in the first line,
         // resolved from the caller's cwd; the sentry looks it up the same way.

@@ -104,13 +104,13 @@ enum ExtendedAttributes {
     /// inotify_add_watch implements Linux syscall inotify_add_watch(2) on a
     /// copy of the caller's inotify fd (the watch lands in the same instance).
     static func inotifyAddWatch(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        let dontFollow: UInt32 = 0x0200_0000
+        let dontFollow = Inotify.dontFollow
         let mask = UInt32(truncatingIfNeeded: a[2])
         let inotify = k.takeCallerFD(t, a.int32(0))
         if inotify < 0 { throw Errno(-inotify) }
         defer { close(inotify) }
         let watch = try Stat.target(
-            k, t, dirfd: AT_FDCWD, path: a[1], flags: mask & dontFollow != 0 ? Stat.symlinkNoFollow : 0,
+            k, t, dirfd: AT_FDCWD, path: a[1], flags: mask & dontFollow != 0 ? AT.symlinkNoFollow : 0,
             realIDs: false
         ) { fd throws(Errno) in
             // The fd is already the symlink itself when not following: our magic link leads to it.
@@ -136,7 +136,7 @@ enum ExtendedAttributes {
         if path.isEmpty { throw .noSuchFile }
         return try k.withFiles(t) { files, caller, _ throws(Errno) in
             let lookup = FileSystem.Lookup(dirfd: AT_FDCWD, path: path, followFinal: !nofollow)
-            let fd = try files.open(lookup, caller: caller, flags: Linux.openPath | (nofollow ? O_NOFOLLOW : 0), mode: 0)
+            let fd = try files.open(lookup, caller: caller, flags: OpenFlags.path | (nofollow ? O_NOFOLLOW : 0), mode: 0)
             defer { close(fd) }
             var info = Glibc.stat()
             guard fstat(fd, &info) == 0 else { throw Errno.current }

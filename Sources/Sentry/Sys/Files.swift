@@ -23,10 +23,6 @@ enum Files {
             mode: mode_t(truncatingIfNeeded: a[1]))
     }
 
-    /// RESOLVE_NO_XDEV, NO_MAGICLINKS, NO_SYMLINKS, BENEATH, IN_ROOT, CACHED.
-    static let resolveFlags: UInt64 = 0x3f
-    static let noXDev: UInt64 = 0x01, beneath: UInt64 = 0x08, cached: UInt64 = 0x20
-
     /// openat2 implements Linux syscall openat2(2). RESOLVE_BENEATH and
     /// RESOLVE_IN_ROOT are confined to the dirfd, which is inside the
     /// sandbox: the kernel resolves them from the sentry's copy of it.
@@ -35,30 +31,25 @@ enum Files {
     /// NO_XDEV alone is ENOSYS (callers fall back to openat).
     static func openat2(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let size = Int(a[3])
-        guard size >= 24, size <= 4096 else { throw .invalid }
+        guard size >= OpenHow.size, size <= 4096 else { throw .invalid }
         let memory = TraceeMemory(t.hostTid)
-        let how = try memory.read(a[2], count: size)
-        guard how.count == size else { throw .fault }
+        let bytes = try memory.read(a[2], count: size)
+        guard bytes.count == size, let how = OpenHow(bytes) else { throw .fault }
         // Bytes past the known struct must be zero (E2BIG otherwise, as Linux).
-        if how[24...].contains(where: { $0 != 0 }) { throw Errno(E2BIG) }
-        let (flags, mode, resolve) = how.withUnsafeBytes {
-            (
-                $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                $0.loadUnaligned(fromByteOffset: 16, as: UInt64.self)
-            )
-        }
-        guard flags >> 32 == 0, resolve & ~resolveFlags == 0 else { throw .invalid }
-        guard mode & ~0o7777 == 0, mode == 0 || Int32(flags) & (O_CREAT | Linux.openTemporaryFile) != 0 else { throw .invalid }
-        if resolve & cached != 0 { throw Errno(EAGAIN) }
-        if resolve & (beneath | FileSystem.inRoot) != 0 {
+        if bytes[OpenHow.size...].contains(where: { $0 != 0 }) { throw Errno(E2BIG) }
+        let (flags, mode, resolve) = (how.flags, how.mode, how.resolve)
+        guard flags >> 32 == 0, resolve & ~Resolve.all == 0 else { throw .invalid }
+        guard mode & ~0o7777 == 0, mode == 0 || Int32(flags) & (O_CREAT | OpenFlags.temporaryFile) != 0 else { throw .invalid }
+        if resolve & Resolve.cached != 0 { throw Errno(EAGAIN) }
+        if resolve & (Resolve.beneath | Resolve.inRoot) != 0 {
             return try openBeneath(
                 k, t, dirfd: a.int32(0), pathAt: a[1], flags: Int32(truncatingIfNeeded: flags),
                 mode: mode_t(mode), resolve: resolve, memory: memory)
         }
-        if resolve & noXDev != 0 { throw .notImplemented }
+        if resolve & Resolve.noXDev != 0 { throw .notImplemented }
         return try openFile(
             k, t, dirfd: a.int32(0), pathAt: a[1], flags: Int32(truncatingIfNeeded: flags),
-            mode: mode_t(mode), noSymlinks: resolve & FileSystem.noSymlinks != 0, memory: memory)
+            mode: mode_t(mode), noSymlinks: resolve & Resolve.noSymlinks != 0, memory: memory)
     }
 
     /// RESOLVE_BENEATH or IN_ROOT: the kernel's walk, anchored at the
@@ -67,16 +58,16 @@ enum Files {
         _ k: Kernel, _ t: Task, dirfd: Int32, pathAt address: UInt64, flags: Int32, mode: mode_t,
         resolve: UInt64, memory: TraceeMemory
     ) throws(Errno) -> SyscallOutcome {
-        if flags & Linux.openPath != 0 { return .runOnHost }
+        if flags & OpenFlags.path != 0 { return .runOnHost }
         let path = try PathArgument.read(memory, address)
-        let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
+        let creates = flags & O_CREAT != 0 || flags & OpenFlags.temporaryFile == OpenFlags.temporaryFile
         let fd = try k.withFiles(t) { _, _, _ throws(Errno) in
-            let anchor = HostProcfs.open(dirfd == AT_FDCWD ? "\(t.hostTid)/cwd" : "\(t.hostTid)/fd/\(dirfd)", Linux.openPath | O_CLOEXEC)
+            let anchor = HostProcfs.open(dirfd == AT_FDCWD ? "\(t.hostTid)/cwd" : "\(t.hostTid)/fd/\(dirfd)", OpenFlags.path | O_CLOEXEC)
             if anchor < 0 { throw Errno(EBADF) }
             defer { close(anchor) }
             let fd = FileSystem.openat2(
                 anchor, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), creates ? mode : 0,
-                resolve | FileSystem.noMagicLinks)
+                resolve | Resolve.noMagicLinks)
             if fd < 0 { throw Errno(-fd) }
             return fd
         }
@@ -91,7 +82,7 @@ enum Files {
         // them): the kernel opens it inside the pivoted root. An O_PATH fd
         // reads and writes nothing; every path call made through it comes
         // back to the sentry.
-        if flags & Linux.openPath != 0 { return .runOnHost }
+        if flags & OpenFlags.path != 0 { return .runOnHost }
         let path = try PathArgument.read(memory ?? TraceeMemory(t.hostTid), address)
         if path.isEmpty { throw .noSuchFile }
         // Without root, a /proc file opened by the supervisor would show ids as
@@ -106,7 +97,7 @@ enum Files {
         let lookup = FileSystem.Lookup(
             dirfd: dirfd, path: path, followFinal: flags & O_NOFOLLOW == 0 && !exclusive,
             noSymlinks: noSymlinks)
-        let creates = flags & O_CREAT != 0 || flags & Linux.openTemporaryFile == Linux.openTemporaryFile
+        let creates = flags & O_CREAT != 0 || flags & OpenFlags.temporaryFile == OpenFlags.temporaryFile
         let fd = try k.withFiles(t) { files, caller, credentials throws(Errno) in
             let fd = try files.open(lookup, caller: caller, flags: flags, mode: creates ? mode & 0o7777 : 0)
             return try k.vetOpened(fd, flags: flags, t, credentials)
@@ -116,7 +107,7 @@ enum Files {
     }
 
     /// setuid, setgroups, capset, umask ...: run by the host; the caller's
-    /// cached credentials are dropped (every thread's: glibc changes them all).
+    /// Resolve.cached credentials are dropped (every thread's: glibc changes them all).
     static func forgetCredentials(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         k.pids.forEachTask { $0.credentials = nil }
         return .runOnHost

@@ -6,8 +6,6 @@ import Platform
 /// under the caller's credentials), then the call is made on that
 /// descriptor and the result written into the caller's buffer.
 enum Stat {
-    static let symlinkNoFollow: Int32 = 0x100, emptyPath: Int32 = 0x1000, noAutomount: Int32 = 0x800
-    static let eAccess: Int32 = 0x200
 
     /// stat implements Linux syscall stat(2).
     static func stat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
@@ -16,7 +14,7 @@ enum Stat {
 
     /// lstat implements Linux syscall lstat(2).
     static func lstat(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        try statAt(k, t, dirfd: AT_FDCWD, path: a[0], buffer: a[1], flags: symlinkNoFollow)
+        try statAt(k, t, dirfd: AT_FDCWD, path: a[0], buffer: a[1], flags: AT.symlinkNoFollow)
     }
 
     /// newfstatat implements Linux syscall newfstatat(2).
@@ -25,7 +23,7 @@ enum Stat {
     }
 
     static func statAt(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, buffer: UInt64, flags: Int32) throws(Errno) -> SyscallOutcome {
-        guard flags & ~(symlinkNoFollow | emptyPath | noAutomount) == 0 else { throw .invalid }
+        guard flags & ~(AT.symlinkNoFollow | AT.emptyPath | AT.noAutomount) == 0 else { throw .invalid }
         var info = Glibc.stat()
         try target(k, t, dirfd: dirfd, path: path, flags: flags) { fd throws(Errno) in
             if fstat(fd, &info) != 0 { throw Errno.current }
@@ -41,8 +39,8 @@ enum Stat {
     /// statx implements Linux syscall statx(2).
     static func statx(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         let flags = a.int32(2)
-        let syncType: Int32 = 0x6000  // AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC
-        guard flags & ~(symlinkNoFollow | emptyPath | noAutomount | syncType) == 0, flags & syncType != syncType else {
+        let syncType = AT.statxSyncType
+        guard flags & ~(AT.symlinkNoFollow | AT.emptyPath | AT.noAutomount | syncType) == 0, flags & syncType != syncType else {
             throw .invalid
         }
         if UInt32(truncatingIfNeeded: a[3]) & 0x8000_0000 != 0 { throw .invalid }  // STATX__RESERVED
@@ -87,9 +85,9 @@ enum Stat {
     }
 
     static func accessAt(_ k: Kernel, _ t: Task, dirfd: Int32, path: UInt64, mode: Int32, flags: Int32) throws(Errno) -> SyscallOutcome {
-        guard mode & ~7 == 0, flags & ~(eAccess | symlinkNoFollow | emptyPath) == 0 else { throw .invalid }
+        guard mode & ~7 == 0, flags & ~(AT.eAccess | AT.symlinkNoFollow | AT.emptyPath) == 0 else { throw .invalid }
         // Without AT_EACCESS the check is made with the real ids (access(2)).
-        try target(k, t, dirfd: dirfd, path: path, flags: flags, realIDs: flags & eAccess == 0) { fd throws(Errno) in
+        try target(k, t, dirfd: dirfd, path: path, flags: flags, realIDs: flags & AT.eAccess == 0) { fd throws(Errno) in
             let rc = PathCalls.access(fd, mode)
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
@@ -114,7 +112,7 @@ enum Stat {
         let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: false)
         let text = try k.withFiles(t) { files, caller, credentials throws(Errno) in
             var selfLink: [UInt8]?
-            let fd = try files.open(lookup, caller: caller, flags: Linux.openPath | O_NOFOLLOW, mode: 0, selfLink: &selfLink)
+            let fd = try files.open(lookup, caller: caller, flags: OpenFlags.path | O_NOFOLLOW, mode: 0, selfLink: &selfLink)
             defer { close(fd) }
             if let selfLink { return selfLink }
             var info = Glibc.stat()
@@ -148,15 +146,15 @@ enum Stat {
         _ k: Kernel, _ t: Task, dirfd: Int32, path: [UInt8], flags: Int32, realIDs: Bool = false,
         _ body: (Int32) throws(Errno) -> T
     ) throws(Errno) -> T {
-        let openFlags = Linux.openPath | (flags & symlinkNoFollow != 0 ? O_NOFOLLOW : 0)
+        let openFlags = OpenFlags.path | (flags & AT.symlinkNoFollow != 0 ? O_NOFOLLOW : 0)
         return try k.withFiles(t, realIDs: realIDs) { files, caller, _ throws(Errno) in
             let fd: Int32
             if path.isEmpty {
-                guard flags & emptyPath != 0 else { throw Errno.noSuchFile }
+                guard flags & AT.emptyPath != 0 else { throw Errno.noSuchFile }
                 fd = k.openCallerEntry(t, dirfd == AT_FDCWD ? "cwd" : "fd/\(dirfd)")
                 if fd < 0 { throw Errno(EBADF) }
             } else {
-                let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: flags & symlinkNoFollow == 0)
+                let lookup = FileSystem.Lookup(dirfd: dirfd, path: path, followFinal: flags & AT.symlinkNoFollow == 0)
                 fd = try files.open(lookup, caller: caller, flags: openFlags, mode: 0)
             }
             defer { close(fd) }

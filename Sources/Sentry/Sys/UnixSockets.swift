@@ -33,7 +33,7 @@ enum UnixSockets {
         var info = Glibc.stat()
         var directory = Glibc.stat()
         try k.withFiles(t) { files, caller, _ throws(Errno) in
-            let fd = try files.open(lookup, caller: caller, flags: Linux.openPath, mode: 0)
+            let fd = try files.open(lookup, caller: caller, flags: OpenFlags.path, mode: 0)
             defer { close(fd) }
             guard fstat(fd, &info) == 0 else { throw Errno.current }
             guard info.st_mode & S_IFMT == S_IFSOCK else { throw Errno(ECONNREFUSED) }
@@ -130,7 +130,7 @@ enum UnixSockets {
         let memory = TraceeMemory(t.hostTid)
         let count = min(Int(UInt32(truncatingIfNeeded: a[2])), 1024)  // UIO_MAXIOV
         var messages: [Message] = []
-        for index in 0..<count { messages.append(try Message(memory, at: a[1] &+ UInt64(index * 64))) }
+        for index in 0..<count { messages.append(try Message(memory, at: a[1] &+ UInt64(index * MultipleMessageHeader.size))) }
         guard messages.contains(where: \.toUnixPath), !Linux.rootless else { return .runOnHost }
         var sent = 0
         for index in 0..<count {
@@ -138,7 +138,7 @@ enum UnixSockets {
                 try messages[index].readContents(memory)
                 // On the tracing thread (a stop): it must not wait; a full buffer is EAGAIN.
                 let bytes = try send(k, t, socketFD: a.int32(0), messages[index], flags: a.int32(3) | Int32(MSG_DONTWAIT))
-                try memory.store(UInt32(bytes), at: a[1] &+ UInt64(index * 64 + 56))  // msg_len
+                try memory.store(UInt32(bytes), at: a[1] &+ UInt64(index * MultipleMessageHeader.size + MultipleMessageHeader.lengthOffset))
                 sent += 1
             } catch {
                 if sent == 0 { throw error }
@@ -151,57 +151,44 @@ enum UnixSockets {
     /// One msghdr copied out of the caller, once: its name first (whether the
     /// sentry serves it), then what it carries.
     struct Message {
-        let header: [UInt8]
+        let header: MessageHeader
         let address: [UInt8]
         var data: [UInt8] = []
         var control: [UInt8] = []
 
         init(_ memory: TraceeMemory, at headerAddress: UInt64) throws(Errno) {
-            header = try memory.read(headerAddress, count: 56)
-            guard header.count == 56 else { throw .fault }
-            let name = Message.field(header, 0)
-            let nameLength = Int(Int32(truncatingIfNeeded: Message.field(header, 8)))
-            guard nameLength >= 0 else { throw .invalid }
-            if name == 0 || nameLength == 0 {
+            let bytes = try memory.read(headerAddress, count: MessageHeader.size)
+            guard let header = MessageHeader(bytes) else { throw .fault }
+            self.header = header
+            if header.name == 0 || header.nameLength == 0 {
                 address = []
             } else {
-                guard nameLength <= 128 else { throw .invalid }
-                address = try memory.read(name, count: nameLength)
-                guard address.count == nameLength else { throw .fault }
+                guard header.nameLength <= 128 else { throw .invalid }
+                address = try memory.read(header.name, count: header.nameLength)
+                guard address.count == header.nameLength else { throw .fault }
             }
-        }
-
-        static func field(_ header: [UInt8], _ offset: Int) -> UInt64 {
-            header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
         }
 
         var toUnixPath: Bool { UnixSockets.namesUnixPath(address) }
 
         /// The data (the iovecs joined, at most 1 MiB) and the control bytes.
         mutating func readContents(_ memory: TraceeMemory) throws(Errno) {
-            let iov = Message.field(header, 16)
-            let iovCount = Int(truncatingIfNeeded: Message.field(header, 24))
-            let controlAt = Message.field(header, 32)
-            let controlLength = Message.field(header, 40)
-            guard iovCount >= 0, iovCount <= 1024 else { throw .invalid }
-            let vectors = try memory.read(iov, count: iovCount * 16)
-            guard vectors.count == iovCount * 16 else { throw .fault }
-            for index in 0..<iovCount {
-                let (base, length) = vectors.withUnsafeBytes {
-                    (
-                        $0.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),
-                        Int(truncatingIfNeeded: $0.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self))
-                    )
-                }
-                guard length >= 0, data.count + length <= 1 << 20 else { throw Errno(EMSGSIZE) }
-                let chunk = try memory.read(base, count: length)
-                guard chunk.count == length else { throw .fault }
+            let count = header.vectorCount
+            guard count >= 0, count <= 1024 else { throw .invalid }
+            let vectors = try memory.read(header.vectors, count: count * IOVector.size)
+            guard vectors.count == count * IOVector.size else { throw .fault }
+            for index in 0..<count {
+                guard let vector = IOVector(vectors, index: index) else { throw .fault }
+                guard vector.length >= 0, data.count + vector.length <= 1 << 20 else { throw Errno(EMSGSIZE) }
+                let chunk = try memory.read(vector.base, count: vector.length)
+                guard chunk.count == vector.length else { throw .fault }
                 data += chunk
             }
-            guard controlLength <= 20480 else { throw Errno(ENOBUFS) }  // optmem_max
+            let controlLength = header.controlLength
+            guard controlLength >= 0, controlLength <= 20480 else { throw Errno(ENOBUFS) }  // optmem_max
             if controlLength > 0 {
-                control = try memory.read(controlAt, count: Int(controlLength))
-                guard control.count == Int(controlLength) else { throw .fault }
+                control = try memory.read(header.control, count: controlLength)
+                guard control.count == controlLength else { throw .fault }
             }
         }
     }

@@ -17,15 +17,12 @@ final class FileSystem {
     /// The device number of that procfs (nil without one): a file on it has this st_dev.
     let procDevice: dev_t?
 
-    static let inRoot: UInt64 = 0x10  // RESOLVE_IN_ROOT
-    static let noMagicLinks: UInt64 = 0x02  // RESOLVE_NO_MAGICLINKS
-    static let noSymlinks: UInt64 = 0x04  // RESOLVE_NO_SYMLINKS
     static let maxSymlinkHops = 40
 
     init(root: Int32, procMount: String = "/proc") {
         self.root = root
         self.procMount = FileSystem.components(Array(procMount.utf8))
-        let proc = FileSystem.openat2(root, Array(procMount.utf8), UInt64(Linux.openPath | O_CLOEXEC), 0, FileSystem.inRoot)
+        let proc = FileSystem.openat2(root, Array(procMount.utf8), UInt64(OpenFlags.path | O_CLOEXEC), 0, Resolve.inRoot)
         var info = stat()
         procDevice = proc >= 0 && fstat(proc, &info) == 0 ? info.st_dev : nil
         if proc >= 0 { close(proc) }
@@ -91,8 +88,8 @@ final class FileSystem {
         // (ELOOP) or procfs's self (ENOENT, with a symlink on the way).
         let direct = FileSystem.openat2(
             root, full, flags, mode,
-            FileSystem.inRoot
-                | (lookup.noSymlinks ? FileSystem.noSymlinks : FileSystem.noMagicLinks))
+            Resolve.inRoot
+                | (lookup.noSymlinks ? Resolve.noSymlinks : Resolve.noMagicLinks))
         if direct >= 0 && !namesSelf { return direct }
         if direct >= 0 { close(direct) }
         // EAGAIN: `..` raced with renames or mounts on the host; the sentry's
@@ -102,14 +99,14 @@ final class FileSystem {
         }
         if direct == -ENOENT {
             let plain = FileSystem.openat2(
-                root, full, UInt64(Linux.openPath | O_CLOEXEC) | (flags & UInt64(O_NOFOLLOW)), 0,
-                FileSystem.inRoot | FileSystem.noSymlinks)
+                root, full, UInt64(OpenFlags.path | O_CLOEXEC) | (flags & UInt64(O_NOFOLLOW)), 0,
+                Resolve.inRoot | Resolve.noSymlinks)
             if plain >= 0 { close(plain) }
             if plain != -ELOOP { throw Errno(ENOENT) }
         }
         switch try walk(full, lookup, caller) {
         case .path(let path):
-            let fd = FileSystem.openat2(root, path, flags, mode, FileSystem.inRoot | FileSystem.noSymlinks)
+            let fd = FileSystem.openat2(root, path, flags, mode, Resolve.inRoot | Resolve.noSymlinks)
             if fd < 0 { throw Errno(-fd) }
             return fd
         case .hostProc(let relative):
@@ -118,11 +115,11 @@ final class FileSystem {
             return fd
         case .link(let text):
             // Only O_PATH opens a symlink itself.
-            if Int32(truncatingIfNeeded: flags) & Linux.openPath == 0 { throw Errno(ELOOP) }
+            if Int32(truncatingIfNeeded: flags) & OpenFlags.path == 0 { throw Errno(ELOOP) }
             selfLink?.pointee = text
             let fd = FileSystem.openat2(
                 root, FileSystem.joined(procMount + [Array("self".utf8)]), flags, 0,
-                FileSystem.inRoot | FileSystem.noSymlinks)
+                Resolve.inRoot | Resolve.noSymlinks)
             if fd < 0 { throw Errno(-fd) }
             return fd
         }
@@ -150,7 +147,7 @@ final class FileSystem {
             (directory, name) = ([UInt8(ascii: ".")], path + trailing)
         }
         let parentLookup = Lookup(dirfd: lookup.dirfd, path: directory, followFinal: true, noSymlinks: lookup.noSymlinks)
-        let fd = try open(parentLookup, caller: caller, flags: Linux.openPath | O_DIRECTORY, mode: 0)
+        let fd = try open(parentLookup, caller: caller, flags: OpenFlags.path | O_DIRECTORY, mode: 0)
         return (fd, name)
     }
 
@@ -202,8 +199,8 @@ final class FileSystem {
             }
             let candidate = current + [name]
             let fd = FileSystem.openat2(
-                root, FileSystem.joined(candidate), UInt64(Linux.openPath | O_NOFOLLOW | O_CLOEXEC), 0,
-                FileSystem.inRoot | FileSystem.noSymlinks)
+                root, FileSystem.joined(candidate), UInt64(OpenFlags.path | O_NOFOLLOW | O_CLOEXEC), 0,
+                Resolve.inRoot | Resolve.noSymlinks)
             if fd < 0 {
                 // A missing last component is for the final call to report (or create).
                 if fd == -ENOENT && isFinal {
