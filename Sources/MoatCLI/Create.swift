@@ -69,64 +69,57 @@ enum Create: Subcommand {
         _ sandbox: SandboxSpec, bundle: Bundle, state: ContainerState, startAtOnce: Bool = false,
         signalReady: () -> Void
     ) -> Never {
-        var created = false
-        var code: Int32
-        let hooks = StartHooks(hooks: bundle.spec.hooks, state: state, fail: { report($0) })
         let control: ControlSocket
         do { control = try ControlSocket(directory: state.directory) } catch {
             report("\(error)")
             state.remove()
             exit(125)
         }
-        do {
-            code = try runSandbox(
-                sandbox, program: bundle.spec.process.args[0], report: nil, control: control,
-                whileCreating: hooks.whileCreating,
-                beforeStart: { pid in
-                    // With a terminal the workload has its pty (sent to the console
-                    // socket) and none of create's stdio: the supervisor must not
-                    // keep them either. containerd reads create's output to EOF
-                    // (docker run -t hung, holding the container's lock). Errors
-                    // still reach --log.
-                    if sandbox.child.terminal && sandbox.child.consoleSocket != nil {
-                        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-                        if null >= 0 {
-                            for fd: Int32 in 0...2 { dup2(null, fd) }
-                            close(null)
-                        }
+        let launcher = KernelLauncher(sandbox: sandbox, program: bundle.spec.process.args[0], control: control)
+        let code = Supervision.supervise(
+            launcher, hooks: bundle.spec.hooks, state: state, startAtOnce: startAtOnce,
+            prepare: { pid in
+                // With a terminal the workload has its pty (sent to the console
+                // socket) and none of create's stdio: the supervisor must not
+                // keep them either. containerd reads create's output to EOF
+                // (docker run -t hung, holding the container's lock). Errors
+                // still reach --log.
+                if sandbox.child.terminal && sandbox.child.consoleSocket != nil {
+                    let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+                    if null >= 0 {
+                        for fd: Int32 in 0...2 { dup2(null, fd) }
+                        close(null)
                     }
-                    // Engines list a container's processes by joining the mount
-                    // namespace of the pid they hold, ours (podman top): show them
-                    // the sandbox's /proc. Without it they would list the host's.
-                    if bundle.spec.mounts.contains(where: { $0.destination == "/proc" && $0.type == "proc" }) {
-                        try? HostProcfs.showSandboxProc(initPid: pid)
-                    }
-                    if startAtOnce {
-                        created = true
-                        signalReady()
-                        return hooks.start(pid)
-                    }
-                    do { try state.created(supervisor: getpid(), initPid: pid) } catch {
-                        report("\(error)")
-                        return false
-                    }
-                    created = true
-                    signalReady()
-                    guard control.awaitStart(whileAlive: pid) else { return false }
-                    return hooks.start(pid)
-                }, afterStart: hooks.started)
-            if !created { code = 125 }  // a hook failed while creating
-        } catch let failure as Failure {
-            report(failure.message)
-            code = failure.code
-        } catch {
-            report("\(error)")
-            code = 125
-        }
-        // Not created: create fails and leaves nothing behind. Created: the
-        // container stays, stopped, until `moat delete`.
-        if created { state.stopped(exitCode: code) } else { state.remove() }
+                }
+                // Engines list a container's processes by joining the mount
+                // namespace of the pid they hold, ours (podman top): show them
+                // the sandbox's /proc. Without it they would list the host's.
+                if bundle.spec.mounts.contains(where: { $0.destination == "/proc" && $0.type == "proc" }) {
+                    try? HostProcfs.showSandboxProc(initPid: pid)
+                }
+            }, awaitStart: { pid in control.awaitStart(whileAlive: pid) }, signalReady: signalReady, report: { report($0) })
         exit(code)
+    }
+}
+
+/// Runs a container's sandbox with the sentry (see runSandbox).
+struct KernelLauncher: SandboxLauncher {
+    let sandbox: SandboxSpec
+    let program: String
+    let control: ControlSocket?
+
+    func run(whileCreating: ((pid_t) -> Bool)?, beforeStart: (pid_t) -> Bool, afterStart: (pid_t) -> Void) throws(LaunchFailure)
+        -> Int32
+    {
+        do {
+            return try runSandbox(
+                sandbox, program: program, report: nil, control: control, whileCreating: whileCreating, beforeStart: beforeStart,
+                afterStart: afterStart)
+        } catch let failure as Failure {
+            throw LaunchFailure(failure.message, code: failure.code)
+        } catch {
+            throw LaunchFailure("\(error)")
+        }
     }
 }
 
@@ -205,47 +198,6 @@ func applyRootfsOptions(_ arguments: ParsedArguments, to sandbox: inout SandboxS
     }
     sandbox.child.preservedFDs = count
     return fds
-}
-
-/// The runtime-spec's hooks around a sandbox's start, in their order, for
-/// `run` and `create` alike: createRuntime and createContainer while it is
-/// being created, startContainer (then the state says running) before the
-/// program, poststart after. A failure goes to `fail`; the workload must not run.
-struct StartHooks {
-    let hooks: Hooks
-    let state: ContainerState
-    let fail: (String) -> Void
-
-    /// For `Kernel.run`'s beforePivot; nil when there are no such hooks.
-    var whileCreating: ((pid_t) -> Bool)? {
-        guard hooks.runWhileCreating else { return nil }
-        return { [hooks, state, fail] pid in
-            do {
-                try hooks.runWhileCreating(state: state.hookState(status: .creating, initPid: pid), initPid: pid)
-                return true
-            } catch {
-                fail("\(error)")
-                return false
-            }
-        }
-    }
-
-    /// startContainer hooks, then the state says running (the supervisor's pid is ours).
-    func start(_ pid: pid_t) -> Bool {
-        do {
-            try hooks.runStartContainer(state: state.hookState(status: .created, initPid: pid), initPid: pid)
-            try state.running(supervisor: getpid(), initPid: pid)
-        } catch {
-            fail("\(error)")
-            return false
-        }
-        return true
-    }
-
-    /// poststart failures are reported, not fatal (as runc).
-    func started(_ pid: pid_t) {
-        runWarning(hooks.poststart, "poststart", state.hookState(status: .running, initPid: pid))
-    }
 }
 
 func writePidFile(_ path: String, _ pid: pid_t) throws {

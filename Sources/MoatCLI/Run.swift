@@ -78,7 +78,7 @@ enum Run: Subcommand {
         }
         var code: Int32
         var startFailure: String?
-        let hooks = StartHooks(hooks: bundle.spec.hooks, state: state, fail: { startFailure = $0 })
+        let hooks = StartHooks(hooks: bundle.spec.hooks, state: state, fail: { startFailure = $0 }, warn: { report($0) })
         // `moat exec` reaches the sandbox through the supervisor's control socket.
         let control: ControlSocket
         do { control = try ControlSocket(directory: state.directory) } catch {
