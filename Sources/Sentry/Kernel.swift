@@ -579,7 +579,13 @@ public final class Kernel: @unchecked Sendable {
     /// not waited for, so other processes' opens never hold an exec up.
     func waitForDonationsInFlight() {
         let now = donations.latest
-        for _ in 0..<10_000 where donations.anyBegun(atOrBefore: now) { usleep(20) }
+        // (A `for ... where` loop would test all 10,000 times, taking the
+        // lock each time: ~0.4 ms on every exec and at every sandbox's end.)
+        var waited = 0
+        while waited < 10_000 && donations.anyBegun(atOrBefore: now) {
+            usleep(20)
+            waited += 1
+        }
     }
 
     /// Runs the handler; again if a host call it made failed with EINTR
