@@ -10,7 +10,10 @@ enum Pause: Subcommand {
         name: "pause", abstract: "Stop every process of a running container.",
         options: [rootOption], positionals: [idArgument])
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        try signalAll(arguments, from: .running, signal: SIGSTOP, paused: true)
+        do { try container(arguments).pause(root: arguments.string("root")) } catch let error as ConfigError {
+            throw Failure("\(error)", code: 1)
+        }
+        return 0
     }
 }
 
@@ -19,17 +22,9 @@ enum Resume: Subcommand {
         name: "resume", abstract: "Continue a paused container.",
         options: [rootOption], positionals: [idArgument])
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        try signalAll(arguments, from: .paused, signal: SIGCONT, paused: false)
+        do { try container(arguments).resume(root: arguments.string("root")) } catch let error as ConfigError {
+            throw Failure("\(error)", code: 1)
+        }
+        return 0
     }
-}
-
-/// Signals every process of a container in state `status`, then records whether it is paused.
-func signalAll(_ arguments: ParsedArguments, from status: ContainerStatus, signal: Int32, paused: Bool) throws -> Int32 {
-    let info = try container(arguments)
-    guard info.status == status, let initPid = info.initPid else {
-        throw Failure("container \(info.id) is \(info.status), not \(status)", code: 1)
-    }
-    for pid in Signals.processesOfContainer(init: initPid, supervisor: info.pid) { Glibc.kill(pid, signal) }
-    ContainerInfo.markPaused(root: arguments.string("root"), id: info.id, paused)
-    return 0
 }

@@ -9,9 +9,7 @@ enum Start: Subcommand {
         options: [rootOption], positionals: [idArgument])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let info = try container(arguments)
-        guard info.status.mayStart else { throw Failure("container \(info.id) is \(info.status), not created", code: 1) }
-        do { try ControlSocket.requestStart(directory: info.directory) } catch { throw Failure("\(error)", code: 1) }
+        do { try container(arguments).start() } catch let error as ConfigError { throw Failure("\(error)", code: 1) }
         return 0
     }
 }

@@ -14,6 +14,9 @@ import Testing
         let hookLog: String
 
         init() throws {
+            // As moat does (Moat.swift): a hook that exits without reading its
+            // state on stdin must not kill the process writing it.
+            signal(SIGPIPE, SIG_IGN)
             root = NSTemporaryDirectory() + "moat-operations-\(UUID().uuidString.prefix(8))"
             bundle = root + "/bundle"
             hookLog = root + "/hooks.log"
@@ -79,5 +82,36 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: state.directory))
         #expect((try? String(contentsOfFile: setup.hookLog, encoding: .utf8)) == "poststop\n")
         #expect(throws: ConfigError.self) { try ContainerInfo.load(root: setup.root, id: "box") }
+    }
+
+    /// The state letter of /proc/<pid>/stat (T: stopped).
+    static func processState(_ pid: pid_t) -> Character? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else {
+            return nil
+        }
+        return text[text.index(close, offsetBy: 2)]
+    }
+
+    @Test func pauseStopsARunningContainerAndResumeContinuesIt() throws {
+        let setup = try Setup()
+        defer { setup.cleanUp() }
+        let state = try ContainerState.claim(root: setup.root, id: "box", bundle: setup.bundle)
+        let workload = try ContainerOperationsTests.sleeper()
+        defer { kill(workload.processIdentifier, SIGKILL) }
+        try state.running(supervisor: getpid(), initPid: workload.processIdentifier)
+        let pid = workload.processIdentifier
+        #expect(throws: ConfigError.self) { try ContainerInfo.load(root: setup.root, id: "box").resume(root: setup.root) }
+        try ContainerInfo.load(root: setup.root, id: "box").pause(root: setup.root)
+        #expect(eventuallyTrue { ContainerOperationsTests.processState(pid) == "T" })
+        #expect(try ContainerInfo.load(root: setup.root, id: "box").status == .paused)
+        #expect(throws: ConfigError.self) { try ContainerInfo.load(root: setup.root, id: "box").pause(root: setup.root) }
+        try ContainerInfo.load(root: setup.root, id: "box").resume(root: setup.root)
+        #expect(eventuallyTrue { ContainerOperationsTests.processState(pid) == "S" })
+        #expect(try ContainerInfo.load(root: setup.root, id: "box").status == .running)
+    }
+
+    func eventuallyTrue(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<200 where !condition() { usleep(10_000) }
+        return condition()
     }
 }
