@@ -95,6 +95,11 @@ struct WorkloadBench {
                     results.fail(name, runtime.name, "cannot find \(program) there (natively it can)")
                 }
             }
+            // Where Moat's time goes: the calls it served in one more run of each of its modes.
+            for runtime in runtimes where runtime.name.hasPrefix("moat") && results.failures[name + " " + runtime.name] == nil {
+                progress("\rbench: \(name) served calls (\(runtime.name))          ")
+                results.served[name + " " + runtime.name] = bench.servedCalls(runtime, name)
+            }
             progress("\r" + String(repeating: " ", count: 60) + "\r")
         }
         results.machine = BenchCommand.machineDetails(runtimes)
@@ -108,7 +113,8 @@ struct WorkloadBench {
     /// The rootfs to run in: the one given, or the default one, made with
     /// debootstrap from Debian's packages the first time.
     static func ensureRootfs(_ given: String?) throws -> String {
-        let path = given ?? defaultRootfs
+        // Absolute: the bundles name it from their own directory.
+        let path = given.map { $0.hasPrefix("/") ? $0 : currentDirectory() + "/" + $0 } ?? defaultRootfs
         if access(path + "/bin/bash", X_OK) == 0 && (given != nil || access(path + "/.moat-bench-complete", F_OK) == 0) {
             return path
         }
@@ -210,6 +216,25 @@ struct WorkloadBench {
             return status == 0 ? .measured(ms: 0) : .failed(lastLine: text.split(separator: "\n").last.map(String.init) ?? "exit \(status)")
         }
         return WorkloadOutput.parse(text, exitStatus: status)
+    }
+
+    /// The calls the sentry served in one run of `name` under a moat runtime
+    /// (its --syscall-report), most frequent first. Calls that trap only
+    /// because the report records refusals (passthrough ones) are left out.
+    func servedCalls(_ runtime: BenchRuntime, _ name: String) -> [(name: String, count: Int)] {
+        let report = dir + "/served.json"
+        var argv = runtime.command(dir + "/bundle-" + name, [name], "served")
+        argv.insert(contentsOf: ["--syscall-report", report], at: argv.count - 1)
+        guard Scratch.spawnAndWait(runtime.path, argv, output: dir + "/log", timeout: WorkloadBench.timeoutSeconds) == 0,
+            let bytes = HostFile.read(report), case .array(let calls)? = (try? JSON.parse(bytes))?["trapped"]
+        else { return [] }
+        unlink(report)
+        return calls.compactMap { call -> (name: String, count: Int)? in
+            guard case .string(let name)? = call["name"], case .number(let count)? = call["count"], let n = Int(count),
+                call["handling"] != .string("passthrough")
+            else { return nil }
+            return (name, n)
+        }.sorted { $0.count > $1.count }
     }
 
     static func selfPath() throws -> String {

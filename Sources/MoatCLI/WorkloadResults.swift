@@ -12,6 +12,8 @@ struct WorkloadResults {
     var ms: [String: Samples] = [:]
     /// Why a workload failed under a runtime, keyed "workload runtime".
     var failures: [String: String] = [:]
+    /// The calls the sentry served in one run, most frequent first, keyed "workload runtime".
+    var served: [String: [(name: String, count: Int)]] = [:]
     var machine: [(String, String)] = []
     var rootfs = ""
 
@@ -52,6 +54,18 @@ struct WorkloadResults {
             out += "\n"
         }
         for workload in workloads { out += "\n" + pad(workload, 17) + (WorkloadBench.descriptions[workload] ?? "") }
+        if !served.isEmpty {
+            out += "\n\nserved by the sentry in one run (how many, then the most frequent calls):"
+            for workload in workloads {
+                for runtime in runtimes {
+                    guard let calls = served[workload + " " + runtime] else { continue }
+                    let total = calls.reduce(0) { $0 + $1.count }
+                    out +=
+                        "\n  " + pad(workload, 16) + pad(runtime, 12) + pad("\(total)", 8)
+                        + calls.prefix(4).map { "\($0.name) \($0.count)" }.joined(separator: ", ")
+                }
+            }
+        }
         if !failures.isEmpty {
             out += "\n\nfailed:\n" + failures.keys.sorted().map { "  \($0): \(failures[$0]!)" }.joined(separator: "\n")
         }
@@ -76,7 +90,8 @@ struct WorkloadResults {
                         (workload, .object(runtimes.compactMap { runtime in ms[workload + " " + runtime].map { (runtime, samples($0)) } }))
                     })
             ),
-            ("failures", .object(failures.keys.sorted().map { ($0, .string(failures[$0]!)) }))
+            ("failures", .object(failures.keys.sorted().map { ($0, .string(failures[$0]!)) })),
+            ("servedCalls", .object(served.keys.sorted().map { key in (key, .object(served[key]!.map { ($0.name, .int($0.count)) })) }))
         ])
     }
 

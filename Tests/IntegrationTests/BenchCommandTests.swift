@@ -68,7 +68,19 @@ import Testing
             #expect(samples.count == 2 && samples.allSatisfy { $0 > 0 }, "\(runtime): \(python)")
         }
         #expect(try String(contentsOfFile: svg, encoding: .utf8).contains("python3-startup"))
+        // What the sentry served in one more run: python3 opens and stats its modules.
+        let served = try #require((report["servedCalls"] as? [String: [String: Int]])?["python3-startup moat"], "\(report)")
+        #expect((served["openat"] ?? 0) > 100 && (served["newfstatat"] ?? 0) > 100 && served["ioctl"] == nil, "\(served)")
+        #expect(result.stdout.contains("served by the sentry in one run"))
 
+        // A relative --rootfs is the caller's, not the bundles'.
+        let relative = Command.run(
+            "/bin/sh",
+            [
+                "-c",
+                "cd \(DebianTests.bundle.path) && \(fixture.moat) bench --workloads=python3-startup --rootfs rootfs --against runc --runs 1 --warmup 0"
+            ])
+        #expect(relative.status == 0 && !relative.stdout.contains("failed"), "\(relative.stdout) \(relative.stderr)")
         let unknown = Command.run(fixture.moat, ["bench", "--workloads=python3-startup,nosuch", "--rootfs", rootfs])
         #expect(unknown.status == 2 && unknown.stderr.contains("unknown workload nosuch"), "\(unknown.stderr)")
         let noRootfs = Command.run(fixture.moat, ["bench", "--workloads", "--rootfs", dir.appendingPathComponent("none").path])
