@@ -131,7 +131,7 @@ struct WorkloadBench {
             }
             Scratch.removeTree(leftover)
         }
-        _ = mkdirParents(partial)
+        _ = HostFile.makeDirectories(partial, mode: 0o755)
         progress("bench: making a Debian rootfs in \(path) with debootstrap (about a minute, once)\n")
         let log = partial + ".log"
         let status = Scratch.spawnAndWait(
@@ -176,7 +176,9 @@ struct WorkloadBench {
     }
 
     func installScript() throws {
-        guard mkdirParents(rootfs + "/srv/moat-bench") else { throw Failure("bench: cannot make \(rootfs)/srv/moat-bench: \(Errno.current)") }
+        if let failed = HostFile.makeDirectories(rootfs + "/srv/moat-bench", mode: 0o755) {
+            throw Failure("bench: cannot make \(failed.path): \(failed.error)")
+        }
         try Scratch.write(String(decoding: PackageResources.workloads_sh, as: UTF8.self), to: rootfs + WorkloadBench.script)
     }
 
@@ -238,21 +240,9 @@ struct WorkloadBench {
     }
 
     static func selfPath() throws -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { throw Failure("bench: cannot find its own binary: \(Errno.current)") }
-        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let link = HostProcfs.readLink("self/exe") else { throw Failure("bench: cannot find its own binary: \(Errno.current)") }
+        return String(decoding: link, as: UTF8.self)
     }
 
     static func progress(_ text: String) { BenchCommand.progress(text) }
-}
-
-/// mkdir -p.
-func mkdirParents(_ path: String) -> Bool {
-    var prefix = ""
-    for part in path.split(separator: "/") {
-        prefix += "/" + part
-        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return false }
-    }
-    return true
 }

@@ -139,12 +139,8 @@ public final class ContainerState {
     }
 
     public static func makeDirectories(_ path: String) throws(ConfigError) {
-        var prefix = ""
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            if mkdir(prefix, 0o711) != 0 && errno != EEXIST {
-                throw ConfigError("state directory \(prefix): \(Errno.current)")
-            }
+        if let failed = HostFile.makeDirectories(path, mode: 0o711) {
+            throw ConfigError("state directory \(failed.path): \(failed.error)")
         }
     }
 }
