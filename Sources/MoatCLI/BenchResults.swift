@@ -73,26 +73,20 @@ struct BenchResults {
     }
 
     func json() -> JSON {
-        func samples(_ s: Samples) -> JSON {
-            .object([
-                ("median", .number(fixed(s.median, 3))), ("min", .number(fixed(s.min, 3))), ("max", .number(fixed(s.max, 3))),
-                ("samples", .array(s.values.map { .number(fixed($0, 3)) }))
-            ])
-        }
         return .object([
             ("runs", .int(runs)), ("warmup", .int(warmup)), ("densitySandboxes", .int(densityCount)),
             ("machine", .object(machine.map { ($0.0, .string($0.1)) })),
-            ("bootMs", .object(runtimes.compactMap { name in boot[name].map { (name, samples($0)) } })),
-            ("firstInstructionMs", .object(runtimes.compactMap { name in firstInstruction[name].map { (name, samples($0)) } })),
+            ("bootMs", .object(runtimes.compactMap { name in boot[name].map { (name, $0.json) } })),
+            ("firstInstructionMs", .object(runtimes.compactMap { name in firstInstruction[name].map { (name, $0.json) } })),
             (
                 "memoryKiB",
                 .object(
                     runtimes.compactMap { name in
-                        memory[name].map { (name, .object([("pss", samples($0.pss)), ("rss", samples($0.rss)), ("peakRss", samples($0.peak))])) }
+                        memory[name].map { (name, .object([("pss", $0.pss.json), ("rss", $0.rss.json), ("peakRss", $0.peak.json)])) }
                     })
             ),
             ("densityPssKiBPerSandbox", .object(runtimes.compactMap { name in density[name].map { (name, .number(fixed($0, 1))) } })),
-            ("syscallNs", .object(syscalls.keys.sorted().map { ($0, samples(syscalls[$0]!)) })),
+            ("syscallNs", .object(syscalls.keys.sorted().map { ($0, syscalls[$0]!.json) })),
             ("sentryHotPathsNs", .object(hotPaths.map { ($0.0, .number(fixed($0.1, 2))) }))
         ])
     }
@@ -119,5 +113,15 @@ struct BenchResults {
         }
         panels.append(Chart.Panel(title: "Syscall cost", unit: "ns", bars: costBars))
         return Chart(title: "moat bench", subtitle: machine.map { "\($0.0) \($0.1)" }.joined(separator: " · "), panels: panels)
+    }
+}
+
+extension Samples {
+    /// Median, min, max and every sample, as the JSON reports give them.
+    var json: JSON {
+        .object([
+            ("median", .number(fixed(median, 3))), ("min", .number(fixed(min, 3))), ("max", .number(fixed(max, 3))),
+            ("samples", .array(values.map { .number(fixed($0, 3)) }))
+        ])
     }
 }

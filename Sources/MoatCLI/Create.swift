@@ -34,15 +34,8 @@ enum Create: Subcommand {
         case (false, nil): break
         }
         sandbox.filterCacheDirectory = root
-        let preserved = try applyRootfsOptions(arguments, to: &sandbox)
-        try applyFileProfile(arguments, annotation: bundle.spec.annotation(Bundle.metadataAnnotation), to: &sandbox)
-        let state = try ContainerState.claim(
-            root: root, id: arguments.positionals[0], bundle: bundle.directory,
-            annotations: bundle.spec.annotations)
-        do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch {
-            state.remove()
-            throw error
-        }
+        let preserved = try applyRootfsOptions(arguments, bundle: bundle, to: &sandbox)
+        let state = try claimContainer(arguments, root: root, bundle: bundle, sandbox: &sandbox)
         let outcome: SupervisorProcess.Outcome
         do {
             outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved) { signalReady in
@@ -185,9 +178,25 @@ func applyOverlay(
     }
 }
 
-/// Applies --no-pivot and --preserve-fds; returns the preserved fds.
-func applyRootfsOptions(_ arguments: ParsedArguments, to sandbox: inout SandboxSpec) throws -> [Int32] {
+/// The container's state directory, claimed for its id, with the root
+/// overlay applied; nothing is left behind if the overlay fails.
+func claimContainer(_ arguments: ParsedArguments, root: String, bundle: Bundle, sandbox: inout SandboxSpec) throws
+    -> ContainerState
+{
+    let state = try ContainerState.claim(
+        root: root, id: arguments.positionals[0], bundle: bundle.directory, annotations: bundle.spec.annotations)
+    do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch {
+        state.remove()
+        throw error
+    }
+    return state
+}
+
+/// Applies --no-pivot, then the file profile (which needs to know it), and
+/// --preserve-fds; returns the preserved fds.
+func applyRootfsOptions(_ arguments: ParsedArguments, bundle: Bundle, to sandbox: inout SandboxSpec) throws -> [Int32] {
     sandbox.child.noPivot = arguments.flag("no-pivot")
+    try applyFileProfile(arguments, annotation: bundle.spec.annotation(Bundle.metadataAnnotation), to: &sandbox)
     guard let text = arguments.value("preserve-fds") else { return [] }
     guard let count = Int32(text), (0...1000).contains(count) else {
         throw Failure("--preserve-fds: give a number of fds (0 to 1000), not \(text)", code: 2)

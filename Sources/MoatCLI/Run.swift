@@ -28,16 +28,9 @@ enum Run: Subcommand {
             guard bundle.spec.process.terminal else { throw Failure("--console-socket needs process.terminal: true") }
             sandbox.child.consoleSocket = socket
         }
-        let preserved = try applyRootfsOptions(arguments, to: &sandbox)
-        try applyFileProfile(arguments, annotation: bundle.spec.annotation(Bundle.metadataAnnotation), to: &sandbox)
+        let preserved = try applyRootfsOptions(arguments, bundle: bundle, to: &sandbox)
         let straceLog = try applyObservation(arguments, to: &sandbox)
-        let state = try ContainerState.claim(
-            root: root, id: arguments.positionals[0], bundle: bundle.directory,
-            annotations: bundle.spec.annotations)
-        do { try applyOverlay(arguments, bundle: bundle, state: state, to: &sandbox) } catch {
-            state.remove()
-            throw error
-        }
+        let state = try claimContainer(arguments, root: root, bundle: bundle, sandbox: &sandbox)
         sandbox.filterCacheDirectory = root
         if arguments.flag("detach") && bundle.spec.process.terminal && sandbox.child.consoleSocket == nil {
             state.remove()

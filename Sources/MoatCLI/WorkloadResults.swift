@@ -74,12 +74,6 @@ struct WorkloadResults {
     }
 
     func json() -> JSON {
-        func samples(_ s: Samples) -> JSON {
-            .object([
-                ("median", .number(fixed(s.median, 3))), ("min", .number(fixed(s.min, 3))), ("max", .number(fixed(s.max, 3))),
-                ("samples", .array(s.values.map { .number(fixed($0, 3)) }))
-            ])
-        }
         return .object([
             ("runs", .int(runs)), ("warmup", .int(warmup)), ("rootfs", .string(rootfs)),
             ("machine", .object(machine.map { ($0.0, .string($0.1)) })),
@@ -87,7 +81,7 @@ struct WorkloadResults {
                 "workloadMs",
                 .object(
                     workloads.map { workload in
-                        (workload, .object(runtimes.compactMap { runtime in ms[workload + " " + runtime].map { (runtime, samples($0)) } }))
+                        (workload, .object(runtimes.compactMap { runtime in ms[workload + " " + runtime].map { (runtime, $0.json) } }))
                     })
             ),
             ("failures", .object(failures.keys.sorted().map { ($0, .string(failures[$0]!)) })),
