@@ -72,6 +72,36 @@ public struct Hooks: Equatable, Sendable {
         }
     }
 
+    /// Writes the state to a hook's stdin. A hook that exits without reading
+    /// it makes the write fail with EPIPE, and that must not kill this process
+    /// with SIGPIPE (moat ignores the signal; a program using this library may
+    /// not): it is held for this thread and, when the write raised it, taken back.
+    static func writeState(_ text: String, to fd: Int32) {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        var pending = sigset_t()
+        sigpending(&pending)
+        let alreadyPending = sigismember(&pending, SIGPIPE) == 1
+        let bytes = Array(text.utf8)
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                if errno == EPIPE && !alreadyPending {
+                    var now = timespec()
+                    _ = sigtimedwait(&pipeSignal, nil, &now)
+                }
+                return
+            }
+            done += n
+        }
+    }
+
     /// nil when the hook exited 0.
     static func execute(_ hook: Hook, input: String, inside: pid_t?) -> String? {
         var fds: [Int32] = [0, 0]
@@ -90,7 +120,7 @@ public struct Hooks: Equatable, Sendable {
             if case .failure(let error) = started { return "\(error)" }
             return nil
         }
-        _ = input.withCString { write(fds[1], $0, strlen($0)) }
+        Hooks.writeState(input, to: fds[1])
         close(fds[1])
         let deadline = hook.timeout.map { Int64($0) * 1000 }
         var waited: Int64 = 0

@@ -14,9 +14,6 @@ import Testing
         let hookLog: String
 
         init() throws {
-            // As moat does (Moat.swift): a hook that exits without reading its
-            // state on stdin must not kill the process writing it.
-            signal(SIGPIPE, SIG_IGN)
             root = NSTemporaryDirectory() + "moat-operations-\(UUID().uuidString.prefix(8))"
             bundle = root + "/bundle"
             hookLog = root + "/hooks.log"

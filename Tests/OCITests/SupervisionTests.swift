@@ -45,9 +45,6 @@ import Testing
         let hookLog: String
 
         init() throws {
-            // As moat does (Moat.swift): a hook that exits without reading its
-            // state on stdin must not kill the process writing it.
-            signal(SIGPIPE, SIG_IGN)
             root = NSTemporaryDirectory() + "moat-supervision-\(UUID().uuidString.prefix(8))"
             state = try ContainerState.claim(root: root, id: "box", bundle: "/nonexistent")
             hookLog = root + "/hooks.log"
