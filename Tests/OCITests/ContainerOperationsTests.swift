@@ -7,11 +7,15 @@ import Testing
 /// kill and delete on a container's state, without root: the workload is a
 /// plain child process, the supervisor this test (or gone).
 @Suite struct ContainerOperationsTests {
-    /// A state root with a bundle (a rootfs directory and a config.json whose poststop hook appends to a log).
+    /// A state root with a bundle (a rootfs directory and a config.json whose
+    /// poststop hook appends to a log), container "box" claimed in it, and a
+    /// sleeping child to be its init.
     struct Setup {
         let root: String
         let bundle: String
         let hookLog: String
+        let state: ContainerState
+        let workload: Process
 
         init() throws {
             root = NSTemporaryDirectory() + "moat-operations-\(UUID().uuidString.prefix(8))"
@@ -24,27 +28,27 @@ import Testing
             let config = DefaultSpec.json(args: ["true"], rootPath: "rootfs")
                 .replacing(path: ["hooks", "poststop"], with: .array([hook]))
             try config.rendered().write(toFile: bundle + "/config.json", atomically: true, encoding: .utf8)
+            state = try ContainerState.claim(root: root, id: "box", bundle: bundle)
+            workload = Process()
+            workload.executableURL = URL(fileURLWithPath: "/bin/sleep")
+            workload.arguments = ["60"]
+            try workload.run()
         }
 
-        func cleanUp() { try? FileManager.default.removeItem(atPath: root) }
-    }
+        var info: ContainerInfo { get throws { try ContainerInfo.load(root: root, id: "box") } }
 
-    /// A child that sleeps until signalled: the container's "init".
-    static func sleeper() throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        process.arguments = ["60"]
-        try process.run()
-        return process
+        func cleanUp() {
+            kill(workload.processIdentifier, SIGKILL)
+            try? FileManager.default.removeItem(atPath: root)
+        }
     }
 
     @Test func killSignalsTheInitOfALiveContainerOnly() throws {
         let setup = try Setup()
         defer { setup.cleanUp() }
-        let state = try ContainerState.claim(root: setup.root, id: "box", bundle: setup.bundle)
-        let workload = try ContainerOperationsTests.sleeper()
+        let (state, workload) = (setup.state, setup.workload)
         try state.created(supervisor: getpid(), initPid: workload.processIdentifier)
-        let info = try ContainerInfo.load(root: setup.root, id: "box")
+        let info = try setup.info
         #expect(info.status == .created && info.supervised)
         // KILL: the test runner's children may inherit TERM blocked.
         try info.kill(SIGKILL, all: false)
@@ -52,16 +56,14 @@ import Testing
         #expect(workload.terminationReason == .uncaughtSignal && workload.terminationStatus == SIGKILL)
 
         state.stopped(exitCode: 143)
-        let stopped = try ContainerInfo.load(root: setup.root, id: "box")
+        let stopped = try setup.info
         #expect(throws: ConfigError.self) { try stopped.kill(SIGTERM, all: false) }
     }
 
     @Test func deleteRefusesALiveContainerAndRemovesAStoppedOneWithItsPoststopHooks() throws {
         let setup = try Setup()
         defer { setup.cleanUp() }
-        let state = try ContainerState.claim(root: setup.root, id: "box", bundle: setup.bundle)
-        let workload = try ContainerOperationsTests.sleeper()
-        defer { kill(workload.processIdentifier, SIGKILL) }
+        let (state, workload) = (setup.state, setup.workload)
         try state.running(supervisor: getpid(), initPid: workload.processIdentifier)
         do {
             try ContainerInfo.delete(root: setup.root, id: "box", force: false, warn: { _ in })
@@ -78,7 +80,7 @@ import Testing
         #expect(warnings.isEmpty, "\(warnings)")
         #expect(!FileManager.default.fileExists(atPath: state.directory))
         #expect((try? String(contentsOfFile: setup.hookLog, encoding: .utf8)) == "poststop\n")
-        #expect(throws: ConfigError.self) { try ContainerInfo.load(root: setup.root, id: "box") }
+        #expect(throws: ConfigError.self) { try setup.info }
     }
 
     /// The state letter of /proc/<pid>/stat (T: stopped).
@@ -92,23 +94,26 @@ import Testing
     @Test func pauseStopsARunningContainerAndResumeContinuesIt() throws {
         let setup = try Setup()
         defer { setup.cleanUp() }
-        let state = try ContainerState.claim(root: setup.root, id: "box", bundle: setup.bundle)
-        let workload = try ContainerOperationsTests.sleeper()
-        defer { kill(workload.processIdentifier, SIGKILL) }
+        let (state, workload) = (setup.state, setup.workload)
         try state.running(supervisor: getpid(), initPid: workload.processIdentifier)
         let pid = workload.processIdentifier
-        #expect(throws: ConfigError.self) { try ContainerInfo.load(root: setup.root, id: "box").resume(root: setup.root) }
-        try ContainerInfo.load(root: setup.root, id: "box").pause(root: setup.root)
+        #expect(throws: ConfigError.self) { try setup.info.resume(root: setup.root) }
+        try setup.info.pause(root: setup.root)
         #expect(eventuallyTrue { ContainerOperationsTests.processState(pid) == "T" })
-        #expect(try ContainerInfo.load(root: setup.root, id: "box").status == .paused)
-        #expect(throws: ConfigError.self) { try ContainerInfo.load(root: setup.root, id: "box").pause(root: setup.root) }
-        try ContainerInfo.load(root: setup.root, id: "box").resume(root: setup.root)
+        #expect(try setup.info.status == .paused)
+        #expect(throws: ConfigError.self) { try setup.info.pause(root: setup.root) }
+        try setup.info.resume(root: setup.root)
         #expect(eventuallyTrue { ContainerOperationsTests.processState(pid) == "S" })
-        #expect(try ContainerInfo.load(root: setup.root, id: "box").status == .running)
+        #expect(try setup.info.status == .running)
     }
 
     func eventuallyTrue(_ condition: () -> Bool) -> Bool {
-        for _ in 0..<200 where !condition() { usleep(10_000) }
-        return condition()
+        var tries = 0
+        while !condition() {
+            if tries == 200 { return false }
+            usleep(10_000)
+            tries += 1
+        }
+        return true
     }
 }

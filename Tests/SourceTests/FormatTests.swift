@@ -12,16 +12,7 @@ import Testing
             ["/opt/swift/usr/bin/swift", "/usr/bin/swift", "/usr/local/bin/swift"].first {
                 FileManager.default.isExecutableFile(atPath: $0)
             }, "the Swift toolchain")
-        let lint = Process()
-        lint.executableURL = URL(fileURLWithPath: swift)
-        lint.currentDirectoryURL = root
-        lint.arguments = ["format", "lint", "--strict", "--parallel", "--recursive", "Sources", "Tests", "Package.swift"]
-        let findings = Pipe()
-        lint.standardError = findings
-        lint.standardOutput = findings
-        try lint.run()
-        let output = String(decoding: findings.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        lint.waitUntilExit()
-        #expect(lint.terminationStatus == 0, "\(output.split(separator: "\n").prefix(20).joined(separator: "\n"))")
+        let lint = try runTool(swift, ["format", "lint", "--strict", "--parallel", "--recursive", "Sources", "Tests", "Package.swift"], in: root)
+        #expect(lint.status == 0, "\(lint.output.split(separator: "\n").prefix(20).joined(separator: "\n"))")
     }
 }

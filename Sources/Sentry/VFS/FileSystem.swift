@@ -274,8 +274,10 @@ final class FileSystem {
         (path + [0]).withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { name in
                 var rc = Int32(-EAGAIN)
-                for _ in 0..<8 where rc == -EAGAIN {
+                var tries = 0
+                while rc == -EAGAIN && tries < 8 {
                     rc = Int32(truncatingIfNeeded: PathCalls.openat2(dirfd, name.baseAddress, flags: flags, mode: UInt64(mode), resolve: resolve))
+                    tries += 1
                 }
                 return rc
             }
