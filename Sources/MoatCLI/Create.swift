@@ -68,7 +68,7 @@ enum Create: Subcommand {
             state.remove()
             exit(125)
         }
-        let launcher = KernelLauncher(sandbox: sandbox, program: bundle.spec.process.args[0], control: control)
+        let launcher = sandboxLauncher(sandbox, program: bundle.spec.process.args[0], control: control)
         let code = Supervision.supervise(
             launcher, hooks: bundle.spec.hooks, state: state, startAtOnce: startAtOnce,
             prepare: { pid in
@@ -92,27 +92,6 @@ enum Create: Subcommand {
                 }
             }, awaitStart: { pid in control.awaitStart(whileAlive: pid) }, signalReady: signalReady, report: { report($0) })
         exit(code)
-    }
-}
-
-/// Runs a container's sandbox with the sentry (see runSandbox).
-struct KernelLauncher: SandboxLauncher {
-    let sandbox: SandboxSpec
-    let program: String
-    let control: ControlSocket?
-
-    func run(whileCreating: ((pid_t) -> Bool)?, beforeStart: (pid_t) -> Bool, afterStart: (pid_t) -> Void) throws(LaunchFailure)
-        -> Int32
-    {
-        do {
-            return try runSandbox(
-                sandbox, program: program, report: nil, control: control, whileCreating: whileCreating, beforeStart: beforeStart,
-                afterStart: afterStart)
-        } catch let failure as Failure {
-            throw LaunchFailure(failure.message, code: failure.code)
-        } catch {
-            throw LaunchFailure("\(error)")
-        }
     }
 }
 

@@ -54,7 +54,9 @@ enum Do: Subcommand {
         }
         try applyFileProfile(arguments, annotation: nil, to: &sandbox)
         try applyObservation(arguments, to: &sandbox)
-        return try runSandbox(sandbox, program: args[0], report: arguments.value("syscall-report"))
+        do { return try sandboxLauncher(sandbox, program: args[0], syscallReport: arguments.value("syscall-report")).run() } catch {
+            throw Failure(error.message, code: error.code)
+        }
     }
 }
 

@@ -29,7 +29,6 @@ enum Exec: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
-        guard info.status.mayExec else { throw Failure("container \(info.id) is \(info.status), not running", code: 1) }
         var request = ExecRequest()
         if let file = arguments.value("process") {
             guard let bytes = HostFile.read(file) else { throw Failure("--process \(file): cannot be read", code: 1) }
@@ -60,6 +59,7 @@ enum Exec: Subcommand {
             if parts.count == 2 { request.gid = parts[1] }
         }
         guard !request.args.isEmpty else { throw Failure("exec: name a command", code: 2) }
+        guard info.status.mayExec else { throw Failure("container \(info.id) is \(info.status), not running", code: 1) }
         // A terminal: the process gets a pty of the sandbox's devpts and the
         // console socket its master, as runc does. Without one, this command
         // receives the master itself and relays it to its own terminal.
@@ -83,107 +83,36 @@ enum Exec: Subcommand {
             throw Failure("exec: --console-socket needs --tty", code: 1)
         default: break
         }
-        let connection: Int32
-        do {
-            connection = try ControlSocket.send(directory: info.directory, request.encoded, fds: fds)
-        } catch { throw Failure("\(error)", code: 1) }
+        let session: ExecSession
+        do { session = try info.exec(request, stdio: Array(fds.prefix(3)), console: fds.count > 3 ? fds[3] : nil) } catch {
+            if fds.count > 3 { close(fds[3]) }
+            throw Failure("\(error)", code: 1)
+        }
         if fds.count > 3 { close(fds[3]) }
-        guard let first = ControlSocket.readLine(connection) else { throw Failure("exec: the supervisor did not answer", code: 1) }
-        if first.hasPrefix("error ") { throw Failure(String(first.dropFirst(6)), code: 1) }
         if arguments.flag("detach") {
-            let waiter = try detachWaiter(connection)
+            let waiter = try detachWaiter(session)
             if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, waiter) }
             return 0
         }
         if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, getpid()) }
         do { try relay?.start() } catch { report("\(error)") }
-        let code = waitForExit(connection)
+        let code = session.waitForExit(report: { report($0) })
         relay?.finish()
         return code
     }
 
-    /// Reads the supervisor's last words: "error <why>" lines, then "exit <code>".
-    static func waitForExit(_ connection: Int32) -> Int32 {
-        while let line = ControlSocket.readLine(connection) {
-            if line.hasPrefix("error ") { report(String(line.dropFirst(6))) }
-            if line.hasPrefix("exit "), let code = Int32(line.dropFirst(5)) { return code }
-        }
-        return 137  // the supervisor went away: the process was killed with it
-    }
-
     /// A child that waits for the exec'd process and exits with its status.
-    static func detachWaiter(_ connection: Int32) throws -> pid_t {
+    static func detachWaiter(_ session: ExecSession) throws -> pid_t {
         let outcome: SupervisorProcess.Outcome
         do {
-            outcome = try SupervisorProcess.fork(keeping: [connection]) { signalReady in
+            outcome = try SupervisorProcess.fork(keeping: [session.connection]) { signalReady in
                 let null = open("/dev/null", O_RDWR)
                 for fd: Int32 in 0...2 { dup2(null, fd) }
                 signalReady()
-                exit(waitForExit(connection))
+                exit(session.waitForExit(report: { _ in }))
             }
         } catch { throw Failure("exec: \(error)", code: 1) }
         guard case .ready(let pid) = outcome else { throw Failure("exec: the waiter failed", code: 1) }
         return pid
-    }
-}
-
-/// The supervisor's side of the control socket once the container runs:
-/// `exec` requests start a joined process and are answered "started <pid>",
-/// then "exit <code>".
-func controlHandler(_ control: ControlSocket, _ sandbox: SandboxSpec, program: String) -> (Kernel) -> Void {
-    { kernel in
-        guard let request = control.accept() else { return }
-        defer { request.closeReceivedFDs() }
-        let exec: ExecRequest
-        do {
-            guard (3...4).contains(request.fds.count) else { throw ConfigError("exec: pass stdin, stdout, stderr (and a console)") }
-            exec = try ExecRequest.decode(request.text)
-        } catch {
-            request.reply("error \(error)\n")
-            request.finish()
-            return
-        }
-        var child = sandbox.child
-        if !exec.args.isEmpty { child.argv = exec.args }
-        if let env = exec.env { child.env = env }
-        for pair in exec.extraEnv {
-            let key = pair.prefix { $0 != "=" }
-            child.env.removeAll { $0.hasPrefix(key + "=") }
-            child.env.append(pair)
-        }
-        if let cwd = exec.cwd { child.cwd = cwd }
-        if let uid = exec.uid { child.uid = uid }
-        if let gid = exec.gid { child.gid = gid }
-        if let groups = exec.additionalGids { child.groups = groups }
-        if let umask = exec.umask { child.umask = Int32(umask) }
-        guard let program = child.argv.first else {
-            request.reply("error exec: args must name a program\n")
-            request.finish()
-            return
-        }
-        child.executableCandidates = Bundle.executableCandidates(program, env: child.env)
-        // With a console socket the process gets a pty; without one, its
-        // stdio are the caller's (already a terminal, if it asked for one).
-        let console = request.fds.count == 4 ? request.fds[3] : -1
-        child.terminal = console >= 0 && exec.terminal
-        child.consoleSocket = nil
-        child.consoleSize = exec.consoleSize.map { ($0.rows, $0.columns) }
-        child.extraFilter = sandbox.child.extraFilter
-        child.preservedFDs = 0
-        do {
-            let pid = try kernel.spawnJoined(child, stdio: Array(request.fds.prefix(3)), console: console) { status in
-                if case .failedBeforeExec(let failure) = status {
-                    var joined = sandbox
-                    joined.child = child
-                    request.reply("error " + describe(failure, sandbox: joined, program: program) + "\n")
-                }
-                request.reply("exit \(status.code)\n")
-                request.finish()
-            }
-            request.reply("started \(pid)\n")
-        } catch {
-            request.reply("error exec: \(error)\n")
-            request.finish()
-        }
     }
 }

@@ -69,126 +69,38 @@ enum Run: Subcommand {
                 throw error
             }
         }
-        var code: Int32
-        var startFailure: String?
-        let hooks = StartHooks(hooks: bundle.spec.hooks, state: state, fail: { startFailure = $0 }, warn: { report($0) })
         // `moat exec` reaches the sandbox through the supervisor's control socket.
         let control: ControlSocket
         do { control = try ControlSocket(directory: state.directory) } catch {
             state.remove()
             throw Failure("\(error)")
         }
+        let launcher = sandboxLauncher(
+            sandbox, program: bundle.spec.process.args[0], control: control, syscallReport: arguments.value("syscall-report"))
         do {
-            code = try runSandbox(
-                sandbox, program: bundle.spec.process.args[0], report: arguments.value("syscall-report"),
-                control: control, whileCreating: hooks.whileCreating,
-                beforeStart: { pid in
-                    do { try relay?.start() } catch {
-                        startFailure = "\(error)"
-                        return false
-                    }
-                    return hooks.start(pid)
-                }, afterStart: hooks.started)
+            return try Supervision.runAttached(
+                launcher, hooks: bundle.spec.hooks, state: state, keep: arguments.flag("keep"),
+                prepare: { _ in try relay?.start() }, exited: { relay?.finish() }, report: { report($0) })
         } catch {
-            relay?.finish()
-            relay = nil
-            state.remove()
-            throw error
+            throw Failure(error.message, code: error.code)
         }
-        relay?.finish()
-        relay = nil
-        if let startFailure {
-            report(startFailure)
-            code = 125
-        }
-        if arguments.flag("keep") {
-            state.stopped(exitCode: code)
-        } else {
-            runWarning(bundle.spec.hooks.poststop, "poststop", state.hookState(status: .stopped, initPid: nil))
-            state.remove()
-        }
-        return code
     }
-}
-
-/// poststart and poststop failures are reported, not fatal (as runc).
-func runWarning(_ hooks: [Hooks.Hook], _ kind: String, _ state: JSON) {
-    do { try Hooks.run(hooks, kind: kind, state: state) } catch { report("\(error)") }
 }
 
 func loadBundle(_ directory: String) throws -> Bundle {
     do { return try Bundle(directory: directory) } catch { throw Failure("\(error)") }
 }
 
-/// Runs a sandbox to completion on this thread and returns the exit code.
-/// `beforeStart` sees the workload's init once it is set up (false kills
-/// it); `afterStart` once it may run.
-func runSandbox(
-    _ sandbox: SandboxSpec, program: String, report path: String?, control: ControlSocket? = nil,
-    whileCreating: ((HostTid) -> Bool)? = nil,
-    beforeStart: (HostTid) -> Bool = { _ in true }, afterStart: (HostTid) -> Void = { _ in }
-) throws -> Int32 {
-    Timing.mark("config read, state claimed")
-    if Linux.rootless, let obstacle = Rootless.obstacle() { throw Failure(obstacle) }
-    let kernel = Kernel(sandbox)
-    let status: ExitStatus
-    do {
-        status = try kernel.run(
-            beforePivot: whileCreating,
-            beforeStart: { pid in
-                SignalForwarding.forward(to: pid)
-                return beforeStart(pid)
-            }, afterStart: afterStart,
-            watch: control.map { ($0.descriptor, controlHandler($0, sandbox, program: program)) })
-    } catch  where Linux.rootless && [EPERM, ENOSPC, EUSERS, EACCES].contains(error.rawValue) {
-        throw Failure("cannot start the sandbox: " + Rootless.explain(error))
-    } catch {
-        throw Failure("cannot start the sandbox: \(error)")
+/// The sentry's launcher as the CLI uses it: failures reported as `moat:`
+/// lines, --syscall-report written once the sandbox has ended.
+func sandboxLauncher(_ sandbox: SandboxSpec, program: String, control: ControlSocket? = nil, syscallReport path: String? = nil)
+    -> KernelLauncher
+{
+    let countAll = sandbox.observation.all
+    func writeReport(_ kernel: Kernel) throws(LaunchFailure) {
+        guard let path else { return }
+        do { try SyscallReport.write(kernel, to: path, countAll: countAll) } catch { throw LaunchFailure(error.message, code: error.code) }
     }
-    if let path { try SyscallReport.write(kernel, to: path, countAll: sandbox.observation.all) }
-    if case .failedBeforeExec(let failure) = status {
-        report(describe(failure, sandbox: sandbox, program: program))
-    }
-    return status.code
-}
-
-/// One line for a child that failed before its program started.
-func describe(_ failure: ChildFailure, sandbox: SandboxSpec, program: String) -> String {
-    let child = sandbox.child
-    switch failure.stage {
-    case .exec:
-        if failure.errno == .noSuchFile { return "\(program): no such file" }
-        let path = child.executableCandidates.indices.contains(failure.index) ? child.executableCandidates[failure.index] : program
-        return "\(path): \(failure.errno)"
-    case .mount:
-        let target = child.mounts.indices.contains(failure.index) ? child.mounts[failure.index].target : "?"
-        return "mounts[\(failure.index)] (\(target)): \(failure.errno)"
-    case .cwd: return "process.cwd \(child.cwd): \(failure.errno)"
-    case .rlimit:
-        return "process.rlimits[\(failure.index)]: \(failure.errno)"
-    case .user: return "process.user: \(failure.errno)"
-    case .capabilities: return "process.capabilities: \(failure.errno)"
-    case .hostname: return "hostname: \(failure.errno)"
-    case .pivot: return "root.path \(child.rootfs): \(failure.errno)"
-    case .overlay: return "overlay on \(child.rootfs): \(failure.errno)"
-    case .devices where failure.index >= 100:
-        let index = failure.index - 100
-        let path = child.devices.indices.contains(index) ? child.devices[index].path : "?"
-        return "linux.devices[\(index)] \(path): \(failure.errno)"
-    case .devices: return "/dev: \(failure.errno)"
-    case .mask:
-        let paths = child.maskedPaths + child.readonlyPaths
-        let path = paths.indices.contains(failure.index) ? paths[failure.index] : "?"
-        return "linux.maskedPaths/readonlyPaths \(path): \(failure.errno)"
-    case .seccomp: return "loading the seccomp filter: \(failure.errno)"
-    case .sync: return "supervisor went away before start: \(failure.errno)"
-    case .terminal: return "process.terminal (pty or --console-socket): \(failure.errno)"
-    case .namespace:
-        let joined = child.joinNamespaces.indices.contains(failure.index) ? child.joinNamespaces[failure.index].path : "?"
-        return "linux.namespaces path \(joined): \(failure.errno)"
-    case .oomScore: return "process.oomScoreAdj \(child.oomScoreAdj ?? 0): \(failure.errno)"
-    case .sysctl:
-        let key = child.sysctls.indices.contains(failure.index) ? child.sysctls[failure.index].key : "?"
-        return "linux.sysctl \(key): \(failure.errno)"
-    }
+    let finished: ((Kernel) throws(LaunchFailure) -> Void)? = path == nil ? nil : writeReport
+    return KernelLauncher(sandbox: sandbox, program: program, control: control, finished: finished, report: { report($0) })
 }

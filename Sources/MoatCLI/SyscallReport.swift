@@ -53,7 +53,7 @@ func applyObservation(_ arguments: ParsedArguments, to sandbox: inout SandboxSpe
 
 /// `--syscall-report FILE`: one run's calls as JSON.
 enum SyscallReport {
-    static func write(_ kernel: Kernel, to path: String, countAll: Bool) throws {
+    static func write(_ kernel: Kernel, to path: String, countAll: Bool) throws(Failure) {
         let table = SyscallTable.shared
         var calls: [JSON] = []
         for (nr, count) in kernel.trapCounts.enumerated() where count > 0 {

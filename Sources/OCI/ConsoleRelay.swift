@@ -17,7 +17,7 @@ public final class ConsoleRelay {
     public var path: String? { listening?.path }
 
     public init(directory: String) throws(ConfigError) {
-        listening = try ControlSocket(path: directory + "/console.sock")
+        listening = try ControlSocket(path: directory + "/" + ContainerState.consoleSocket)
         connected = -1
     }
 

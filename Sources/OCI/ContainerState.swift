@@ -18,6 +18,8 @@ public final class ContainerState {
 
     public static let stateFile = "state.json"
     public static let controlSocket = "control.sock"
+    /// Where `run`'s terminal relay receives the workload's pty.
+    public static let consoleSocket = "console.sock"
     /// Where a memory overlay's tmpfs is mounted (inside the sandbox's mount namespace only).
     public static let overlayMountPoint = "overlay"
 
@@ -106,7 +108,7 @@ public final class ContainerState {
 
     /// Everything a container's directory may hold, then the directory.
     static func removeDirectory(_ directory: String) {
-        for name in [stateFile, stateFile + ".tmp", controlSocket, ContainerInfo.pausedMarker, "lock"] {
+        for name in [stateFile, stateFile + ".tmp", controlSocket, consoleSocket, ContainerInfo.pausedMarker, "lock"] {
             unlink(directory + "/" + name)
         }
         rmdir(directory + "/" + overlayMountPoint)

@@ -165,4 +165,69 @@ import Testing
         #expect(setup.hookLines == ["poststart running"])
         #expect(setup.record?.status == "stopped" && setup.record?.exitCode == 0)
     }
+
+    // `moat run` in the foreground: this process supervises, nothing waits for start.
+
+    @Test func runAttachedRunsEveryHookInOrderThenPoststopAndRemovesTheContainer() throws {
+        let setup = try Setup()
+        defer { setup.cleanUp() }
+        let log = Log()
+        var hooks = Hooks()
+        // (startContainer hooks join the workload's namespaces: a fake has none.)
+        hooks.createRuntime = [setup.hook("createRuntime")]
+        hooks.poststart = [setup.hook("poststart")]
+        hooks.poststop = [setup.hook("poststop")]
+        var reports: [String] = []
+        let code = try Supervision.runAttached(
+            FakeLauncher(log: log, exitCode: 7), hooks: hooks, state: setup.state, keep: false,
+            prepare: { pid in log.lines.append("relay for \(pid)") }, exited: { log.lines.append("relay drained") },
+            report: { reports.append($0) })
+        #expect(code == 7 && reports.isEmpty, "\(reports)")
+        #expect(log.lines == ["workload set up", "relay for 4242", "workload runs", "workload exits 7", "relay drained"])
+        #expect(setup.hookLines == ["createRuntime creating", "poststart running", "poststop stopped"])
+        #expect(!FileManager.default.fileExists(atPath: setup.state.directory), "removed after poststop")
+    }
+
+    @Test func runAttachedWithKeepLeavesTheContainerStoppedWithoutPoststop() throws {
+        let setup = try Setup()
+        defer { setup.cleanUp() }
+        var hooks = Hooks()
+        hooks.poststop = [setup.hook("poststop")]
+        let code = try Supervision.runAttached(FakeLauncher(log: Log(), exitCode: 0), hooks: hooks, state: setup.state, keep: true, report: { _ in })
+        #expect(code == 0 && setup.hookLines.isEmpty, "poststop waits for delete")
+        #expect(setup.record?.status == "stopped" && setup.record?.exitCode == 0 && setup.record?.pid == getpid())
+    }
+
+    /// The terminal relay could not start: the program never runs, the start
+    /// hooks neither, and `moat run` exits 125 with the reason.
+    @Test func runAttachedWhosePrepareFailsNeverStartsTheProgram() throws {
+        let setup = try Setup()
+        defer { setup.cleanUp() }
+        let log = Log()
+        var hooks = Hooks()
+        hooks.poststart = [setup.hook("poststart")]
+        hooks.poststop = [setup.hook("poststop", exit: 1)]
+        var reports: [String] = []
+        let code = try Supervision.runAttached(
+            FakeLauncher(log: log), hooks: hooks, state: setup.state, keep: false,
+            prepare: { _ in throw ConfigError("process.terminal: the workload's pty did not arrive") }, report: { reports.append($0) })
+        #expect(code == 125)
+        #expect(log.lines == ["workload set up", "workload killed before its program"])
+        #expect(setup.hookLines == ["poststop stopped"])
+        #expect(
+            reports == ["process.terminal: the workload's pty did not arrive", "hooks.poststop[0] /bin/sh: exited with 1"], "\(reports)")
+        #expect(!FileManager.default.fileExists(atPath: setup.state.directory))
+    }
+
+    @Test func runAttachedWhoseLaunchFailsRemovesTheContainerAndThrows() throws {
+        let setup = try Setup()
+        defer { setup.cleanUp() }
+        var drained = false
+        #expect(throws: LaunchFailure.self) {
+            try Supervision.runAttached(
+                FakeLauncher(log: Log(), failure: LaunchFailure("cannot start the sandbox: EPERM")), hooks: Hooks(), state: setup.state,
+                keep: true, exited: { drained = true }, report: { _ in })
+        }
+        #expect(drained && !FileManager.default.fileExists(atPath: setup.state.directory))
+    }
 }

@@ -13,6 +13,13 @@ public protocol SandboxLauncher {
         -> Int32
 }
 
+extension SandboxLauncher {
+    /// Runs the sandbox straight through: no hooks, nothing between set-up and start (`moat do`).
+    public func run() throws(LaunchFailure) -> Int32 {
+        try run(whileCreating: nil, beforeStart: { _ in true }, afterStart: { _ in })
+    }
+}
+
 /// Why a sandbox could not be run: one line, and the exit code it gives.
 public struct LaunchFailure: Error, Sendable {
     public let message: String
