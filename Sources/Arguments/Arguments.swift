@@ -13,7 +13,8 @@ public struct CommandSpec: Sendable {
         public var optionalValue = false
         public let help: String
 
-        public init(
+        /// Made only through `OptionKey`, which fixes the type the value reads as.
+        init(
             long: String, short: Character? = nil, value: String? = nil, defaultValue: String? = nil, optionalValue: Bool = false,
             help: String
         ) {
@@ -47,11 +48,13 @@ public struct CommandSpec: Sendable {
     public var options: [Option] = []
     public var positionals: [Positional] = []
 
-    public init(name: String, abstract: String, discussion: String? = nil, options: [Option] = [], positionals: [Positional] = []) {
+    public init(
+        name: String, abstract: String, discussion: String? = nil, options: [any DeclaredOption] = [], positionals: [Positional] = []
+    ) {
         self.name = name
         self.abstract = abstract
         self.discussion = discussion
-        self.options = options
+        self.options = options.map(\.declaration)
         self.positionals = positionals
     }
 
@@ -140,9 +143,54 @@ public struct CommandSpec: Sendable {
     }
 }
 
-/// What a command was given. Options are named by their long name; asking
-/// for one the command does not declare (a typo) stops the program at once,
-/// in the first test that takes that path, instead of reading as absent.
+/// An option declared with the type it reads as, so a command asks for
+/// `arguments[Run.detach]` (a Bool) or `arguments[Run.bundle]` (a String:
+/// it has a default), never for a string key or a force-unwrapped value.
+public struct OptionKey<Value>: DeclaredOption, Sendable {
+    public let declaration: CommandSpec.Option
+}
+
+/// What `CommandSpec` lists: any typed option.
+public protocol DeclaredOption: Sendable {
+    var declaration: CommandSpec.Option { get }
+}
+
+extension OptionKey where Value == Bool {
+    /// `--long`: present or not.
+    public init(flag long: String, short: Character? = nil, help: String) {
+        declaration = .init(long: long, short: short, help: help)
+    }
+}
+
+extension OptionKey where Value == String? {
+    /// `--long VALUE`: nil when not given (the last one when given twice).
+    public init(_ long: String, short: Character? = nil, value name: String, help: String) {
+        declaration = .init(long: long, short: short, value: name, help: help)
+    }
+
+    /// `--long` or `--long=VALUE`: "" when given bare, nil when not given.
+    public init(_ long: String, optionalValue name: String, help: String) {
+        declaration = .init(long: long, value: name, optionalValue: true, help: help)
+    }
+}
+
+extension OptionKey where Value == String {
+    /// `--long VALUE` with a default, so always a value.
+    public init(_ long: String, short: Character? = nil, value name: String, default: String, help: String) {
+        declaration = .init(long: long, short: short, value: name, defaultValue: `default`, help: help)
+    }
+}
+
+extension OptionKey where Value == [String] {
+    /// `--long VALUE`, repeatable: every value in order, [] when not given.
+    public init(_ long: String, short: Character? = nil, repeatedValue name: String, help: String) {
+        declaration = .init(long: long, short: short, value: name, help: help)
+    }
+}
+
+/// What a command was given. Asking for an option the command does not
+/// declare (another command's key) stops the program at once, in the first
+/// test that takes that path, instead of reading as absent.
 public struct ParsedArguments: Sendable {
     var declared: [String: CommandSpec.Option] = [:]
     var values: [String: String] = [:]
@@ -151,42 +199,28 @@ public struct ParsedArguments: Sendable {
     var flags: Set<String> = []
     public var positionals: [String] = []
 
+    public subscript(key: OptionKey<Bool>) -> Bool { flags.contains(declared(key).long) }
+
+    public subscript(key: OptionKey<String?>) -> String? { values[declared(key).long] }
+
+    public subscript(key: OptionKey<String>) -> String {
+        let option = declared(key)
+        return values[option.long] ?? option.defaultValue ?? ""  // a String key is only made with a default
+    }
+
+    public subscript(key: OptionKey<[String]>) -> [String] { lists[declared(key).long] ?? [] }
+
     /// Whether the option was on the command line (not only its default).
-    public func given(_ long: String) -> Bool {
-        _ = option(long)
-        return lists[long] != nil || flags.contains(long) || (declared[long]?.optionalValue == true && values[long] != nil)
+    public func given<Value>(_ key: OptionKey<Value>) -> Bool {
+        let long = declared(key).long
+        return lists[long] != nil || flags.contains(long) || (key.declaration.optionalValue && values[long] != nil)
     }
 
-    private func option(_ long: String) -> CommandSpec.Option {
-        guard let option = declared[long] else { preconditionFailure("--\(long) is not an option of this command") }
-        return option
-    }
-
-    /// An option's value, nil when it was not given and has no default.
-    public func value(_ long: String) -> String? {
-        guard let option = declared[long] else { preconditionFailure("--\(long) is not an option of this command") }
-        precondition(option.value != nil, "--\(long) is a flag")
-        return values[long]
-    }
-
-    /// The value of an option that has a default, so always one.
-    public func string(_ long: String) -> String {
-        guard let option = declared[long], let fallback = option.defaultValue else {
-            preconditionFailure("--\(long) is not an option of this command with a default")
+    private func declared<Value>(_ key: OptionKey<Value>) -> CommandSpec.Option {
+        guard let option = declared[key.declaration.long], option.value == key.declaration.value else {
+            preconditionFailure("--\(key.declaration.long) is not an option of this command")
         }
-        return values[long] ?? fallback
-    }
-
-    /// Every value given for a repeatable option.
-    public func list(_ long: String) -> [String]? {
-        _ = value(long)
-        return lists[long]
-    }
-
-    public func flag(_ long: String) -> Bool {
-        guard let option = declared[long] else { preconditionFailure("--\(long) is not an option of this command") }
-        precondition(option.value == nil, "--\(long) takes a value")
-        return flags.contains(long)
+        return option
     }
 }
 

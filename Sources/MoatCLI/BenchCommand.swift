@@ -19,37 +19,35 @@ enum BenchCommand: Subcommand {
             postgres) from a Debian rootfs, natively (chroot) and under each runtime; the rootfs is
             made with debootstrap on first use unless --rootfs names one.
             """,
-        options: [
-            .init(long: "bundle", value: "dir", help: "Time this bundle's own process for boot (default: the probe's /bin/true)."),
-            .init(long: "runs", value: "n", defaultValue: "20", help: "Measured runs per runtime (with --workloads: 3)."),
-            .init(long: "warmup", value: "n", defaultValue: "3", help: "Runs per runtime before measuring (with --workloads: 1)."),
-            .init(
-                long: "workloads", value: "names", optionalValue: true,
-                help: "Time applications instead: all, or some of \(WorkloadBench.all.joined(separator: ","))."),
-            .init(
-                long: "rootfs", value: "dir", help: "With --workloads: a Debian rootfs to use (default \(WorkloadBench.defaultRootfs), made once)."),
-            .init(
-                long: "against", value: "list", defaultValue: "native,runc,crun,runsc,proot",
-                help: "Runtimes to compare with, where installed (with --workloads also moat-direct: moat --metadata=direct)."),
-            .init(long: "density", value: "n", defaultValue: "8", help: "Sandboxes idling at once for the density figure."),
-            .init(long: "json", value: "file", help: "Write every sample and the machine's details here."),
-            .init(long: "svg", value: "file", help: "Write a bar chart (log scale) here.")
-        ])
+        options: [bundle, runs, warmup, workloads, rootfs, against, density, json, svg])
+    static let bundle = OptionKey("bundle", value: "dir", help: "Time this bundle's own process for boot (default: the probe's /bin/true).")
+    static let runs = OptionKey("runs", value: "n", default: "20", help: "Measured runs per runtime (with --workloads: 3).")
+    static let warmup = OptionKey("warmup", value: "n", default: "3", help: "Runs per runtime before measuring (with --workloads: 1).")
+    static let workloads = OptionKey(
+        "workloads", optionalValue: "names", help: "Time applications instead: all, or some of \(WorkloadBench.all.joined(separator: ",")).")
+    static let rootfs = OptionKey(
+        "rootfs", value: "dir", help: "With --workloads: a Debian rootfs to use (default \(WorkloadBench.defaultRootfs), made once).")
+    static let against = OptionKey(
+        "against", value: "list", default: "native,runc,crun,runsc,proot",
+        help: "Runtimes to compare with, where installed (with --workloads also moat-direct: moat --metadata=direct).")
+    static let density = OptionKey("density", value: "n", default: "8", help: "Sandboxes idling at once for the density figure.")
+    static let json = OptionKey("json", value: "file", help: "Write every sample and the machine's details here.")
+    static let svg = OptionKey("svg", value: "file", help: "Write a bar chart (log scale) here.")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        if let names = arguments.value("workloads") { return try WorkloadBench.run(arguments, names: names) }
-        if arguments.value("rootfs") != nil { throw Failure("bench: --rootfs goes with --workloads", code: 2) }
-        guard let runs = Int(arguments.string("runs")), runs > 0, let warmup = Int(arguments.string("warmup")), warmup >= 0,
-            let density = Int(arguments.string("density")), density > 0
+        if let names = arguments[workloads] { return try WorkloadBench.run(arguments, names: names) }
+        if arguments[rootfs] != nil { throw Failure("bench: --rootfs goes with --workloads", code: 2) }
+        guard let runs = Int(arguments[runs]), runs > 0, let warmup = Int(arguments[warmup]), warmup >= 0,
+            let density = Int(arguments[density]), density > 0
         else {
             throw Failure("bench: --runs, --warmup and --density take positive numbers", code: 2)
         }
         let dir = try Scratch.directory("moat-bench")
         defer { Scratch.removeTree(dir) }
-        let setup = try BenchSetup(dir: dir, userBundle: arguments.value("bundle"))
+        let setup = try BenchSetup(dir: dir, userBundle: arguments[bundle])
         defer { Scratch.removeTree(setup.state) }
         var runtimes = [BenchRuntime.moat(setup)]
-        for name in arguments.string("against").split(separator: ",").map(String.init) {
+        for name in arguments[against].split(separator: ",").map(String.init) {
             guard let runtime = BenchRuntime.named(name, setup) else {
                 progress("bench: \(name) is not installed, skipped\n")
                 continue
@@ -94,8 +92,8 @@ enum BenchCommand: Subcommand {
         progress("\r                                   \r")
         results.machine = machineDetails(runtimes)
         writeOut(results.table())
-        if let path = arguments.value("json") { try Scratch.write(results.json().rendered() + "\n", to: path) }
-        if let path = arguments.value("svg") { try Scratch.write(results.chart().svg, to: path) }
+        if let path = arguments[json] { try Scratch.write(results.json().rendered() + "\n", to: path) }
+        if let path = arguments[svg] { try Scratch.write(results.chart().svg, to: path) }
         return 0
     }
 

@@ -37,13 +37,13 @@ struct WorkloadBench {
         if let unknown = names.first(where: { !all.contains($0) }) {
             throw Failure("bench: unknown workload \(unknown) (workloads: \(all.joined(separator: ", ")))", code: 2)
         }
-        guard let runs = Int(arguments.string("runs")), runs > 0, let warmup = Int(arguments.string("warmup")), warmup >= 0 else {
+        guard let runs = Int(arguments[BenchCommand.runs]), runs > 0, let warmup = Int(arguments[BenchCommand.warmup]), warmup >= 0 else {
             throw Failure("bench: --runs and --warmup take positive numbers", code: 2)
         }
         // The application mode's own default: a workload runs for seconds, not milliseconds.
-        let rounds = arguments.given("runs") ? runs : 3
-        let warmups = arguments.given("warmup") ? warmup : 1
-        let rootfs = try ensureRootfs(arguments.value("rootfs"))
+        let rounds = arguments.given(BenchCommand.runs) ? runs : 3
+        let warmups = arguments.given(BenchCommand.warmup) ? warmup : 1
+        let rootfs = try ensureRootfs(arguments[BenchCommand.rootfs])
         let dir = try Scratch.directory("moat-bench-workloads")
         defer { Scratch.removeTree(dir) }
         let state = try Scratch.directory("moat-bench-state", inMemory: true)
@@ -56,7 +56,7 @@ struct WorkloadBench {
 
         let moat = try selfPath()
         var runtimes = [native, BenchRuntime.container("moat", path: moat, state: state)]
-        for name in arguments.string("against").split(separator: ",").map(String.init) where !["native", "moat", "proot"].contains(name) {
+        for name in arguments[BenchCommand.against].split(separator: ",").map(String.init) where !["native", "moat", "proot"].contains(name) {
             if name == "moat-direct" {
                 runtimes.append(BenchRuntime.container(name, path: moat, state: state))
                 continue
@@ -105,8 +105,8 @@ struct WorkloadBench {
         results.machine = BenchCommand.machineDetails(runtimes)
         results.rootfs = rootfs
         writeOut(results.table())
-        if let path = arguments.value("json") { try Scratch.write(results.json().rendered() + "\n", to: path) }
-        if let path = arguments.value("svg") { try Scratch.write(results.chart().svg, to: path) }
+        if let path = arguments[BenchCommand.json] { try Scratch.write(results.json().rendered() + "\n", to: path) }
+        if let path = arguments[BenchCommand.svg] { try Scratch.write(results.chart().svg, to: path) }
         return results.workloads.isEmpty ? 1 : 0
     }
 

@@ -14,20 +14,17 @@ enum Create: Subcommand {
             The pid written to --pid-file (and shown by `moat state`) is the supervisor's, as
             with runsc: it exits with the workload's status.
             """,
-        options: [
-            .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
-            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory."),
-            .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
-            .init(long: "console-socket", value: "path", help: "With process.terminal: where to send the pty master (runc's protocol).")
-        ] + rootfsOptions,
-        positionals: [.init(name: "container-id", help: "Container id.")])
+        options: [bundleOption, rootOption, pidFileOption, consoleSocket] + rootfsOptions,
+        positionals: [idArgument])
+    static let consoleSocket = OptionKey(
+        "console-socket", value: "path", help: "With process.terminal: where to send the pty master (runc's protocol).")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let root = arguments.string("root")
-        let bundle = try loadBundle(arguments.string("bundle"))
+        let root = arguments[rootOption]
+        let bundle = try loadBundle(arguments[bundleOption])
         var sandbox = try bundle.sandbox()
         // As runc: a detached container's terminal must go to a console socket.
-        switch (bundle.spec.process.terminal, arguments.value("console-socket")) {
+        switch (bundle.spec.process.terminal, arguments[consoleSocket]) {
         case (true, nil): throw Failure("process.terminal needs --console-socket with create")
         case (false, .some): throw Failure("--console-socket needs process.terminal: true")
         case (true, let socket?): sandbox.child.consoleSocket = socket
@@ -50,7 +47,7 @@ enum Create: Subcommand {
             // The supervisor has said why on stderr and removed the state.
             return code
         case .ready(let supervisor):
-            if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, supervisor) }
+            if let pidFile = arguments[pidFileOption] { try writePidFile(pidFile, supervisor) }
             return 0
         }
     }
@@ -95,19 +92,20 @@ enum Create: Subcommand {
     }
 }
 
+let bundleOption = OptionKey("bundle", short: "b", value: "dir", default: ".", help: "Bundle directory (config.json and the rootfs).")
+let pidFileOption = OptionKey("pid-file", value: "file", help: "Write the supervisor's pid here.")
+
 /// Options `create` and `run` share with runc's: how the root is entered and
 /// which extra fds the workload gets.
-let rootfsOptions: [CommandSpec.Option] = [
-    .init(long: "no-pivot", help: "Move the root over / and chroot instead of pivot_root (for initramfs roots)."),
-    .init(long: "preserve-fds", value: "n", help: "Pass fds 3 to 3+n-1 on to the workload."),
-    .init(
-        long: "overlay", value: "memory|none|dir", optionalValue: true,
-        help: "Overlay the root: the bundle stays untouched, writes go to memory or to <dir>/upper (default: none)."),
-    metadataOption
-]
+let rootfsOptions: [any DeclaredOption] = [noPivotOption, preserveFDsOption, overlayOption, metadataOption]
+let noPivotOption = OptionKey(flag: "no-pivot", help: "Move the root over / and chroot instead of pivot_root (for initramfs roots).")
+let preserveFDsOption = OptionKey("preserve-fds", value: "n", help: "Pass fds 3 to 3+n-1 on to the workload.")
+let overlayOption = OptionKey(
+    "overlay", optionalValue: "memory|none|dir",
+    help: "Overlay the root: the bundle stays untouched, writes go to memory or to <dir>/upper (default: none).")
 
-let metadataOption = CommandSpec.Option(
-    long: "metadata", value: "sentry|direct",
+let metadataOption = OptionKey(
+    "metadata", value: "sentry|direct",
     help: "Who resolves the paths of stat, access and readlink: the sentry (default), or the host kernel inside the sandbox's "
         + "mount namespace (faster for git, make, compilers; gives up the sentry's second check on those paths).")
 
@@ -115,7 +113,7 @@ let metadataOption = CommandSpec.Option(
 /// annotation. Direct metadata relies on the mount namespace pivot_root made:
 /// with --no-pivot (a chroot) it is refused.
 func applyFileProfile(_ arguments: ParsedArguments, annotation: String?, to sandbox: inout SandboxSpec) throws {
-    let flag = arguments.value("metadata")
+    let flag = arguments[metadataOption]
     guard let choice = flag ?? annotation else { return }
     let source = flag == nil ? "annotations.\(Bundle.metadataAnnotation)" : "--metadata"
     switch choice {
@@ -136,7 +134,7 @@ func applyOverlay(
     _ arguments: ParsedArguments, bundle: Bundle, state: ContainerState,
     to sandbox: inout SandboxSpec
 ) throws {
-    let flag = arguments.value("overlay")
+    let flag = arguments[overlayOption]
     guard let choice = flag.map({ $0.isEmpty ? "memory" : $0 }) ?? bundle.spec.annotation(Bundle.overlayAnnotation) else { return }
     let source = flag == nil ? "annotations.\(Bundle.overlayAnnotation)" : "--overlay"
     switch choice {
@@ -174,9 +172,9 @@ func claimContainer(_ arguments: ParsedArguments, root: String, bundle: Bundle, 
 /// Applies --no-pivot, then the file profile (which needs to know it), and
 /// --preserve-fds; returns the preserved fds.
 func applyRootfsOptions(_ arguments: ParsedArguments, bundle: Bundle, to sandbox: inout SandboxSpec) throws -> [Int32] {
-    sandbox.child.noPivot = arguments.flag("no-pivot")
+    sandbox.child.noPivot = arguments[noPivotOption]
     try applyFileProfile(arguments, annotation: bundle.spec.annotation(Bundle.metadataAnnotation), to: &sandbox)
-    guard let text = arguments.value("preserve-fds") else { return [] }
+    guard let text = arguments[preserveFDsOption] else { return [] }
     guard let count = Int32(text), (0...1000).contains(count) else {
         throw Failure("--preserve-fds: give a number of fds (0 to 1000), not \(text)", code: 2)
     }

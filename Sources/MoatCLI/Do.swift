@@ -12,25 +12,24 @@ enum Do: Subcommand {
             command runs as root with runc's default capabilities, in its own network
             namespace unless --network host.
             """,
-        options: [
-            .init(long: "rootfs", value: "dir", defaultValue: "/", help: "Directory to use as the root."),
-            .init(long: "writable", help: "Let the command write to the root."),
-            .init(long: "network", value: "mode", defaultValue: "none", help: "none (own namespace, loopback only) or host."),
-            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory (holds the cached seccomp program)."),
-            .init(long: "cwd", value: "dir", defaultValue: "/", help: "Working directory inside the sandbox."),
-            .init(long: "cap-add", value: "caps", help: "Grant these capabilities too (comma-separated, e.g. CAP_CHOWN,CAP_DAC_OVERRIDE)."),
-            metadataOption
-        ] + observationOptions,
+        options: [rootfs, writable, network, root, cwd, capAdd, metadataOption] + observationOptions,
         positionals: [.init(name: "command", help: "The command and its arguments.", rest: true)])
+    static let rootfs = OptionKey("rootfs", value: "dir", default: "/", help: "Directory to use as the root.")
+    static let writable = OptionKey(flag: "writable", help: "Let the command write to the root.")
+    static let network = OptionKey("network", value: "mode", default: "none", help: "none (own namespace, loopback only) or host.")
+    static let root = OptionKey("root", value: "dir", default: defaultStateRoot, help: "State directory (holds the cached seccomp program).")
+    static let cwd = OptionKey("cwd", value: "dir", default: "/", help: "Working directory inside the sandbox.")
+    static let capAdd = OptionKey(
+        "cap-add", value: "caps", help: "Grant these capabilities too (comma-separated, e.g. CAP_CHOWN,CAP_DAC_OVERRIDE).")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let args = arguments.positionals
         guard !args.isEmpty else { throw Failure("do: name a command to run", code: 2) }
-        let network = arguments.string("network")
-        let root = arguments.string("root")
+        let network = arguments[network]
+        let root = arguments[root]
         guard ["none", "host"].contains(network) else { throw Failure("--network: use none or host", code: 2) }
-        var json = DefaultSpec.json(args: args, rootPath: arguments.string("rootfs"), readonly: !arguments.flag("writable"))
-        json = json.replacing(path: ["process", "cwd"], with: .string(arguments.string("cwd")))
+        var json = DefaultSpec.json(args: args, rootPath: arguments[rootfs], readonly: !arguments[writable])
+        json = json.replacing(path: ["process", "cwd"], with: .string(arguments[cwd]))
         if network == "host" {
             let kept: [JSON] = ["pid", "ipc", "uts", "mount"].map { .object([("type", .string($0))]) }
             json = json.replacing(path: ["linux", "namespaces"], with: .array(kept))
@@ -43,7 +42,7 @@ enum Do: Subcommand {
             try ContainerState.makeDirectories(root)
         } catch { throw Failure("\(error)") }
         sandbox.filterCacheDirectory = root
-        if let added = arguments.value("cap-add") {
+        if let added = arguments[capAdd] {
             for name in added.split(separator: ",").map({ $0.uppercased().hasPrefix("CAP_") ? $0.uppercased() : "CAP_" + $0.uppercased() }) {
                 guard let bit = Spec.capabilityNames.firstIndex(of: name) else { throw Failure("--cap-add: unknown capability \(name)", code: 2) }
                 let mask = UInt64(1) << UInt64(bit)
@@ -54,7 +53,7 @@ enum Do: Subcommand {
         }
         try applyFileProfile(arguments, annotation: nil, to: &sandbox)
         try applyObservation(arguments, to: &sandbox)
-        do { return try sandboxLauncher(sandbox, program: args[0], syscallReport: arguments.value("syscall-report")).run() } catch {
+        do { return try sandboxLauncher(sandbox, program: args[0], syscallReport: arguments[syscallReportOption]).run() } catch {
             throw Failure(error.message, code: error.code)
         }
     }

@@ -9,23 +9,24 @@ enum Events: Subcommand {
     static let spec = CommandSpec(
         name: "events", abstract: "Print a container's resource statistics as JSON lines.",
         options: [
-            rootOption, .init(long: "stats", help: "Print the statistics once and exit."),
-            .init(long: "interval", value: "seconds", defaultValue: "5", help: "Time between statistics.")
+            rootOption, stats, interval
         ],
         positionals: [idArgument])
+    static let stats = OptionKey(flag: "stats", help: "Print the statistics once and exit.")
+    static let interval = OptionKey("interval", value: "seconds", default: "5", help: "Time between statistics.")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        guard let interval = Double(arguments.string("interval")), interval > 0 else {
+        guard let interval = Double(arguments[interval]), interval > 0 else {
             throw Failure("--interval: a positive number of seconds", code: 2)
         }
         repeat {
             let info = try container(arguments)
             guard info.status != .stopped, let initPid = info.initPid else {
-                if arguments.flag("stats") { throw Failure("container \(info.id) is stopped", code: 1) }
+                if arguments[stats] { throw Failure("container \(info.id) is stopped", code: 1) }
                 return 0
             }
             writeOut(stats(info.id, initPid, supervisor: info.pid).rendered(pretty: false) + "\n")
-            if arguments.flag("stats") { return 0 }
+            if arguments[stats] { return 0 }
             usleep(UInt32(interval * 1_000_000))
         } while true
     }

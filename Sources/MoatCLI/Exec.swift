@@ -14,23 +14,22 @@ enum Exec: Subcommand {
             with its status. With --detach it returns once the process runs; --pid-file then
             names a waiter that exits with that status (what conmon waits for).
             """,
-        options: [
-            rootOption,
-            .init(long: "process", short: "p", value: "file", help: "A runtime-spec process JSON (args, env, cwd, user)."),
-            .init(long: "cwd", value: "dir", help: "Working directory (default: the container's)."),
-            .init(long: "env", short: "e", value: "KEY=VALUE", help: "Set an environment variable (repeatable)."),
-            .init(long: "user", short: "u", value: "uid[:gid]", help: "Run as this user (default: the container's)."),
-            .init(long: "detach", short: "d", help: "Return once the process runs."),
-            .init(long: "pid-file", value: "file", help: "Write the pid to wait for here."),
-            .init(long: "tty", short: "t", help: "A terminal: a pty whose master goes to --console-socket."),
-            .init(long: "console-socket", value: "path", help: "With --tty: where to send the pty master (runc's protocol).")
-        ],
+        options: [rootOption, process, cwd, env, user, detach, pidFile, tty, consoleSocket],
         positionals: [idArgument, .init(name: "command", help: "The command and its arguments.", rest: true)])
+    static let process = OptionKey("process", short: "p", value: "file", help: "A runtime-spec process JSON (args, env, cwd, user).")
+    static let cwd = OptionKey("cwd", value: "dir", help: "Working directory (default: the container's).")
+    static let env = OptionKey("env", short: "e", repeatedValue: "KEY=VALUE", help: "Set an environment variable (repeatable).")
+    static let user = OptionKey("user", short: "u", value: "uid[:gid]", help: "Run as this user (default: the container's).")
+    static let detach = OptionKey(flag: "detach", short: "d", help: "Return once the process runs.")
+    static let pidFile = OptionKey("pid-file", value: "file", help: "Write the pid to wait for here.")
+    static let tty = OptionKey(flag: "tty", short: "t", help: "A terminal: a pty whose master goes to --console-socket.")
+    static let consoleSocket = OptionKey(
+        "console-socket", value: "path", help: "With --tty: where to send the pty master (runc's protocol).")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
         var request = ExecRequest()
-        if let file = arguments.value("process") {
+        if let file = arguments[process] {
             guard let bytes = HostFile.read(file) else { throw Failure("--process \(file): cannot be read", code: 1) }
             do {
                 let json: JSON
@@ -40,17 +39,18 @@ enum Exec: Subcommand {
         }
         let args = Array(arguments.positionals.dropFirst())
         if !args.isEmpty { request.args = args }
-        if let cwd = arguments.value("cwd") {
+        if let cwd = arguments[cwd] {
             guard cwd.hasPrefix("/") else { throw Failure("--cwd: must be an absolute path", code: 2) }
             request.cwd = cwd
         }
-        if let env = arguments.list("env") {
+        let env = arguments[env]
+        if !env.isEmpty {
             guard env.allSatisfy({ ($0.firstIndex(of: "=") ?? $0.startIndex) != $0.startIndex }) else {
                 throw Failure("--env: give KEY=VALUE", code: 2)
             }
             request.extraEnv = env
         }
-        if let user = arguments.value("user") {
+        if let user = arguments[user] {
             let parts = user.split(separator: ":", omittingEmptySubsequences: false).map { UInt32($0) }
             guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil }) else {
                 throw Failure("--user: give numeric uid[:gid]", code: 2)
@@ -65,13 +65,13 @@ enum Exec: Subcommand {
         // receives the master itself and relays it to its own terminal.
         var fds: [Int32] = [0, 1, 2]
         var relay: ConsoleRelay?
-        if arguments.flag("tty") { request.terminal = true }
-        switch (request.terminal, arguments.value("console-socket")) {
+        if arguments[tty] { request.terminal = true }
+        switch (request.terminal, arguments[consoleSocket]) {
         case (true, let path?):
             do { fds.append(try ControlSocket.connect(path)) } catch {
                 throw Failure("--console-socket \(path): \(error)", code: 1)
             }
-        case (true, nil) where arguments.flag("detach"):
+        case (true, nil) where arguments[detach]:
             throw Failure("exec: a detached terminal needs --console-socket", code: 1)
         case (true, nil):
             do {
@@ -89,12 +89,12 @@ enum Exec: Subcommand {
             throw Failure("\(error)", code: 1)
         }
         if fds.count > 3 { close(fds[3]) }
-        if arguments.flag("detach") {
+        if arguments[detach] {
             let waiter = try detachWaiter(session)
-            if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, waiter) }
+            if let pidFile = arguments[pidFile] { try writePidFile(pidFile, waiter) }
             return 0
         }
-        if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, getpid()) }
+        if let pidFile = arguments[pidFile] { try writePidFile(pidFile, getpid()) }
         do { try relay?.start() } catch { report("\(error)") }
         let code = session.waitForExit(report: { report($0) })
         relay?.finish()

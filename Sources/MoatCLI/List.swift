@@ -6,18 +6,16 @@ import Platform
 enum List: Subcommand {
     static let spec = CommandSpec(
         name: "list", abstract: "List containers.",
-        options: [
-            rootOption, .init(long: "format", short: "f", value: "format", defaultValue: "table", help: "table or json."),
-            .init(long: "quiet", short: "q", help: "Only the ids.")
-        ])
+        options: [rootOption, formatOption, quiet])
+    static let quiet = OptionKey(flag: "quiet", short: "q", help: "Only the ids.")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let all = ContainerInfo.all(root: arguments.string("root"))
-        if arguments.flag("quiet") {
+        let all = ContainerInfo.all(root: arguments[rootOption])
+        if arguments[quiet] {
             writeOut(all.map { $0.id + "\n" }.joined())
             return 0
         }
-        switch arguments.string("format") {
+        switch arguments[formatOption] {
         case "json":
             writeOut(JSON.array(all.map(\.specState)).rendered() + "\n")
         case "table":

@@ -27,13 +27,14 @@ enum Moat {
     static let globalSpec = CommandSpec(
         name: "", abstract: "",
         options: [
-            .init(long: "root", value: "dir", help: "State directory for the command (default /run/moat)."),
-            .init(long: "log", value: "file", help: "Also append errors to this file."),
-            .init(long: "log-format", value: "format", defaultValue: "text", help: "text or json."),
-            .init(long: "debug", help: "Accepted for runc compatibility."),
-            .init(long: "systemd-cgroup", help: "Accepted: a slice:prefix:name cgroupsPath is made where systemd would put it."),
-            .init(long: "rootless", value: "value", help: "auto, true or false: Moat is rootless exactly when run without root.")
+            globalRoot, log, logFormat, OptionKey(flag: "debug", help: "Accepted for runc compatibility."),
+            OptionKey(flag: "systemd-cgroup", help: "Accepted: a slice:prefix:name cgroupsPath is made where systemd would put it."),
+            rootless
         ])
+    static let globalRoot = OptionKey("root", value: "dir", help: "State directory for the command (default /run/moat).")
+    static let log = OptionKey("log", value: "file", help: "Also append errors to this file.")
+    static let logFormat = OptionKey("log-format", value: "format", default: "text", help: "text or json.")
+    static let rootless = OptionKey("rootless", value: "value", help: "auto, true or false: Moat is rootless exactly when run without root.")
 
     static func main() {
         Timing.mark("main")
@@ -52,9 +53,9 @@ enum Moat {
         do { global = try globalSpec.parse(globals) } catch {
             usageFailure(UsageError(topLevel: "global options" + error.message.prefix { $0 != "(" }.dropLast() + " (see moat --help)"))
         }
-        if let log = global.value("log") { ErrorLog.destination = (log, global.value("log-format") == "json") }
+        if let log = global[log] { ErrorLog.destination = (log, global[logFormat] == "json") }
         // Rootless mode follows the caller's uid; a value that contradicts it is an error.
-        if let rootless = global.value("rootless"), rootless != "auto" {
+        if let rootless = global[rootless], rootless != "auto" {
             guard rootless == "true" || rootless == "false" else {
                 usageFailure(UsageError(topLevel: "--rootless: use auto, true or false"))
             }
@@ -62,7 +63,7 @@ enum Moat {
                 usageFailure(UsageError(topLevel: "--rootless \(rootless): Moat is rootless exactly when run without root"))
             }
         }
-        if let root = global.value("root"), args.count > 0 { args.insert(contentsOf: ["--root", root], at: 1) }
+        if let root = global[globalRoot], args.count > 0 { args.insert(contentsOf: ["--root", root], at: 1) }
         guard let first = args.first else { usageFailure(UsageError(topLevel: "name a command (see moat --help)")) }
         switch first {
         case "--version", "version":

@@ -10,7 +10,7 @@ enum Pause: Subcommand {
         name: "pause", abstract: "Stop every process of a running container.",
         options: [rootOption], positionals: [idArgument])
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        do { try container(arguments).pause(root: arguments.string("root")) } catch let error as ConfigError {
+        do { try container(arguments).pause(root: arguments[rootOption]) } catch let error as ConfigError {
             throw Failure("\(error)", code: 1)
         }
         return 0
@@ -22,7 +22,7 @@ enum Resume: Subcommand {
         name: "resume", abstract: "Continue a paused container.",
         options: [rootOption], positionals: [idArgument])
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        do { try container(arguments).resume(root: arguments.string("root")) } catch let error as ConfigError {
+        do { try container(arguments).resume(root: arguments[rootOption]) } catch let error as ConfigError {
             throw Failure("\(error)", code: 1)
         }
         return 0

@@ -6,7 +6,7 @@ import Platform
 enum Ps: Subcommand {
     static let spec = CommandSpec(
         name: "ps", abstract: "List a container's processes (host pids, as runc prints them).",
-        options: [rootOption, .init(long: "format", short: "f", value: "format", defaultValue: "table", help: "table or json.")],
+        options: [rootOption, formatOption],
         positionals: [idArgument])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
@@ -15,7 +15,7 @@ enum Ps: Subcommand {
             throw Failure("container \(info.id) is not running", code: 1)
         }
         let pids = Signals.processesOfContainer(init: initPid, supervisor: info.pid).sorted()
-        switch arguments.string("format") {
+        switch arguments[formatOption] {
         case "json":
             writeOut(JSON.array(pids.map { .int($0) }).rendered(pretty: false) + "\n")
         case "table":

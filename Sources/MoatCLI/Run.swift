@@ -8,23 +8,19 @@ enum Run: Subcommand {
     static let spec = CommandSpec(
         name: "run",
         abstract: "Create and start a container from a bundle, wait for it, and exit with its status.",
-        options: [
-            .init(long: "bundle", short: "b", value: "dir", defaultValue: ".", help: "Bundle directory (config.json and the rootfs)."),
-            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory."),
-            .init(long: "detach", short: "d", help: "Return once the container runs; it stays until `moat delete`."),
-            .init(long: "keep", help: "Keep the stopped container (for `moat state`) until `moat delete`."),
-            .init(long: "pid-file", value: "file", help: "Write the supervisor's pid here."),
-            .init(
-                long: "console-socket", value: "path",
-                help: "With process.terminal: send the pty master here (runc's protocol) instead of using this terminal.")
-        ] + rootfsOptions + observationOptions,
-        positionals: [.init(name: "container-id", help: "Container id.")])
+        options: [bundleOption, rootOption, detach, keep, pidFileOption, consoleSocket] + rootfsOptions + observationOptions,
+        positionals: [idArgument])
+    static let detach = OptionKey(flag: "detach", short: "d", help: "Return once the container runs; it stays until `moat delete`.")
+    static let keep = OptionKey(flag: "keep", help: "Keep the stopped container (for `moat state`) until `moat delete`.")
+    static let consoleSocket = OptionKey(
+        "console-socket", value: "path",
+        help: "With process.terminal: send the pty master here (runc's protocol) instead of using this terminal.")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let root = arguments.string("root")
-        let bundle = try loadBundle(arguments.string("bundle"))
+        let root = arguments[rootOption]
+        let bundle = try loadBundle(arguments[bundleOption])
         var sandbox = try bundle.sandbox()
-        if let socket = arguments.value("console-socket") {
+        if let socket = arguments[consoleSocket] {
             guard bundle.spec.process.terminal else { throw Failure("--console-socket needs process.terminal: true") }
             sandbox.child.consoleSocket = socket
         }
@@ -32,11 +28,11 @@ enum Run: Subcommand {
         let straceLog = try applyObservation(arguments, to: &sandbox)
         let state = try claimContainer(arguments, root: root, bundle: bundle, sandbox: &sandbox)
         sandbox.filterCacheDirectory = root
-        if arguments.flag("detach") && bundle.spec.process.terminal && sandbox.child.consoleSocket == nil {
+        if arguments[detach] && bundle.spec.process.terminal && sandbox.child.consoleSocket == nil {
             state.remove()
             throw Failure("process.terminal with --detach needs --console-socket (as runc)")
         }
-        if arguments.flag("detach") {
+        if arguments[detach] {
             let outcome: SupervisorProcess.Outcome
             do {
                 outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved + (straceLog.map { [$0] } ?? [])) { signalReady in
@@ -50,7 +46,7 @@ enum Run: Subcommand {
                 if case .failed(let code) = outcome { return code }
                 return 125
             }
-            if let pidFile = arguments.value("pid-file") { try writePidFile(pidFile, supervisor) }
+            if let pidFile = arguments[pidFileOption] { try writePidFile(pidFile, supervisor) }
             return 0
         }
         let supervisor = getpid()
@@ -63,7 +59,7 @@ enum Run: Subcommand {
             }
             sandbox.child.consoleSocket = relay?.path
         }
-        if let pidFile = arguments.value("pid-file") {
+        if let pidFile = arguments[pidFileOption] {
             do { try writePidFile(pidFile, supervisor) } catch {
                 state.remove()
                 throw error
@@ -76,10 +72,10 @@ enum Run: Subcommand {
             throw Failure("\(error)")
         }
         let launcher = sandboxLauncher(
-            sandbox, program: bundle.spec.process.args[0], control: control, syscallReport: arguments.value("syscall-report"))
+            sandbox, program: bundle.spec.process.args[0], control: control, syscallReport: arguments[syscallReportOption])
         do {
             return try Supervision.runAttached(
-                launcher, hooks: bundle.spec.hooks, state: state, keep: arguments.flag("keep"),
+                launcher, hooks: bundle.spec.hooks, state: state, keep: arguments[keep],
                 prepare: { _ in try relay?.start() }, exited: { relay?.finish() }, report: { report($0) })
         } catch {
             throw Failure(error.message, code: error.code)

@@ -6,23 +6,21 @@ import Platform
 import Sentry
 
 /// What `run` and `do` can record about the workload's syscalls.
-let observationOptions: [CommandSpec.Option] = [
-    .init(
-        long: "strace", value: "calls", optionalValue: true,
-        help: "Print each call as strace does, with its result (=LIST: only these, comma-separated)."),
-    .init(long: "strace-log", value: "file", help: "Write the --strace lines here instead of stderr."),
-    .init(
-        long: "syscall-report", value: "file",
-        help: "Write this run's calls as JSON: counts by handling, and every refused call once with its arguments."),
-    .init(long: "count-all", help: "With --syscall-report: count every call, passthrough ones too (each then traps).")
-]
+let observationOptions: [any DeclaredOption] = [straceOption, straceLogOption, syscallReportOption, countAllOption]
+let straceOption = OptionKey(
+    "strace", optionalValue: "calls", help: "Print each call as strace does, with its result (=LIST: only these, comma-separated).")
+let straceLogOption = OptionKey("strace-log", value: "file", help: "Write the --strace lines here instead of stderr.")
+let syscallReportOption = OptionKey(
+    "syscall-report", value: "file",
+    help: "Write this run's calls as JSON: counts by handling, and every refused call once with its arguments.")
+let countAllOption = OptionKey(flag: "count-all", help: "With --syscall-report: count every call, passthrough ones too (each then traps).")
 
 /// Sets the sandbox's observation from the options; returns the strace log's fd, if one was opened.
 @discardableResult
 func applyObservation(_ arguments: ParsedArguments, to sandbox: inout SandboxSpec) throws -> Int32? {
     var observation = Observation()
     var logFD: Int32?
-    if let list = arguments.value("strace") {
+    if let list = arguments[straceOption] {
         if !list.isEmpty {
             var numbers = Set<Int32>()
             for name in list.split(separator: ",").map(String.init) {
@@ -32,19 +30,19 @@ func applyObservation(_ arguments: ParsedArguments, to sandbox: inout SandboxSpe
             observation.straceOnly = numbers
         }
         observation.straceFD = 2
-        if let path = arguments.value("strace-log") {
+        if let path = arguments[straceLogOption] {
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw Failure("--strace-log \(path): \(Errno.current)") }
             observation.straceFD = fd
             logFD = fd
         }
-    } else if arguments.value("strace-log") != nil {
+    } else if arguments[straceLogOption] != nil {
         throw Failure("--strace-log needs --strace", code: 2)
     }
-    if arguments.value("syscall-report") != nil {
+    if arguments[syscallReportOption] != nil {
         observation.refused = true
-        observation.all = arguments.flag("count-all")
-    } else if arguments.flag("count-all") {
+        observation.all = arguments[countAllOption]
+    } else if arguments[countAllOption] {
         throw Failure("--count-all needs --syscall-report", code: 2)
     }
     sandbox.observation = observation

@@ -12,19 +12,17 @@ enum Syscalls: Subcommand {
             runs it inside a sandbox and reports, per syscall, whether what is declared was
             seen; it exits 1 if a declared call failed its probe.
             """,
-        options: [
-            .init(long: "format", value: "format", defaultValue: "table", help: "table, json, csv or markdown."),
-            .init(
-                long: "filter", value: "kind",
-                help: "Only emulated, passthrough, denied or unimplemented calls (or a level: full, partial)."),
-            .init(long: "verify", help: "Run the probes inside a sandbox and report what was seen."),
-            .init(long: "root", value: "dir", defaultValue: defaultStateRoot, help: "State directory for --verify's sandbox.")
-        ],
+        options: [format, filter, verify, root],
         positionals: [.init(name: "name", help: "Only these syscalls.", optional: true, rest: true)])
+    static let format = OptionKey("format", value: "format", default: "table", help: "table, json, csv or markdown.")
+    static let filter = OptionKey(
+        "filter", value: "kind", help: "Only emulated, passthrough, denied or unimplemented calls (or a level: full, partial).")
+    static let verify = OptionKey(flag: "verify", help: "Run the probes inside a sandbox and report what was seen.")
+    static let root = OptionKey("root", value: "dir", default: defaultStateRoot, help: "State directory for --verify's sandbox.")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         var rows = SyscallRows.all()
-        if let kind = arguments.value("filter") {
+        if let kind = arguments[filter] {
             let kinds = ["emulated", "passthrough", "denied", "unimplemented", "full", "partial"]
             guard kinds.contains(kind) else { throw Failure("--filter: use \(kinds.joined(separator: ", "))", code: 2) }
             rows = rows.filter { $0.handling.hasPrefix(kind) || $0.level == kind }
@@ -39,8 +37,8 @@ enum Syscalls: Subcommand {
             rows = rows.filter { wanted.contains($0.name) }
         }
         var failed = false
-        if arguments.flag("verify") {
-            let result = try Verify.run(stateRoot: arguments.string("root"))
+        if arguments[verify] {
+            let result = try Verify.run(stateRoot: arguments[root])
             for index in rows.indices {
                 let seen = result.seen[rows[index].number] ?? .notProbed
                 rows[index].seen = seen.rawValue
@@ -50,7 +48,7 @@ enum Syscalls: Subcommand {
                 }
             }
         }
-        switch arguments.string("format") {
+        switch arguments[format] {
         case "table": writeOut(SyscallRows.table(rows))
         case "json": writeOut(SyscallRows.json(rows).rendered() + "\n")
         case "csv": writeOut(SyscallRows.csv(rows))

@@ -15,21 +15,23 @@ enum Update: Subcommand {
             linux.cgroupsPath, as engines do). The sandbox's /proc/meminfo keeps the limit it
             started with.
             """,
-        options: [
-            rootOption,
-            .init(long: "resources", short: "r", value: "file", help: "A runtime-spec LinuxResources JSON file, or - for stdin."),
-            .init(long: "memory", value: "bytes", help: "Memory limit (k, m, g suffixes)."),
-            .init(long: "memory-swap", value: "bytes", help: "Memory plus swap limit (-1: unlimited)."),
-            .init(long: "memory-reservation", value: "bytes", help: "Memory soft limit."),
-            .init(long: "pids-limit", value: "n", help: "Maximum number of tasks (0 or -1: unlimited)."),
-            .init(long: "cpu-shares", value: "n", help: "CPU weight."),
-            .init(long: "cpu-quota", value: "us", help: "CPU time per period (-1: unlimited)."),
-            .init(long: "cpu-period", value: "us", help: "CPU accounting period."),
-            .init(long: "blkio-weight", value: "n", help: "Block I/O weight (10-1000)."),
-            .init(long: "cpuset-cpus", value: "list", help: "CPUs the container may use (0-3,5)."),
-            .init(long: "cpuset-mems", value: "list", help: "Memory nodes the container may use.")
-        ],
+        options: [rootOption, resources] as [any DeclaredOption] + numbers.map(\.option) + [cpusetCPUs, cpusetMems],
         positionals: [idArgument])
+    static let resources = OptionKey(
+        "resources", short: "r", value: "file", help: "A runtime-spec LinuxResources JSON file, or - for stdin.")
+    /// The numeric limits, each with where it goes in LinuxResources.
+    static let numbers: [(option: OptionKey<String?>, path: [String])] = [
+        (OptionKey("memory", value: "bytes", help: "Memory limit (k, m, g suffixes)."), ["memory", "limit"]),
+        (OptionKey("memory-swap", value: "bytes", help: "Memory plus swap limit (-1: unlimited)."), ["memory", "swap"]),
+        (OptionKey("memory-reservation", value: "bytes", help: "Memory soft limit."), ["memory", "reservation"]),
+        (OptionKey("pids-limit", value: "n", help: "Maximum number of tasks (0 or -1: unlimited)."), ["pids", "limit"]),
+        (OptionKey("cpu-shares", value: "n", help: "CPU weight."), ["cpu", "shares"]),
+        (OptionKey("cpu-quota", value: "us", help: "CPU time per period (-1: unlimited)."), ["cpu", "quota"]),
+        (OptionKey("cpu-period", value: "us", help: "CPU accounting period."), ["cpu", "period"]),
+        (OptionKey("blkio-weight", value: "n", help: "Block I/O weight (10-1000)."), ["blockIO", "weight"])
+    ]
+    static let cpusetCPUs = OptionKey("cpuset-cpus", value: "list", help: "CPUs the container may use (0-3,5).")
+    static let cpusetMems = OptionKey("cpuset-mems", value: "list", help: "Memory nodes the container may use.")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let info = try container(arguments)
@@ -37,26 +39,18 @@ enum Update: Subcommand {
             throw Failure("container \(info.id) is \(info.status)", code: 1)
         }
         var json = JSON.object([])
-        if let file = arguments.value("resources") {
+        if let file = arguments[resources] {
             let bytes = file == "-" ? HostFile.readAll(0) : HostFile.read(file)
             guard let bytes else { throw Failure("--resources \(file): cannot be read", code: 1) }
             do { json = try JSON.parse(bytes) } catch { throw Failure("--resources \(file): malformed JSON: \(error)", code: 1) }
         }
-        func set(_ option: String, _ path: [String]) throws {
-            guard let text = arguments.value(option) else { return }
-            guard let value = bytes(text) else { throw Failure("--\(option): \(text) is not a number", code: 2) }
+        for (option, path) in numbers {
+            guard let text = arguments[option] else { continue }
+            guard let value = bytes(text) else { throw Failure("--\(option.declaration.long): \(text) is not a number", code: 2) }
             json = json.replacing(path: path, with: .int(value))
         }
-        try set("memory", ["memory", "limit"])
-        try set("memory-swap", ["memory", "swap"])
-        try set("memory-reservation", ["memory", "reservation"])
-        try set("pids-limit", ["pids", "limit"])
-        try set("cpu-shares", ["cpu", "shares"])
-        try set("cpu-quota", ["cpu", "quota"])
-        try set("cpu-period", ["cpu", "period"])
-        try set("blkio-weight", ["blockIO", "weight"])
-        if let cpus = arguments.value("cpuset-cpus") { json = json.replacing(path: ["cpu", "cpus"], with: .string(cpus)) }
-        if let mems = arguments.value("cpuset-mems") { json = json.replacing(path: ["cpu", "mems"], with: .string(mems)) }
+        if let cpus = arguments[cpusetCPUs] { json = json.replacing(path: ["cpu", "cpus"], with: .string(cpus)) }
+        if let mems = arguments[cpusetMems] { json = json.replacing(path: ["cpu", "mems"], with: .string(mems)) }
         let resources: Spec.Resources
         do { resources = try Spec.decodeResources(json, path: "resources") } catch { throw Failure("\(error)", code: 1) }
         let path = (try? Bundle(directory: info.bundle))?.cgroupPath
