@@ -4,7 +4,12 @@
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <stddef.h>
+#include <sys/vfs.h>
+#include <sys/statvfs.h>
 #include "cshims.h"
+
+// statfs(2) copies the kernel's struct statfs out as glibc's: 120 bytes, f_flags at 80.
+_Static_assert(sizeof(struct statfs) == 120 && offsetof(struct statfs, f_flags) == 80, "struct statfs");
 
 _Static_assert(sizeof(struct ucred) == sizeof(struct moat_ucred), "struct ucred");
 _Static_assert(offsetof(struct ucred, pid) == offsetof(struct moat_ucred, pid), "ucred.pid");
@@ -25,4 +30,5 @@ const struct moat_abi moat_abi = {
     .scm_credentials = SCM_CREDENTIALS,
     .mmsghdr_size = sizeof(struct mmsghdr),
     .mmsghdr_len_offset = offsetof(struct mmsghdr, msg_len),
+    .st_noexec = ST_NOEXEC,
 };

@@ -128,8 +128,8 @@ long moat_access_fd(int fd, int mode) {
     return rc < 0 ? -errno : 0;
 }
 
-// statfs of an fd into `buffer` (struct statfs, 120 bytes): 0 or -errno.
-long moat_fstatfs(int fd, void *buffer) {
+// statfs of an fd (glibc's struct statfs is the kernel's on x86_64: abi.c checks): 0 or -errno.
+long moat_fstatfs(int fd, struct statfs *buffer) {
     long rc = syscall(SYS_fstatfs, fd, buffer);
     return rc < 0 ? -errno : 0;
 }

@@ -99,7 +99,7 @@ void moat_drain_fd(int fd) {
 pid_t moat_wait_nohang(int *status) {
     pid_t pid;
     do pid = waitpid(-1, status, __WALL | WNOHANG); while (pid < 0 && errno == EINTR);
-    return pid;
+    return pid < 0 ? -errno : pid;
 }
 
 long moat_send_with_fds(int sock, const void *data, size_t length, const int *fds, int count) {
@@ -221,7 +221,7 @@ void moat_accept_interrupt(void) {
 }
 
 int moat_interrupt_thread(pthread_t thread) {
-    return pthread_kill(thread, interrupt_signal());
+    return -pthread_kill(thread, interrupt_signal());   // pthread_kill returns the errno itself
 }
 
 int moat_eventfd(void) {

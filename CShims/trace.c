@@ -22,11 +22,11 @@
 #include <sched.h>
 
 long moat_ptrace_seize(pid_t pid, unsigned long options) {
-    return ptrace(PTRACE_SEIZE, pid, 0, options);
+    return ptrace(PTRACE_SEIZE, pid, 0, options) < 0 ? -errno : 0;
 }
-long moat_ptrace_cont(pid_t pid, int signal) { return ptrace(PTRACE_CONT, pid, 0, (long)signal); }
-long moat_ptrace_syscall(pid_t pid) { return ptrace(PTRACE_SYSCALL, pid, 0, 0); }
-long moat_ptrace_listen(pid_t pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0); }
+long moat_ptrace_cont(pid_t pid, int signal) { return ptrace(PTRACE_CONT, pid, 0, (long)signal) < 0 ? -errno : 0; }
+long moat_ptrace_syscall(pid_t pid) { return ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0 ? -errno : 0; }
+long moat_ptrace_listen(pid_t pid) { return ptrace(PTRACE_LISTEN, pid, 0, 0) < 0 ? -errno : 0; }
 
 int moat_namespace_hostname(const char *path, char *out, size_t size) {
     int fds[2];
@@ -108,7 +108,7 @@ int moat_signal_code(pid_t pid, int *code) {
     return 0;
 }
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg) {
-    return ptrace(PTRACE_GETEVENTMSG, pid, 0, msg);
+    return ptrace(PTRACE_GETEVENTMSG, pid, 0, msg) < 0 ? -errno : 0;
 }
 
 unsigned long moat_trace_options(void) {
@@ -194,12 +194,14 @@ int moat_wstopsig(int s) { return WSTOPSIG(s); }
 
 ssize_t moat_read_memory(pid_t pid, uint64_t address, void *buffer, size_t length) {
     struct iovec local = { buffer, length }, remote = { (void *)address, length };
-    return process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    return n < 0 ? -errno : n;
 }
 
 ssize_t moat_write_memory(pid_t pid, uint64_t address, const void *buffer, size_t length) {
     struct iovec local = { (void *)buffer, length }, remote = { (void *)address, length };
-    return process_vm_writev(pid, &local, 1, &remote, 1, 0);
+    ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+    return n < 0 ? -errno : n;
 }
 
 static volatile pid_t forward_to;
@@ -227,14 +229,17 @@ void moat_forward_signals(pid_t pid) {
     sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
-int moat_sysinfo(struct sysinfo *info) { return sysinfo(info); }
+int moat_sysinfo(struct sysinfo *info) { return sysinfo(info) < 0 ? -errno : 0; }
 
 int moat_pidfd_open(pid_t pid) {
     long fd = syscall(SYS_pidfd_open, pid, 0);
     return fd < 0 ? -errno : (int)fd;
 }
 
-pid_t moat_fork(void) { return fork(); }
+pid_t moat_fork(void) {
+    pid_t pid = fork();
+    return pid < 0 ? -errno : pid;
+}
 
 void moat_close_from(int fd) { syscall(SYS_close_range, (unsigned)fd, ~0U, 0); }
 

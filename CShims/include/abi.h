@@ -3,12 +3,8 @@
 #define MOAT_ABI_H
 
 #include <stdint.h>
-#include <pthread.h>
-#include <stddef.h>
-#include <sys/types.h>
-#include <sys/sysinfo.h>
-#include <linux/stat.h>      // struct statx, which Glibc's module leaves out
-#include <linux/openat2.h>   // struct open_how and the RESOLVE_ flags
+
+#pragma clang assume_nonnull begin
 
 // Linux constants Glibc's Swift module leaves out (they need _GNU_SOURCE):
 // filled in abi.c from the C headers, so no value is typed by hand.
@@ -18,6 +14,7 @@ struct moat_abi {
     unsigned int in_dont_follow;
     int scm_rights, scm_credentials;
     unsigned int mmsghdr_size, mmsghdr_len_offset;   // struct mmsghdr
+    unsigned long st_noexec;                         // statfs f_flags: a noexec mount
 };
 
 extern const struct moat_abi moat_abi;
@@ -28,5 +25,7 @@ struct moat_ucred {
     uint32_t uid;
     uint32_t gid;
 };
+
+#pragma clang assume_nonnull end
 
 #endif

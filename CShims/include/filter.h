@@ -3,12 +3,9 @@
 #define MOAT_FILTER_H
 
 #include <stdint.h>
-#include <pthread.h>
 #include <stddef.h>
-#include <sys/types.h>
-#include <sys/sysinfo.h>
-#include <linux/stat.h>      // struct statx, which Glibc's module leaves out
-#include <linux/openat2.h>   // struct open_how and the RESOLVE_ flags
+
+#pragma clang assume_nonnull begin
 
 int moat_seccomp_add_notify(void *ctx, int nr);
 
@@ -21,9 +18,9 @@ struct moat_arg_cmp {
     uint64_t b;
 };
 
-void *moat_seccomp_new_with_action(uint32_t default_action);
-int moat_seccomp_add_rule(void *ctx, uint32_t action, int nr, uint32_t count, const struct moat_arg_cmp *cmps);
-void *moat_seccomp_new(uint32_t default_errno);
+void *_Nullable moat_seccomp_new_with_action(uint32_t default_action);   // NULL: out of memory
+int moat_seccomp_add_rule(void *ctx, uint32_t action, int nr, uint32_t count, const struct moat_arg_cmp *_Nullable cmps);
+void *_Nullable moat_seccomp_new(uint32_t default_errno);
 int moat_seccomp_add_trace(void *ctx, int nr, uint16_t data);
 int moat_seccomp_add_allow(void *ctx, int nr);
 int moat_seccomp_add_errno(void *ctx, int nr, uint16_t err);
@@ -35,21 +32,23 @@ int moat_seccomp_add_masked(void *ctx, int nr, int arg, uint64_t mask, uint16_t 
 int moat_seccomp_add_allow_if_zero(void *ctx, int nr, int arg, int notify);
 
 // Allow, except errno when (arg & mask) is one of `values`.
-int moat_seccomp_add_allow_except(void *ctx, int nr, int arg, uint64_t mask, const uint64_t *values, int count,
+int moat_seccomp_add_allow_except(void *ctx, int nr, int arg, uint64_t mask, const uint64_t *_Nullable values, int count,
                                   uint16_t err);
 
 // Trace (or allow) `nr` when (arg & mask) equals one of `values`.
 int moat_seccomp_add_masked_values(void *ctx, int nr, int arg, uint64_t mask, int trace,
-                                   const uint64_t *values, int count);
+                                   const uint64_t *_Nullable values, int count);
 
 // Exports the BPF program into a malloc'd buffer; returns the instruction count or -errno.
-long moat_seccomp_export(void *ctx, void **program);
+long moat_seccomp_export(void *ctx, void *_Nullable *_Nonnull program);
 void moat_seccomp_release(void *ctx);
 int moat_syscall_number(const char *name);       // -1 when libseccomp does not know it
-char *moat_syscall_name(int nr);                  // malloc'd, NULL when unknown
+char *_Nullable moat_syscall_name(int nr);        // malloc'd, NULL when unknown
 
 // Decodes one BPF program against (arch, nr): returns the SECCOMP_RET_* value.
 // Used by tests to prove the filter and the table agree.
-uint32_t moat_bpf_evaluate(const void *program, size_t count, uint32_t arch, int nr, const uint64_t *args);
+uint32_t moat_bpf_evaluate(const void *_Nullable program, size_t count, uint32_t arch, int nr, const uint64_t *args);
+
+#pragma clang assume_nonnull end
 
 #endif

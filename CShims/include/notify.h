@@ -3,12 +3,11 @@
 #define MOAT_NOTIFY_H
 
 #include <stdint.h>
-#include <pthread.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <sys/types.h>
-#include <sys/sysinfo.h>
-#include <linux/stat.h>      // struct statx, which Glibc's module leaves out
-#include <linux/openat2.h>   // struct open_how and the RESOLVE_ flags
+
+#pragma clang assume_nonnull begin
 
 // User notification: one pending call, as the listener reports it.
 struct moat_notification {
@@ -32,7 +31,7 @@ pid_t moat_peer_pid(int sock);
 // stdio and a console socket at most: more are closed by the kernel (MSG_CTRUNC).
 #define MOAT_MAX_PASSED_FDS 4
 
-long moat_receive_with_fds(int socket, void *data, size_t length, int fds[MOAT_MAX_PASSED_FDS]);
+long moat_receive_with_fds(int socket, void *data, size_t length, int fds[_Nonnull MOAT_MAX_PASSED_FDS]);
 int moat_listener_sync_wake_up(int listener);                 // 0 or -errno (Linux 6.6+)
 int moat_notification_receive(int listener, struct moat_notification *out);   // 0 or -errno
 int moat_notification_respond(int listener, uint64_t id, int64_t value, int32_t error, int run_on_host);
@@ -63,6 +62,8 @@ int moat_fd_hung_up(int fd);
 // A non-blocking signalfd for SIGCHLD, which is blocked for the calling thread.
 int moat_sigchld_fd(void);
 void moat_drain_fd(int fd);
-pid_t moat_wait_nohang(int *status);                          // 0: nothing ready, -1: errno
+pid_t moat_wait_nohang(int *status);                          // a tid, 0: nothing ready, or -errno
+
+#pragma clang assume_nonnull end
 
 #endif

@@ -2,13 +2,8 @@
 #ifndef MOAT_TERMINAL_H
 #define MOAT_TERMINAL_H
 
-#include <stdint.h>
-#include <pthread.h>
-#include <stddef.h>
-#include <sys/types.h>
-#include <sys/sysinfo.h>
-#include <linux/stat.h>      // struct statx, which Glibc's module leaves out
-#include <linux/openat2.h>   // struct open_how and the RESOLVE_ flags
+
+#pragma clang assume_nonnull begin
 
 // Copies bytes between the caller's terminal (`in`, `out`) and a pty master
 // on a thread of its own, `in` in raw mode, following its window size. 0 or
@@ -16,5 +11,7 @@
 // closes the master.
 int moat_terminal_relay_start(int master, int in, int out);
 void moat_terminal_relay_finish(void);
+
+#pragma clang assume_nonnull end
 
 #endif

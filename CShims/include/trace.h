@@ -3,12 +3,11 @@
 #define MOAT_TRACE_H
 
 #include <stdint.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/sysinfo.h>
-#include <linux/stat.h>      // struct statx, which Glibc's module leaves out
-#include <linux/openat2.h>   // struct open_how and the RESOLVE_ flags
+
+#pragma clang assume_nonnull begin
 
 long moat_ptrace_seize(pid_t pid, unsigned long options);
 long moat_ptrace_cont(pid_t pid, int signal);
@@ -18,7 +17,7 @@ long moat_ptrace_syscall(pid_t pid);
 
 // Runs syscall `nr` in a tracee stopped outside a syscall (an exec stop);
 // 0 or -errno, its result in *result, a signal that arrived in *deferred.
-long moat_inject_syscall(pid_t pid, long nr, const long args[6], long *result, int *deferred);
+long moat_inject_syscall(pid_t pid, long nr, const long args[_Nonnull 6], long *result, int *deferred);
 
 // Takes a tracee at an exec stop out of execve, to its first instruction.
 long moat_step_out_of_syscall(pid_t pid, int *deferred);
@@ -31,7 +30,7 @@ long moat_page_out_own_image(void);
 // answer (seccomp user notification: -ERESTARTSYS) is made to restart whatever
 // the handler's SA_RESTART says, when never_interrupted[its number] is set.
 // 1 if it was, 0 if not, -errno.
-int moat_restart_interrupted(pid_t pid, const uint8_t *never_interrupted, int count);
+int moat_restart_interrupted(pid_t pid, const uint8_t *_Nullable never_interrupted, int count);
 
 // The CPU's time-stamp counter, read here.
 uint64_t moat_rdtsc(void);
@@ -60,7 +59,7 @@ int moat_namespace_id_maps(const char *path, char *uid_map, char *gid_map, size_
 
 // A process's limits of `resource` ({soft, hard}): sets them when `set` is
 // given, and stores the previous ones in `got` when given. 0 or -errno.
-int moat_limits(pid_t pid, int resource, const uint64_t *set, uint64_t *got);
+int moat_limits(pid_t pid, int resource, const uint64_t *_Nullable set, uint64_t *_Nullable got);
 
 // A process's soft limit of `resource` (RLIMIT_*; ~0 is unlimited). 0 or -errno.
 int moat_soft_limit(pid_t pid, int resource, uint64_t *soft);
@@ -71,7 +70,7 @@ int moat_signal_code(pid_t pid, int *code);
 long moat_ptrace_geteventmsg(pid_t pid, unsigned long *msg);
 unsigned long moat_trace_options(void);
 int moat_ptrace_interrupt(pid_t pid);                                           // 0 or -errno
-long moat_reap_zombies(pid_t pid, const int *pids, int count, int *deferred);   // reaped or -errno
+long moat_reap_zombies(pid_t pid, const int *_Nullable pids, int count, int *deferred);   // reaped or -errno
 long moat_give_fd(pid_t tid, pid_t tgid, int fd, uint64_t scratch, int *deferred);  // the tracee's new fd or -errno
 
 // Syscall arguments at a seccomp stop: nr and six args, one request.
@@ -110,5 +109,7 @@ int moat_sysinfo(struct sysinfo *info);
 int moat_pidfd_open(pid_t pid);   // fd or -errno
 pid_t moat_fork(void);
 void moat_close_from(int fd);   // close_range(fd, ~0)
+
+#pragma clang assume_nonnull end
 
 #endif

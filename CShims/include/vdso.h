@@ -3,12 +3,9 @@
 #define MOAT_VDSO_H
 
 #include <stdint.h>
-#include <pthread.h>
 #include <stddef.h>
-#include <sys/types.h>
-#include <sys/sysinfo.h>
-#include <linux/stat.h>      // struct statx, which Glibc's module leaves out
-#include <linux/openat2.h>   // struct open_how and the RESOLVE_ flags
+
+#pragma clang assume_nonnull begin
 
 // The sentry vDSO's code (vdso.S), never run by Moat itself: its bytes and
 // length, and where each exported function starts in it.
@@ -19,5 +16,7 @@ enum moat_vdso_function {
 
 const uint8_t *moat_vdso_code(size_t *length);
 size_t moat_vdso_function_offset(enum moat_vdso_function function);
+
+#pragma clang assume_nonnull end
 
 #endif

@@ -51,7 +51,7 @@ public final class ConsoleRelay {
             var buffer = [UInt8](repeating: 0, count: 64)
             var received = [Int32](repeating: -1, count: Int(MOAT_MAX_PASSED_FDS))
             guard moat_poll_readable([connected], 1, 5000) & 1 != 0,
-                buffer.withUnsafeMutableBytes({ moat_receive_with_fds(connected, $0.baseAddress, $0.count, &received) }) > 0
+                moat_receive_with_fds(connected, &buffer, buffer.count, &received) > 0
             else {
                 throw ConfigError("process.terminal: the workload's pty did not arrive")
             }

@@ -64,7 +64,7 @@ public final class ControlSocket {
         guard client >= 0 else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65536)
         var fds = [Int32](repeating: -1, count: Int(MOAT_MAX_PASSED_FDS))
-        let n = buffer.withUnsafeMutableBytes { moat_receive_with_fds(client, $0.baseAddress, $0.count, &fds) }
+        let n = moat_receive_with_fds(client, &buffer, buffer.count, &fds)
         guard n > 0 else {
             close(client)
             return nil
@@ -101,7 +101,8 @@ public final class ControlSocket {
         do { fd = try connect(directory + "/" + ContainerState.controlSocket) } catch {
             throw ConfigError("cannot reach the container's supervisor: \(error)")
         }
-        let sent = Array(text.utf8).withUnsafeBytes { moat_send_with_fds(fd, $0.baseAddress, $0.count, fds, Int32(fds.count)) }
+        let bytes = Array(text.utf8)
+        let sent = moat_send_with_fds(fd, bytes, bytes.count, fds, Int32(fds.count))
         guard sent > 0 else {
             close(fd)
             throw ConfigError("control socket: \(Errno(Int32(-sent)))")

@@ -62,9 +62,7 @@ public final class EventLoop {
                 spinNext = false
             }
             let polled = [sigchld, watchedFD ?? -1]
-            let ready = polled.withUnsafeBufferPointer {
-                moat_poll_readable($0.baseAddress, Int32($0.count), whenIdle == nil ? -1 : idleAfterMs)
-            }
+            let ready = moat_poll_readable(polled, Int32(polled.count), whenIdle == nil ? -1 : idleAfterMs)
             if ready == 0, let idle = whenIdle {
                 whenIdle = nil
                 idle()

@@ -7,11 +7,11 @@ import Glibc
 public enum PathCalls {
     /// A `struct statx` (kernel layout, from <linux/stat.h>).
     public typealias Statx = CShims.statx
-    /// Bytes of a `struct statfs` as the kernel fills it.
-    public static let statfsSize = 120
+    /// A `struct statfs` (glibc's is the kernel's layout: CShims/abi.c checks).
+    public typealias Statfs = CShims.statfs
 
     /// openat2(2): an fd or -errno.
-    public static func openat2(_ dirfd: Int32, _ path: UnsafePointer<CChar>?, flags: UInt64, mode: UInt64, resolve: UInt64) -> Int {
+    public static func openat2(_ dirfd: Int32, _ path: UnsafePointer<CChar>, flags: UInt64, mode: UInt64, resolve: UInt64) -> Int {
         moat_openat2(dirfd, path, flags, mode, resolve)
     }
 
@@ -20,9 +20,9 @@ public enum PathCalls {
         moat_access_fd(fd, mode)
     }
 
-    /// fstatfs(2) into `buffer` (`statfsSize` bytes): 0 or -errno.
-    public static func fstatfs(_ fd: Int32, into buffer: UnsafeMutableRawPointer?) -> Int {
-        moat_fstatfs(fd, buffer)
+    /// fstatfs(2): 0 or -errno.
+    public static func fstatfs(_ fd: Int32, into buffer: inout Statfs) -> Int {
+        moat_fstatfs(fd, &buffer)
     }
 
     /// statx(fd, "", AT_EMPTY_PATH | `flags`, `mask`): 0 or -errno.
@@ -32,7 +32,7 @@ public enum PathCalls {
 
     /// renameat2(2): 0 or -errno.
     public static func renameat2(
-        _ oldDir: Int32, _ oldName: UnsafePointer<CChar>?, _ newDir: Int32, _ newName: UnsafePointer<CChar>?,
+        _ oldDir: Int32, _ oldName: UnsafePointer<CChar>, _ newDir: Int32, _ newName: UnsafePointer<CChar>,
         flags: UInt32
     ) -> Int {
         moat_renameat2(oldDir, oldName, newDir, newName, flags)
@@ -40,7 +40,7 @@ public enum PathCalls {
 
     /// getxattr of (dirfd, path, AT_* flags): the value's size or -errno.
     public static func getxattr(
-        _ dirfd: Int32, _ path: UnsafePointer<CChar>?, flags: Int32, name: UnsafePointer<CChar>?,
+        _ dirfd: Int32, _ path: UnsafePointer<CChar>, flags: Int32, name: UnsafePointer<CChar>,
         into value: UnsafeMutableRawPointer?, size: Int
     ) -> Int {
         moat_getxattrat(dirfd, path, flags, name, value, size)
@@ -48,7 +48,7 @@ public enum PathCalls {
 
     /// setxattr of (dirfd, path, AT_* flags): 0 or -errno.
     public static func setxattr(
-        _ dirfd: Int32, _ path: UnsafePointer<CChar>?, flags: Int32, name: UnsafePointer<CChar>?,
+        _ dirfd: Int32, _ path: UnsafePointer<CChar>, flags: Int32, name: UnsafePointer<CChar>,
         value: UnsafeRawPointer?, size: Int, xattrFlags: Int32
     ) -> Int {
         moat_setxattrat(dirfd, path, flags, name, value, size, xattrFlags)
@@ -56,14 +56,14 @@ public enum PathCalls {
 
     /// listxattr of (dirfd, path, AT_* flags): the list's size or -errno.
     public static func listxattr(
-        _ dirfd: Int32, _ path: UnsafePointer<CChar>?, flags: Int32, into list: UnsafeMutablePointer<CChar>?,
+        _ dirfd: Int32, _ path: UnsafePointer<CChar>, flags: Int32, into list: UnsafeMutablePointer<CChar>?,
         size: Int
     ) -> Int {
         moat_listxattrat(dirfd, path, flags, list, size)
     }
 
     /// removexattr of (dirfd, path, AT_* flags): 0 or -errno.
-    public static func removexattr(_ dirfd: Int32, _ path: UnsafePointer<CChar>?, flags: Int32, name: UnsafePointer<CChar>?) -> Int {
+    public static func removexattr(_ dirfd: Int32, _ path: UnsafePointer<CChar>, flags: Int32, name: UnsafePointer<CChar>) -> Int {
         moat_removexattrat(dirfd, path, flags, name)
     }
 

@@ -230,7 +230,7 @@ public final class ServingPool: @unchecked Sendable {
             }
             let polled = [wake] + sockets + listeners.map(\.fd)
             let timeout: Int32 = anyBusy ? sweepMs : (quiet ? quietAfterMs : -1)
-            let ready = polled.withUnsafeBufferPointer { moat_poll_readable($0.baseAddress, Int32($0.count), timeout) }
+            let ready = moat_poll_readable(polled, Int32(polled.count), timeout)
             if ready == 0 {
                 if quiet, quietArmed.exchange(false, ordering: .relaxed) { whenQuiet?() }
                 continue

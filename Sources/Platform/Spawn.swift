@@ -268,10 +268,9 @@ public enum Spawner {
         _ spec: ChildSpec, initPid: HostTid, stdio: [Int32],
         console: Int32 = -1
     ) throws(Errno) -> SpawnedChild {
-        let fds = Array(stdio.prefix(3)) + [console]
-        return try fds.withUnsafeBufferPointer { fds throws(Errno) in
-            try spawn(spec) { moat_spawn_joined($0, initPid, HostProcfs.descriptor, fds.baseAddress, $1) }
-        }
+        precondition(stdio.count == 3, "stdin, stdout and stderr")  // the C side reads four fds
+        let fds = stdio + [console]
+        return try spawn(spec) { moat_spawn_joined($0, initPid, HostProcfs.descriptor, fds, $1) }
     }
 
     private static func spawn(
@@ -415,7 +414,7 @@ public enum SupervisorProcess {
         _ = fcntl(ready[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(ready[1], F_SETFD, FD_CLOEXEC)
         let pid = moat_fork()
-        if pid < 0 { throw Errno.current }
+        if pid < 0 { throw Errno(-pid) }
         if pid == 0 {
             close(ready[0])
             let writeEnd = ready[1]

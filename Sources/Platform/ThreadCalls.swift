@@ -65,9 +65,12 @@ public enum ThreadCalls {
         moat_emulate_rdtsc(pid, base)
     }
 
-    /// sysinfo(2): 0 or -1 with errno.
-    public static func sysinfo(_ info: inout SystemInfo) -> Int32 {
-        moat_sysinfo(&info)
+    /// sysinfo(2).
+    public static func sysinfo() throws(Errno) -> SystemInfo {
+        var info = SystemInfo()
+        let result = moat_sysinfo(&info)
+        if result < 0 { throw Errno(-result) }
+        return info
     }
 
     /// MADV_PAGEOUT over this process's read-only mappings of its own executable:

@@ -11,7 +11,7 @@ public struct TraceeMemory {
     public func read(_ address: UInt64, count: Int) throws(Errno) -> [UInt8] {
         if count == 0 { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
-        let got = bytes.withUnsafeMutableBytes { moat_read_memory(tid, address, $0.baseAddress, count) }
+        let got = moat_read_memory(tid, address, &bytes, count)
         if got < 0 { throw Errno.fault }
         bytes.removeLast(count - got)
         return bytes
@@ -28,13 +28,13 @@ public struct TraceeMemory {
     public func store<T: BitwiseCopyable>(_ value: T, at address: UInt64) throws(Errno) {
         var copy = value
         let size = MemoryLayout<T>.size
-        let wrote = withUnsafeBytes(of: &copy) { moat_write_memory(tid, address, $0.baseAddress, size) }
+        let wrote = moat_write_memory(tid, address, &copy, size)
         if wrote != size { throw Errno.fault }
     }
 
     public func write(_ bytes: [UInt8], at address: UInt64) throws(Errno) {
         if bytes.isEmpty { return }
-        let wrote = bytes.withUnsafeBytes { moat_write_memory(tid, address, $0.baseAddress, bytes.count) }
+        let wrote = moat_write_memory(tid, address, bytes, bytes.count)
         if wrote != bytes.count { throw Errno.fault }
     }
 }

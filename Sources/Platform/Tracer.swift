@@ -73,7 +73,8 @@ public final class PtraceTracer {
 
     /// Attaches to a freshly spawned child before it loads its filter.
     public func seize(_ pid: HostTid) throws(Errno) {
-        if moat_ptrace_seize(pid, moat_trace_options()) < 0 { throw Errno.current }
+        let result = moat_ptrace_seize(pid, moat_trace_options())
+        if result < 0 { throw Errno(Int32(-result)) }
     }
 
     /// What one wait status means; nil when there is nothing to act on.
@@ -201,8 +202,8 @@ public final class PtraceTracer {
     public func inject(_ tid: HostTid, syscall nr: Int, _ args: [Int]) throws(Errno) -> (result: Int, deferredSignal: Int32) {
         var result = 0
         var deferred: Int32 = 0
-        let padded = (args + [0, 0, 0, 0, 0, 0]).prefix(6)
-        let rc = Array(padded).withUnsafeBufferPointer { moat_inject_syscall(tid, nr, $0.baseAddress, &result, &deferred) }
+        let padded = Array((args + [0, 0, 0, 0, 0, 0]).prefix(6))
+        let rc = moat_inject_syscall(tid, nr, padded, &result, &deferred)
         if rc < 0 { throw Errno(Int32(-rc)) }
         return (result, deferred)
     }

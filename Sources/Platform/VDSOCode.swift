@@ -6,7 +6,7 @@ public enum VDSOCode {
     /// The code's bytes.
     public static var bytes: [UInt8] {
         var length = 0
-        guard let start = moat_vdso_code(&length) else { return [] }
+        let start = moat_vdso_code(&length)
         return Array(UnsafeBufferPointer(start: start, count: length))
     }
 

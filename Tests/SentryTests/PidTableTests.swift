@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct PidTableTests {
     @Test func threadsShareTheirProcess() {
-        var table = PidTable()
+        let table = PidTable()
         table.add(hostTid: 1000, vtid: 1, hostTgid: 1000, vpid: 1)
         let thread = table.add(hostTid: 1001, vtid: 2, hostTgid: 1000, vpid: 1)
         #expect(thread.group === table.task(host: 1000)?.group)
@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func anExitedProcessStaysKnownUntilItsPidIsReused() {
-        var table = PidTable()
+        let table = PidTable()
         table.add(hostTid: 1000, vtid: 1, hostTgid: 1000, vpid: 1)
         table.add(hostTid: 1005, vtid: 2, hostTgid: 1005, vpid: 2)
         table.remove(hostTid: 1005)
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func execFromANonLeaderTakesTheLeadersTid() {
-        var table = PidTable()
+        let table = PidTable()
         table.add(hostTid: 1000, vtid: 1, hostTgid: 1000, vpid: 1)
         table.add(hostTid: 1001, vtid: 2, hostTgid: 1000, vpid: 1)
         table.add(hostTid: 1002, vtid: 3, hostTgid: 1000, vpid: 1)

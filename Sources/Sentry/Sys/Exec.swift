@@ -81,11 +81,8 @@ enum Exec {
         guard type == S_IFREG else { throw Errno(EACCES) }
         let rc = PathCalls.access(fd, X_OK)
         if rc < 0 { throw Errno(Int32(-rc)) }
-        var fs = [UInt8](repeating: 0, count: 120)
-        if fs.withUnsafeMutableBytes({ PathCalls.fstatfs(fd, into: $0.baseAddress) }) == 0 {
-            let mountFlags = fs.withUnsafeBytes { $0.load(fromByteOffset: 80, as: UInt64.self) }  // f_flags
-            if mountFlags & 8 != 0 { throw Errno(EACCES) }  // ST_NOEXEC
-        }
+        var fs = PathCalls.Statfs()
+        if PathCalls.fstatfs(fd, into: &fs) == 0 && UInt(fs.f_flags) & MountFlags.noExec != 0 { throw Errno(EACCES) }
         let start = header(fd)
         return Runnable(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), script: ScriptHeader.interpreter(in: start),

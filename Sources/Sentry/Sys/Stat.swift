@@ -60,12 +60,12 @@ enum Stat {
 
     /// statfs implements Linux syscall statfs(2).
     static func statfs(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        var buffer = [UInt8](repeating: 0, count: PathCalls.statfsSize)
+        var buffer = PathCalls.Statfs()
         try target(k, t, dirfd: AT_FDCWD, path: a[0], flags: 0) { fd throws(Errno) in
-            let rc = buffer.withUnsafeMutableBytes { PathCalls.fstatfs(fd, into: $0.baseAddress) }
+            let rc = PathCalls.fstatfs(fd, into: &buffer)
             if rc < 0 { throw Errno(Int32(-rc)) }
         }
-        try TraceeMemory(t.hostTid).write(buffer, at: a[1])
+        try TraceeMemory(t.hostTid).store(buffer, at: a[1])
         return .value(0)
     }
 

@@ -137,8 +137,7 @@ enum Time {
     /// sysinfo implements Linux syscall sysinfo(2): the sandbox's uptime and
     /// process count over the host's memory figures.
     static func sysinfo(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        var info = ThreadCalls.SystemInfo()
-        guard ThreadCalls.sysinfo(&info) == 0 else { throw .current }
+        var info = try ThreadCalls.sysinfo()
         info.uptime = Int(k.clocks.now(CLOCK_BOOTTIME) / 1_000_000_000)
         info.procs = UInt16(clamping: k.pids.processCount)
         // With a memory limit, memory is the sandbox's, as /proc/meminfo shows it.

@@ -276,7 +276,7 @@ final class FileSystem {
                 var rc = Int32(-EAGAIN)
                 var tries = 0
                 while rc == -EAGAIN && tries < 8 {
-                    rc = Int32(truncatingIfNeeded: PathCalls.openat2(dirfd, name.baseAddress, flags: flags, mode: UInt64(mode), resolve: resolve))
+                    rc = Int32(truncatingIfNeeded: PathCalls.openat2(dirfd, name.baseAddress!, flags: flags, mode: UInt64(mode), resolve: resolve))
                     tries += 1
                 }
                 return rc
