@@ -72,28 +72,6 @@ public final class ControlSocket {
         return Request(client: client, text: String(decoding: buffer[..<n], as: UTF8.self), fds: fds.filter { $0 >= 0 })
     }
 
-    /// Waits for a "start" request; false when `pid` exits first (killed
-    /// while created). Answers the requester once the decision is made.
-    public func awaitStart(whileAlive pid: HostTid) -> Bool {
-        let pidfd = moat_pidfd_open(pid)
-        defer { if pidfd >= 0 { close(pidfd) } }
-        while true {
-            let fds: [Int32] = pidfd >= 0 ? [fd, pidfd] : [fd]
-            let ready = moat_poll_readable(fds, Int32(fds.count), -1)
-            if ready & 2 != 0 { return false }
-            guard ready & 1 != 0, let request = accept() else { continue }
-            defer {
-                request.closeReceivedFDs()
-                request.finish()
-            }
-            if request.text.hasPrefix("start") {
-                request.reply("ok\n")
-                return true
-            }
-            request.reply("error the container is not started yet\n")
-        }
-    }
-
     /// Connects to a supervisor, sends `text` with `fds`, and returns the
     /// connection for reading its answers.
     public static func send(directory: String, _ text: String, fds: [Int32] = []) throws(ConfigError) -> Int32 {
@@ -119,13 +97,6 @@ public final class ControlSocket {
             line.append(byte)
         }
         return line.isEmpty ? nil : String(decoding: line, as: UTF8.self)
-    }
-
-    /// Sends "start" to a supervisor and waits for its answer.
-    public static func requestStart(directory: String) throws(ConfigError) {
-        let fd = try send(directory: directory, "start\n")
-        defer { close(fd) }
-        guard readLine(fd) == "ok" else { throw ConfigError("the container's supervisor did not start it") }
     }
 
     /// A stream connection to the unix socket at `path`.

@@ -65,6 +65,8 @@ public struct ExecRequest: Equatable, Sendable {
         try field.only(["args", "env", "extraEnv", "cwd", "user", "terminal", "consoleSize"])
         var request = ExecRequest()
         try request.apply(field, allowExtraEnv: true)
+        // Nothing to run: the container's own process is not run twice.
+        guard !request.args.isEmpty else { throw ConfigError("exec request: args must name a program") }
         return request
     }
 

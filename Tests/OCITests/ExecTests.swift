@@ -9,18 +9,30 @@ import Testing
 /// makes from a request laid over the container's.
 @Suite struct ExecTests {
     @Test func repliesRoundTripAsOneLineEach() {
-        for reply: ExecReply in [.started(4242), .error("exec: no such file"), .exit(0), .exit(137)] {
+        for reply: ControlReply in [.ok, .started(4242), .error("exec: no such file"), .exit(0), .exit(137)] {
             let line = reply.encoded
             #expect(line.hasSuffix("\n") && line.filter { $0 == "\n" }.count == 1)
-            #expect(ExecReply.decode(String(line.dropLast())) == reply)
+            #expect(ControlReply.decode(String(line.dropLast())) == reply)
         }
         // An error that came with newlines still takes one line.
-        #expect(ExecReply.error("a\nb").encoded == "error a b\n")
+        #expect(ControlReply.error("a\nb").encoded == "error a b\n")
     }
 
     @Test func malformedRepliesAreNotReplies() {
-        for line in ["", "started", "started -3", "started 0", "started x", "exit", "exit 1.5", "bye 3", "STARTED 5"] {
-            #expect(ExecReply.decode(line) == nil, "\(line)")
+        for line in ["", "ok ", "started", "started -3", "started 0", "started x", "exit", "exit 1.5", "bye 3", "STARTED 5"] {
+            #expect(ControlReply.decode(line) == nil, "\(line)")
+        }
+    }
+
+    @Test func requestsRoundTripAndAnythingElseIsRefused() throws {
+        var exec = ExecRequest()
+        exec.args = ["sh", "-c", "echo hi"]
+        exec.uid = 0
+        for request: ControlRequest in [.start, .exec(exec)] {
+            #expect(try ControlRequest.decode(request.encoded) == request)
+        }
+        for text in ["", "start", "starting\n", "start now\n", "exec {}\n", "exec [1]\n", "stop\n"] {
+            #expect(throws: ConfigError.self, "\(text)") { try ControlRequest.decode(text) }
         }
     }
 

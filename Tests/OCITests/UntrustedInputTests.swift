@@ -69,6 +69,8 @@ import Testing
         (#"exec []"#, "exec request: must be an object"),
         (#"exec {"args":"sh"}"#, "exec request.args: must be an array"),
         (#"exec {"args":[1]}"#, "exec request.args[0]: must be a string"),
+        (#"exec {}"#, "exec request: args must name a program"),
+        (#"exec {"args":[]}"#, "exec request: args must name a program"),
         (#"exec {"args":["x"],"user":{"uid":"0"}}"#, "exec request.user.uid: must be a number"),
         (#"exec {"args":["x"],"user":{"uid":-1}}"#, "exec request.user.uid: must be a whole number from 0 to 4294967295"),
         (#"exec {"args":["x"],"user":7}"#, "exec request.user: must be an object"),

@@ -2,39 +2,10 @@ import Glibc
 import Platform
 import Sentry
 
-/// `exec`: a new process in a running container, joining its namespaces and
-/// served by the same sentry. The caller sends an `ExecRequest` with its
-/// stdio (and a console socket) over the supervisor's control socket; the
-/// supervisor answers with `ExecReply` lines: `started`, then any `error`,
-/// then `exit`.
-public enum ExecReply: Equatable, Sendable {
-    case started(pid_t)
-    case error(String)
-    case exit(Int32)
-
-    /// One line; an error's newlines become spaces so it stays one.
-    public var encoded: String {
-        switch self {
-        case .started(let pid): "started \(pid)\n"
-        case .error(let why): "error " + why.map { $0.isNewline ? " " : $0 }.reduce(into: "") { $0.append($1) } + "\n"
-        case .exit(let code): "exit \(code)\n"
-        }
-    }
-
-    /// A line as `ControlSocket.readLine` returns it (without its newline);
-    /// nil for anything else.
-    public static func decode(_ line: String) -> ExecReply? {
-        guard let space = line.firstIndex(of: " ") else { return nil }
-        let word = line[..<space]
-        let rest = String(line[line.index(after: space)...])
-        switch word {
-        case "started": return pid_t(rest).flatMap { $0 > 0 ? .started($0) : nil }
-        case "error": return .error(rest)
-        case "exit": return Int32(rest).map { .exit($0) }
-        default: return nil
-        }
-    }
-}
+// `exec`: a new process in a running container, joining its namespaces and
+// served by the same sentry. The caller sends an exec request with its stdio
+// (and a console socket) over the supervisor's control socket; the
+// supervisor answers `started`, then any `error`, then `exit`.
 
 /// The caller's end of one exec: the connection to the supervisor, which
 /// stays open until the process has exited.
@@ -47,7 +18,7 @@ public struct ExecSession: Sendable {
     /// was killed with it).
     public func waitForExit(report: (String) -> Void) -> Int32 {
         while let line = ControlSocket.readLine(connection) {
-            switch ExecReply.decode(line) {
+            switch ControlReply.decode(line) {
             case .error(let why): report(why)
             case .exit(let code): return code
             default: continue
@@ -66,8 +37,9 @@ extension ContainerInfo {
         guard status.mayExec else { throw ConfigError("container \(id) is \(status), not running") }
         guard stdio.count == 3 else { throw ConfigError("exec: pass stdin, stdout and stderr") }
         guard !request.args.isEmpty else { throw ConfigError("exec: name a command") }
-        let connection = try ControlSocket.send(directory: directory, request.encoded, fds: stdio + (console.map { [$0] } ?? []))
-        switch ControlSocket.readLine(connection).flatMap(ExecReply.decode) {
+        let connection = try ControlSocket.send(
+            directory: directory, ControlRequest.exec(request).encoded, fds: stdio + (console.map { [$0] } ?? []))
+        switch ControlSocket.readLine(connection).flatMap(ControlReply.decode) {
         case .started(let pid): return ExecSession(connection: connection, pid: pid)
         case .error(let why):
             close(connection)
@@ -92,10 +64,13 @@ struct ExecService {
         defer { request.closeReceivedFDs() }
         let child: ChildSpec
         do {
+            guard case .exec(let exec) = try ControlRequest.decode(request.text) else {
+                throw ConfigError("the container is already started")
+            }
             guard (3...4).contains(request.fds.count) else { throw ConfigError("exec: pass stdin, stdout, stderr (and a console)") }
-            child = try Self.process(ExecRequest.decode(request.text), in: sandbox.child, withConsole: request.fds.count == 4)
+            child = try Self.process(exec, in: sandbox.child, withConsole: request.fds.count == 4)
         } catch {
-            request.reply(ExecReply.error("\(error)").encoded)
+            request.reply(ControlReply.error("\(error)").encoded)
             request.finish()
             return
         }
@@ -103,14 +78,14 @@ struct ExecService {
             let console = request.fds.count == 4 ? request.fds[3] : -1
             let pid = try kernel.spawnJoined(child, stdio: Array(request.fds.prefix(3)), console: console) { status in
                 if case .failedBeforeExec(let failure) = status {
-                    request.reply(ExecReply.error(describe(failure, child: child, program: child.argv[0])).encoded)
+                    request.reply(ControlReply.error(describe(failure, child: child, program: child.argv[0])).encoded)
                 }
-                request.reply(ExecReply.exit(status.code).encoded)
+                request.reply(ControlReply.exit(status.code).encoded)
                 request.finish()
             }
-            request.reply(ExecReply.started(pid).encoded)
+            request.reply(ControlReply.started(pid).encoded)
         } catch {
-            request.reply(ExecReply.error("exec: \(error)").encoded)
+            request.reply(ControlReply.error("exec: \(error)").encoded)
             request.finish()
         }
     }
