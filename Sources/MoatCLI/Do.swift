@@ -51,11 +51,9 @@ enum Do: Subcommand {
                 sandbox.child.capabilities.permitted |= mask
             }
         }
-        try applyFileProfile(arguments, annotation: nil, to: &sandbox)
-        try applyObservation(arguments, to: &sandbox)
-        do { return try sandboxLauncher(sandbox, program: args[0], syscallReport: arguments[syscallReportOption]).run() } catch {
-            throw Failure(error.message, code: error.code)
-        }
+        if let text = arguments[metadataOption] { sandbox.fileProfile.directMetadata = try CreateOptions.directMetadata(text, from: "--metadata") }
+        sandbox.observation = try observation(arguments).observation
+        return try sandboxLauncher(sandbox, program: args[0], syscallReport: arguments[syscallReportOption]).run()
     }
 }
 

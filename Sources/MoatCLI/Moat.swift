@@ -142,15 +142,10 @@ enum ErrorLog {
     }
 }
 
-/// The exit for bad input: a one-line error and status 125, like runc.
-struct Failure: Error {
-    let message: String
-    let code: Int32
-    init(_ message: String, code: Int32 = 125) {
-        self.message = message
-        self.code = code
-    }
-}
+/// The exit for bad input: a one-line error and status 125 (or the code
+/// given), like runc. The same type the container lifecycle throws, so its
+/// failures pass through the commands unchanged.
+typealias Failure = LaunchFailure
 
 func writeOut(_ text: String) {
     var remaining = Array(text.utf8)[...]

@@ -17,37 +17,21 @@ enum Run: Subcommand {
         help: "With process.terminal: send the pty master here (runc's protocol) instead of using this terminal.")
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
-        let root = arguments[rootOption]
         let bundle = try loadBundle(arguments[bundleOption])
-        var sandbox = try bundle.sandbox()
+        var options = try createOptions(arguments)
         if let socket = arguments[consoleSocket] {
             guard bundle.spec.process.terminal else { throw Failure("--console-socket needs process.terminal: true") }
-            sandbox.child.consoleSocket = socket
+            options.consoleSocket = socket
         }
-        let preserved = try applyRootfsOptions(arguments, bundle: bundle, to: &sandbox)
-        let straceLog = try applyObservation(arguments, to: &sandbox)
-        let state = try claimContainer(arguments, root: root, bundle: bundle, sandbox: &sandbox)
-        sandbox.filterCacheDirectory = root
-        if arguments[detach] && bundle.spec.process.terminal && sandbox.child.consoleSocket == nil {
-            state.remove()
+        if arguments[detach] && bundle.spec.process.terminal && options.consoleSocket == nil {
             throw Failure("process.terminal with --detach needs --console-socket (as runc)")
         }
+        let watching = try observation(arguments)
+        var (sandbox, state) = try createContainer(arguments, bundle: bundle, options: options)
+        sandbox.observation = watching.observation
         if arguments[detach] {
-            let outcome: SupervisorProcess.Outcome
-            do {
-                outcome = try SupervisorProcess.fork(keeping: [state.lockDescriptor] + preserved + (straceLog.map { [$0] } ?? [])) { signalReady in
-                    Create.supervise(sandbox, bundle: bundle, state: state, startAtOnce: true, signalReady: signalReady)
-                }
-            } catch {
-                state.remove()
-                throw Failure("cannot start the supervisor: \(error)")
-            }
-            guard case .ready(let supervisor) = outcome else {
-                if case .failed(let code) = outcome { return code }
-                return 125
-            }
-            if let pidFile = arguments[pidFileOption] { try writePidFile(pidFile, supervisor) }
-            return 0
+            return try superviseDetached(
+                arguments, sandbox, bundle: bundle, state: state, startAtOnce: true, keeping: watching.logFD.map { [$0] } ?? [])
         }
         let supervisor = getpid()
         // A terminal of the sandbox's own, relayed to this one (never this one itself).
@@ -73,13 +57,9 @@ enum Run: Subcommand {
         }
         let launcher = sandboxLauncher(
             sandbox, program: bundle.spec.process.args[0], control: control, syscallReport: arguments[syscallReportOption])
-        do {
-            return try Supervision.runAttached(
-                launcher, hooks: bundle.spec.hooks, state: state, keep: arguments[keep],
-                prepare: { _ in try relay?.start() }, exited: { relay?.finish() }, report: { report($0) })
-        } catch {
-            throw Failure(error.message, code: error.code)
-        }
+        return try Supervision.runAttached(
+            launcher, hooks: bundle.spec.hooks, state: state, keep: arguments[keep],
+            prepare: { _ in try relay?.start() }, exited: { relay?.finish() }, report: { report($0) })
     }
 }
 
@@ -93,10 +73,9 @@ func sandboxLauncher(_ sandbox: SandboxSpec, program: String, control: ControlSo
     -> KernelLauncher
 {
     let countAll = sandbox.observation.all
-    func writeReport(_ kernel: Kernel) throws(LaunchFailure) {
-        guard let path else { return }
-        do { try SyscallReport.write(kernel, to: path, countAll: countAll) } catch { throw LaunchFailure(error.message, code: error.code) }
+    func writeReport(_ kernel: Kernel) throws(Failure) {
+        if let path { try SyscallReport.write(kernel, to: path, countAll: countAll) }
     }
-    let finished: ((Kernel) throws(LaunchFailure) -> Void)? = path == nil ? nil : writeReport
+    let finished: ((Kernel) throws(Failure) -> Void)? = path == nil ? nil : writeReport
     return KernelLauncher(sandbox: sandbox, program: program, control: control, finished: finished, report: { report($0) })
 }

@@ -15,9 +15,8 @@ let syscallReportOption = OptionKey(
     help: "Write this run's calls as JSON: counts by handling, and every refused call once with its arguments.")
 let countAllOption = OptionKey(flag: "count-all", help: "With --syscall-report: count every call, passthrough ones too (each then traps).")
 
-/// Sets the sandbox's observation from the options; returns the strace log's fd, if one was opened.
-@discardableResult
-func applyObservation(_ arguments: ParsedArguments, to sandbox: inout SandboxSpec) throws -> Int32? {
+/// The observation the options ask for, and the strace log's fd if one was opened.
+func observation(_ arguments: ParsedArguments) throws -> (observation: Observation, logFD: Int32?) {
     var observation = Observation()
     var logFD: Int32?
     if let list = arguments[straceOption] {
@@ -45,8 +44,7 @@ func applyObservation(_ arguments: ParsedArguments, to sandbox: inout SandboxSpe
     } else if arguments[countAllOption] {
         throw Failure("--count-all needs --syscall-report", code: 2)
     }
-    sandbox.observation = observation
-    return logFD
+    return (observation, logFD)
 }
 
 /// `--syscall-report FILE`: one run's calls as JSON.

@@ -21,7 +21,7 @@ extension SandboxLauncher {
 }
 
 /// Why a sandbox could not be run: one line, and the exit code it gives.
-public struct LaunchFailure: Error, Sendable {
+public struct LaunchFailure: Error, Equatable, Sendable {
     public let message: String
     public let code: Int32
     public init(_ message: String, code: Int32 = 125) {
