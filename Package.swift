@@ -16,7 +16,7 @@ let package = Package(
         ),
         .target(name: "Platform", dependencies: ["CShims"]),
         .target(name: "Sentry", dependencies: ["Platform"]),
-        .target(name: "OCI", dependencies: ["Sentry", "Platform", "CShims"]),
+        .target(name: "OCI", dependencies: ["Sentry", "Platform"]),
         // The command line: options declared once, parsed, --help and errors from them.
         .target(name: "Arguments"),
         // moat bench's pure parts: statistics, schedules, /proc parsing, the SVG chart.

@@ -1,5 +1,4 @@
 import Arguments
-import CShims
 import Glibc
 import OCI
 import Platform
@@ -67,7 +66,7 @@ enum SyscallReport {
             return .object([
                 ("name", .string(name)),
                 ("number", .int(call.number)),
-                ("errno", .string(String(cString: moat_errno_name(call.errno.rawValue)))),
+                ("errno", .string(call.errno.name)),
                 ("count", .int(call.count)),
                 ("arguments", .array(call.arguments.map { .string("0x" + String($0, radix: 16)) }))
             ])

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 import Sentry
@@ -132,10 +131,9 @@ public struct Bundle {
             // A shared UTS namespace keeps its name unless the config sets one (as runc):
             // the sentry answers uname with what that namespace holds.
             if spec.hostname == nil {
-                var name = [CChar](repeating: 0, count: 65)
-                let rc = moat_namespace_hostname(joined, &name, name.count)
-                guard rc == 0 else { throw ConfigError("linux.namespaces uts path \(joined): \(Errno(-rc))") }
-                sandbox.hostname = String(cString: name)
+                do { sandbox.hostname = try ProcessCalls.hostname(ofNamespace: joined) } catch {
+                    throw ConfigError("linux.namespaces uts path \(joined): \(error)")
+                }
             }
         } else if spec.hostname == nil {
             sandbox.child.hostname = "moat"
@@ -201,14 +199,9 @@ public struct Bundle {
             let field = "linux.namespaces[\(index)].path"
             guard !Linux.rootless else { throw ConfigError("\(field): joining a user namespace needs root") }
             let resolved = try NamespacePath.resolve(path, type: "user", field: field)
-            var uidMap = [CChar](repeating: 0, count: 8192)
-            var gidMap = [CChar](repeating: 0, count: 8192)
-            let rc = moat_namespace_id_maps(resolved, &uidMap, &gidMap, uidMap.count)
-            guard rc == 0 else { throw ConfigError("linux.namespaces path \(path): \(Errno(-rc))") }
-            return .init(
-                uidMap: String(decoding: uidMap.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                gidMap: String(decoding: gidMap.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                denySetgroups: false, path: resolved)
+            let maps: (uidMap: String, gidMap: String)
+            do { maps = try ProcessCalls.idMaps(ofNamespace: resolved) } catch { throw ConfigError("linux.namespaces path \(path): \(error)") }
+            return .init(uidMap: maps.uidMap, gidMap: maps.gidMap, denySetgroups: false, path: resolved)
         }
         if spec.namespaces.contains(where: { $0.type == "user" }) {
             if Linux.rootless {

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -42,30 +41,26 @@ public final class ConsoleRelay {
     public func start() throws(ConfigError) {
         var fds: [Int32]
         if let listening {
-            guard moat_poll_readable([listening.descriptor], 1, 5000) & 1 != 0, let request = listening.accept() else {
+            guard ProcessCalls.readable([listening.descriptor], timeoutMs: 5000) & 1 != 0, let request = listening.accept() else {
                 throw ConfigError("process.terminal: the workload's pty did not arrive")
             }
             request.finish()
             fds = request.fds
         } else {
-            var buffer = [UInt8](repeating: 0, count: 64)
-            var received = [Int32](repeating: -1, count: Int(MOAT_MAX_PASSED_FDS))
-            guard moat_poll_readable([connected], 1, 5000) & 1 != 0,
-                moat_receive_with_fds(connected, &buffer, buffer.count, &received) > 0
+            guard ProcessCalls.readable([connected], timeoutMs: 5000) & 1 != 0, let message = ProcessCalls.receive(connected, capacity: 64)
             else {
                 throw ConfigError("process.terminal: the workload's pty did not arrive")
             }
-            fds = received.filter { $0 >= 0 }
+            fds = message.fds
         }
         guard let master = fds.first else { throw ConfigError("process.terminal: no pty master was sent") }
         for fd in fds.dropFirst() { close(fd) }
-        let started = moat_terminal_relay_start(master, 0, 1)
-        guard started == 0 else {
+        do { try ProcessCalls.startTerminalRelay(master: master, input: 0, output: 1) } catch {
             close(master)
-            throw ConfigError("process.terminal: cannot relay the pty: \(Errno(-started))")
+            throw ConfigError("process.terminal: cannot relay the pty: \(error)")
         }
     }
 
     /// Drains the workload's last output and restores the caller's terminal.
-    public func finish() { moat_terminal_relay_finish() }
+    public func finish() { ProcessCalls.finishTerminalRelay() }
 }

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -202,7 +201,7 @@ public struct ContainerInfo: Sendable {
     static func supervisorPid(_ directory: String) -> pid_t? {
         guard let fd = try? ControlSocket.connect(directory + "/" + ContainerState.controlSocket) else { return nil }
         defer { close(fd) }
-        let pid = moat_peer_pid(fd)
+        let pid = ProcessCalls.peerPid(fd)
         return pid > 0 ? pid : nil
     }
 

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -62,14 +61,11 @@ public final class ControlSocket {
     public func accept() -> Request? {
         let client = Glibc.accept(fd, nil, nil)
         guard client >= 0 else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var fds = [Int32](repeating: -1, count: Int(MOAT_MAX_PASSED_FDS))
-        let n = moat_receive_with_fds(client, &buffer, buffer.count, &fds)
-        guard n > 0 else {
+        guard let message = ProcessCalls.receive(client, capacity: 65536) else {
             close(client)
             return nil
         }
-        return Request(client: client, text: String(decoding: buffer[..<n], as: UTF8.self), fds: fds.filter { $0 >= 0 })
+        return Request(client: client, text: String(decoding: message.bytes, as: UTF8.self), fds: message.fds)
     }
 
     /// Connects to a supervisor, sends `text` with `fds`, and returns the
@@ -79,8 +75,7 @@ public final class ControlSocket {
         do { fd = try connect(directory + "/" + ContainerState.controlSocket) } catch {
             throw ConfigError("cannot reach the container's supervisor: \(error)")
         }
-        let bytes = Array(text.utf8)
-        let sent = moat_send_with_fds(fd, bytes, bytes.count, fds, Int32(fds.count))
+        let sent = ProcessCalls.send(fd, Array(text.utf8), fds: fds)
         guard sent > 0 else {
             close(fd)
             throw ConfigError("control socket: \(Errno(Int32(-sent)))")

@@ -1,4 +1,3 @@
-import CShims
 import Glibc
 import Platform
 
@@ -137,17 +136,19 @@ public struct Hooks: Equatable, Sendable {
             usleep(10_000)
             waited += 10
         }
-        if moat_wifexited(status) != 0 && moat_wexitstatus(status) == 0 { return nil }
-        if inside != nil && moat_wifexited(status) != 0 {
+        let ended = WaitStatus(status)
+        if ended.exitCode == 0 { return nil }
+        if inside != nil, let code = ended.exitCode {
             // The middle process reports the hook's status as a shell would.
-            switch moat_wexitstatus(status) {
+            switch code {
             case 127: return "no such file in the container"
             case 126: return "cannot run it in the container"
             case let code where code > 128: return "killed by signal \(code - 128)"
             default: break
             }
         }
-        return moat_wifexited(status) != 0 ? "exited with \(moat_wexitstatus(status))" : "killed by signal \(moat_wtermsig(status))"
+        if let code = ended.exitCode { return "exited with \(code)" }
+        return "killed by signal \(ended.signal ?? 0)"
     }
 
     /// In the runtime's namespaces, with default signal dispositions (moat ignores SIGPIPE).
@@ -177,7 +178,8 @@ public struct Hooks: Equatable, Sendable {
         _ initPid: pid_t, _ path: String, _ argv: [UnsafeMutablePointer<CChar>?],
         _ envp: [UnsafeMutablePointer<CChar>?], stdin: Int32
     ) -> Result<pid_t, Errno> {
-        let pid = moat_run_in_namespaces(initPid, HostProcfs.descriptor, path, argv, envp, stdin)
-        return pid > 0 ? .success(pid) : .failure(Errno(-pid))
+        do { return .success(try ProcessCalls.runInNamespaces(of: initPid, path, argv: argv, envp: envp, stdin: stdin)) } catch {
+            return .failure(error)
+        }
     }
 }

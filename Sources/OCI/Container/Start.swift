@@ -1,5 +1,5 @@
-import CShims
 import Glibc
+import Platform
 
 extension ContainerInfo {
     /// `start`: asks the supervisor of a created container to let its program run.
@@ -18,11 +18,11 @@ extension ControlSocket {
     /// exits first (killed while created). Anything else asked meanwhile is
     /// refused: an exec before start has no process to join.
     public func awaitStart(whileAlive pid: pid_t) -> Bool {
-        let pidfd = moat_pidfd_open(pid)
+        let pidfd = ProcessCalls.pidfd(pid)
         defer { if pidfd >= 0 { close(pidfd) } }
         while true {
             let fds: [Int32] = pidfd >= 0 ? [descriptor, pidfd] : [descriptor]
-            let ready = moat_poll_readable(fds, Int32(fds.count), -1)
+            let ready = ProcessCalls.readable(fds, timeoutMs: -1)
             if ready & 2 != 0 { return false }
             guard ready & 1 != 0, let request = accept() else { continue }
             defer {
