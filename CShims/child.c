@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <stdio.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -575,6 +576,55 @@ static void child(const struct moat_spawn_config *c, int errfd, int releasefd, i
     finish_and_exec(c, errfd, releasefd, listener_sock);
 }
 
+// Reads exactly `length` bytes from a pipe, or fails the child.
+static void read_exactly(int fd, void *buffer, size_t length, int errfd) {
+    for (size_t got = 0; got < length;) {
+        long n = syscall(SYS_read, fd, (char *)buffer + got, length - got);
+        if (n <= 0) fail(errfd, MOAT_STAGE_SYNC, n < 0 ? errno : EPIPE, -1);
+        got += (size_t)n;
+    }
+}
+
+// With filter_at_release: the supervisor builds the filter while the child
+// sets itself up and sends it with the release (moat_release_with_filter):
+// its instruction count, then the instructions. This process's own copy of
+// the buffer (the child does not share memory with the supervisor).
+static struct sock_filter released_filter[BPF_MAXINSNS];
+
+static struct sock_fprog receive_filter(int releasefd, int errfd) {
+    uint32_t count = 0;
+    read_exactly(releasefd, &count, sizeof count, errfd);
+    if (count == 0 || count > BPF_MAXINSNS) fail(errfd, MOAT_STAGE_SECCOMP, EINVAL, -1);
+    read_exactly(releasefd, released_filter, count * sizeof released_filter[0], errfd);
+    return (struct sock_fprog){ (unsigned short)count, released_filter };
+}
+
+int moat_release_with_filter(int release_fd, const void *filter, size_t count) {
+    if (count == 0 || count > BPF_MAXINSNS) return -EINVAL;
+    uint32_t header = (uint32_t)count;
+    const char byte = 1;
+    struct iovec parts[3] = {
+        { &header, sizeof header }, { (void *)filter, count * sizeof(struct sock_filter) }, { (void *)&byte, 1 }
+    };
+    size_t total = parts[0].iov_len + parts[1].iov_len + 1, sent = 0;
+    while (sent < total) {
+        ssize_t n = writev(release_fd, parts, 3);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        sent += (size_t)n;
+        // A partial write (more than the pipe took at once): skip what went.
+        for (int i = 0; i < 3; i++) {
+            size_t step = (size_t)n < parts[i].iov_len ? (size_t)n : parts[i].iov_len;
+            parts[i].iov_base = (char *)parts[i].iov_base + step;
+            parts[i].iov_len -= step;
+            n -= (ssize_t)step;
+        }
+    }
+    return 0;
+}
+
 // The part every workload process shares, new sandbox or joined one: limits,
 // credentials, cwd, fds, the ready report and release, then filters and execve.
 static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int releasefd, int listener_sock) {
@@ -600,12 +650,13 @@ static void finish_and_exec(const struct moat_spawn_config *c, int errfd, int re
     // has seized us and wants the workload to start.
     struct moat_child_error ready = { 0, 0, -1 };
     syscall(SYS_write, errfd, &ready, sizeof ready);
+    struct sock_fprog program = { (unsigned short)c->filter_len, (struct sock_filter *)c->filter };
+    if (c->filter_at_release) program = receive_filter(releasefd, errfd);
     char byte;
     if (syscall(SYS_read, releasefd, &byte, 1) != 1) fail(errfd, MOAT_STAGE_SYNC, errno, -1);
     syscall(SYS_close, releasefd);
     if (!c->keep_new_privs && syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);
-    struct sock_fprog program = { (unsigned short)c->filter_len, (struct sock_filter *)c->filter };
     long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
                             c->want_listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &program);
     if (listener < 0) fail(errfd, MOAT_STAGE_SECCOMP, errno, -1);

@@ -74,6 +74,7 @@ struct moat_spawn_config {
     const void *_Nullable filter;               // struct sock_filter[]
     size_t filter_len;                // number of instructions
     int want_listener;                // load with NEW_LISTENER and send the fd back
+    int filter_at_release;            // no filter here: it comes down the release pipe (moat_release_with_filter)
     int terminal;                     // process.terminal
     const char *_Nullable console_socket;       // with terminal: send the pty master here (runc's protocol); NULL: keep stdio
     unsigned short console_rows, console_columns;
@@ -131,6 +132,10 @@ int moat_spawn(const struct moat_spawn_config *config, struct moat_spawned *out)
 // procfd: the host's /proc (-1: the path /proc).
 int moat_spawn_joined(const struct moat_spawn_config *config, pid_t init, int procfd, const int fds[_Nonnull 4],
                       struct moat_spawned *out);
+
+// Lets a child spawned with filter_at_release go on: sends it `filter`
+// (`count` struct sock_filter) and the release byte. 0 or -errno.
+int moat_release_with_filter(int release_fd, const void *filter, size_t count);
 
 // Moves the caller into a mount namespace of its own where /proc is the
 // sandbox's; returns an O_PATH fd of the host's /proc, or -errno.

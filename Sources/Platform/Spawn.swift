@@ -92,6 +92,9 @@ public struct ChildSpec: Sendable {
     public var capabilities = CapabilitySets()
     /// Loaded last, right before execve.
     public var filter = SeccompProgram(instructions: [])
+    /// The filter is not known yet: it comes with `release(filter:)`, so the
+    /// supervisor builds it while the child sets itself up.
+    public var filterAtRelease = false
     /// Load the filter with a user-notification listener and hand it over.
     public var wantListener = false
     /// The config's own seccomp profile, loaded after Moat's.
@@ -171,6 +174,13 @@ public struct SpawnedChild: Sendable {
     public func release() {
         var byte: UInt8 = 1
         _ = write(releaseFD, &byte, 1)
+        close(releaseFD)
+    }
+
+    /// Lets a child spawned with `filterAtRelease` go on with this filter.
+    /// A child that has gone away meanwhile reports it through its exit.
+    public func release(filter: SeccompProgram) {
+        _ = moat_release_with_filter(releaseFD, filter.instructions, filter.instructions.count)
         close(releaseFD)
     }
 
@@ -361,6 +371,7 @@ public enum Spawner {
                                     config.filter = program.baseAddress
                                     config.filter_len = spec.filter.instructions.count
                                     config.want_listener = spec.wantListener ? 1 : 0
+                                    config.filter_at_release = spec.filterAtRelease ? 1 : 0
                                     config.terminal = spec.terminal ? 1 : 0
                                     config.console_socket = spec.consoleSocket.map { UnsafePointer(strings.copy($0)) }
                                     config.console_rows = spec.consoleSize?.rows ?? 0
