@@ -177,16 +177,42 @@ static void set_up_mounts(const struct moat_spawn_config *c, int rootfd, int err
     }
 }
 
-static void set_up_devices(int rootfd, int errfd) {
+// Whether the default devices may be made with mknod, as runc makes them:
+// /dev is the config's own tmpfs (so nothing lands in the bundle's rootfs)
+// without nodev, and no user namespace forbids mknod. Otherwise the host's
+// nodes are bound, which costs a mount each (made and, at exit, torn down).
+static int joins(const struct moat_spawn_config *c, int type);
+
+static int devices_by_mknod(const struct moat_spawn_config *c) {
+    if (c->uid_map || joins(c, CLONE_NEWUSER)) return 0;
+    int tmpfs = 0;
+    for (int i = 0; i < c->nmounts; i++) {
+        const struct moat_mount *m = &c->mounts[i];
+        if (m->target && strcmp(m->target, "/dev") == 0)
+            tmpfs = m->kind == MOAT_MOUNT_FS && m->fstype && strcmp(m->fstype, "tmpfs") == 0 && !(m->flags & MS_NODEV);
+    }
+    return tmpfs;
+}
+
+static void set_up_devices(const struct moat_spawn_config *c, int rootfd, int errfd) {
     static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+    static const unsigned numbers[][2] = { { 1, 3 }, { 1, 5 }, { 1, 7 }, { 1, 8 }, { 1, 9 }, { 5, 0 } };
+    // /dev exists when it is a mount; otherwise the first bind makes it.
+    int by_mknod = devices_by_mknod(c);
+    int dev = by_mknod ? open_resolved(rootfd, "/dev", O_PATH | O_DIRECTORY) : -1;
     for (int i = 0; i < 6; i++) {
+        if (dev >= 0 && syscall(SYS_mknodat, dev, nodes[i], S_IFCHR | 0666, makedev(numbers[i][0], numbers[i][1])) == 0) {
+            // 0666 whatever the umask.
+            if (syscall(SYS_fchmodat, dev, nodes[i], 0666) < 0) fail(errfd, MOAT_STAGE_DEVICES, errno, i);
+            continue;
+        }
         char host[32] = "/dev/", inside[32] = "/dev/";
         memcpy(host + 5, nodes[i], length(nodes[i]) + 1);
         memcpy(inside + 5, nodes[i], length(nodes[i]) + 1);
         if (mount_at(rootfd, inside, host, NULL, MS_BIND, NULL, 1) < 0)
             fail(errfd, MOAT_STAGE_DEVICES, errno, i);
     }
-    int dev = open_resolved(rootfd, "/dev", O_PATH | O_DIRECTORY);
+    if (dev < 0) dev = open_resolved(rootfd, "/dev", O_PATH | O_DIRECTORY);
     if (dev < 0) fail(errfd, MOAT_STAGE_DEVICES, -dev, -1);
     static const char *const links[][2] = {
         { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" }, { "/proc/self/fd/1", "stdout" },
@@ -301,7 +327,7 @@ static void enter_root(const struct moat_spawn_config *c, int errfd, int release
     long rootfd = syscall(SYS_openat, AT_FDCWD, c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     set_up_mounts(c, (int)rootfd, errfd);
-    if (c->default_devices) set_up_devices((int)rootfd, errfd);
+    if (c->default_devices) set_up_devices(c, (int)rootfd, errfd);
     make_devices(c, (int)rootfd, errfd);
     mask_paths(c, (int)rootfd, errfd);
     // createContainer hooks run here, in our namespaces before pivot_root.

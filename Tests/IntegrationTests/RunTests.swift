@@ -85,6 +85,28 @@ import Testing
             "\(result.stdout)")
     }
 
+    /// With /dev a tmpfs of the config's, the default devices are made with
+    /// mknod as runc makes them (a mount each would cost boot time and
+    /// teardown); with a nodev /dev, the host's nodes are bound instead. Both work.
+    @Test(arguments: [false, true])
+    func defaultDevicesAreNodesOrBinds(nodev: Bool) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let script =
+            "echo x > /dev/null && head -c 4 /dev/zero | wc -c && stat -c %t:%T /dev/null /dev/tty"
+            + " && grep -c ' /dev/\\(null\\|zero\\|full\\|random\\|urandom\\|tty\\) ' /proc/self/mountinfo"
+        let bundle = try fixture.bundle("devices-\(nodev)", args: ["sh", "-c", script]) { config in
+            guard nodev else { return }
+            config["mounts"] = (config["mounts"] as! [[String: Any]]).map { mount in
+                guard mount["destination"] as? String == "/dev" else { return mount }
+                var changed = mount
+                changed["options"] = ((mount["options"] as? [String]) ?? []) + ["nodev"]
+                return changed
+            }
+        }
+        let result = fixture.run(bundle)
+        #expect(result.lines == ["4", "1:3", "5:0", nodev ? "6" : "0"], "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func busyboxRunsFromABundle() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.run(try fixture.bundle("hello", args: ["sh", "-c", "echo hello; cat /etc/passwd | head -1; echo $HOME$PATH"]))
