@@ -5,14 +5,33 @@ import Platform
 /// Scratch directories, programs built from embedded C, and child processes
 /// run to completion: what `syscalls --verify` and `bench` share.
 enum Scratch {
-    /// A new directory named after `prefix` under /tmp, or with `inMemory`
-    /// under /dev/shm when it can be written (a tmpfs, as /run is on a normal
-    /// system; it may be noexec, so no programs there).
+    /// A new directory named after `prefix` and this process under /tmp, or
+    /// with `inMemory` under /dev/shm when it can be written (a tmpfs, as
+    /// /run is on a normal system; it may be noexec, so no programs there).
+    /// Directories a killed run left there (their process is gone) go first.
     static func directory(_ prefix: String, inMemory: Bool = false) throws -> String {
         let parent = inMemory && access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
-        var template = Array("\(parent)/\(prefix)-XXXXXX".utf8CString)
+        removeLeftovers(prefix, in: parent)
+        var template = Array("\(parent)/\(prefix)-\(getpid())-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure("cannot make a scratch directory: \(Errno.current)") }
         return String(cString: made)
+    }
+
+    /// Removes `<prefix>-<pid>-XXXXXX` directories under `parent` whose
+    /// process no longer exists: a run that was killed could not clean up.
+    static func removeLeftovers(_ prefix: String, in parent: String) {
+        guard let dir = opendir(parent) else { return }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            guard name.hasPrefix(prefix + "-") else { continue }
+            let fields = name.dropFirst(prefix.count + 1).split(separator: "-")
+            // Another prefix that begins with this one (moat-bench-state for moat-bench) has no pid here.
+            guard fields.count == 2, fields[1].count == 6, let pid = pid_t(fields[0]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { stale.append(parent + "/" + name) }
+        }
+        closedir(dir)
+        for path in stale { removeTree(path) }
     }
 
     /// Compiles C `source` with gcc -static into `output`.

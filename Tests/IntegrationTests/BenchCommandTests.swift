@@ -12,6 +12,10 @@ import Testing
         let dir = fixture.scratch("bench")
         let json = dir.appendingPathComponent("bench.json").path
         let svg = dir.appendingPathComponent("bench.svg").path
+        // What a killed run leaves (its process is gone) is removed by the next one.
+        let gone = try #require(Int(Command.run("/bin/sh", ["-c", "echo $$"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let leftover = "/tmp/moat-bench-\(gone)-Ab12Cd"
+        try FileManager.default.createDirectory(atPath: leftover + "/bundle/rootfs", withIntermediateDirectories: true)
         let result = Command.run(
             fixture.moat,
             [
@@ -19,6 +23,7 @@ import Testing
                 "--against", "native,nosuchruntime", "--json", json, "--svg", svg
             ])
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: leftover), "a dead run's scratch directory is removed")
         #expect(result.stderr.contains("nosuchruntime is not installed, skipped"))
         for row in ["native", "moat"] { #expect(result.lines.contains { $0.hasPrefix(row + " ") }, "\(row): \(result.stdout)") }
         #expect(result.stdout.contains("getpid (trapped)") && result.stdout.contains("fork+wait"))
