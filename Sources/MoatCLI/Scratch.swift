@@ -28,7 +28,13 @@ enum Scratch {
             let fields = name.dropFirst(prefix.count + 1).split(separator: "-")
             // Another prefix that begins with this one (moat-bench-state for moat-bench) has no pid here.
             guard fields.count == 2, fields[1].count == 6, let pid = pid_t(fields[0]), pid > 0 else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { stale.append(parent + "/" + name) }
+            guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            // /tmp is everyone's: only a real directory of ours (a symlink
+            // planted under such a name would point the removal anywhere;
+            // in the sticky /tmp nobody else can swap ours for one).
+            var info = stat()
+            guard lstat(parent + "/" + name, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else { continue }
+            stale.append(parent + "/" + name)
         }
         closedir(dir)
         for path in stale { removeTree(path) }

@@ -16,6 +16,12 @@ import Testing
         let gone = try #require(Int(Command.run("/bin/sh", ["-c", "echo $$"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         let leftover = "/tmp/moat-bench-\(gone)-Ab12Cd"
         try FileManager.default.createDirectory(atPath: leftover + "/bundle/rootfs", withIntermediateDirectories: true)
+        // One named the same way but a symlink (anyone may plant one in /tmp): neither it nor what it points to is touched.
+        let target = dir.appendingPathComponent("kept").path
+        try FileManager.default.createDirectory(atPath: target + "/inside", withIntermediateDirectories: true)
+        let planted = "/tmp/moat-bench-\(gone)-Zz98Yx"
+        try FileManager.default.createSymbolicLink(atPath: planted, withDestinationPath: target)
+        defer { try? FileManager.default.removeItem(atPath: planted) }
         let result = Command.run(
             fixture.moat,
             [
@@ -24,6 +30,7 @@ import Testing
             ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: leftover), "a dead run's scratch directory is removed")
+        #expect(FileManager.default.fileExists(atPath: target + "/inside"), "a symlink's target is left alone")
         #expect(result.stderr.contains("nosuchruntime is not installed, skipped"))
         for row in ["native", "moat"] { #expect(result.lines.contains { $0.hasPrefix(row + " ") }, "\(row): \(result.stdout)") }
         #expect(result.stdout.contains("getpid (trapped)") && result.stdout.contains("fork+wait"))
