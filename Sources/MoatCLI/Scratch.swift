@@ -105,18 +105,34 @@ enum Scratch {
         }
     }
 
-    /// rm -r of the scratch directory (the sandbox made its mount points in it).
+    /// rm -r of the scratch directory (the sandbox made its mount points in
+    /// it). Every step is relative to an fd opened with O_NOFOLLOW, so a
+    /// symlink put in the tree (by a workload, between two steps) is removed,
+    /// never followed.
     static func removeTree(_ path: String) {
-        if let dir = opendir(path) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name == "." || name == ".." { continue }
-                let child = path + "/" + name
-                if Int32(entry.pointee.d_type) == DT_DIR { removeTree(child) } else { unlink(child) }
-            }
-            closedir(dir)
-        }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 { removeContents(of: fd) }
         rmdir(path)
+    }
+
+    /// Empties the directory `fd` (and closes it).
+    private static func removeContents(of fd: Int32) {
+        guard let dir = fdopendir(fd) else {
+            close(fd)
+            return
+        }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name == "." || name == ".." { continue }
+            if Int32(entry.pointee.d_type) == DT_DIR {
+                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 { removeContents(of: child) }
+                unlinkat(fd, name, AT_REMOVEDIR)
+            } else {
+                unlinkat(fd, name, 0)
+            }
+        }
     }
 }
 
