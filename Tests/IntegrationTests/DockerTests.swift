@@ -31,7 +31,10 @@ import Testing
         let home = "/tmp/md\(getpid())"
         let socket = "\(home)/docker.sock"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        defer { _ = shell("rm -rf '\(home)'") }
+        // dockerd leaves exec/netns/default mounted (the host's network
+        // namespace, bound there); unmounted first, or rm -rf fails on it
+        // and every run leaves one more mount that each later mount namespace copies.
+        defer { _ = shell("awk '$5 ~ \"^\(home)/\" {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l; rm -rf '\(home)'") }
         // A bridge of the test's own (never the host's docker0); ports are
         // published by docker-proxy, without iptables.
         let bridge = "moatbr\(getpid() % 100_000)"
