@@ -223,7 +223,8 @@ public final class Kernel: @unchecked Sendable {
         return initStatus ?? .signaled(SIGKILL)
     }
 
-    /// The child's filter and what it is to wait for.
+    /// How the child is to be made: how its calls come to the sentry, that
+    /// its filter comes with the release (built meanwhile), what it waits for.
     private func prepareChild(pausingBeforePivot: Bool) {
         // strace prints every emulated call too: those come as ptrace stops.
         if spec.observation.straceFD != nil { spec.useNotifications = false }
