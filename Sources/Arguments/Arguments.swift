@@ -13,18 +13,8 @@ public struct CommandSpec: Sendable {
         public var optionalValue = false
         public let help: String
 
-        /// Made only through `OptionKey`, which fixes the type the value reads as.
-        init(
-            long: String, short: Character? = nil, value: String? = nil, defaultValue: String? = nil, optionalValue: Bool = false,
-            help: String
-        ) {
-            self.long = long
-            self.short = short
-            self.value = value
-            self.defaultValue = defaultValue
-            self.optionalValue = optionalValue
-            self.help = help
-        }
+        // Its memberwise initializer is internal: an option is made only
+        // through `OptionKey`, which fixes the type the value reads as.
     }
 
     public struct Positional: Sendable {

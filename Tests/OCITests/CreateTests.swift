@@ -56,7 +56,7 @@ import Testing
         // An option given wins over the annotation.
         var options = CreateOptions()
         options.directMetadata = false
-        options.overlay = CreateOptions.Overlay.none
+        options.overlay = .disabled
         let (plain, again) = try bundle.create(id: "box", root: scratch.stateRoot, options: options)
         defer { again.remove() }
         #expect(!plain.fileProfile.directMetadata && plain.child.overlay == nil)
@@ -95,7 +95,7 @@ import Testing
 
     @Test func optionTextsParseAsTheFlagsGiveThem() throws {
         #expect(try CreateOptions.overlay("memory", from: "--overlay") == .memory)
-        #expect(try CreateOptions.overlay("none", from: "--overlay") == CreateOptions.Overlay.none)
+        #expect(try CreateOptions.overlay("none", from: "--overlay") == .disabled)
         #expect(try CreateOptions.overlay("/srv/upper", from: "--overlay") == .directory("/srv/upper"))
         #expect(try CreateOptions.directMetadata("direct", from: "--metadata"))
         #expect(throws: LaunchFailure("--metadata: give sentry or direct, not Direct", code: 2)) {

@@ -8,7 +8,9 @@ import Sentry
 public struct CreateOptions: Sendable {
     /// The root overlay (--overlay, annotation dev.moat.overlay).
     public enum Overlay: Equatable, Sendable {
-        case none
+        /// The root as it is (--overlay=none): named so that it cannot be
+        /// mistaken for Optional's .none, which leaves it to the annotation.
+        case disabled
         /// Writes go to a tmpfs only the sandbox's mount namespace sees.
         case memory
         /// Writes go to <directory>/upper.
@@ -32,7 +34,7 @@ public struct CreateOptions: Sendable {
     /// --overlay's or the annotation's text: memory, none or an absolute directory.
     public static func overlay(_ text: String, from source: String) throws(LaunchFailure) -> Overlay {
         switch text {
-        case "none": return Overlay.none
+        case "none": return .disabled
         case "memory": return .memory
         case let directory where directory.hasPrefix("/"): return .directory(directory)
         default: throw LaunchFailure("\(source): give memory, none or an absolute directory, not \(text)", code: 2)
@@ -83,7 +85,7 @@ extension Bundle {
             throw LaunchFailure("\(error)")
         }
         switch overlay {
-        case nil, .none?: break
+        case nil, .disabled?: break
         case .memory?:
             // On a directory of the container's state, which only the sandbox's mount namespace sees.
             let mountPoint = state.directory + "/" + ContainerState.overlayMountPoint
