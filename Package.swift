@@ -29,7 +29,7 @@ let package = Package(
             resources: [.embedInCode("Probes/verify.c"), .embedInCode("Probes/bench.c"), .embedInCode("Probes/workloads.sh")]
         ),
         .testTarget(name: "SentryTests", dependencies: ["Sentry", "Platform"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "Platform"], exclude: ["FuzzRegressions", "EngineConfigs"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "Platform", "Sentry"], exclude: ["FuzzRegressions", "EngineConfigs"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "ArgumentsTests", dependencies: ["Arguments"]),
         // The sources themselves: the embedded probes compile, the Swift is as swift-format says.

@@ -27,6 +27,7 @@
 #include <sys/sysmacros.h>
 #include <stdio.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,12 +150,38 @@ static long change_mount_at(int rootfd, const char *target, unsigned long flags)
     return rc;
 }
 
-static void set_up_mount(const struct moat_mount *m, int i, int rootfd, int errfd) {
+// Adds `extra` (MS_RDONLY, MS_NODEV ...) to the mount at `where`, keeping the
+// flags it has: a bind remount sets them all, and would otherwise drop a
+// nosuid or noexec the mount inherited (refused outright in a user namespace).
+static long add_mount_flags(const char *where, unsigned long extra) {
+    struct statfs info;
+    if (syscall(SYS_statfs, where, &info) < 0) return -1;
+    unsigned long kept = (unsigned long)info.f_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if ((kept | extra) == kept) return 0;
+    return syscall(SYS_mount, NULL, where, NULL, MS_BIND | MS_REMOUNT | kept | extra, NULL);
+}
+
+static long add_mount_flags_at(int rootfd, const char *target, unsigned long extra) {
+    int fd = open_resolved(rootfd, target, O_PATH);
+    if (fd < 0) { errno = -fd; return -1; }
+    char where[32];
+    fd_path(fd, where);
+    long rc = add_mount_flags(where, extra);
+    int err = errno;
+    syscall(SYS_close, fd);
+    errno = err;
+    return rc;
+}
+
+static void set_up_mount(const struct moat_mount *m, int i, int rootfd, int errfd, int nodev_files) {
     if (m->kind == MOAT_MOUNT_BIND) {
         int file = !is_directory(m->source);
         if (mount_at(rootfd, m->target, m->source, NULL, MS_BIND | (m->flags & MS_REC), NULL, file) < 0)
             fail(errfd, MOAT_STAGE_MOUNT, errno, i);
         if (m->remount && change_mount_at(rootfd, m->target, MS_BIND | MS_REMOUNT | m->remount) < 0)
+            fail(errfd, MOAT_STAGE_MOUNT, errno, i);
+        // A bound directory may hold device nodes of the host (see nodev_files).
+        if (nodev_files && !file && add_mount_flags_at(rootfd, m->target, MS_NODEV) < 0)
             fail(errfd, MOAT_STAGE_MOUNT, errno, i);
     } else if (mount_at(rootfd, m->target, m->source, m->fstype, m->flags, m->data, 0) < 0) {
         // sysfs needs a network namespace owned by our user namespace; in
@@ -171,7 +198,7 @@ static void set_up_mount(const struct moat_mount *m, int i, int rootfd, int errf
 static void set_up_mounts(const struct moat_spawn_config *c, int rootfd, int errfd) {
     for (int i = 0; i < c->nmounts; i++) {
         const struct moat_mount *m = &c->mounts[i];
-        set_up_mount(m, i, rootfd, errfd);
+        set_up_mount(m, i, rootfd, errfd, c->nodev_files);
         if (m->propagation && change_mount_at(rootfd, m->target, m->propagation) < 0)
             fail(errfd, MOAT_STAGE_MOUNT, errno, i);
     }
@@ -355,9 +382,8 @@ static void enter_root(const struct moat_spawn_config *c, int errfd, int release
     if (syscall(SYS_chdir, "/") < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
     if (root != first && syscall(SYS_mount, NULL, "/", NULL, root, NULL) < 0)
         fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
-    if (c->readonly_root &&
-        syscall(SYS_mount, NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
-        fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
+    unsigned long root_flags = (c->readonly_root ? MS_RDONLY : 0) | (c->nodev_files ? MS_NODEV : 0);
+    if (root_flags && add_mount_flags("/", root_flags) < 0) fail(errfd, MOAT_STAGE_PIVOT, errno, -1);
 }
 
 static void reset_signals(void) {

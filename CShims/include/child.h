@@ -42,6 +42,7 @@ struct moat_rlimit {
 struct moat_spawn_config {
     const char *_Nullable rootfs;               // absolute host path of the new root
     int readonly_root;
+    int nodev_files;                  // the root and bound directories mounted nodev: nodes in the image or a volume open nothing
     unsigned long root_propagation;   // linux.rootfsPropagation: MS_* (| MS_REC) for "/" in the new namespace
     unsigned long clone_flags;        // CLONE_NEW* for the child
     const struct moat_mount *_Nullable mounts;

@@ -145,6 +145,22 @@ public struct Bundle {
         sandbox.memoryReservation = spec.resources.memoryReservation
         sandbox.disableOOMKiller = spec.resources.disableOOMKiller
         sandbox.blockIOWeight = spec.resources.blockIOWeight
+        // linux.devices must be usable (runtime-spec), as runc allows them after the config's rules.
+        sandbox.deviceRules =
+            spec.resources.devices
+            + sandbox.child.devices.compactMap { device in
+                let kind: DeviceRule.Kind? =
+                    switch device.mode & UInt32(S_IFMT) {
+                    case UInt32(S_IFCHR): .char
+                    case UInt32(S_IFBLK): .block
+                    default: nil
+                    }
+                return kind.map { DeviceRule(allow: true, kind: $0, major: device.major, minor: device.minor, access: "rwm") }
+            }
+        // The kernel's wall for device nodes: unless the config allows a device
+        // beyond runc's defaults, the root and bound directories are nodev, so a
+        // node in the image reaches no driver (its open alone may act: a watchdog).
+        sandbox.child.nodevFiles = !sandbox.deviceRules.contains { rule in rule.allow && !DeviceRule.defaults.contains(rule) }
         sandbox.cpus = spec.resources.cpus
         sandbox.mems = spec.resources.mems
         try checkHostCgroups()

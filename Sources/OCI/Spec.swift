@@ -1,3 +1,5 @@
+import Sentry
+
 /// The parts of an OCI runtime-spec config.json that Moat honours. Decoding
 /// refuses anything else it would otherwise have to ignore.
 public struct Spec: Equatable, Sendable {
@@ -445,6 +447,8 @@ public struct Spec: Equatable, Sendable {
         /// cpu.cpus and cpu.mems: the cpuset the container may use.
         public var cpus: String?
         public var mems: String?
+        /// linux.resources.devices, in order.
+        public var devices: [DeviceRule] = []
     }
 
     /// A runtime-spec LinuxResources object on its own (`moat update --resources`).
@@ -498,19 +502,35 @@ public struct Spec: Equatable, Sendable {
                 guard weight == 0 || (10...1000).contains(weight) else { throw value["weight"].error("must be from 10 to 1000") }
                 resources.blockIOWeight = weight == 0 ? nil : weight
             case "devices":
-                // No devices cgroup is made, and none is needed: the sandbox's /dev
-                // holds only null, zero, full, random, urandom and tty (linux.devices
-                // is refused) and no default capability allows mknod, so an allow
-                // rule can only name a device the workload already may use.
-                for rule in try value.items() {
-                    try rule.only(["allow", "type", "major", "minor", "access"])
-                    _ = try rule["allow"].bool(default: false)
-                }
+                // The sentry applies them to every device node it opens (runc's device
+                // cgroup, without one): the image may ship nodes of the host's devices.
+                for rule in try value.items() { resources.devices.append(try deviceRule(rule)) }
             default:
                 if value.isNonEmpty { throw value.error("resource limits are not supported yet") }
             }
         }
         return resources
+    }
+
+    /// One linux.resources.devices entry: type a, c or b (a when absent), major
+    /// and minor (absent or -1: all), access of r, w and m (all when absent).
+    static func deviceRule(_ rule: Field) throws(ConfigError) -> DeviceRule {
+        try rule.only(["allow", "type", "major", "minor", "access"])
+        let kinds: [String: DeviceRule.Kind] = ["a": .all, "c": .char, "b": .block]
+        let type = try rule["type"].optionalString() ?? "a"
+        guard let kind = kinds[type] else { throw rule["type"].error("must be a, c or b") }
+        func number(_ key: String) throws(ConfigError) -> UInt32? {
+            guard rule[key].isPresent else { return nil }
+            let n = try rule[key].signed()
+            if n == -1 { return nil }
+            guard let value = UInt32(exactly: n) else { throw rule[key].error("must be -1 or a device number") }
+            return value
+        }
+        let access = try rule["access"].optionalString() ?? "rwm"
+        guard access.allSatisfy({ "rwm".contains($0) }) else { throw rule["access"].error("must be made of r, w and m") }
+        return DeviceRule(
+            allow: try rule["allow"].bool(default: false), kind: kind, major: try number("major"), minor: try number("minor"),
+            access: access.isEmpty ? "rwm" : access)
     }
 
     /// linux.resources.memory: limit, reservation, swap (memory plus swap, at

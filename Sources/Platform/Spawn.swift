@@ -66,6 +66,10 @@ public struct CapabilitySets: Sendable, Equatable {
 public struct ChildSpec: Sendable {
     public var rootfs: String
     public var readonlyRoot = false
+    /// The root and every bound directory are mounted nodev: a device node in
+    /// the image or a volume opens nothing (the kernel refuses it before any
+    /// driver sees the open). Bound files (a device bound on purpose) are left.
+    public var nodevFiles = false
     public var cloneFlags: UInt = 0
     /// linux.rootfsPropagation as mount flags: the root's propagation (runc's
     /// default: MS_SLAVE | MS_REC, so the host's mounts reach in, none out).
@@ -324,6 +328,7 @@ public enum Spawner {
                                     var config = moat_spawn_config()
                                     config.rootfs = UnsafePointer(strings.copy(spec.rootfs))
                                     config.readonly_root = spec.readonlyRoot ? 1 : 0
+                                    config.nodev_files = spec.nodevFiles ? 1 : 0
                                     config.root_propagation = spec.rootPropagation
                                     if let user = spec.userNamespace, user.path == nil {
                                         config.uid_map = UnsafePointer(strings.copy(user.uidMap))

@@ -17,6 +17,8 @@ public struct SandboxSpec: Sendable {
     public var memoryReservation: Int64?
     public var disableOOMKiller = false
     public var blockIOWeight: UInt16?
+    /// linux.resources.devices, in order: which device nodes may be opened (with `DeviceRule.defaults`).
+    public var deviceRules: [DeviceRule] = []
     /// linux.resources.cpu.cpus/mems.
     public var cpus: String?
     public var mems: String?

@@ -273,6 +273,58 @@ import Testing
         return failed
     }
 
+    /// Device nodes that come with the files (the image, a volume) name the
+    /// host's devices: only those runc's device rules allow may be opened.
+    /// loop0 is a block device of this host; tty9 a virtual console, which
+    /// must be refused, not opened by the caller as terminals are. Two
+    /// walls: the root and bound directories are nodev (the kernel refuses
+    /// before a driver sees the open), and the sentry checks the rules on
+    /// what it opened (so /data/null is refused too, where runc would open
+    /// it; /dev's own nodes work). A rule of the config that allows one
+    /// more device, for reading only, lifts the first wall and leaves the second.
+    @Test(arguments: ["notify", "ptrace"])
+    func deviceNodesOutsideTheRulesAreRefused(platform: String) throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let data = fixture.scratch("devices")
+        for (name, type, major, minor) in [("loop0", S_IFBLK, 7, 0), ("tty9", S_IFCHR, 4, 9), ("null", S_IFCHR, 1, 3)] {
+            #expect(mknod(data.appendingPathComponent(name).path, type | 0o666, dev_t(major << 8 | minor)) == 0)
+        }
+        let script =
+            "for n in loop0 tty9 null; do (exec 3</data/$n) 2>/dev/null && echo $n=read || echo $n=refused; "
+            + "(exec 3>/data/$n) 2>/dev/null && echo $n=written || echo $n=refused; done; "
+            + "echo x >/dev/null && echo dev/null=written; "
+            + "for m in / /data; do grep -q \" $m [^ ]* [^ ]*nodev\" /proc/self/mounts && echo \"$m nodev\"; done; true"
+        for allowLoop in [false, true] {
+            let bundle = try fixture.bundle("devices", args: ["sh", "-c", script]) { config in
+                var mounts = config["mounts"] as! [[String: Any]]
+                mounts.append(["destination": "/data", "type": "bind", "source": data.path, "options": ["rbind"]])
+                config["mounts"] = mounts
+                if allowLoop {
+                    var linux = config["linux"] as! [String: Any]
+                    linux["resources"] = [
+                        "devices": [["allow": false, "access": "rwm"], ["allow": true, "type": "b", "major": 7, "minor": 0, "access": "r"]]
+                    ]
+                    config["linux"] = linux
+                }
+            }
+            // With --files=direct the kernel opens them: nodev stays whatever the rules allow.
+            let direct = platform == "files-direct"
+            let result = Command.run(
+                "/usr/bin/env",
+                [
+                    "MOAT_PLATFORM=\(direct ? "notify" : platform)", fixture.moat, "run", "--root", bundle.appendingPathComponent("state").path,
+                    "--bundle", bundle.path
+                ] + (direct ? ["--files=direct"] : []) + ["devices-\(allowLoop)"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let nodev = !allowLoop || direct
+            #expect(
+                result.lines == [
+                    allowLoop && !direct ? "loop0=read" : "loop0=refused", "loop0=refused", "tty9=refused", "tty9=refused",
+                    nodev ? "null=refused" : "null=read", nodev ? "null=refused" : "null=written", "dev/null=written"
+                ] + (nodev ? ["/ nodev", "/data nodev"] : []), "allow loop0: \(allowLoop): \(result.lines)")
+        }
+    }
+
     /// /dev/tty names its opener's controlling terminal: a workload in its
     /// own session has none, even when the supervisor runs on a terminal.
     @Test func devTtyIsNeverTheSupervisorsTerminal() throws {

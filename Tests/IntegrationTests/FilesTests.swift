@@ -215,7 +215,8 @@ import Testing
         #expect(
             result.lines == [
                 "self environ: opened", "parent environ: Permission denied", "parent mem: Permission denied",
-                "parent cwd link: Permission denied", "parent status: opened", "root reads child-free self: opened"
+                "parent cwd link: Permission denied", "parent environ beneath: Permission denied",
+                "parent status: opened", "root reads child-free self: opened"
             ],
             "\(result.lines)")
     }

@@ -1,4 +1,5 @@
 import Glibc
+import Sentry
 import Testing
 
 @testable import OCI
@@ -34,7 +35,41 @@ import Testing
         let docker = Self.parse(
             #"{"memory": {"disableOOMKiller": false}, "cpu": {"shares": 0}, "blockIO": {"weight": 0},"#
                 + #""devices": [{"allow": false, "access": "rwm"}]}"#)
-        #expect(try resources(docker) == Spec.Resources())
+        var expected = Spec.Resources()
+        expected.devices = [DeviceRule(allow: false, kind: .all, major: nil, minor: nil, access: "rwm")]
+        #expect(try resources(docker) == expected)
+    }
+
+    /// linux.resources.devices as runc's device cgroup reads them: in order,
+    /// then runc's defaults; the last rule that matches decides.
+    @Test func deviceRules() throws {
+        let rules = try resources(
+            Self.parse(
+                #"{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "b", "major": 7, "minor": -1, "access": "r"},"#
+                    + #"{"allow": false, "type": "c", "major": 1, "minor": 3, "access": "w"}]}"#)
+        ).devices
+        #expect(rules.count == 3 && rules[1] == DeviceRule(allow: true, kind: .block, major: 7, minor: nil, access: "r"))
+        func allows(_ mode: mode_t, _ major: UInt64, _ minor: UInt64, _ flags: Int32, _ rules: [DeviceRule] = rules) -> Bool {
+            DeviceRule.allows(rules, mode: mode, device: dev_t(major << 8 | minor), flags: flags)
+        }
+        #expect(allows(S_IFBLK, 7, 3, O_RDONLY) && !allows(S_IFBLK, 7, 3, O_RDWR) && !allows(S_IFBLK, 8, 0, O_RDONLY))
+        #expect(!allows(S_IFBLK, 7, 0, O_RDONLY | O_TRUNC), "O_TRUNC writes")
+        // The defaults come last: a config cannot take /dev/null away, nor grant a console.
+        #expect(allows(S_IFCHR, 1, 3, O_RDWR) && allows(S_IFCHR, 136, 4, O_RDWR) && !allows(S_IFCHR, 4, 1, O_RDONLY))
+        #expect(!allows(S_IFBLK, 7, 0, O_RDONLY, []) && allows(S_IFREG, 7, 0, O_RDWR, []) && allows(S_IFDIR, 0, 0, O_RDONLY, []))
+        // Large numbers: major 259 (NVMe), minor 300.
+        #expect(!allows(S_IFBLK, 259, 0, O_RDONLY, []))
+        let big = DeviceRule(allow: true, kind: .char, major: 300, minor: 70000, access: "rw")
+        let device = dev_t(300 & 0xfff) << 8 | dev_t(70000 & 0xff) | dev_t(70000 & ~0xff) << 12
+        #expect(DeviceRule.allows([big], mode: S_IFCHR, device: device, flags: O_RDWR))
+        for (json, error) in [
+            (#"{"type": "x"}"#, "linux.resources.devices[0].type: must be a, c or b"),
+            (#"{"major": -2}"#, "linux.resources.devices[0].major: must be -1 or a device number"),
+            (#"{"access": "rx"}"#, "linux.resources.devices[0].access: must be made of r, w and m"),
+            (#"{"allow": true, "path": "/dev/x"}"#, "linux.resources.devices[0].path: is not supported by Moat")
+        ] {
+            #expect(refusal(Self.parse(#"{"devices": ["# + json + "]}")) == error)
+        }
     }
 
     @Test func memoryLimitsSwapAndReservation() throws {
@@ -88,7 +123,11 @@ import Testing
             #expect(spec.memoryLimit == 64 << 20 && spec.resources.memorySwap == 128 << 20 && spec.process.oomScoreAdj == 0)
         } else {
             let spec = try Spec.decode(json)
-            #expect(spec.process.oomScoreAdj == 0 && spec.resources == Spec.Resources())
+            var others = spec.resources
+            others.devices = []
+            #expect(spec.process.oomScoreAdj == 0 && others == Spec.Resources())
+            // Docker's device rules: deny all, its defaults, and /dev/fuse (10:229) denied again.
+            #expect(spec.resources.devices.count == 8 && spec.resources.devices.last?.major == 10 && spec.resources.devices.last?.allow == false)
             #expect(spec.cgroupsPath?.hasPrefix("/docker/") == true && spec.seccomp != nil)
         }
     }

@@ -61,7 +61,7 @@ enum Files {
         if flags & OpenFlags.path != 0 { return .runOnHost }
         let path = try PathArgument.read(memory, address)
         let creates = flags & O_CREAT != 0 || flags & OpenFlags.temporaryFile == OpenFlags.temporaryFile
-        let fd = try k.withFiles(t) { _, _, _ throws(Errno) in
+        let fd = try k.withFiles(t) { _, _, credentials throws(Errno) in
             let anchor = HostProcfs.open(dirfd == AT_FDCWD ? "\(t.hostTid)/cwd" : "\(t.hostTid)/fd/\(dirfd)", OpenFlags.path | O_CLOEXEC)
             if anchor < 0 { throw Errno(EBADF) }
             defer { close(anchor) }
@@ -69,8 +69,10 @@ enum Files {
                 anchor, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), creates ? mode : 0,
                 resolve | Resolve.noMagicLinks)
             if fd < 0 { throw Errno(-fd) }
-            return fd
+            // Checked as any open: a device node, another process's /proc files below a /proc dirfd.
+            return try k.vetOpened(fd, flags: flags, t, credentials)
         }
+        guard let fd else { return .runOnHost }
         return .donate(fd, cloexec: flags & O_CLOEXEC != 0)
     }
 

@@ -1,7 +1,8 @@
 import Glibc
 import Platform
 
-/// What the sentry checks in a file it opened for a caller: /dev/tty, and
+/// What the sentry checks in a file it opened for a caller: device nodes
+/// against the device rules (VFS/DeviceAccess), /dev/tty, and
 /// a terminal opened without O_NOCTTY, are left to the caller, and for the kernel's procfs it adds:
 /// - ptrace access: another process's guarded files (environ, mem, fd, cwd
 ///   ...) need CAP_SYS_PTRACE or the same ids; the supervisor keeps
@@ -49,7 +50,16 @@ extension Kernel {
     /// would be the supervisor's); or an errno (`fd` then closed).
     func vetOpened(_ fd: Int32, flags: Int32, _ task: Task, _ credentials: Credentials) throws(Errno) -> Int32? {
         var info = Glibc.stat()
-        guard fstat(fd, &info) == 0 else { return fd }
+        guard fstat(fd, &info) == 0 else {
+            let error = Errno.current
+            close(fd)
+            throw error
+        }
+        // Before the terminal check: a host console planted in the image is refused, not left to the caller.
+        guard DeviceRule.allows(spec.deviceRules, mode: info.st_mode, device: info.st_rdev, flags: flags) else {
+            close(fd)
+            throw .notPermitted
+        }
         if info.st_mode & S_IFMT == S_IFCHR
             && (info.st_rdev == Kernel.controllingTTY || (flags & O_NOCTTY == 0 && Kernel.isTerminal(info.st_rdev)))
         {

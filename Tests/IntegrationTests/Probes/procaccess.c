@@ -2,6 +2,8 @@
 // child that drops to uid 1000 may read its own environ, not its root parent's.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,12 @@ int main(void) {
         printf("parent mem: %s\n", try_open(path));
         snprintf(path, sizeof path, "/proc/%d/cwd", parent);
         printf("parent cwd link: %s\n", readlink(path, link, sizeof link - 1) >= 0 ? "read" : strerror(errno));
+        // openat2 below a dirfd is opened from that fd: checked the same way.
+        snprintf(path, sizeof path, "/proc/%d", parent);
+        int dir = open(path, O_PATH | O_DIRECTORY);
+        struct open_how how = { .flags = O_RDONLY, .resolve = RESOLVE_BENEATH };
+        int fd = (int)syscall(SYS_openat2, dir, "environ", &how, sizeof how);
+        printf("parent environ beneath: %s\n", fd >= 0 ? "opened" : strerror(errno));
         snprintf(path, sizeof path, "/proc/%d/status", parent);
         printf("parent status: %s\n", try_open(path));
         _exit(0);
