@@ -29,7 +29,8 @@ enum BenchCommand: Subcommand {
         "rootfs", value: "dir", help: "With --workloads: a Debian rootfs to use (default \(WorkloadBench.defaultRootfs), made once).")
     static let against = OptionKey(
         "against", value: "list", default: "native,runc,crun,runsc,proot",
-        help: "Runtimes to compare with, where installed (with --workloads also moat-direct: moat --metadata=direct).")
+        help:
+            "Runtimes to compare with, where installed (with --workloads also moat-direct: moat --metadata=direct, moat-files: moat --files=direct).")
     static let density = OptionKey("density", value: "n", default: "8", help: "Sandboxes idling at once for the density figure.")
     static let json = OptionKey("json", value: "file", help: "Write every sample and the machine's details here.")
     static let svg = OptionKey("svg", value: "file", help: "Write a bar chart (log scale) here.")
@@ -110,7 +111,7 @@ enum BenchCommand: Subcommand {
             ("kernel", release), ("cpus", String(sysconf(Int32(_SC_NPROCESSORS_ONLN)))), ("load", load ?? "?"),
             ("moat", Moat.version)
         ]
-        for runtime in runtimes where !["native", "moat", "moat-direct"].contains(runtime.name) {
+        for runtime in runtimes where !["native", "moat"].contains(runtime.name) && BenchRuntime.moatProfiles[runtime.name] == nil {
             details.append((runtime.name, runtime.version() ?? "?"))
         }
         return details
@@ -187,6 +188,9 @@ struct BenchRuntime {
         return container(name, path: path, state: setup.state)
     }
 
+    /// Moat's file profiles as runtimes of their own (`--against moat-files`).
+    static let moatProfiles = ["moat-direct": "--metadata=direct", "moat-files": "--files=direct"]
+
     /// An OCI runtime that runs a bundle: `moat run`, `runc run`, `runsc run`, ...
     /// with its state under `state`.
     static func container(_ name: String, path: String, state: String) -> BenchRuntime {
@@ -195,10 +199,10 @@ struct BenchRuntime {
             return BenchRuntime(name: name, path: path) { bundle, _, id in
                 ["moat", "run", "--root", state, "--bundle", bundle, id]
             }
-        // The direct-metadata profile (--metadata=direct).
-        case "moat-direct":
+        // The file profiles: --metadata=direct, --files=direct.
+        case let profile where BenchRuntime.moatProfiles[profile] != nil:
             return BenchRuntime(name: name, path: path) { bundle, _, id in
-                ["moat", "run", "--root", state, "--metadata=direct", "--bundle", bundle, id]
+                ["moat", "run", "--root", state, BenchRuntime.moatProfiles[profile] ?? "", "--bundle", bundle, id]
             }
         // Loopback only, as Moat's and runc's own network namespace gives.
         case "runsc":

@@ -57,7 +57,7 @@ struct WorkloadBench {
         let moat = try selfPath()
         var runtimes = [native, BenchRuntime.container("moat", path: moat, state: state)]
         for name in arguments[BenchCommand.against].split(separator: ",").map(String.init) where !["native", "moat", "proot"].contains(name) {
-            if name == "moat-direct" {
+            if BenchRuntime.moatProfiles[name] != nil {
                 runtimes.append(BenchRuntime.container(name, path: moat, state: state))
                 continue
             }

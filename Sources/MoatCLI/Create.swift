@@ -69,7 +69,7 @@ let pidFileOption = OptionKey("pid-file", value: "file", help: "Write the superv
 
 /// Options `create` and `run` share with runc's: how the root is entered and
 /// which extra fds the workload gets.
-let rootfsOptions: [any DeclaredOption] = [noPivotOption, preserveFDsOption, overlayOption, metadataOption]
+let rootfsOptions: [any DeclaredOption] = [noPivotOption, preserveFDsOption, overlayOption, metadataOption, filesOption]
 let noPivotOption = OptionKey(flag: "no-pivot", help: "Move the root over / and chroot instead of pivot_root (for initramfs roots).")
 let preserveFDsOption = OptionKey("preserve-fds", value: "n", help: "Pass fds 3 to 3+n-1 on to the workload.")
 let overlayOption = OptionKey(
@@ -81,7 +81,13 @@ let metadataOption = OptionKey(
     help: "Who resolves the paths of stat, access and readlink: the sentry (default), or the host kernel inside the sandbox's "
         + "mount namespace (faster for git, make, compilers; gives up the sentry's second check on those paths).")
 
-/// --no-pivot, --preserve-fds, --overlay and --metadata, checked.
+let filesOption = OptionKey(
+    "files", value: "sentry|direct",
+    help: "Who opens and changes files by path: the sentry (default), or the host kernel inside the sandbox's mount namespace "
+        + "(with --metadata=direct; for file-heavy tools; the mount namespace is then the only wall, as under runc, and /proc "
+        + "shows the host's uptime and meminfo).")
+
+/// --no-pivot, --preserve-fds, --overlay, --metadata and --files, checked.
 func createOptions(_ arguments: ParsedArguments) throws -> CreateOptions {
     var options = CreateOptions()
     options.noPivot = arguments[noPivotOption]
@@ -89,7 +95,8 @@ func createOptions(_ arguments: ParsedArguments) throws -> CreateOptions {
         // A bare --overlay means memory.
         options.overlay = try CreateOptions.overlay(text.isEmpty ? "memory" : text, from: "--overlay")
     }
-    if let text = arguments[metadataOption] { options.directMetadata = try CreateOptions.directMetadata(text, from: "--metadata") }
+    if let text = arguments[metadataOption] { options.directMetadata = try CreateOptions.direct(text, from: "--metadata") }
+    if let text = arguments[filesOption] { options.directFiles = try CreateOptions.direct(text, from: "--files") }
     if let text = arguments[preserveFDsOption] {
         guard let count = Int32(text), (0...1000).contains(count) else {
             throw Failure("--preserve-fds: give a number of fds (0 to 1000), not \(text)", code: 2)

@@ -12,7 +12,7 @@ enum Do: Subcommand {
             command runs as root with runc's default capabilities, in its own network
             namespace unless --network host.
             """,
-        options: [rootfs, writable, network, root, cwd, capAdd, metadataOption] + observationOptions,
+        options: [rootfs, writable, network, root, cwd, capAdd, metadataOption, filesOption] + observationOptions,
         positionals: [.init(name: "command", help: "The command and its arguments.", rest: true)])
     static let rootfs = OptionKey("rootfs", value: "dir", default: "/", help: "Directory to use as the root.")
     static let writable = OptionKey(flag: "writable", help: "Let the command write to the root.")
@@ -51,7 +51,8 @@ enum Do: Subcommand {
                 sandbox.child.capabilities.permitted |= mask
             }
         }
-        if let text = arguments[metadataOption] { sandbox.fileProfile.directMetadata = try CreateOptions.directMetadata(text, from: "--metadata") }
+        if let text = arguments[metadataOption] { sandbox.fileProfile.directMetadata = try CreateOptions.direct(text, from: "--metadata") }
+        if let text = arguments[filesOption], try CreateOptions.direct(text, from: "--files") { sandbox.useDirectFiles() }
         sandbox.observation = try observation(arguments).observation
         return try sandboxLauncher(sandbox, program: args[0], syscallReport: arguments[syscallReportOption]).run()
     }

@@ -45,7 +45,8 @@ enum Features: Subcommand {
                 .object([
                     (Bundle.realtimeStartAnnotation, .string("RFC 3339 UTC or epoch seconds: fixed REALTIME at start")),
                     (Bundle.overlayAnnotation, .string("memory, none or a directory: an overlay over the root, as --overlay")),
-                    (Bundle.metadataAnnotation, .string("sentry or direct: who resolves stat, access and readlink paths, as --metadata"))
+                    (Bundle.metadataAnnotation, .string("sentry or direct: who resolves stat, access and readlink paths, as --metadata")),
+                    (Bundle.filesAnnotation, .string("sentry or direct: who opens and changes files by path, as --files"))
                 ])
             )
         ])

@@ -82,8 +82,8 @@ struct SyscallRows {
             if case .deny(let errno) = entry.handling { handling += " (\(errnoName(errno.rawValue)))" }
             let note =
                 entry.readsMetadata
-                ? entry.note + "; with --metadata=direct run by the host in the sandbox's mount namespace"
-                : entry.note
+                ? entry.note + "; with --metadata=direct or --files=direct run by the host in the sandbox's mount namespace"
+                : entry.opensByPath ? entry.note + "; with --files=direct run by the host in the sandbox's mount namespace" : entry.note
             return SyscallRows(number: nr, name: name, handling: handling, level: entry.level.rawValue, note: note)
         }
     }

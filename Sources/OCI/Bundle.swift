@@ -17,6 +17,8 @@ public struct Bundle {
     /// "sentry" or "direct": who resolves the paths of stat, access and
     /// readlink calls when --metadata is not given (see FileProfile).
     public static let metadataAnnotation = "dev.moat.metadata"
+    /// sentry or direct: who opens and changes files by path (as --files).
+    public static let filesAnnotation = "dev.moat.files"
 
     public init(directory: String) throws(ConfigError) {
         guard let absolute = realPath(directory) else {

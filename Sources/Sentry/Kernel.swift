@@ -49,6 +49,18 @@ public struct SandboxSpec: Sendable {
     }
 }
 
+extension SandboxSpec {
+    /// The direct-files profile (see `FileProfile.directFiles`), with what
+    /// the mount namespace must then hold by itself: nodev on the root and
+    /// bound directories (the sentry's device rules), /proc/sys and
+    /// sysrq-trigger read-only (the sentry's EROFS on the host's keys).
+    public mutating func useDirectFiles() {
+        fileProfile = FileProfile(directFiles: true)
+        child.nodevFiles = true
+        child.readonlyPaths += ["/proc/sys", "/proc/sysrq-trigger"].filter { !child.readonlyPaths.contains($0) }
+    }
+}
+
 /// How the workload's init ended.
 public enum ExitStatus: Equatable, Sendable {
     case exited(Int32)

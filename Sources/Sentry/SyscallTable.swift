@@ -73,11 +73,17 @@ public struct SyscallEntry: Sendable {
     /// the path in the sandbox's pivoted mount namespace instead of the sentry.
     public var readsMetadata = false
 
+    /// It opens or changes a file by path (open, mkdir, rename, chmod ...):
+    /// under the direct-files profile the host runs it in the sandbox's
+    /// mount namespace. mknod is not one: the sentry keeps refusing devices.
+    public var opensByPath = false
+
     /// Served by a serving thread whenever there is a listener.
     var alwaysNotified: Bool { donatesFD || mayBlock }
 }
 
-/// What a sandbox trades for speed, by name (`moat run --metadata=direct`).
+/// What a sandbox trades for speed, by name (`moat run --metadata=direct`,
+/// `--files=direct`).
 public struct FileProfile: Sendable, Equatable, Hashable {
     /// stat, access and readlink calls go to the host kernel, which resolves
     /// their paths inside the sandbox's mount namespace (pivot_root, masked
@@ -85,7 +91,19 @@ public struct FileProfile: Sendable, Equatable, Hashable {
     /// What is given up: the sentry's second check of where those paths lead;
     /// they still return only metadata, never an fd or a change.
     public var directMetadata = false
-    public init(directMetadata: Bool = false) { self.directMetadata = directMetadata }
+    /// Every call that opens or changes a file by path goes to the host
+    /// kernel too (with the metadata calls): the mount namespace is then the
+    /// only wall around the files, as under runc. What is given up: the
+    /// sentry's walk and its checks on what it opened (device rules: the
+    /// root and bound directories are nodev instead; /proc/sys: made
+    /// read-only; another process's /proc files: the kernel's own ptrace
+    /// check), and /proc's rendered files (uptime, meminfo under a limit,
+    /// the kernel release), which show the host's values.
+    public var directFiles = false
+    public init(directMetadata: Bool = false, directFiles: Bool = false) {
+        self.directMetadata = directMetadata || directFiles
+        self.directFiles = directFiles
+    }
 }
 
 /// The one table: every x86_64 syscall number, how it is handled, how well.
@@ -171,7 +189,9 @@ public struct SyscallTable: Sendable {
             guard let entry = entries[Int(nr)] else {
                 return observing.refused || straced ? (nr, .trace) : nil
             }
-            if profile.directMetadata && entry.readsMetadata && !observing.all && !straced { return (nr, .allow) }
+            if (profile.directMetadata && entry.readsMetadata) || (profile.directFiles && entry.opensByPath), !observing.all, !straced {
+                return (nr, .allow)
+            }
             let action: FilterAction =
                 switch entry.handling {
                 // (A straced call that may wait still comes as a stop: strace prints
@@ -234,6 +254,13 @@ extension SyscallTable {
         return entry
     }
 
+    /// Marks a call that opens or changes a file by path (see `FileProfile`).
+    static func byPath(_ entry: SyscallEntry) -> SyscallEntry {
+        var entry = entry
+        entry.opensByPath = true
+        return entry
+    }
+
     static func deny(_ names: [String], _ errno: Int32, _ note: String) -> [SyscallEntry] {
         names.map { SyscallEntry(name: $0, handling: .deny(Errno(errno)), level: .unimplemented, note: note) }
     }
@@ -279,18 +306,21 @@ extension SyscallTable {
         ],
         // Files, served by the sentry's VFS: resolved in the sandbox's root, opened under the caller's credentials.
         [
-            emulate(
-                "open", Files.open,
-                "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)",
-                donatesFD: true, mayBlock: true),
-            emulate(
-                "openat", Files.openat, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root)",
-                donatesFD: true, mayBlock: true),
-            emulate("creat", Files.creat, "resolved by the sentry; the fd is donated", donatesFD: true, mayBlock: true),
-            emulate(
-                "openat2", Files.openat2,
-                "BENEATH/IN_ROOT resolved by the kernel below the dirfd; NO_SYMLINKS/NO_MAGICLINKS by the sentry; CACHED is EAGAIN, NO_XDEV alone ENOSYS",
-                level: .partial, donatesFD: true, mayBlock: true),
+            byPath(
+                emulate(
+                    "open", Files.open,
+                    "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root, SECCOMP_ADDFD cannot pass it)",
+                    donatesFD: true, mayBlock: true)),
+            byPath(
+                emulate(
+                    "openat", Files.openat, "resolved by the sentry; the fd is donated (O_PATH: opened by the kernel in the pivoted root)",
+                    donatesFD: true, mayBlock: true)),
+            byPath(emulate("creat", Files.creat, "resolved by the sentry; the fd is donated", donatesFD: true, mayBlock: true)),
+            byPath(
+                emulate(
+                    "openat2", Files.openat2,
+                    "BENEATH/IN_ROOT resolved by the kernel below the dirfd; NO_SYMLINKS/NO_MAGICLINKS by the sentry; CACHED is EAGAIN, NO_XDEV alone ENOSYS",
+                    level: .partial, donatesFD: true, mayBlock: true)),
             metadata(emulate("stat", Stat.stat, "resolved by the sentry")),
             metadata(emulate("lstat", Stat.lstat, "resolved by the sentry")),
             metadata(emulate("newfstatat", Stat.newfstatat, "resolved by the sentry")),
@@ -301,43 +331,46 @@ extension SyscallTable {
             metadata(emulate("faccessat2", Stat.faccessat2, "AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH")),
             metadata(emulate("readlink", Stat.readlink, "resolved by the sentry; /proc/self names the caller")),
             metadata(emulate("readlinkat", Stat.readlinkat, "resolved by the sentry; /proc/self names the caller")),
-            emulate(
-                "chdir", Directories.chdir, "resolved and checked by the sentry; the caller is handed the directory's fd and fchdirs to it",
-                needsStop: true),
-            emulate("mkdir", Directories.mkdir, "in the directory the sentry resolved, with the caller's umask"),
-            emulate("mkdirat", Directories.mkdirat, "in the directory the sentry resolved, with the caller's umask"),
+            byPath(
+                emulate(
+                    "chdir", Directories.chdir, "resolved and checked by the sentry; the caller is handed the directory's fd and fchdirs to it",
+                    needsStop: true)),
+            byPath(emulate("mkdir", Directories.mkdir, "in the directory the sentry resolved, with the caller's umask")),
+            byPath(emulate("mkdirat", Directories.mkdirat, "in the directory the sentry resolved, with the caller's umask")),
             emulate("mknod", Directories.mknod, "regular files, fifos, sockets; devices EPERM", level: .partial),
             emulate("mknodat", Directories.mknodat, "regular files, fifos, sockets; devices EPERM", level: .partial),
-            emulate("unlink", Directories.unlink, "in the directory the sentry resolved"),
-            emulate("unlinkat", Directories.unlinkat, "in the directory the sentry resolved"),
-            emulate("rmdir", Directories.rmdir, "in the directory the sentry resolved"),
-            emulate("rename", Directories.rename, "both directories resolved by the sentry"),
-            emulate("renameat", Directories.renameat, "both directories resolved by the sentry"),
-            emulate("renameat2", Directories.renameat2, "NOREPLACE, EXCHANGE, WHITEOUT; both directories resolved by the sentry"),
-            emulate("link", Directories.link, "both directories resolved by the sentry"),
-            emulate("linkat", Directories.linkat, "AT_SYMLINK_FOLLOW; both paths resolved by the sentry"),
-            emulate("symlink", Directories.symlink, "the text is stored as given; the sentry resolves it when followed"),
-            emulate("symlinkat", Directories.symlinkat, "the text is stored as given; the sentry resolves it when followed"),
-            emulate("chmod", Attributes.chmod, "resolved by the sentry"),
-            emulate("fchmodat", Attributes.fchmodat, "resolved by the sentry"),
-            emulate("fchmodat2", Attributes.fchmodat2, "AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH"),
-            emulate("chown", Attributes.chown, "resolved by the sentry"),
-            emulate("lchown", Attributes.lchown, "resolved by the sentry"),
-            emulate("fchownat", Attributes.fchownat, "AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH"),
-            emulate("utimensat", Attributes.utimensat, "resolved by the sentry; NULL path: the dirfd's file"),
-            emulate("utimes", Attributes.utimes, "resolved by the sentry"),
-            emulate("futimesat", Attributes.futimesat, "resolved by the sentry"),
-            emulate("utime", Attributes.utime, "resolved by the sentry"),
-            emulate("truncate", Attributes.truncate, "opened for writing under the caller's credentials, then cut"),
-            emulate("getxattr", ExtendedAttributes.getxattr, "resolved by the sentry"),
-            emulate("lgetxattr", ExtendedAttributes.lgetxattr, "resolved by the sentry"),
-            emulate("setxattr", ExtendedAttributes.setxattr, "resolved by the sentry"),
-            emulate("lsetxattr", ExtendedAttributes.lsetxattr, "resolved by the sentry"),
-            emulate("listxattr", ExtendedAttributes.listxattr, "resolved by the sentry"),
-            emulate("llistxattr", ExtendedAttributes.llistxattr, "resolved by the sentry"),
-            emulate("removexattr", ExtendedAttributes.removexattr, "resolved by the sentry"),
-            emulate("lremovexattr", ExtendedAttributes.lremovexattr, "resolved by the sentry"),
-            emulate("inotify_add_watch", ExtendedAttributes.inotifyAddWatch, "resolved by the sentry; the watch is added to the caller's instance")
+            byPath(emulate("unlink", Directories.unlink, "in the directory the sentry resolved")),
+            byPath(emulate("unlinkat", Directories.unlinkat, "in the directory the sentry resolved")),
+            byPath(emulate("rmdir", Directories.rmdir, "in the directory the sentry resolved")),
+            byPath(emulate("rename", Directories.rename, "both directories resolved by the sentry")),
+            byPath(emulate("renameat", Directories.renameat, "both directories resolved by the sentry")),
+            byPath(emulate("renameat2", Directories.renameat2, "NOREPLACE, EXCHANGE, WHITEOUT; both directories resolved by the sentry")),
+            byPath(emulate("link", Directories.link, "both directories resolved by the sentry")),
+            byPath(emulate("linkat", Directories.linkat, "AT_SYMLINK_FOLLOW; both paths resolved by the sentry")),
+            byPath(emulate("symlink", Directories.symlink, "the text is stored as given; the sentry resolves it when followed")),
+            byPath(emulate("symlinkat", Directories.symlinkat, "the text is stored as given; the sentry resolves it when followed")),
+            byPath(emulate("chmod", Attributes.chmod, "resolved by the sentry")),
+            byPath(emulate("fchmodat", Attributes.fchmodat, "resolved by the sentry")),
+            byPath(emulate("fchmodat2", Attributes.fchmodat2, "AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH")),
+            byPath(emulate("chown", Attributes.chown, "resolved by the sentry")),
+            byPath(emulate("lchown", Attributes.lchown, "resolved by the sentry")),
+            byPath(emulate("fchownat", Attributes.fchownat, "AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH")),
+            byPath(emulate("utimensat", Attributes.utimensat, "resolved by the sentry; NULL path: the dirfd's file")),
+            byPath(emulate("utimes", Attributes.utimes, "resolved by the sentry")),
+            byPath(emulate("futimesat", Attributes.futimesat, "resolved by the sentry")),
+            byPath(emulate("utime", Attributes.utime, "resolved by the sentry")),
+            byPath(emulate("truncate", Attributes.truncate, "opened for writing under the caller's credentials, then cut")),
+            byPath(emulate("getxattr", ExtendedAttributes.getxattr, "resolved by the sentry")),
+            byPath(emulate("lgetxattr", ExtendedAttributes.lgetxattr, "resolved by the sentry")),
+            byPath(emulate("setxattr", ExtendedAttributes.setxattr, "resolved by the sentry")),
+            byPath(emulate("lsetxattr", ExtendedAttributes.lsetxattr, "resolved by the sentry")),
+            byPath(emulate("listxattr", ExtendedAttributes.listxattr, "resolved by the sentry")),
+            byPath(emulate("llistxattr", ExtendedAttributes.llistxattr, "resolved by the sentry")),
+            byPath(emulate("removexattr", ExtendedAttributes.removexattr, "resolved by the sentry")),
+            byPath(emulate("lremovexattr", ExtendedAttributes.lremovexattr, "resolved by the sentry")),
+            byPath(
+                emulate(
+                    "inotify_add_watch", ExtendedAttributes.inotifyAddWatch, "resolved by the sentry; the watch is added to the caller's instance"))
         ],
 
         // Memory of the process itself.

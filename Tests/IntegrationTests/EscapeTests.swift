@@ -131,7 +131,7 @@ import Testing
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let marker = fixture.scratch("marker").appendingPathComponent("secret")
         try "host secret".write(to: marker, atomically: true, encoding: .utf8)
-        for profile in [[], ["--metadata=direct"]] {
+        for profile in [[], ["--metadata=direct"], ["--files=direct"]] {
             let result = fixture.sandboxed(
                 [
                     "sh", "-c",
@@ -148,8 +148,9 @@ import Testing
     /// fifos, and races that swap links or rewrite path buffers mid-call.
     /// A marker outside the rootfs stays unread and unchanged. "direct" is
     /// the --metadata=direct profile: the kernel resolves stat, access and
-    /// readlink paths, and the mount namespace alone must contain them.
-    @Test(arguments: ["notify", "ptrace", "direct"])
+    /// readlink paths, and the mount namespace alone must contain them;
+    /// "files-direct" (--files=direct) leaves it every open and change too.
+    @Test(arguments: ["notify", "ptrace", "direct", "files-direct"])
     func fileSystemEscapesAreContained(platform: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let (directory, marker) = try fixture.escapeMarker("marker")
@@ -164,11 +165,11 @@ import Testing
             ])
         defer { _ = listener.finish(timeout: 0) }
         #expect(eventually { FileManager.default.fileExists(atPath: directory.appendingPathComponent("hostsock").path) })
-        let profile = platform == "direct" ? ["--metadata=direct"] : []
+        let profile = ["direct": ["--metadata=direct"], "files-direct": ["--files=direct"]][platform] ?? []
         let result = Command.run(
             "/usr/bin/env",
             [
-                "MOAT_PLATFORM=\(platform == "direct" ? "notify" : platform)", fixture.moat, "do",
+                "MOAT_PLATFORM=\(platform.hasSuffix("direct") ? "notify" : platform)", fixture.moat, "do",
                 "--rootfs", fixture.rootfs
             ] + profile + ["--", "vfsescape", marker.path, "host secret"],
             timeout: 300)
@@ -282,7 +283,7 @@ import Testing
     /// what it opened (so /data/null is refused too, where runc would open
     /// it; /dev's own nodes work). A rule of the config that allows one
     /// more device, for reading only, lifts the first wall and leaves the second.
-    @Test(arguments: ["notify", "ptrace"])
+    @Test(arguments: ["notify", "ptrace", "files-direct"])
     func deviceNodesOutsideTheRulesAreRefused(platform: String) throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let data = fixture.scratch("devices")

@@ -97,9 +97,9 @@ import Testing
         #expect(try CreateOptions.overlay("memory", from: "--overlay") == .memory)
         #expect(try CreateOptions.overlay("none", from: "--overlay") == .disabled)
         #expect(try CreateOptions.overlay("/srv/upper", from: "--overlay") == .directory("/srv/upper"))
-        #expect(try CreateOptions.directMetadata("direct", from: "--metadata"))
+        #expect(try CreateOptions.direct("direct", from: "--metadata"))
         #expect(throws: LaunchFailure("--metadata: give sentry or direct, not Direct", code: 2)) {
-            try CreateOptions.directMetadata("Direct", from: "--metadata")
+            try CreateOptions.direct("Direct", from: "--metadata")
         }
     }
 }

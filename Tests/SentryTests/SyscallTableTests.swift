@@ -108,6 +108,38 @@ import Testing
         }
     }
 
+    /// --files=direct lets the metadata calls and every call that opens or
+    /// changes a file by path through, nothing else: mknod (devices), execve
+    /// (the exec checks) and unix sockets' paths stay with the sentry.
+    @Test func directFilesAllowsOnlyThePathCalls() throws {
+        let direct = FileProfile(directFiles: true)
+        #expect(direct.directMetadata)
+        let plain = try table.program(notify: true)
+        let program = try table.program(notify: true, profile: direct)
+        #expect(program.implements(table.filterRules(notify: true, profile: direct), defaultErrno: 38))
+        var allowed: [String] = []
+        for nr in (Int32(0)...SyscallTable.maxNumber + 40).filter({ plain.evaluate(number: $0) != program.evaluate(number: $0) }) {
+            #expect(program.evaluate(number: nr) == SeccompReturn.allow, "\(nr)")
+            allowed.append(SyscallTable.name(of: nr) ?? "\(nr)")
+        }
+        #expect(
+            allowed.sorted() == [
+                "access", "chdir", "chmod", "chown", "creat", "faccessat", "faccessat2", "fchmodat", "fchmodat2", "fchownat",
+                "futimesat", "getxattr", "inotify_add_watch", "lchown", "lgetxattr", "link", "linkat", "listxattr", "llistxattr",
+                "lremovexattr", "lsetxattr", "lstat", "mkdir", "mkdirat", "newfstatat", "open", "openat", "openat2", "readlink",
+                "readlinkat", "removexattr", "rename", "renameat", "renameat2", "rmdir", "setxattr", "stat", "statfs", "statx",
+                "symlink", "symlinkat", "truncate", "unlink", "unlinkat", "utime", "utimensat", "utimes"
+            ], "\(allowed.sorted())")
+        for name in ["mknod", "mknodat", "execve", "execveat", "connect", "bind", "getpid", "mount"] {
+            let nr = try #require(SyscallNames.number(of: name))
+            #expect(program.evaluate(number: nr) == plain.evaluate(number: nr), "\(name)")
+        }
+        var all = Observation()
+        all.all = true
+        let openat = try #require(SyscallNames.number(of: "openat"))
+        #expect(try table.program(notify: true, observing: all, profile: direct).evaluate(number: openat) != SeccompReturn.allow)
+    }
+
     /// Observing makes calls trap, never pass: every number is either handled
     /// as unobserved or trapped (where the sentry applies the same policy).
     @Test func observingNeverLoosensTheFilter() throws {

@@ -24,6 +24,10 @@ public struct CreateOptions: Sendable {
     /// inside the sandbox's mount namespace (true) or the sentry (--metadata,
     /// annotation dev.moat.metadata).
     public var directMetadata: Bool?
+    /// Who opens and changes files by path (with the metadata calls): the
+    /// host kernel inside the sandbox's mount namespace (true) or the
+    /// sentry (--files, annotation dev.moat.files).
+    public var directFiles: Bool?
     /// fds 3 to 3+n-1 of the creating process go on to the workload.
     public var preservedFDs: Int32 = 0
     /// With process.terminal: where the pty master is sent (runc's protocol).
@@ -41,8 +45,8 @@ public struct CreateOptions: Sendable {
         }
     }
 
-    /// --metadata's or the annotation's text: sentry or direct.
-    public static func directMetadata(_ text: String, from source: String) throws(LaunchFailure) -> Bool {
+    /// --metadata's, --files' or their annotations' text: sentry or direct.
+    public static func direct(_ text: String, from source: String) throws(LaunchFailure) -> Bool {
         switch text {
         case "sentry": return false
         case "direct": return true
@@ -52,6 +56,18 @@ public struct CreateOptions: Sendable {
 }
 
 extension Bundle {
+    /// A file profile's choice: the flag's, else the annotation's, else nil.
+    /// Direct needs the mount namespace pivot_root made, the only wall left.
+    func profileChoice(_ flagged: Bool?, flag: String, annotation: String, noPivot: Bool) throws(LaunchFailure) -> Bool? {
+        let source = flagged != nil ? flag : "annotations.\(annotation)"
+        var direct = flagged
+        if direct == nil, let text = spec.annotation(annotation) { direct = try CreateOptions.direct(text, from: source) }
+        if direct == true && noPivot {
+            throw LaunchFailure("\(source)=direct needs pivot_root's mount namespace: not with --no-pivot", code: 2)
+        }
+        return direct
+    }
+
     /// The first half of `create` and `run`: the sandbox from the config with
     /// `options` applied, and the container's state directory claimed for
     /// `id` under `root` (which also caches its seccomp program). A failure
@@ -63,17 +79,12 @@ extension Bundle {
         sandbox.child.noPivot = options.noPivot
         sandbox.child.preservedFDs = options.preservedFDs
         if let socket = options.consoleSocket { sandbox.child.consoleSocket = socket }
-        let metadataSource = options.directMetadata != nil ? "--metadata" : "annotations.\(Bundle.metadataAnnotation)"
-        var direct = options.directMetadata
-        if direct == nil, let text = spec.annotation(Bundle.metadataAnnotation) {
-            direct = try CreateOptions.directMetadata(text, from: metadataSource)
-        }
-        if let direct {
-            // Direct metadata relies on the mount namespace pivot_root made.
-            if direct && options.noPivot {
-                throw LaunchFailure("\(metadataSource)=direct needs pivot_root's mount namespace: not with --no-pivot", code: 2)
-            }
+        if let direct = try profileChoice(options.directMetadata, flag: "--metadata", annotation: Bundle.metadataAnnotation, noPivot: options.noPivot)
+        {
             sandbox.fileProfile.directMetadata = direct
+        }
+        if try profileChoice(options.directFiles, flag: "--files", annotation: Bundle.filesAnnotation, noPivot: options.noPivot) == true {
+            sandbox.useDirectFiles()
         }
         let overlaySource = options.overlay != nil ? "--overlay" : "annotations.\(Bundle.overlayAnnotation)"
         var overlay = options.overlay
