@@ -57,7 +57,10 @@ extension SandboxSpec {
     public mutating func useDirectFiles() {
         fileProfile = FileProfile(directFiles: true)
         child.nodevFiles = true
-        child.readonlyPaths += ["/proc/sys", "/proc/sysrq-trigger"].filter { !child.readonlyPaths.contains($0) }
+        // Every procfs the config mounts, not only /proc.
+        let procs = Set(child.mounts.filter { $0.fstype == "proc" }.map(\.target) + ["/proc"])
+        let guarded = procs.sorted().flatMap { [$0 + "/sys", $0 + "/sysrq-trigger"] }
+        child.readonlyPaths += guarded.filter { !child.readonlyPaths.contains($0) }
     }
 }
 
@@ -679,8 +682,8 @@ public final class Kernel: @unchecked Sendable {
     private func openFileSystem(_ initPid: HostTid) throws(Errno) {
         let root = HostProcfs.open("\(initPid)/root", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         guard root >= 0 else { throw Errno.current }
-        let proc = spec.child.mounts.last { $0.fstype == "proc" }?.target ?? "/proc"
-        files = FileSystem(root: root, procMount: proc)
+        let procs = spec.child.mounts.filter { $0.fstype == "proc" }.map(\.target)
+        files = FileSystem(root: root, procMounts: procs.isEmpty ? ["/proc"] : procs)
         homeDirectory = open(".", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         hostRoot = open("/", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         // (Without root the supervisor may not enter them: /proc/sys then answers for its own.)

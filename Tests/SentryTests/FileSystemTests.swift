@@ -29,7 +29,7 @@ import Testing
         ]
         for (link, target) in links { symlink(target, "\(top)/root/\(link)") }
         let root = open("\(top)/root", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
-        files = FileSystem(root: root, procMount: "/proc")
+        files = FileSystem(root: root, procMounts: ["/proc"])
     }
 
     static func write(_ text: String, to path: String) {

@@ -89,7 +89,7 @@ enum Files {
         if path.isEmpty { throw .noSuchFile }
         // Without root, a /proc file opened by the supervisor would show ids as
         // the host sees them (procfs renders for its opener): the kernel opens those.
-        if Linux.rootless, let files = k.files, FileSystem.components(path).starts(with: files.procMount),
+        if Linux.rootless, let files = k.files, files.isProc(FileSystem.components(path)),
             path.first == UInt8(ascii: "/")
         {
             return .runOnHost

@@ -12,23 +12,41 @@ import Platform
 /// namespace, so the kernel cannot answer them for it).
 final class FileSystem {
     let root: Int32
-    /// Where procfs is mounted inside the sandbox, as path components.
+    /// Where procfs is mounted inside the sandbox, as path components: the
+    /// last one the config mounts (or /proc), where `self` links are made.
     let procMount: [[UInt8]]
-    /// The device number of that procfs (nil without one): a file on it has this st_dev.
-    let procDevice: dev_t?
+    /// Every procfs the config mounts (each its own superblock), with its
+    /// device number: what the sentry checks on /proc holds on all of them.
+    let procMounts: [(components: [[UInt8]], device: dev_t)]
 
     static let maxSymlinkHops = 40
 
-    init(root: Int32, procMount: String = "/proc") {
+    init(root: Int32, procMounts: [String] = ["/proc"]) {
         self.root = root
-        self.procMount = FileSystem.components(Array(procMount.utf8))
-        let proc = FileSystem.openat2(root, Array(procMount.utf8), UInt64(OpenFlags.path | O_CLOEXEC), 0, Resolve.inRoot)
-        var info = stat()
-        procDevice = proc >= 0 && fstat(proc, &info) == 0 ? info.st_dev : nil
-        if proc >= 0 { close(proc) }
+        self.procMount = FileSystem.components(Array((procMounts.last ?? "/proc").utf8))
+        self.procMounts = procMounts.compactMap { path in
+            let proc = FileSystem.openat2(root, Array(path.utf8), UInt64(OpenFlags.path | O_CLOEXEC), 0, Resolve.inRoot)
+            guard proc >= 0 else { return nil }
+            defer { close(proc) }
+            var info = stat()
+            return fstat(proc, &info) == 0 ? (FileSystem.components(Array(path.utf8)), info.st_dev) : nil
+        }
     }
 
-    func onProcfs(_ info: stat) -> Bool { info.st_dev == procDevice }
+    func onProcfs(_ info: stat) -> Bool { procMounts.contains { $0.device == info.st_dev } }
+
+    /// Whether `components` name a procfs mount point or something below one.
+    func isProc(_ components: [[UInt8]]) -> Bool { procMounts.contains { components.starts(with: $0.components) } }
+
+    /// `components` below whichever procfs holds them (the path after its mount point); nil outside.
+    func procRelative(_ components: [[UInt8]]) -> [String]? {
+        guard
+            let mount = procMounts.map(\.components).filter({ components.count > $0.count && components.starts(with: $0) }).max(by: {
+                $0.count < $1.count
+            })
+        else { return nil }
+        return components.dropFirst(mount.count).map { String(decoding: $0, as: UTF8.self) }
+    }
 
     deinit { close(root) }
 
@@ -179,7 +197,7 @@ final class FileSystem {
                 continue
             }
             let follow = !isFinal || lookup.followFinal || trailingSlash
-            if current == procMount {
+            if procMounts.contains(where: { $0.components == current }) {
                 let vpid = Array(String(caller.vpid).utf8)
                 let selfText: [[UInt8]]? =
                     switch name {
@@ -242,8 +260,7 @@ final class FileSystem {
 
     /// /proc/<vpid>/fd/N (or task/<vtid>/fd/N) as the host's /proc names it.
     private func hostProcPath(_ components: [[UInt8]], _ caller: Caller) -> String? {
-        let rest = components.dropFirst(procMount.count).map { String(decoding: $0, as: UTF8.self) }
-        guard rest.count >= 3, let vpid = Int32(rest[0]), let host = caller.hostPid(vpid) else { return nil }
+        guard let rest = procRelative(components), rest.count >= 3, let vpid = Int32(rest[0]), let host = caller.hostPid(vpid) else { return nil }
         return ([String(host)] + rest.dropFirst()).joined(separator: "/")
     }
 

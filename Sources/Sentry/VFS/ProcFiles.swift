@@ -10,7 +10,7 @@ import Platform
 /// - /proc/sys: only the sandbox's own namespaced keys (net, ipc, uts, mqueue)
 ///   may be opened for writing, whatever the config mounts; the rest is
 ///   EROFS, as OCI's default read-only /proc/sys gives (kernel.core_pattern
-///   and the like act on the host);
+///   and the like act on the host), and so is /proc/sysrq-trigger;
 /// - rendered files, so that /proc agrees with what the sentry answers
 ///   elsewhere: the sandbox's uptime, uname's release and names, and, with a
 ///   memory limit, meminfo (as sysinfo).
@@ -70,9 +70,12 @@ extension Kernel {
         do throws(Errno) {
             try checkPtraceAccess(rest, task, credentials)
             let relative = rest.joined(separator: "/")
-            // (Keys are the sandbox's only when their namespace is its own, not inherited or joined.)
-            if flags & O_ACCMODE != O_RDONLY, relative.hasPrefix("sys/"),
-                !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0.prefix) && spec.child.cloneFlags & $0.namespace != 0 })
+            // (Keys are the sandbox's only when their namespace is its own, not
+            // inherited or joined.) sysrq-trigger acts on the host itself: reboot, crash.
+            if flags & O_ACCMODE != O_RDONLY,
+                relative == "sysrq-trigger"
+                    || (relative.hasPrefix("sys/")
+                        && !Kernel.namespacedSysctls.contains(where: { relative.hasPrefix($0.prefix) && spec.child.cloneFlags & $0.namespace != 0 }))
             {
                 throw Errno(EROFS)
             }
@@ -89,9 +92,7 @@ extension Kernel {
     /// The path of an fd on the sandbox's procfs, as components after the mount point; nil elsewhere.
     func procComponents(_ fd: Int32) -> [String]? {
         guard let files, let shown = HostProcfs.readLink("self/fd/\(fd)") else { return nil }
-        let parts = FileSystem.components(shown)
-        guard parts.count > files.procMount.count, Array(parts.prefix(files.procMount.count)) == files.procMount else { return nil }
-        return parts.dropFirst(files.procMount.count).map { String(decoding: $0, as: UTF8.self) }
+        return files.procRelative(FileSystem.components(shown))
     }
 
     /// /proc/<pid>/<guarded> of another process: the kernel's ptrace access
