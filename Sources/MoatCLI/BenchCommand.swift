@@ -262,21 +262,22 @@ struct BenchRuntime {
         return Double(reached - start) / 1e6
     }
 
-    /// Median PSS, RSS and peak RSS (KiB) of the runtime's whole process tree while the probe sleeps.
-    func memory(_ setup: BenchSetup, rounds: Int) -> (pss: Samples, rss: Samples, peak: Samples) {
-        var pss = Samples()
-        var rss = Samples()
-        var peak = Samples()
+    /// PSS, RSS and peak RSS (KiB) of the runtime's whole process tree once
+    /// the probe sleeps, and its peak PSS: sampled every few ms from spawn.
+    func memory(_ setup: BenchSetup, rounds: Int) -> BenchResults.Memory {
+        var memory = BenchResults.Memory()
         for round in 0..<rounds {
-            let pids = startSleepers(setup, count: 1, id: "m\(round)")
+            var most = 0
+            let pids = startSleepers(setup, count: 1, id: "m\(round)") { most = max(most, ProcessMemory.tree($0[0])?.pss ?? 0) }
             if let measured = ProcessMemory.tree(pids[0]) {
-                pss.values.append(Double(measured.pss))
-                rss.values.append(Double(measured.rss))
-                peak.values.append(Double(measured.peak))
+                memory.pss.values.append(Double(measured.pss))
+                memory.rss.values.append(Double(measured.rss))
+                memory.peak.values.append(Double(measured.peak))
+                memory.peakPss.values.append(Double(max(most, measured.pss)))
             }
             stop(pids)
         }
-        return (pss, rss, peak)
+        return memory
     }
 
     /// PSS (KiB) per sandbox when `count` idle at once: shared pages counted once in all.
@@ -302,14 +303,23 @@ struct BenchRuntime {
         }
     }
 
-    /// Starts sleeping probes and waits until each runtime's tree holds its running workload.
-    private func startSleepers(_ setup: BenchSetup, count: Int, id: String) -> [pid_t] {
+    /// Starts sleeping probes and waits until each runtime's tree holds its
+    /// running workload, then 1.5 s more; `sample` is called every few ms meanwhile.
+    private func startSleepers(_ setup: BenchSetup, count: Int, id: String, sample: ([pid_t]) -> Void = { _ in }) -> [pid_t] {
         let pids = (0..<count).map { Scratch.spawn(path, argv(setup, "sleep", ["sleep", "30"], id: "\(id)-\($0)"), output: "/dev/null") }
+        let pause: UInt32 = count == 1 ? 2_000 : 10_000
         let deadline = Clocks.host(CLOCK_MONOTONIC) + 5_000_000_000
-        while Clocks.host(CLOCK_MONOTONIC) < deadline && !pids.allSatisfy({ ProcessMemory.workloadRuns(under: $0) }) { usleep(10_000) }
+        while Clocks.host(CLOCK_MONOTONIC) < deadline && !pids.allSatisfy({ ProcessMemory.workloadRuns(under: $0) }) {
+            sample(pids)
+            usleep(pause)
+        }
         // Measure the steady state of an idle sandbox: every runtime gets 1.5 s
         // to settle (runc's init re-exec; Moat drops its set-up code after 0.5 s idle).
-        usleep(1_500_000)
+        let settled = Clocks.host(CLOCK_MONOTONIC) + 1_500_000_000
+        while Clocks.host(CLOCK_MONOTONIC) < settled {
+            sample(pids)
+            usleep(pause)
+        }
         return pids
     }
 

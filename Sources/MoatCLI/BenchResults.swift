@@ -9,8 +9,15 @@ struct BenchResults {
     let densityCount: Int
     var boot: [String: Samples] = [:]
     var firstInstruction: [String: Samples] = [:]
-    /// KiB, per runtime: PSS and RSS of its whole process tree once idle, and its peak RSS.
-    var memory: [String: (pss: Samples, rss: Samples, peak: Samples)] = [:]
+    /// KiB: PSS and RSS of a runtime's whole process tree once idle, its peak
+    /// RSS (each process's VmHWM, summed) and its peak PSS (sampled over its life).
+    struct Memory {
+        var pss = Samples()
+        var rss = Samples()
+        var peak = Samples()
+        var peakPss = Samples()
+    }
+    var memory: [String: Memory] = [:]
     /// KiB of PSS per sandbox with several idling at once.
     var density: [String: Double] = [:]
     /// ns per call, keyed "runtime call".
@@ -45,20 +52,22 @@ struct BenchResults {
                 + (runsc.map { name == "runsc" ? "" : ratio($0, to: s.median) + " faster" } ?? "") + "\n"
         }
         let nativePss = memory["native"]?.pss.median ?? 0
-        let nativeRss = memory["native"]?.rss.median ?? 0
+        let nativePeak = memory["native"]?.peakPss.median ?? 0
         out +=
-            "\n" + pad("memory", 10) + pad("PSS MiB", 10) + pad("overhead", 11) + pad("RSS MiB", 10) + pad("overhead", 11)
-            + pad("peak RSS", 10) + "PSS per sandbox, \(densityCount) idle\n"
+            "\n" + pad("memory", 10) + pad("PSS MiB", 10) + pad("overhead", 11) + pad("peak PSS", 10) + pad("overhead", 11)
+            + pad("RSS MiB", 10) + pad("peak RSS", 10) + "PSS per sandbox, \(densityCount) idle\n"
         for name in runtimes {
             guard let m = memory[name] else { continue }
             out +=
                 pad(name, 10) + pad(fixed(m.pss.median / 1024, 2), 10)
                 + pad(name == "native" ? "" : fixed((m.pss.median - nativePss) / 1024, 2), 11)
-                + pad(fixed(m.rss.median / 1024, 2), 10) + pad(name == "native" ? "" : fixed((m.rss.median - nativeRss) / 1024, 2), 11)
-                + pad(fixed(m.peak.median / 1024, 2), 10)
+                + pad(fixed(m.peakPss.median / 1024, 2), 10)
+                + pad(name == "native" ? "" : fixed((m.peakPss.median - nativePeak) / 1024, 2), 11)
+                + pad(fixed(m.rss.median / 1024, 2), 10) + pad(fixed(m.peak.median / 1024, 2), 10)
                 + (density[name].map { fixed(($0 - nativePss) / 1024, 2) + " MiB over native" } ?? "") + "\n"
         }
-        out += "(memory: each tree after 1.5 s idle; peak RSS: the most each process held, summed)\n"
+        out += "(memory: each tree after 1.5 s idle; peak PSS: the most of the tree's PSS sampled every ~2 ms from spawn;\n"
+        out += " peak RSS: the most each process held, summed)\n"
         out += "\n" + pad("syscall", 22) + pad("native ns", 11) + pad("moat ns", 11) + "ratio\n"
         for call in BenchResults.calls {
             guard let n = syscalls["native " + call]?.median, let m = syscalls["moat " + call]?.median else { continue }
@@ -82,7 +91,9 @@ struct BenchResults {
                 "memoryKiB",
                 .object(
                     runtimes.compactMap { name in
-                        memory[name].map { (name, .object([("pss", $0.pss.json), ("rss", $0.rss.json), ("peakRss", $0.peak.json)])) }
+                        memory[name].map {
+                            (name, .object([("pss", $0.pss.json), ("rss", $0.rss.json), ("peakRss", $0.peak.json), ("peakPss", $0.peakPss.json)]))
+                        }
                     })
             ),
             ("densityPssKiBPerSandbox", .object(runtimes.compactMap { name in density[name].map { (name, .number(fixed($0, 1))) } })),

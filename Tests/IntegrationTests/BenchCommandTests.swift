@@ -39,6 +39,9 @@ import Testing
         #expect((boot["moat"]?["samples"] as? [Double])?.count == 2 && (boot["native"]?["samples"] as? [Double])?.count == 2)
         let memory = try #require(report["memoryKiB"] as? [String: [String: Any]])
         #expect(((memory["moat"]?["pss"] as? [String: Any])?["median"] as? Double ?? 0) > 0)
+        // The peak is sampled over the sandbox's life: never below what it holds once idle.
+        let peakPss = (memory["moat"]?["peakPss"] as? [String: Any])?["median"] as? Double ?? 0
+        #expect(peakPss >= ((memory["moat"]?["pss"] as? [String: Any])?["median"] as? Double ?? .infinity), "\(memory)")
         #expect((report["syscallNs"] as? [String: Any])?["moat getpid"] != nil)
         #expect((report["machine"] as? [String: String])?["kernel"] != nil)
         let hot = report["sentryHotPathsNs"] as? [String: Double] ?? [:]
