@@ -161,16 +161,20 @@ enum Attributes {
         let path = try PathArgument.read(TraceeMemory(t.hostTid), a[0])
         if path.isEmpty { throw .noSuchFile }
         try k.withFiles(t) { files, caller, _ throws(Errno) in
-            // Nonblocking: a FIFO's open would wait for a reader. Only a
-            // regular file can be cut (a FIFO or a device is EINVAL, as Linux).
-            let fd: Int32
-            do throws(Errno) { fd = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: O_WRONLY | O_NONBLOCK, mode: 0) } catch
-            {
-                throw error == Errno(ENXIO) ? .invalid : error
-            }
-            defer { close(fd) }
+            // Only a regular file can be cut (a directory is EISDIR, a FIFO or a
+            // device EINVAL, as Linux). It is looked at before it is opened for
+            // writing: opening a device may act (a watchdog), a FIFO's would wait.
+            let found = try files.open(.init(dirfd: AT_FDCWD, path: path), caller: caller, flags: OpenFlags.path, mode: 0)
             var kind = stat()
-            guard fstat(fd, &kind) == 0, kind.st_mode & S_IFMT == S_IFREG else { throw .invalid }
+            let looked = fstat(found, &kind)
+            defer { close(found) }
+            guard looked == 0 else { throw Errno.current }
+            guard kind.st_mode & S_IFMT != S_IFDIR else { throw Errno(EISDIR) }
+            guard kind.st_mode & S_IFMT == S_IFREG else { throw .invalid }
+            // Reopened through /proc: the same file, checked for writing under the caller's credentials.
+            let fd = HostProcfs.open("self/fd/\(found)", O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else { throw Errno.current }
+            defer { close(fd) }
             // The caller's RLIMIT_FSIZE, not the sentry's, bounds a file it makes longer.
             var info = stat()
             if fstat(fd, &info) == 0, info.st_size < length,
