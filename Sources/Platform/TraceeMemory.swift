@@ -32,6 +32,18 @@ public struct TraceeMemory {
         if wrote != size { throw Errno.fault }
     }
 
+    /// Writes through /proc/<tid>/mem, which also writes pages the tracee
+    /// may only read or execute (as a debugger's breakpoints: the kernel
+    /// copies the page for it). Only the tracer may, where the kernel is
+    /// built to allow it to its tracer alone (proc_mem.force_override).
+    public func writeForced(_ bytes: [UInt8], at address: UInt64) throws(Errno) {
+        let fd = HostProcfs.open("\(tid)/mem", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw Errno.current }
+        defer { close(fd) }
+        let wrote = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(Int64(bitPattern: address))) }
+        if wrote != bytes.count { throw wrote < 0 ? Errno.current : Errno.fault }
+    }
+
     public func write(_ bytes: [UInt8], at address: UInt64) throws(Errno) {
         if bytes.isEmpty { return }
         let wrote = moat_write_memory(tid, address, bytes, bytes.count)

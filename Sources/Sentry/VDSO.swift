@@ -4,8 +4,8 @@ import Platform
 /// What a freshly exec'd image gets instead of the host's vDSO. At the exec
 /// stop the new stack holds argc, argv[], NULL, envp[], NULL, then the
 /// auxiliary vector, whose AT_SYSINFO_EHDR entry tells libc where the vDSO is.
-/// With the sentry vDSO it is mapped (through injected mmap and mprotect
-/// calls) and announced there; the host's stays mapped for it to call.
+/// With the sentry vDSO it is mapped (through an injected mmap) and
+/// announced there; the host's stays mapped for it to call.
 /// Without it (a fixed start time, a clocksource the vDSO cannot read), the
 /// entry becomes AT_IGNORE and the vDSO and its data pages ([vvar],
 /// [vvar_vclock]) are unmapped, so that nothing can read the host's clocks.
@@ -22,20 +22,23 @@ enum VDSO {
     ) -> Int32 {
         // The old image's host vDSO is gone: only a new one may be trusted as the caller of a fallback.
         group?.hostVDSO = nil
-        let mapped = ranges(in: tid)
-        guard !mapped.isEmpty, var deferred = try? tracer.stepOutOfSyscall(tid) else {
-            setSysinfo(in: tid, tracer: tracer, to: nil)
+        // No AT_SYSINFO_EHDR: the kernel mapped no vDSO, there is nothing to do.
+        guard let entry = sysinfoEntry(in: tid, tracer: tracer) else { return 0 }
+        let memory = TraceeMemory(tid)
+        guard var deferred = try? tracer.stepOutOfSyscall(tid) else {
+            try? memory.store(atIgnore, at: entry.type)
             return 0
         }
-        if let sentry, let host = mapped.first(where: { $0.name == "[vdso]" }),
-            let address = map(sentry, in: tid, tracer: tracer, hostBase: host.start, clocks: clocks, deferred: &deferred)
+        // The host's vDSO is the same image in every process: its size is ours.
+        if let sentry, let size = VDSO.ownSize,
+            let address = map(sentry, in: tid, tracer: tracer, hostBase: entry.value, clocks: clocks, deferred: &deferred),
+            (try? memory.store(address, at: entry.type + 8)) != nil
         {
-            setSysinfo(in: tid, tracer: tracer, to: address)
-            group?.hostVDSO = host.start...(host.end - 1)
+            group?.hostVDSO = entry.value...(entry.value + size - 1)
             return deferred
         }
-        setSysinfo(in: tid, tracer: tracer, to: nil)
-        for range in mapped {
+        try? memory.store(atIgnore, at: entry.type)
+        for range in ranges(in: tid) {
             guard let done = try? tracer.inject(tid, syscall: 11 /* munmap */, [Int(range.start), Int(range.end - range.start)])
             else { continue }
             if done.deferredSignal != 0 { deferred = done.deferredSignal }
@@ -44,31 +47,36 @@ enum VDSO {
     }
 
     /// Maps the sentry vDSO's two pages into the tracee; their address, or nil.
+    /// One injected call: the pages are mapped read-and-execute and written
+    /// through /proc/<tid>/mem. (Where the kernel refuses that, they are
+    /// mapped writable, written, and made read-and-execute: two calls more.)
+    /// The data page is executable too: the workload can read it anyway, and
+    /// each injected call is a stop, several per exec.
     private static func map(
         _ sentry: SentryVDSO, in tid: HostTid, tracer: PtraceTracer, hostBase: UInt64,
         clocks: Clocks, deferred: inout Int32
     ) -> UInt64? {
         let size = 2 * SentryVDSO.pageSize
-        // mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
-        guard let made = try? tracer.inject(tid, syscall: 9, [0, size, 3, 0x22, -1, 0]),
+        // mmap(NULL, 8192, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
+        guard let made = try? tracer.inject(tid, syscall: 9, [0, size, 5, 0x22, -1, 0]),
             made.result > 0 || made.result < -4095
         else { return nil }
         if made.deferredSignal != 0 { deferred = made.deferredSignal }
         let address = UInt64(bitPattern: Int64(made.result))
+        let pages = sentry.image + sentry.data(hostVDSOBase: hostBase, clocks: clocks)
         let memory = TraceeMemory(tid)
-        do {
-            try memory.write(sentry.image, at: address)
-            try memory.write(sentry.data(hostVDSOBase: hostBase, clocks: clocks), at: address + UInt64(SentryVDSO.pageSize))
-        } catch { return nil }
-        // The code read-and-execute, the data read-only.
-        for (start, protection) in [(address, 5), (address + UInt64(SentryVDSO.pageSize), 1)] {
-            guard let done = try? tracer.inject(tid, syscall: 10, [Int(start), SentryVDSO.pageSize, protection]),
-                done.result == 0
+        if (try? memory.writeForced(pages, at: address)) != nil { return address }
+        for protection in [3, 5] {
+            if protection == 5 && (try? memory.write(pages, at: address)) == nil { return nil }
+            guard let done = try? tracer.inject(tid, syscall: 10 /* mprotect */, [Int(address), size, protection]), done.result == 0
             else { return nil }
             if done.deferredSignal != 0 { deferred = done.deferredSignal }
         }
         return address
     }
+
+    /// The size of this process's own vDSO (the host's image), from /proc/self/maps, once.
+    static let ownSize: UInt64? = ranges(in: getpid()).first { $0.name == "[vdso]" }.map { $0.end - $0.start }
 
     /// The vDSO's and its data pages' address ranges, from /proc/<tid>/maps.
     static func ranges(in tid: HostTid) -> [(name: Substring, start: UInt64, end: UInt64)] {
@@ -81,25 +89,20 @@ enum VDSO {
         }
     }
 
-    /// Sets the auxv's AT_SYSINFO_EHDR to `address`, or to AT_IGNORE.
-    static func setSysinfo(in tid: HostTid, tracer: PtraceTracer, to address: UInt64?) {
-        guard let sp = try? tracer.stackPointer(tid) else { return }
+    /// Where the new stack's auxv holds AT_SYSINFO_EHDR (the entry's type
+    /// word; its value, the host vDSO's base, follows), or nil without one.
+    static func sysinfoEntry(in tid: HostTid, tracer: PtraceTracer) -> (type: UInt64, value: UInt64)? {
+        guard let sp = try? tracer.stackPointer(tid) else { return nil }
         var stack = StackWords(memory: TraceeMemory(tid), base: sp)
-        guard let argc = stack[0] else { return }
+        guard let argc = stack[0] else { return nil }
         var index = Int(argc) + 2  // past argc, argv[] and its NULL
         while let word = stack[index], word != 0 { index += 1 }
         index += 1  // past envp's NULL
         while let type = stack[index], type != atNull {
-            if type == atSysinfoEhdr {
-                if let address {
-                    try? TraceeMemory(tid).store(address, at: sp + UInt64((index + 1) * 8))
-                } else {
-                    try? TraceeMemory(tid).store(atIgnore, at: sp + UInt64(index * 8))
-                }
-                return
-            }
+            if type == atSysinfoEhdr, let value = stack[index + 1] { return (sp + UInt64(index * 8), value) }
             index += 2
         }
+        return nil
     }
 }
 
