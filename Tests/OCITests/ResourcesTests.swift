@@ -62,6 +62,12 @@ import Testing
         let big = DeviceRule(allow: true, kind: .char, major: 300, minor: 70000, access: "rw")
         let device = dev_t(300 & 0xfff) << 8 | dev_t(70000 & 0xff) | dev_t(70000 & ~0xff) << 12
         #expect(DeviceRule.allows([big], mode: S_IFCHR, device: device, flags: O_RDWR))
+        // Numbers as glibc's major() and minor() read them, whatever the bits (no overflow trap).
+        for raw in [dev_t.max, dev_t(0xffff_f000_0000_0000), dev_t(0xfff) << 8 | dev_t(0xfff_ff) << 12] {
+            #expect(!DeviceRule.allows([], mode: S_IFBLK, device: raw, flags: O_RDONLY))
+        }
+        let maximal = DeviceRule(allow: true, kind: .block, major: UInt32.max, minor: UInt32.max, access: "r")
+        #expect(DeviceRule.allows([maximal], mode: S_IFBLK, device: .max, flags: O_RDONLY))
         for (json, error) in [
             (#"{"type": "x"}"#, "linux.resources.devices[0].type: must be a, c or b"),
             (#"{"major": -2}"#, "linux.resources.devices[0].major: must be -1 or a device number"),

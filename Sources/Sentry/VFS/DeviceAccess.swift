@@ -52,8 +52,10 @@ public struct DeviceRule: Equatable, Sendable {
         case S_IFBLK: kind = .block
         default: return true
         }
-        let major = UInt32((device >> 8) & 0xfff | (device >> 32) & ~0xfff)
-        let minor = UInt32(device & 0xff | (device >> 12) & ~0xff)
+        // glibc's major() and minor(): the high parts are cut to 32 bits first
+        // (a node's numbers come from the image, so any value may arrive).
+        let major = UInt32(truncatingIfNeeded: device >> 8) & 0xfff | UInt32(truncatingIfNeeded: device >> 32) & ~0xfff
+        let minor = UInt32(truncatingIfNeeded: device) & 0xff | UInt32(truncatingIfNeeded: device >> 12) & ~0xff
         let access = flags & O_ACCMODE
         let read = access != O_WRONLY
         let write = access != O_RDONLY || flags & O_TRUNC != 0
