@@ -156,7 +156,9 @@ static long change_mount_at(int rootfd, const char *target, unsigned long flags)
 static long add_mount_flags(const char *where, unsigned long extra) {
     struct statfs info;
     if (syscall(SYS_statfs, where, &info) < 0) return -1;
+    // statfs's ST_RDONLY, ST_NOSUID, ST_NODEV and ST_NOEXEC are the MS_ values; ST_NOSYMFOLLOW is not.
     unsigned long kept = (unsigned long)info.f_flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (info.f_flags & 0x2000 /* ST_NOSYMFOLLOW */) kept |= MS_NOSYMFOLLOW;
     if ((kept | extra) == kept) return 0;
     return syscall(SYS_mount, NULL, where, NULL, MS_BIND | MS_REMOUNT | kept | extra, NULL);
 }

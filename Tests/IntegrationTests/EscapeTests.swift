@@ -326,6 +326,25 @@ import Testing
         }
     }
 
+    /// Making a bound directory nodev keeps the flags its host mount has
+    /// (a bind remount sets them all: nosuid and nosymfollow would be lost).
+    @Test func nodevKeepsTheBoundMountsFlags() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let data = fixture.scratch("flags")
+        #expect(Command.run("/bin/mount", ["--bind", data.path, data.path]).status == 0)
+        defer { _ = Command.run("/bin/umount", [data.path]) }
+        #expect(Command.run("/bin/mount", ["-o", "remount,bind,nosuid,nosymfollow", data.path]).status == 0)
+        let bundle = try fixture.bundle("flags", args: ["sh", "-c", "grep ' /data ' /proc/self/mountinfo | cut -d' ' -f6"]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/data", "type": "bind", "source": data.path, "options": ["rbind"]])
+            config["mounts"] = mounts
+        }
+        let result = fixture.run(bundle)
+        #expect(result.status == 0, "\(result.stderr)")
+        let options = Set(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ","))
+        #expect(options.isSuperset(of: ["nosuid", "nodev", "nosymfollow"]), "\(result.stdout)")
+    }
+
     /// /dev/tty names its opener's controlling terminal: a workload in its
     /// own session has none, even when the supervisor runs on a terminal.
     @Test func devTtyIsNeverTheSupervisorsTerminal() throws {
