@@ -307,8 +307,8 @@ long moat_step_out_of_syscall(pid_t pid, int *deferred) {
 unsigned long moat_own_vdso(void) { return getauxval(AT_SYSINFO_EHDR); }
 
 // Drops this process's mappings of its own executable's pages (they stay in
-// the page cache, shared): code and constants used only to set a sandbox
-// up are not charged to a supervisor that then idles for hours. What the
+// the page cache, shared): code, constants and data used only to set a
+// sandbox up are not charged to a supervisor that then idles for hours. What the
 // serving loop needs faults back in. Returns the bytes advised, or -errno.
 long moat_page_out_own_image(void) {
     char line[512], self[256];
@@ -325,8 +325,11 @@ long moat_page_out_own_image(void) {
         if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path_at) < 3 || !path_at) continue;
         char *path = line + path_at;
         path[strcspn(path, "\n")] = 0;
-        // Read-only file pages only: code and constants, never data.
-        if (strcmp(path, self) != 0 || perms[1] == 'w') continue;
+        // Every mapping of the executable, its data too: MADV_PAGEOUT only
+        // reclaims, so pages only read (most of .data and .rodata, which the
+        // linker puts in the writable segment) are dropped and fault back in,
+        // and pages written (anonymous copies) are swapped out or left.
+        if (strcmp(path, self) != 0) continue;
         if (madvise((void *)start, end - start, 21 /* MADV_PAGEOUT */) == 0) total += (long)(end - start);
     }
     fclose(maps);
