@@ -73,7 +73,7 @@ public enum ThreadCalls {
         return info
     }
 
-    /// MADV_PAGEOUT over this process's read-only mappings of its own executable:
+    /// MADV_PAGEOUT over this process's mappings of its own executable (code and data):
     /// the bytes advised, or -errno.
     @discardableResult
     public static func pageOutOwnImage() -> Int {
