@@ -59,7 +59,8 @@ public struct DeviceRule: Equatable, Sendable {
         let access = flags & O_ACCMODE
         let read = access != O_WRONLY
         let write = access != O_RDONLY || flags & O_TRUNC != 0
-        let last = (rules + defaults).last { $0.matches(kind, major, minor, read: read, write: write) }
-        return last?.allow == true
+        // The last match of `rules + defaults`, without making that array on every open of /dev/null.
+        func matching(_ rule: DeviceRule) -> Bool { rule.matches(kind, major, minor, read: read, write: write) }
+        return (defaults.last(where: matching) ?? rules.last(where: matching))?.allow == true
     }
 }
