@@ -43,6 +43,16 @@ public struct DeviceRule: Equatable, Sendable {
         return allow ? (!read || self.read) && (!write || self.write) : (read && self.read) || (write && self.write)
     }
 
+    /// A device's major and minor numbers, as glibc's major() and minor()
+    /// read them: the high parts are cut to 32 bits first (a node's numbers
+    /// come from the image, so any value may arrive).
+    static func numbers(_ device: dev_t) -> (major: UInt32, minor: UInt32) {
+        (
+            UInt32(truncatingIfNeeded: device >> 8) & 0xfff | UInt32(truncatingIfNeeded: device >> 32) & ~0xfff,
+            UInt32(truncatingIfNeeded: device) & 0xff | UInt32(truncatingIfNeeded: device >> 12) & ~0xff
+        )
+    }
+
     /// Whether `rules` (the config's, then the defaults) let a node of `mode`
     /// and `device` be opened with `flags`; true for anything not a device.
     public static func allows(_ rules: [DeviceRule], mode: mode_t, device: dev_t, flags: Int32) -> Bool {
@@ -52,10 +62,7 @@ public struct DeviceRule: Equatable, Sendable {
         case S_IFBLK: kind = .block
         default: return true
         }
-        // glibc's major() and minor(): the high parts are cut to 32 bits first
-        // (a node's numbers come from the image, so any value may arrive).
-        let major = UInt32(truncatingIfNeeded: device >> 8) & 0xfff | UInt32(truncatingIfNeeded: device >> 32) & ~0xfff
-        let minor = UInt32(truncatingIfNeeded: device) & 0xff | UInt32(truncatingIfNeeded: device >> 12) & ~0xff
+        let (major, minor) = DeviceRule.numbers(device)
         let access = flags & O_ACCMODE
         let read = access != O_WRONLY
         let write = access != O_RDONLY || flags & O_TRUNC != 0

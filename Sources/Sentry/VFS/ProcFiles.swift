@@ -38,8 +38,7 @@ extension Kernel {
     /// serial ttys (4), /dev/console (5, 1). The kernel gives it to whoever
     /// opens it, so the caller opens it itself, in the pivoted root.
     static func isTerminal(_ device: dev_t) -> Bool {
-        let major = (device >> 8) & 0xfff
-        let minor = (device & 0xff) | ((device >> 12) & 0xfff00)
+        let (major, minor) = DeviceRule.numbers(device)
         return (136...143).contains(major) || major == 4 || (major == 5 && minor == 1)
     }
 
