@@ -37,10 +37,12 @@ import Testing
     }
 
     /// What a workload does to its files: make, link, rename, change,
-    /// cut and remove them, in a tmpfs and on the overlay root.
+    /// cut and remove them, in a tmpfs and on the overlay root. Every
+    /// printed mtime is set by touch, so a second's tick between the two
+    /// runs cannot make them differ.
     static let fileWork = """
         umask 022; for d in /tmp/w /w; do mkdir -p $d/a/b && cd $d && echo hello > a/f && ln -s f a/l && ln a/f a/h
-        mv a/h a/b/moved && chmod 640 a/f && touch -d @1000000000 a/f && truncate -s 3 a/b/moved && mkfifo a/p
+        mv a/h a/b/moved && chmod 640 a/f && truncate -s 3 a/b/moved && mkfifo a/p && touch -h -d @1000000000 a a/f a/l a/p
         stat -c '%n %s %a %h %F %Y' a a/f a/l a/b/moved a/p; cat a/l; echo; cat a/b/moved; echo; readlink a/l
         cd a/b && pwd && cd ../.. && rm a/l a/p && rmdir a/b 2>&1; rm a/b/moved && rmdir a/b && ls -A a; rm -r a
         ln -s /etc/passwd up; head -c 5 up; echo; rm up; cd /; done
