@@ -310,32 +310,6 @@ unsigned long moat_own_vdso(void) { return getauxval(AT_SYSINFO_EHDR); }
 // the page cache, shared): code, constants and data used only to set a
 // sandbox up are not charged to a supervisor that then idles for hours. What the
 // serving loop needs faults back in. Returns the bytes advised, or -errno.
-long moat_page_out_own_image(void) {
-    char line[512], self[256];
-    long n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return -errno;
-    self[n] = 0;
-    FILE *maps = fopen("/proc/self/maps", "re");
-    if (!maps) return -errno;
-    long total = 0;
-    while (fgets(line, sizeof line, maps)) {
-        unsigned long start, end;
-        char perms[5];
-        int path_at = 0;
-        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path_at) < 3 || !path_at) continue;
-        char *path = line + path_at;
-        path[strcspn(path, "\n")] = 0;
-        // Every mapping of the executable, its data too: MADV_PAGEOUT only
-        // reclaims, so pages only read (most of .data and .rodata, which the
-        // linker puts in the writable segment) are dropped and fault back in,
-        // and pages written (anonymous copies) are swapped out or left.
-        if (strcmp(path, self) != 0) continue;
-        if (madvise((void *)start, end - start, 21 /* MADV_PAGEOUT */) == 0) total += (long)(end - start);
-    }
-    fclose(maps);
-    return total;
-}
-
 uint64_t moat_rdtsc(void) {
     uint32_t low, high;
     __asm__ volatile("rdtsc" : "=a"(low), "=d"(high));

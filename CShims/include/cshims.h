@@ -24,5 +24,6 @@
 #include "terminal.h"
 #include "vdso.h"
 #include "abi.h"
+#include "image.h"
 
 #endif

@@ -22,10 +22,6 @@ long moat_inject_syscall(pid_t pid, long nr, const long args[_Nonnull 6], long *
 // Takes a tracee at an exec stop out of execve, to its first instruction.
 long moat_step_out_of_syscall(pid_t pid, int *deferred);
 
-// madvise(MADV_PAGEOUT) over this process's mappings of its own
-// executable; the bytes advised, or -errno.
-long moat_page_out_own_image(void);
-
 // At a signal-delivery stop: a call interrupted while it waited for the sentry's
 // answer (seccomp user notification: -ERESTARTSYS) is made to restart whatever
 // the handler's SA_RESTART says, when never_interrupted[its number] is set.

@@ -101,7 +101,8 @@ func createOptions(_ arguments: ParsedArguments) throws -> CreateOptions {
         guard let count = Int32(text), (0...1000).contains(count) else {
             throw Failure("--preserve-fds: give a number of fds (0 to 1000), not \(text)", code: 2)
         }
-        if let closed = (3..<(3 + count)).first(where: { fcntl($0, F_GETFD) < 0 }) {
+        // The caller's fds: not one Moat opened itself before main.
+        if let closed = (3..<(3 + count)).first(where: { fcntl($0, F_GETFD) < 0 || $0 == OwnImage.userfaultfd }) {
             throw Failure("--preserve-fds \(count): fd \(closed) is not open")
         }
         options.preservedFDs = count

@@ -444,6 +444,8 @@ public enum SupervisorProcess {
                 fd += 1
             }
             if last + 1 < highest { moat_close_from(last + 1) }
+            // That closed the parent's userfaultfd; fork dropped its registration anyway.
+            OwnImage.mapByThePage()
             body {
                 var byte: UInt8 = 1
                 _ = write(writeEnd, &byte, 1)

@@ -72,11 +72,4 @@ public enum ThreadCalls {
         if result < 0 { throw Errno(-result) }
         return info
     }
-
-    /// MADV_PAGEOUT over this process's mappings of its own executable (code and data):
-    /// the bytes advised, or -errno.
-    @discardableResult
-    public static func pageOutOwnImage() -> Int {
-        moat_page_out_own_image()
-    }
 }

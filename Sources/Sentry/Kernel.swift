@@ -458,7 +458,7 @@ public final class Kernel: @unchecked Sendable {
     private func pageOutWhenIdle(_ events: EventLoop, _ pool: ServingPool) -> () -> Void {
         { [unowned self] in
             if pool.idleMs >= Int64(events.idleAfterMs) {
-                if ThreadCalls.pageOutOwnImage() > 0 { Timing.mark("paged out") }
+                if OwnImage.pageOut() > 0 { Timing.mark("paged out") }
             } else {
                 events.whenIdle = pageOutWhenIdle(events, pool)
             }

@@ -163,6 +163,14 @@ import Testing
         #expect(result.lines == ["three", "four", "0 1 2 3 4 5 "], "fd 5 here is ls's own directory: \(result.stdout)")
         let missing = Command.run(fixture.moat, ["run", "--root", bundle.path + "/state", "--bundle", bundle.path, "--preserve-fds", "40", "p2"])
         #expect(missing.status != 0 && missing.stderr.contains("--preserve-fds 40: fd"), "\(missing.stderr)")
+        // fd 3 not given: the fd Moat opens for itself before main is not the caller's to pass on.
+        let moats = Command.run(
+            "/bin/bash",
+            [
+                "-c",
+                "\(Fixture.closeInheritedFDs); exec '\(fixture.moat)' run --root '\(bundle.path)/state' --bundle '\(bundle.path)' --preserve-fds 1 p3"
+            ])
+        #expect(moats.status != 0 && moats.stderr.contains("--preserve-fds 1: fd 3 is not open"), "\(moats.stdout) \(moats.stderr)")
     }
 
     @Test func manyProcessesAndThreads() throws {

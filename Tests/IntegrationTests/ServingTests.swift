@@ -34,6 +34,69 @@ import Testing
         #expect(result.stderr.contains("ms paged out"), "\(result.stderr)")
     }
 
+    /// The supervisor maps its own code a page per fault (no fault-around):
+    /// its executable's segments are registered with a userfaultfd, VmFlags
+    /// "uw", under `run` and in the supervisor `create` forks (fork does not
+    /// carry the registration over). Kernels before 6.7 cannot.
+    @Test func theSupervisorMapsItsOwnCodeAPageAtATime() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        guard version.count == 2, version[0] > 6 || (version[0] == 6 && version[1] >= 7) else { return }
+        let bundle = try fixture.bundle("own-image", args: ["sleep", "10"])
+        let root = bundle.path + "/state"
+        let run = Command.start(fixture.moat, ["run", "--root", root, "--bundle", bundle.path, "image-run"])
+        // create's supervisor keeps its stdio: a file, not a pipe the test would wait on.
+        let created = Command.run(
+            "/bin/sh", ["-c", "'\(fixture.moat)' create --root '\(root)' --bundle '\(bundle.path)' image-create > '\(bundle.path)/created' 2>&1"])
+        #expect(created.status == 0, "\((try? String(contentsOfFile: bundle.path + "/created", encoding: .utf8)) ?? "")")
+        defer {
+            _ = Command.run(fixture.moat, ["delete", "--root", root, "--force", "image-create"])
+            _ = Command.run(fixture.moat, ["kill", "--root", root, "image-run", "KILL"])
+            _ = run.finish()
+        }
+        let supervisors = [
+            "image-run": run.process.processIdentifier, "image-create": try #require(processWhoseCommandEnds(with: "image-create"))
+        ]
+        let executable = URL(fileURLWithPath: fixture.moat).resolvingSymlinksInPath().path
+        for (id, pid) in supervisors {
+            #expect(eventually { codeSegmentFlags(pid, executable).count >= 2 }, "\(id): no mappings of \(executable)")
+            let flags = codeSegmentFlags(pid, executable)
+            #expect(!flags.isEmpty && flags.allSatisfy { $0.contains("uw") }, "\(id): \(flags)")
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            let userfaultfds = fds.filter {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) == "anon_inode:[userfaultfd]"
+            }
+            #expect(userfaultfds.count == 1, "\(id): \(userfaultfds)")
+        }
+    }
+
+    /// The VmFlags of each of `pid`'s mappings of `executable`.
+    func codeSegmentFlags(_ pid: Int32, _ executable: String) -> [String] {
+        guard let smaps = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return [] }
+        var flags: [String] = []
+        var inExecutable = false
+        for line in smaps.split(separator: "\n") {
+            if let first = line.first, first.isHexDigit, line.contains("-") && !line.hasPrefix("VmFlags") {
+                inExecutable = line.hasSuffix(" " + executable)
+            } else if inExecutable && line.hasPrefix("VmFlags:") {
+                flags.append(String(line))
+            }
+        }
+        return flags
+    }
+
+    /// The one process whose command line ends with `argument`.
+    func processWhoseCommandEnds(with argument: String) -> Int32? {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        return pids.first { pid in
+            guard let line = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+            return line.split(separator: 0).last.map { String(decoding: $0, as: UTF8.self) } == argument
+        }
+    }
+
     @Test func aReaderAndAWriterOpenOneFifo() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["fifos", "pair"])
