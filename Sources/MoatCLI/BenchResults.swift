@@ -26,9 +26,9 @@ struct BenchResults {
     /// The sentry's own work per operation (ns), measured in-process.
     var hotPaths: [(String, Double)] = []
 
-    static let calls = ["getpid", "getuid", "clock_gettime", "open_read_close", "stat", "fork_wait"]
+    static let calls = ["getpgid", "getuid", "clock_gettime", "open_read_close", "stat", "fork_wait"]
     static let callLabels = [
-        "getpid": "getpid (trapped)", "getuid": "getuid (passthrough)", "clock_gettime": "clock_gettime",
+        "getpgid": "getpgid (served)", "getuid": "getuid (passthrough)", "clock_gettime": "clock_gettime",
         "open_read_close": "open+read+close", "stat": "stat", "fork_wait": "fork+wait"
     ]
 

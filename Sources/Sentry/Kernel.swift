@@ -438,7 +438,7 @@ public final class Kernel: @unchecked Sendable {
             endInit(ofFault: signal)
         } else {
             // A signal that came while a call waited for its notification's
-            // answer: restart the call (getpid never fails with EINTR).
+            // answer: restart the call (getpgid never fails with EINTR).
             if spec.useNotifications {
                 _ = ThreadCalls.restartInterrupted(tid, neverInterrupted: neverInterrupted)
             }
@@ -866,28 +866,6 @@ public final class Kernel: @unchecked Sendable {
         return HostProc.faultTakesDefaultAction(tid, signal: signal)
     }
 
-    /// getppid's answers by process (host tgid), valid until a process exits
-    /// (only an exit reparents anything here: ptrace attach is refused).
-    private var parentsKnown: [HostTid: Int32] = [:]
-    /// Counts exits, so that an answer read before one is not kept after it.
-    private var parentsEpoch = 0
-
-    /// The parent known for a process, and the epoch to remember a new answer under.
-    func knownParent(of tgid: HostTid) -> (vpid: Int32?, epoch: Int) {
-        stateLock.withLock { (parentsKnown[tgid], parentsEpoch) }
-    }
-
-    func rememberParent(_ vpid: Int32, of tgid: HostTid, epoch: Int) {
-        stateLock.withLock { if epoch == parentsEpoch { parentsKnown[tgid] = vpid } }
-    }
-
-    private func forgetParents() {
-        stateLock.withLock {
-            parentsKnown = [:]
-            parentsEpoch += 1
-        }
-    }
-
     /// Exited orphans the init has not reaped, to reap in it at its next stop.
     var orphansToReap: [Int32] = []
 
@@ -936,8 +914,6 @@ public final class Kernel: @unchecked Sendable {
         if tid == initPid { orphansToReap = [] }
         if let group = pids.task(host: tid)?.group, group.liveThreads == 1 {
             noteExit(of: group)
-            // Its children now have another parent (the init, or a subreaper).
-            forgetParents()
         }
         shiftedDeadlines[tid] = nil
         observe { $0.abandon(tid, result: nil) }

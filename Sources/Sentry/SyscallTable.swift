@@ -400,8 +400,11 @@ extension SyscallTable {
                 "prctl", "personality", "capget", "pidfd_send_signal"
             ],
             .full, "affects only the caller"),
-        // The kernel's pids are the sandbox's: it runs in its own pid namespace.
+        // The kernel's pids are the sandbox's: it runs in its own pid namespace
+        // (or a pod's it joined), and the sentry's numbers are read from NSpid.
         host(["fork", "vfork"], .full, "results are pids of the sandbox's pid namespace"),
+        host(["getpid", "gettid"], .full, "the kernel's numbers in the sandbox's pid namespace are the sandbox's (1 for the init)"),
+        host(["getppid"], .full, "0 for the init and for a process whose parent is outside the sandbox's pid namespace"),
         host(["pidfd_getfd"], .full, "a pidfd names a sandbox process: pidfd_open is checked, CLONE_PIDFD gives children"),
         // CLONE_UNTRACED would make a child that ptrace never sees: its calls
         // served at ptrace stops fail, and its execs go unchecked. CLONE_PTRACE
@@ -494,9 +497,6 @@ extension SyscallTable {
 
         // Pids, served by the sentry.
         [
-            emulate("getpid", Pids.getpid, "the sandbox's pid (1 for the init)"),
-            emulate("gettid", Pids.gettid, "the sandbox's tid"),
-            emulate("getppid", Pids.getppid, "0 for the init"),
             emulate("getpgid", Pids.checkedPid(0), "pid checked against the sandbox"),
             emulate("getpgrp", Pids.runOnHost, "the sandbox's pid namespace"),
             emulate("getsid", Pids.checkedPid(0), "pid checked against the sandbox"),

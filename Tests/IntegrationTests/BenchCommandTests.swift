@@ -33,7 +33,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: target + "/inside"), "a symlink's target is left alone")
         #expect(result.stderr.contains("nosuchruntime is not installed, skipped"))
         for row in ["native", "moat"] { #expect(result.lines.contains { $0.hasPrefix(row + " ") }, "\(row): \(result.stdout)") }
-        #expect(result.stdout.contains("getpid (trapped)") && result.stdout.contains("fork+wait"))
+        #expect(result.stdout.contains("getpgid (served)") && result.stdout.contains("fork+wait"))
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
         let boot = try #require(report["bootMs"] as? [String: [String: Any]])
         #expect((boot["moat"]?["samples"] as? [Double])?.count == 2 && (boot["native"]?["samples"] as? [Double])?.count == 2)
@@ -42,7 +42,7 @@ import Testing
         // The peak is sampled over the sandbox's life: never below what it holds once idle.
         let peakPss = (memory["moat"]?["peakPss"] as? [String: Any])?["median"] as? Double ?? 0
         #expect(peakPss >= ((memory["moat"]?["pss"] as? [String: Any])?["median"] as? Double ?? .infinity), "\(memory)")
-        #expect((report["syscallNs"] as? [String: Any])?["moat getpid"] != nil)
+        #expect((report["syscallNs"] as? [String: Any])?["moat getpgid"] != nil)
         #expect((report["machine"] as? [String: String])?["kernel"] != nil)
         let hot = report["sentryHotPathsNs"] as? [String: Double] ?? [:]
         #expect(hot.count == 4 && hot.values.allSatisfy { $0 > 0 }, "\(hot)")

@@ -261,7 +261,7 @@ import Testing
             bundle,
             [
                 "exec", "--env", "GREETING=hello", "x1", "sh", "-c",
-                "echo $GREETING pid=$$ ppid=$PPID; cat /proc/1/cmdline | tr '\\0' ' '; echo; getpid_loop 10 >/dev/null && exit 6"
+                "echo $GREETING pid=$$ ppid=$PPID; cat /proc/1/cmdline | tr '\\0' ' '; echo; served_loop 10 >/dev/null && exit 6"
             ])
         #expect(joined.status == 6, "\(joined.stderr)")
         #expect(joined.lines == ["hello pid=2 ppid=0", "sleep 30 "], "\(joined.lines)")

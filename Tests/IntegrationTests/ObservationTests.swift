@@ -26,7 +26,7 @@ import Testing
     @Test func straceListAndTheSandboxView() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(
-            ["sh", "-c", "getpid_loop 2 >/dev/null; cat /nonexistent 2>/dev/null; exit 4"],
+            ["sh", "-c", "served_loop 2 >/dev/null; cat /nonexistent 2>/dev/null; exit 4"],
             extra: ["--strace=getpid,openat,exit_group"])
         #expect(result.status == 4)
         let names = Set(

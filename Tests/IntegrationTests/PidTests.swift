@@ -4,7 +4,7 @@ import Testing
 @Suite struct PidTests {
     let fixtureForStorm = Fixture.shared
 
-    /// Signals every few microseconds while getpid and kill are served (by
+    /// Signals every few microseconds while getpgid and kill are served (by
     /// user notification or ptrace): none of them fails, every signal arrives.
     @Test func servedCallsSurviveASignalStorm() throws {
         try #require(fixtureForStorm.setupError == nil, "\(fixtureForStorm.setupError ?? "")")
@@ -44,9 +44,9 @@ import Testing
             ], "\(result.stdout)")
     }
 
-    /// getppid is answered from what the sentry learnt (no /proc read per
-    /// call) and is still right after a reparenting: a process whose parent
-    /// exits sees the init as its parent.
+    /// getppid, the kernel's answer in the sandbox's pid namespace: 0 for the
+    /// init (its parent is outside), and after a reparenting a process whose
+    /// parent exits sees the init as its parent.
     @Test func getppidFollowsReparenting() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["ppid"])

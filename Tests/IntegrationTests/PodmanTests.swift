@@ -62,7 +62,7 @@ import Testing
             home,
             [
                 "run", "--rm", "localhost/moat-busybox", "sh", "-c",
-                "echo hello pid=$$ $(uname -r); getpid_loop 10 >/dev/null && echo served; exit 3"
+                "echo hello pid=$$ $(uname -r); served_loop 10 >/dev/null && echo served; exit 3"
             ])
         #expect(run.status == 3, "exit code from the workload: \(run.status) \(run.stderr)")
         #expect(run.lines == ["hello pid=1 6.1.0-moat", "served"], "\(run.stdout) \(run.stderr)")

@@ -22,7 +22,11 @@ import Testing
         #expect(totals["full"]! + totals["partial"]! + totals["unimplemented"]! == rows.count)
         #expect(totals["emulated"]! + totals["passthrough (host surface)"]! + totals["denied"]! == rows.count)
         #expect(rows.filter { $0["level"] as? String == "full" }.count == totals["full"])
-        #expect(rows.contains { $0["name"] as? String == "getpid" && $0["handling"] as? String == "emulated" && $0["number"] as? Int == 39 })
+        #expect(rows.contains { $0["name"] as? String == "getpgid" && $0["handling"] as? String == "emulated" && $0["number"] as? Int == 121 })
+        #expect(
+            rows.contains {
+                $0["name"] as? String == "getpid" && $0["handling"] as? String == "passthrough" && $0["number"] as? Int == 39
+            })
         #expect(rows.contains { $0["name"] as? String == "mount" && $0["handling"] as? String == "denied (EPERM)" })
         let csv = Command.run(fixture.moat, ["syscalls", "--format", "csv"]).stdout.split(separator: "\n")
         #expect(csv.first == "number,name,handling,level,note" && csv.count == rows.count + 1)

@@ -37,14 +37,14 @@ int main(int argc, char **argv) {
         char buf[64];
         struct stat st;
         struct timespec ts;
-        long long getpid_ns = COST(20000, syscall(SYS_getpid));
+        long long getpgid_ns = COST(20000, syscall(SYS_getpgid, 0));
         long long getuid_ns = COST(200000, syscall(SYS_getuid));
         long long clock_ns = COST(20000, clock_gettime(CLOCK_MONOTONIC, &ts));
         long long open_ns = COST(5000, { int fd = open(path, O_RDONLY); read(fd, buf, sizeof buf); close(fd); });
         long long stat_ns = COST(10000, stat(path, &st));
         long long fork_ns = COST(200, { pid_t p = fork(); if (p == 0) _exit(0); waitpid(p, NULL, 0); });
-        printf("getpid=%lld getuid=%lld clock_gettime=%lld open_read_close=%lld stat=%lld fork_wait=%lld\n",
-               getpid_ns, getuid_ns, clock_ns, open_ns, stat_ns, fork_ns);
+        printf("getpgid=%lld getuid=%lld clock_gettime=%lld open_read_close=%lld stat=%lld fork_wait=%lld\n",
+               getpgid_ns, getuid_ns, clock_ns, open_ns, stat_ns, fork_ns);
         return 0;
     }
     fprintf(stderr, "usage: benchprobe true|first|sleep S|cost DIR\n");

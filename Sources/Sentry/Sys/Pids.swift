@@ -2,31 +2,10 @@ import Glibc
 import Platform
 
 /// Process and thread ids. The sandbox has its own pid namespace, so a
-/// sandbox pid and the kernel's number for it are the same; the sentry's part
-/// is to answer from its table and refuse any id that is not in it.
+/// sandbox pid and the kernel's number for it are the same (getpid, gettid
+/// and getppid run on the host); the sentry's part is to refuse any id that
+/// is not in its table.
 enum Pids {
-    /// getpid implements Linux syscall getpid(2).
-    static func getpid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        .value(Int(t.group.vpid))
-    }
-
-    /// gettid implements Linux syscall gettid(2).
-    static func gettid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        .value(Int(t.vtid))
-    }
-
-    /// getppid implements Linux syscall getppid(2): 0 when the parent is
-    /// outside (the init's). The answer read from /proc (44 µs) is kept
-    /// until some process of the sandbox exits.
-    static func getppid(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
-        let known = k.knownParent(of: t.group.hostTgid)
-        if let vpid = known.vpid { return .value(Int(vpid)) }
-        guard let status = HostProc.status(t.group.hostTgid) else { return .value(0) }
-        let parent = k.pids.group(host: status.ppid)?.vpid ?? 0
-        k.rememberParent(parent, of: t.group.hostTgid, epoch: known.epoch)
-        return .value(Int(parent))
-    }
-
     static func runOnHost(_ k: Kernel, _ t: Task, _ a: SyscallArgs) throws(Errno) -> SyscallOutcome {
         .runOnHost
     }

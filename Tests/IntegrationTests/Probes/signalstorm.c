@@ -1,5 +1,5 @@
-// Signals every few microseconds while the sentry serves getpid and kill:
-// no served call may fail (Linux never ends getpid or kill with EINTR).
+// Signals every few microseconds while the sentry serves getpgid and kill:
+// no served call may fail (Linux never ends getpgid or kill with EINTR).
 #include <signal.h>
 #include <stdio.h>
 #include <errno.h>
@@ -13,10 +13,11 @@ int main() {
     struct sigaction sa = {0}; sa.sa_handler = h;
     sigaction(SIGUSR1, &sa, 0); sigaction(SIGALRM, &sa, 0);
     int bad = 0, esrch = 0, eintr = 0, other = 0;
+    long pid = syscall(SYS_getpid), group = syscall(SYS_getpgid, 0);
     for (int i = 0; i < 20000; i++) {
         struct itimerval it = {{0,0},{0, 1 + i % 10}};
         setitimer(ITIMER_REAL, &it, 0);
-        long pid = syscall(SYS_getpid);
+        if (syscall(SYS_getpgid, 0) != group) { bad++; if (errno == EINTR) eintr++; else other++; }
         if (syscall(SYS_kill, pid, SIGUSR1) != 0) { bad++; if (errno == ESRCH) esrch++; else if (errno == EINTR) eintr++; else other++; }
     }
     printf("failures=%d esrch=%d eintr=%d other=%d handled=%d\n", bad, esrch, eintr, other, n);

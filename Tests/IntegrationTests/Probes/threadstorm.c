@@ -1,5 +1,5 @@
 // `threadstorm THREADS CALLS [ALIVE]`: THREADS threads (at most ALIVE, 64, at once),
-// each making CALLS served calls (getpid, gettid); prints what every thread saw.
+// each making CALLS served calls (getpgid, getsid); prints what every thread saw.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 static int calls;
-static pid_t pid;
+static long group, session;
 
 static void *work(void *arg) {
     long wrong = 0;
     for (int i = 0; i < calls; i++) {
-        if (syscall(SYS_getpid) != pid) wrong++;
-        if (syscall(SYS_gettid) <= 0) wrong++;
+        if (syscall(SYS_getpgid, 0) != group) wrong++;
+        if (syscall(SYS_getsid, 0) != session) wrong++;
     }
     return (void *)wrong;
 }
@@ -22,7 +22,8 @@ static void *work(void *arg) {
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 1000;
     calls = argc > 2 ? atoi(argv[2]) : 10;
-    pid = getpid();
+    group = syscall(SYS_getpgid, 0);
+    session = syscall(SYS_getsid, 0);
     int wave = argc > 3 ? atoi(argv[3]) : 64;
     pthread_t *running = calloc((size_t)wave, sizeof *running);
     long wrong = 0;
