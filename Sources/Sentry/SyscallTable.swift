@@ -405,6 +405,10 @@ extension SyscallTable {
         host(["fork", "vfork"], .full, "results are pids of the sandbox's pid namespace"),
         host(["getpid", "gettid"], .full, "the kernel's numbers in the sandbox's pid namespace are the sandbox's (1 for the init)"),
         host(["getppid"], .full, "0 for the init and for a process whose parent is outside the sandbox's pid namespace"),
+        // Signals, the hot ones (servers signal each other): the namespace holds
+        // only the sandbox's processes (or a pod's, which Linux lets it signal),
+        // so the kernel's ESRCH is the sentry's answer for any other pid.
+        host(["kill", "tkill", "tgkill"], .full, "a pid outside the sandbox's pid namespace is ESRCH"),
         host(["pidfd_getfd"], .full, "a pidfd names a sandbox process: pidfd_open is checked, CLONE_PIDFD gives children"),
         // CLONE_UNTRACED would make a child that ptrace never sees: its calls
         // served at ptrace stops fail, and its execs go unchecked. CLONE_PTRACE
@@ -504,9 +508,6 @@ extension SyscallTable {
             emulate("setpgid", Pids.checkedPid(0), "pid checked against the sandbox"),
             emulate("wait4", Pids.checkedWait(0), "pid checked against the sandbox; status from the kernel"),
             emulate("waitid", Pids.checkedWaitid, "P_PID checked against the sandbox"),
-            emulate("kill", Pids.checkedPid(0), "a pid outside the sandbox is ESRCH"),
-            emulate("tkill", Pids.checkedPid(0), "a tid outside the sandbox is ESRCH"),
-            emulate("tgkill", Pids.checkedTgkill, "ids outside the sandbox are ESRCH"),
             emulate("rt_sigqueueinfo", Pids.checkedPid(0), "a pid outside the sandbox is ESRCH"),
             emulate("rt_tgsigqueueinfo", Pids.checkedTgkill, "ids outside the sandbox are ESRCH"),
             emulate("prlimit64", Pids.checkedPid(0), "pid checked against the sandbox"),

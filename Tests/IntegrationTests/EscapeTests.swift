@@ -13,6 +13,25 @@ import Testing
         #expect(result.lines == ["before"], "nothing after the call ran: \(result.lines)")
     }
 
+    /// kill, tkill and tgkill run on the host: the sandbox's pid namespace is
+    /// the wall. A host process named by its host pid is not there to signal,
+    /// by any of them, and lives on.
+    @Test func aHostProcessCannotBeSignalled() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let host = Command.start("/bin/sleep", ["60"])
+        defer {
+            kill(host.process.processIdentifier, SIGKILL)
+            _ = host.finish()
+        }
+        let pid = host.process.processIdentifier
+        let result = fixture.sandboxed([
+            "sh", "-c", "kill -9 \(pid); echo kill=$?; kill -0 \(pid); echo probe=$?; escape tgkill \(pid)"
+        ])
+        #expect(result.lines.contains("kill=1") && result.lines.contains("probe=1"), "\(result.stdout) \(result.stderr)")
+        #expect(result.lines.contains("tkill=-1 No such process") && result.lines.contains("tgkill=-1 No such process"), "\(result.stdout)")
+        #expect(host.process.isRunning, "the host's sleep was killed")
+    }
+
     @Test func refusedCallsReturnErrnoAndTheWorkloadGoesOn() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let result = fixture.sandboxed(["escape", "refused"])

@@ -4,7 +4,7 @@ import Testing
 @Suite struct PidTests {
     let fixtureForStorm = Fixture.shared
 
-    /// Signals every few microseconds while getpgid and kill are served (by
+    /// Signals every few microseconds while getpgid is served and kill runs (by
     /// user notification or ptrace): none of them fails, every signal arrives.
     @Test func servedCallsSurviveASignalStorm() throws {
         try #require(fixtureForStorm.setupError == nil, "\(fixtureForStorm.setupError ?? "")")

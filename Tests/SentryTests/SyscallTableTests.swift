@@ -215,7 +215,7 @@ import Testing
 
     @Test func pidsAndTimeAreServedBySentry() {
         for name in [
-            "getpgid", "getsid", "kill", "tgkill", "wait4", "clock_gettime",
+            "getpgid", "getsid", "rt_sigqueueinfo", "wait4", "clock_gettime",
             "gettimeofday", "time", "clock_nanosleep", "uname", "sethostname"
         ] {
             guard case .emulate? = table.entry(SyscallNames.number(of: name)!)?.handling else {
@@ -226,9 +226,10 @@ import Testing
     }
 
     /// The sandbox always has a pid namespace (its own or a pod's) and the
-    /// sentry's numbers are the kernel's there: asking costs no round trip.
+    /// sentry's numbers are the kernel's there: asking, or signalling,
+    /// costs no round trip.
     @Test func ownIdsComeFromTheKernel() {
-        for name in ["getpid", "gettid", "getppid"] {
+        for name in ["getpid", "gettid", "getppid", "kill", "tkill", "tgkill"] {
             guard case .passthrough? = table.entry(SyscallNames.number(of: name)!)?.handling else {
                 Issue.record("\(name) must run on the host")
                 continue

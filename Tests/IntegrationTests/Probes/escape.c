@@ -38,6 +38,13 @@ int main(int argc, char **argv) {
         pthread_join(t, NULL);
         sleep(1);
         printf("process survived\n");
+    } else if (!strcmp(mode, "tgkill") && argc > 2) {
+        // A host pid (and it as a tid): no such process in the sandbox's namespace.
+        long pid = atol(argv[2]);
+        long r = syscall(SYS_tkill, pid, SIGKILL);
+        printf("tkill=%ld %s\n", r, r ? strerror(errno) : "");
+        r = syscall(SYS_tgkill, pid, pid, SIGKILL);
+        printf("tgkill=%ld %s\n", r, r ? strerror(errno) : "");
     } else if (!strcmp(mode, "x32")) {
         printf("before\n");
         long r = syscall(0x40000000 | 39);

@@ -1,4 +1,4 @@
-// Signals every few microseconds while the sentry serves getpgid and kill:
+// Signals every few microseconds while the sentry serves getpgid (and kill runs):
 // no served call may fail (Linux never ends getpgid or kill with EINTR).
 #include <signal.h>
 #include <stdio.h>
