@@ -19,9 +19,21 @@ final class Fixture: Sendable {
         moat =
             ProcessInfo.processInfo.environment["MOAT_BIN"]
             ?? packageRoot.appendingPathComponent(".build/debug/moat").path
-        work = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("moat-tests-\(getpid())")
+        let temporary = URL(fileURLWithPath: NSTemporaryDirectory())
+        Fixture.removeLeftovers(in: temporary)
+        work = temporary.appendingPathComponent("moat-tests-\(getpid())")
         rootfs = work.appendingPathComponent("bundle/rootfs").path
         setupError = Fixture.prepare(packageRoot: packageRoot, moat: moat, work: work)
+    }
+
+    /// Removes the scratch of earlier runs whose process is gone: nothing
+    /// ends a test process in a way that could clean up (each run left ~180 MB,
+    /// 74 GB over a day of sessions, until the disk was full).
+    static func removeLeftovers(in parent: URL) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix("moat-tests-") {
+            guard let pid = Int32(name.dropFirst("moat-tests-".count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
     }
 
     private static func prepare(packageRoot: URL, moat: String, work: URL) -> String? {

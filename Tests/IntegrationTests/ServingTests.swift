@@ -45,7 +45,8 @@ import Testing
         let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
         guard version.count == 2, version[0] > 6 || (version[0] == 6 && version[1] >= 7) else { return }
-        let bundle = try fixture.bundle("own-image", args: ["sleep", "10"])
+        // Long enough to outlast a loaded machine's create; both are killed at the end.
+        let bundle = try fixture.bundle("own-image", args: ["sleep", "300"])
         let root = bundle.path + "/state"
         let run = Command.start(fixture.moat, ["run", "--root", root, "--bundle", bundle.path, "image-run"])
         // create's supervisor keeps its stdio: a file, not a pipe the test would wait on.
