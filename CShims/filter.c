@@ -199,12 +199,21 @@ uint32_t moat_bpf_evaluate(const void *program, size_t count, uint32_t arch, int
 }
 
 int moat_seccomp_add_masked_values(void *ctx, int nr, int arg, uint64_t mask, int trace,
-                                   const uint64_t *values, int count) {
+                                   const uint64_t *values, int count, int unless_zero) {
     uint32_t action = trace ? SCMP_ACT_TRACE((uint16_t)nr) : SCMP_ACT_ALLOW;
     for (int i = 0; i < count; i++) {
-        struct scmp_arg_cmp cmp = { (unsigned)arg, SCMP_CMP_MASKED_EQ, mask, values[i] };
-        int rc = seccomp_rule_add_array(ctx, action, nr, 1, &cmp);
+        struct scmp_arg_cmp cmp[2] = {
+            { (unsigned)arg, SCMP_CMP_MASKED_EQ, mask, values[i] },
+            { (unsigned)unless_zero, SCMP_CMP_NE, 0, 0 },
+        };
+        int rc = seccomp_rule_add_array(ctx, action, nr, unless_zero >= 0 ? 2 : 1, cmp);
         if (rc < 0) return rc;
+        if (unless_zero >= 0) {
+            // The same value with that argument 0: allowed (no overlap with the rule above).
+            cmp[1].op = SCMP_CMP_EQ;
+            rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 2, cmp);
+            if (rc < 0) return rc;
+        }
     }
     return 0;
 }

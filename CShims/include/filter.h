@@ -35,9 +35,10 @@ int moat_seccomp_add_allow_if_zero(void *ctx, int nr, int arg, int notify);
 int moat_seccomp_add_allow_except(void *ctx, int nr, int arg, uint64_t mask, const uint64_t *_Nullable values, int count,
                                   uint16_t err);
 
-// Trace (or allow) `nr` when (arg & mask) equals one of `values`.
+// Trace (or allow) `nr` when (arg & mask) equals one of `values`; with
+// `unless_zero` >= 0, a trace only while that argument is not 0 (allowed when 0).
 int moat_seccomp_add_masked_values(void *ctx, int nr, int arg, uint64_t mask, int trace,
-                                   const uint64_t *_Nullable values, int count);
+                                   const uint64_t *_Nullable values, int count, int unless_zero);
 
 // Exports the BPF program into a malloc'd buffer; returns the instruction count or -errno.
 long moat_seccomp_export(void *ctx, void *_Nullable *_Nonnull program);

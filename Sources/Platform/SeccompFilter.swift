@@ -17,7 +17,9 @@ public enum FilterAction: Equatable, Sendable {
     case allowExceptValues(argument: Int32, mask: UInt64, values: [UInt64], errno: Int32)
     /// Trace when `arg & mask` is one of `trace`, allow when one of `allow`,
     /// the default errno otherwise (futex: only the ops with absolute deadlines trap).
-    case traceForValues(argument: Int32, mask: UInt64, trace: [UInt64], allow: [UInt64])
+    /// With `unlessZero`, a `trace` value is allowed too while that argument is 0
+    /// (futex: no timeout, no deadline to shift).
+    case traceForValues(argument: Int32, mask: UInt64, trace: [UInt64], allow: [UInt64], unlessZero: Int32? = nil)
 }
 
 /// A classic-BPF seccomp program exported by libseccomp.
@@ -51,15 +53,15 @@ public struct SeccompProgram: Sendable {
                 rc = values.withUnsafeBufferPointer {
                     moat_seccomp_add_allow_except(ctx, rule.number, argument, mask, $0.baseAddress, Int32(values.count), UInt16(value))
                 }
-            case .traceForValues(let argument, let mask, let trace, let allow):
+            case .traceForValues(let argument, let mask, let trace, let allow, let unlessZero):
                 let traced = trace.withUnsafeBufferPointer {
-                    moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 1, $0.baseAddress, Int32(trace.count))
+                    moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 1, $0.baseAddress, Int32(trace.count), unlessZero ?? -1)
                 }
                 rc =
                     traced < 0
                     ? traced
                     : allow.withUnsafeBufferPointer {
-                        moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 0, $0.baseAddress, Int32(allow.count))
+                        moat_seccomp_add_masked_values(ctx, rule.number, argument, mask, 0, $0.baseAddress, Int32(allow.count), -1)
                     }
             }
             if rc < 0 { throw Errno(-rc) }
@@ -175,11 +177,17 @@ public struct SeccompProgram: Sendable {
                     args[Int(argument)] = other
                     guard evaluate(number: nr, args: args) == SeccompReturn.allow else { return false }
                 }
-            case .traceForValues(let argument, let mask, let trace, let allow):
+            case .traceForValues(let argument, let mask, let trace, let allow, let unlessZero):
                 var args = [UInt64](repeating: 0, count: 6)
+                if let unlessZero { args[Int(unlessZero)] = 0x7fff_0000_1000 }
                 for value in trace {
                     args[Int(argument)] = value
                     guard evaluate(number: nr, args: args) == SeccompReturn.trace | UInt32(nr) else { return false }
+                    if let unlessZero {
+                        var zero = args
+                        zero[Int(unlessZero)] = 0
+                        guard evaluate(number: nr, args: zero) == SeccompReturn.allow else { return false }
+                    }
                 }
                 for value in allow {
                     args[Int(argument)] = value
@@ -226,13 +234,14 @@ public struct SeccompProgram: Sendable {
                 mix(m)
                 for value in values { mix(value) }
                 mix(UInt64(e))
-            case .traceForValues(let a, let m, let trace, let allow):
+            case .traceForValues(let a, let m, let trace, let allow, let unlessZero):
                 mix(6)
                 mix(UInt64(a))
                 mix(m)
                 for value in trace { mix(value) }
                 mix(0xff)
                 for value in allow { mix(value) }
+                if let unlessZero { mix(0x100 | UInt64(unlessZero)) }
             }
         }
         return hash

@@ -35,8 +35,9 @@ public enum Handling: Sendable {
     /// Refused (seccomp RET_ERRNO).
     case deny(Errno)
     /// Served by the sentry when `(argument & mask)` is one of `values`, run
-    /// by the host when it is one of `otherwise` (ENOSYS for the rest).
-    case emulateWhen(argument: Int32, mask: UInt64, values: [UInt64], otherwise: [UInt64], SyscallHandler)
+    /// by the host when it is one of `otherwise` (ENOSYS for the rest); with
+    /// `unlessZero`, run by the host also while that argument is 0.
+    case emulateWhen(argument: Int32, mask: UInt64, values: [UInt64], otherwise: [UInt64], unlessZero: Int32?, SyscallHandler)
     /// Run by the host when the argument is 0 (sendto without an address),
     /// served by the sentry otherwise.
     case emulateUnlessZero(argument: Int32, SyscallHandler)
@@ -136,7 +137,7 @@ public struct SyscallTable: Sendable {
         self.entries = entries
         self.handlers = entries.map { entry in
             switch entry?.handling {
-            case .emulate(let handler)?, .emulateWhen(_, _, _, _, let handler)?, .emulateUnlessZero(_, let handler)?: handler
+            case .emulate(let handler)?, .emulateWhen(_, _, _, _, _, let handler)?, .emulateUnlessZero(_, let handler)?: handler
             default: nil
             }
         }
@@ -211,8 +212,9 @@ public struct SyscallTable: Sendable {
                     observing.all || straced
                         ? .trace
                         : .allowIfZero(argument: argument, notify: (entry.alwaysNotified && listener) || (notify && !entry.needsStop))
-                case .emulateWhen(let argument, let mask, let values, let otherwise, _):
-                    observing.all || straced ? .trace : .traceForValues(argument: argument, mask: mask, trace: values, allow: otherwise)
+                case .emulateWhen(let argument, let mask, let values, let otherwise, let unlessZero, _):
+                    observing.all || straced
+                        ? .trace : .traceForValues(argument: argument, mask: mask, trace: values, allow: otherwise, unlessZero: unlessZero)
                 }
             return (nr, action)
         }
@@ -545,8 +547,10 @@ extension SyscallTable {
                 name: "futex",
                 handling: .emulateWhen(
                     argument: 1, mask: 0x7f, values: Futex.absoluteOps,
-                    otherwise: Futex.otherOps, Futex.futex),
-                level: .full, note: "ops with absolute deadlines (WAIT_BITSET, LOCK_PI ...) shifted to host clocks; the rest run on the host",
+                    otherwise: Futex.otherOps, unlessZero: 3, Futex.futex),
+                level: .full,
+                note:
+                    "ops with absolute deadlines (WAIT_BITSET, LOCK_PI ...) shifted to host clocks; the rest, and those ops without a timeout, run on the host",
                 needsStop: true),
             emulate("futex_waitv", Futex.futexWaitv, "absolute deadline shifted to the host clock", needsStop: true),
             emulate("mq_timedsend", Futex.mqTimed, "absolute REALTIME deadline shifted", needsStop: true),

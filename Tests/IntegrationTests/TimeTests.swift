@@ -50,6 +50,21 @@ import Testing
         }
     }
 
+    /// futex ops that may carry an absolute deadline trap only with one: a
+    /// thousand untimed WAIT_BITSETs (glibc's condition and semaphore waits)
+    /// run on the host, the five timed ones are shifted to the host's clock
+    /// and wait their 20 ms.
+    @Test func onlyTimedFutexWaitsTrap() throws {
+        try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
+        let reportPath = fixture.scratch("futexes").appendingPathComponent("report.json").path
+        let result = fixture.sandboxed(["futexes"], extra: ["--syscall-report", reportPath])
+        #expect(result.lines == ["untimed eagain=1000 timed timedout=5 waited=5"], "\(result.stdout) \(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any]
+        let trapped = (json?["trapped"] as? [[String: Any]] ?? []).filter { $0["name"] as? String == "futex" }
+        let count = trapped.reduce(0) { $0 + ($1["count"] as? Int ?? 0) }
+        #expect((5..<50).contains(count), "futex calls served: \(count)")
+    }
+
     @Test func fixedRealtimeStartFromAnnotation() throws {
         try #require(fixture.setupError == nil, "\(fixture.setupError ?? "")")
         let bundle = try fixture.bundle("fixed-time", args: ["clock"]) { config in

@@ -34,10 +34,15 @@ import Testing
                 #expect(action == SeccompReturn.allow, "\(nr) must be allowed")
             case .deny(let errno)?:
                 #expect(action == SeccompReturn.errno && data == UInt32(errno.rawValue), "\(nr) must fail with \(errno)")
-            case .emulateWhen(let argument, _, let values, let otherwise, _)?:
+            case .emulateWhen(let argument, _, let values, let otherwise, let unlessZero, _)?:
                 var args = [UInt64](repeating: 0, count: 6)
                 for value in values {
                     args[Int(argument)] = value
+                    if let unlessZero {
+                        args[Int(unlessZero)] = 0
+                        #expect(program.evaluate(number: nr, args: args) == SeccompReturn.allow, "\(nr) op \(value) without a timeout runs")
+                        args[Int(unlessZero)] = 0x7fff_0000_1000
+                    }
                     #expect(program.evaluate(number: nr, args: args) == SeccompReturn.trace | UInt32(nr), "\(nr) op \(value) traps")
                 }
                 for value in otherwise {
