@@ -105,9 +105,12 @@ int moat_map_own_image_by_the_page(void) {
     if (fd < 0) return -errno;
     errno = 0;
     struct uffdio_api api = { .api = UFFD_API, .features = uffd_feature_wp_async };
-    int registered = fd;
-    if (ioctl(fd, UFFDIO_API, &api) == 0) dl_iterate_phdr(visit_program_segments, &(struct segment_visit){ register_write_protect, &registered });
-    if (registered < 0 || !(api.features & uffd_feature_wp_async)) {
+    int registered = -1;
+    if (ioctl(fd, UFFDIO_API, &api) == 0 && (api.features & uffd_feature_wp_async)) {
+        registered = fd;
+        dl_iterate_phdr(visit_program_segments, &(struct segment_visit){ register_write_protect, &registered });
+    }
+    if (registered < 0) {
         int error = errno ? errno : EOPNOTSUPP;
         close(fd);
         return -error;
