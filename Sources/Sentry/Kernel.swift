@@ -58,9 +58,15 @@ extension SandboxSpec {
         fileProfile = FileProfile(directFiles: true)
         child.nodevFiles = true
         // Every procfs the config mounts, not only /proc.
-        let procs = Set(child.mounts.filter { $0.fstype == "proc" }.map(\.target) + ["/proc"])
+        let procs = Set(procMountTargets + ["/proc"])
         let guarded = procs.sorted().flatMap { [$0 + "/sys", $0 + "/sysrq-trigger"] }
         child.readonlyPaths += guarded.filter { !child.readonlyPaths.contains($0) }
+    }
+
+    /// Where the config mounts procfs (each mount its own superblock), or /proc without one.
+    var procMountTargets: [String] {
+        let targets = child.mounts.filter { $0.fstype == "proc" }.map(\.target)
+        return targets.isEmpty ? ["/proc"] : targets
     }
 }
 
@@ -682,8 +688,7 @@ public final class Kernel: @unchecked Sendable {
     private func openFileSystem(_ initPid: HostTid) throws(Errno) {
         let root = HostProcfs.open("\(initPid)/root", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         guard root >= 0 else { throw Errno.current }
-        let procs = spec.child.mounts.filter { $0.fstype == "proc" }.map(\.target)
-        files = FileSystem(root: root, procMounts: procs.isEmpty ? ["/proc"] : procs)
+        files = FileSystem(root: root, procMounts: spec.procMountTargets)
         homeDirectory = open(".", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         hostRoot = open("/", OpenFlags.path | O_DIRECTORY | O_CLOEXEC)
         // (Without root the supervisor may not enter them: /proc/sys then answers for its own.)
